@@ -1,0 +1,87 @@
+/* liblstm: streaming audio features (fbank, mfcc, melspec, raw)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * INTERFACE CONTRACT (implementation in lib/src/features-*.c).
+ */
+#pragma once
+
+#if !defined(__LSTM_H_INSIDE__) && !defined(LSTM_COMPILATION)
+#error "Only <lstm/lstm.h> can be included directly."
+#endif
+
+#include <glib.h>
+#include <lstm/lstm-version.h>
+#include <lstm/lstm-model.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LstmFeatures:
+ *
+ * A streaming feature extractor for one mono audio stream, configured by
+ * the JSON object a model stores in its `lstm.features` metadata (design.md
+ * section 5): `kind` ("fbank", "mfcc", "melspec", "raw") plus torchaudio's
+ * own argument names for that kind. Output is bitwise identical however the
+ * samples are split into calls.
+ */
+typedef struct _LstmFeatures LstmFeatures;
+
+/**
+ * LstmSampleFormat:
+ * @LSTM_SAMPLE_F32: native-endian float32 samples.
+ * @LSTM_SAMPLE_S16: native-endian signed 16-bit samples, scaled by 1/32768.
+ */
+typedef enum {
+  LSTM_SAMPLE_F32,
+  LSTM_SAMPLE_S16,
+} LstmSampleFormat;
+
+LSTM_API LstmFeatures *lstm_features_new (const gchar *config,
+    GError **error);
+LSTM_API LstmFeatures *lstm_features_new_for_model (LstmModel *model,
+    GError **error);
+LSTM_API void lstm_features_free (LstmFeatures *features);
+LSTM_API void lstm_features_reset (LstmFeatures *features);
+
+/* The canonical configuration: every parameter, defaults filled in. */
+LSTM_API gchar *lstm_features_get_config (LstmFeatures *features);
+/* Values per output frame. */
+LSTM_API guint lstm_features_get_size (LstmFeatures *features);
+/* Sample rate the configuration expects, in Hz. */
+LSTM_API guint lstm_features_get_sample_rate (LstmFeatures *features);
+/* Samples between consecutive frames (the shift / hop). */
+LSTM_API guint lstm_features_get_shift (LstmFeatures *features);
+/* Samples a frame's window covers. */
+LSTM_API guint lstm_features_get_window (LstmFeatures *features);
+/* Samples of look-ahead: how far past a frame's start the input must reach
+ * before the frame is produced, beyond one shift (window - shift, plus
+ * center padding, plus delta context). */
+LSTM_API guint lstm_features_get_latency (LstmFeatures *features);
+/* Position, in samples from the stream start (or the last reset), of frame
+ * @index's window start; negative for center=True's first frames. */
+LSTM_API gint64 lstm_features_get_frame_start (LstmFeatures *features,
+    guint64 index);
+
+/* Most frames one process call of @n_samples can produce. */
+LSTM_API gsize lstm_features_max_frames (LstmFeatures *features,
+    gsize n_samples);
+/* Feeds mono float samples; writes the frames they complete to @out (at
+ * least lstm_features_max_frames(n_samples) x size floats) and returns how
+ * many. Never allocates in steady state. */
+LSTM_API gsize lstm_features_process (LstmFeatures *features,
+    const float *samples, gsize n_samples, float *out);
+/* Interleaved input of any channel count: downmixed by averaging, or the
+ * configuration's `channel` taken; S16 scaled by 1/32768; then multiplied by
+ * the configuration's `waveform_scale`. */
+LSTM_API gsize lstm_features_process_interleaved (LstmFeatures *features,
+    const void *samples, LstmSampleFormat format, guint channels,
+    gsize n_frames, float *out);
+/* Most frames lstm_features_flush() can produce. */
+LSTM_API gsize lstm_features_max_flush_frames (LstmFeatures *features);
+/* End of stream: emits the frames that needed look-ahead (reflection
+ * padding for center=True, delta context), then resets. */
+LSTM_API gsize lstm_features_flush (LstmFeatures *features, float *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmFeatures, lstm_features_free)
+
+G_END_DECLS

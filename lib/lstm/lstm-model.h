@@ -1,0 +1,172 @@
+/* liblstm: models
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(__LSTM_H_INSIDE__) && !defined(LSTM_COMPILATION)
+#error "Only <lstm/lstm.h> can be included directly."
+#endif
+
+#include <glib.h>
+#include <lstm/lstm-version.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LstmModel:
+ *
+ * A network: a stack of layers applied per frame, with its weights and
+ * metadata (task, labels, feature configuration, input normalisation).
+ * A model is reference-counted and never changes after it is created, so
+ * one model may serve any number of #LstmState streams in any threads.
+ */
+typedef struct _LstmModel LstmModel;
+typedef struct _LstmState LstmState;
+
+/**
+ * LstmLayerType:
+ * @LSTM_LAYER_LSTM: stacked LSTM (PyTorch `nn.LSTM`), optionally peephole.
+ * @LSTM_LAYER_GRU: stacked GRU (PyTorch `nn.GRU`).
+ * @LSTM_LAYER_LINEAR: dense layer (PyTorch `nn.Linear`) plus an activation.
+ */
+typedef enum {
+  LSTM_LAYER_LSTM,
+  LSTM_LAYER_GRU,
+  LSTM_LAYER_LINEAR,
+} LstmLayerType;
+
+/**
+ * LstmActivation:
+ * @LSTM_ACTIVATION_NONE: identity.
+ * @LSTM_ACTIVATION_SOFTMAX: softmax over the layer's outputs.
+ * @LSTM_ACTIVATION_SIGMOID: logistic sigmoid per output (multi-label).
+ * @LSTM_ACTIVATION_TANH: hyperbolic tangent per output.
+ * @LSTM_ACTIVATION_RELU: max(0, x) per output.
+ */
+typedef enum {
+  LSTM_ACTIVATION_NONE,
+  LSTM_ACTIVATION_SOFTMAX,
+  LSTM_ACTIVATION_SIGMOID,
+  LSTM_ACTIVATION_TANH,
+  LSTM_ACTIVATION_RELU,
+} LstmActivation;
+
+/**
+ * LstmTask:
+ * @LSTM_TASK_AUTO: only in #LstmModelOptions: classification when the last
+ *   layer is a softmax or sigmoid linear layer, regression otherwise.
+ * @LSTM_TASK_CLASSIFICATION: outputs are class scores; labels name them.
+ * @LSTM_TASK_REGRESSION: outputs are values.
+ * @LSTM_TASK_FORECAST: outputs are future values of the input series.
+ */
+typedef enum {
+  LSTM_TASK_AUTO,
+  LSTM_TASK_CLASSIFICATION,
+  LSTM_TASK_REGRESSION,
+  LSTM_TASK_FORECAST,
+} LstmTask;
+
+/**
+ * LstmLayerInfo:
+ * @type: the kind of layer.
+ * @name: the layer's name; its tensors are named `NAME.weight_ih_l0` etc.
+ * @input_size: values per frame going in.
+ * @output_size: values per frame coming out (hidden size times directions
+ *   for recurrent layers, @out_features for linear ones).
+ * @hidden_size: recurrent layers: H.
+ * @num_layers: recurrent layers: how many are stacked.
+ * @bidirectional: recurrent layers: a second, time-reversed direction.
+ * @peephole: LSTM only: Gers peephole connections.
+ * @bias: whether the layer has bias tensors (PyTorch's `bias=`).
+ * @activation: linear only: the activation applied after the product.
+ *
+ * A description of one layer of a model, as its architecture JSON says.
+ */
+typedef struct {
+  LstmLayerType type;
+  const gchar *name;
+  guint input_size;
+  guint output_size;
+  guint hidden_size;
+  guint num_layers;
+  gboolean bidirectional;
+  gboolean peephole;
+  gboolean bias;
+  LstmActivation activation;
+} LstmLayerInfo;
+
+/**
+ * LstmModelOptions:
+ * @seed: seed of the random initialisation (PyTorch's scheme: uniform in
+ *   +-1/sqrt(H) for recurrent layers, +-1/sqrt(in_features) for linear).
+ * @task: the task; %LSTM_TASK_AUTO derives it from the last layer.
+ * @labels: (nullable): %NULL-terminated class labels, one per output.
+ * @features: (nullable): the feature configuration, a JSON object.
+ * @description: (nullable): free-form text.
+ * @training: (nullable): free-form text on how the model was trained.
+ * @input_mean: (nullable): per-input mean subtracted before the first layer.
+ * @input_std: (nullable): per-input divisor applied after the mean.
+ *
+ * What lstm_model_new() needs besides the architecture. Zero-fill it
+ * (`LstmModelOptions opts = { 0 };`) and set what you need.
+ */
+typedef struct {
+  guint64 seed;
+  LstmTask task;
+  const gchar *const *labels;
+  const gchar *features;
+  const gchar *description;
+  const gchar *training;
+  const float *input_mean;
+  const float *input_std;
+} LstmModelOptions;
+
+LSTM_API LstmModel *lstm_model_new (const gchar *architecture,
+    const LstmModelOptions *options, GError **error);
+LSTM_API LstmModel *lstm_model_load (const gchar *path, GError **error);
+LSTM_API LstmModel *lstm_model_load_from_bytes (GBytes *bytes,
+    const gchar *name, GError **error);
+LSTM_API gboolean lstm_model_save (LstmModel *model, const gchar *path,
+    GError **error);
+LSTM_API GBytes *lstm_model_save_to_bytes (LstmModel *model, GError **error);
+LSTM_API LstmModel *lstm_model_with_metadata (LstmModel *model,
+    const gchar *key, const gchar *value, GError **error);
+
+LSTM_API LstmModel *lstm_model_ref (LstmModel *model);
+LSTM_API void lstm_model_unref (LstmModel *model);
+
+LSTM_API const gchar *lstm_model_get_name (LstmModel *model);
+LSTM_API guint lstm_model_get_input_size (LstmModel *model);
+LSTM_API guint lstm_model_get_output_size (LstmModel *model);
+LSTM_API guint lstm_model_get_n_layers (LstmModel *model);
+LSTM_API gboolean lstm_model_get_layer_info (LstmModel *model, guint index,
+    LstmLayerInfo *info);
+LSTM_API gboolean lstm_model_is_streamable (LstmModel *model);
+LSTM_API LstmTask lstm_model_get_task (LstmModel *model);
+LSTM_API const gchar *const *lstm_model_get_labels (LstmModel *model);
+LSTM_API const gchar *lstm_model_get_label (LstmModel *model, guint index);
+LSTM_API const gchar *lstm_model_get_features (LstmModel *model);
+LSTM_API const gchar *lstm_model_get_metadata (LstmModel *model,
+    const gchar *key);
+LSTM_API gchar **lstm_model_list_metadata (LstmModel *model);
+LSTM_API const float *lstm_model_get_input_mean (LstmModel *model);
+LSTM_API const float *lstm_model_get_input_std (LstmModel *model);
+LSTM_API guint64 lstm_model_get_n_params (LstmModel *model);
+LSTM_API guint64 lstm_model_get_flops_per_frame (LstmModel *model);
+LSTM_API gchar *lstm_model_get_architecture (LstmModel *model);
+
+LSTM_API gboolean lstm_model_forward (LstmModel *model, LstmState *state,
+    const float *in, gsize n_frames, float *out, GError **error);
+LSTM_API gboolean lstm_model_forward_sequence (LstmModel *model,
+    const float *in, gsize n_frames, float *out, GError **error);
+
+LSTM_API const gchar *lstm_layer_type_to_string (LstmLayerType type);
+LSTM_API const gchar *lstm_activation_to_string (LstmActivation activation);
+LSTM_API gboolean lstm_activation_from_string (const gchar *str,
+    LstmActivation *activation);
+LSTM_API const gchar *lstm_task_to_string (LstmTask task);
+LSTM_API gboolean lstm_task_from_string (const gchar *str, LstmTask *task);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmModel, lstm_model_unref)
+
+G_END_DECLS

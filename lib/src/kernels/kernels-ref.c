@@ -1,0 +1,72 @@
+/* liblstm: reference kernels, written for clarity; the others must match
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+
+#include "lstm-private.h"
+
+static float
+dot_canonical (const float *w, const float *x, gsize k)
+{
+  float s[8] = { 0 };
+  gsize blocks = k / 8, i, l;
+  float r;
+
+  for (i = 0; i < blocks; i++)
+    for (l = 0; l < 8; l++)
+      s[l] = s[l] + w[8 * i + l] * x[8 * i + l];
+  r = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+  for (i = blocks * 8; i < k; i++)
+    r = r + w[i] * x[i];
+  return r;
+}
+
+void
+lstm_matmul_ref (const float *w, const float *b, const float *x, gsize ldx,
+    float *y, gsize ldy, gsize n_out, gsize k, gsize n_frames)
+{
+  gsize t, j;
+
+  for (t = 0; t < n_frames; t++)
+    for (j = 0; j < n_out; j++) {
+      float r = dot_canonical (w + j * k, x + t * ldx, k);
+      y[t * ldy + j] = b ? r + b[j] : r;
+    }
+}
+
+void
+lstm_activation_apply (int activation, float *y, gsize n)
+{
+  gsize j;
+
+  switch ((LstmActivation) activation) {
+    case LSTM_ACTIVATION_NONE:
+      break;
+    case LSTM_ACTIVATION_SOFTMAX:{
+      float m = -INFINITY, sum = 0.0f;
+      for (j = 0; j < n; j++)
+        m = y[j] > m ? y[j] : m;
+      for (j = 0; j < n; j++) {
+        y[j] = expf (y[j] - m);
+        sum += y[j];
+      }
+      for (j = 0; j < n; j++)
+        y[j] = y[j] / sum;
+      break;
+    }
+    case LSTM_ACTIVATION_SIGMOID:
+      for (j = 0; j < n; j++)
+        y[j] = lstm_sigmoidf (y[j]);
+      break;
+    case LSTM_ACTIVATION_TANH:
+      for (j = 0; j < n; j++)
+        y[j] = tanhf (y[j]);
+      break;
+    case LSTM_ACTIVATION_RELU:
+      for (j = 0; j < n; j++)
+        y[j] = y[j] > 0.0f ? y[j] : 0.0f;
+      break;
+  }
+}

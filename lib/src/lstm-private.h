@@ -1,0 +1,206 @@
+/* liblstm: private declarations shared by the library's sources and tests
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "config.h"
+
+#include <lstm/lstm.h>
+#include "kernels/kernels.h"
+
+G_BEGIN_DECLS
+
+/* Largest accepted layer width or input size, and stack depth. Keeps every
+ * size product far from overflow and refuses absurd files before any
+ * allocation is attempted. */
+#define LSTM_MAX_SIZE (1u << 20)
+#define LSTM_MAX_NUM_LAYERS 64u
+/* Largest model, in parameters (16 GiB of float32). */
+#define LSTM_MAX_PARAMS (G_GUINT64_CONSTANT (1) << 32)
+/* Frames processed per block by lstm_model_forward(); the state's workspace
+ * is sized for one block, so forward never allocates. */
+#define LSTM_BLOCK_FRAMES 64u
+/* Alignment of every parameter tensor and workspace buffer, in floats. */
+#define LSTM_ALIGN_FLOATS 16u
+
+/* Gate order, stated once for the whole library (PyTorch's):
+ *   LSTM rows of weight_ih/weight_hh/bias_*:  i, f, g, o  (4H rows)
+ *   LSTM peepholes weight_ch:                 i, f, o     (3H; ONNX's P is i, o, f)
+ *   GRU rows:                                 r, z, n     (3H rows) */
+enum { LSTM_GATE_I, LSTM_GATE_F, LSTM_GATE_G, LSTM_GATE_O, LSTM_N_GATES_LSTM };
+enum { LSTM_PEEP_I, LSTM_PEEP_F, LSTM_PEEP_O };
+enum { LSTM_GATE_R, LSTM_GATE_Z, LSTM_GATE_N, LSTM_N_GATES_GRU };
+
+/* Views into the model's flat parameter buffer for one direction of one
+ * stacked sub-layer of a recurrent layer. */
+typedef struct {
+  float *w_ih;          /* (G*H, in) row-major */
+  float *w_hh;          /* (G*H, H) row-major */
+  float *b_ih;          /* (G*H) or NULL without bias */
+  float *b_hh;          /* (G*H) or NULL without bias */
+  float *w_ch;          /* (3H) peepholes i, f, o, or NULL */
+  guint in;             /* input width of this sub-layer */
+} LstmRnnParams;
+
+typedef struct {
+  LstmLayerType type;
+  gchar *name;
+  guint input_size;
+  guint output_size;
+  guint hidden_size;
+  guint num_layers;
+  guint num_dirs;
+  gboolean peephole;
+  gboolean bias;
+  LstmActivation activation;
+  /* recurrent layers: num_layers * num_dirs entries, index l * num_dirs + d */
+  LstmRnnParams *rnn;
+  /* linear layers */
+  float *weight;        /* (out, in) row-major */
+  float *bias_v;        /* (out) or NULL */
+  /* offset of this layer's h (then c) in LstmState's value array */
+  gsize state_offset;
+} LstmLayer;
+
+/* A named view of the parameter buffer, in PyTorch state_dict naming. */
+typedef struct {
+  gchar *name;
+  guint n_dims;
+  guint64 shape[2];
+  gsize offset;         /* in floats, from LstmModel.params */
+  gsize size;           /* in floats */
+} LstmParamTensor;
+
+struct _LstmModel {
+  gint ref_count;
+  gchar *name;          /* file name for messages */
+  guint n_layers;
+  LstmLayer *layers;
+  guint input_size;
+  guint output_size;
+  /* All trainable parameters in one aligned buffer, in the order of
+   * @tensors; gradients and optimizer moments use the same layout. */
+  float *params;
+  gsize n_params;
+  LstmParamTensor *tensors;
+  guint n_tensors;
+  float *input_mean;    /* (input_size) or NULL */
+  float *input_std;     /* (input_size) or NULL */
+  LstmTask task;
+  gchar **labels;       /* NULL-terminated, output_size entries, or NULL */
+  gchar *features;      /* JSON object text, or NULL */
+  GHashTable *metadata; /* every metadata string, lstm.* keys included */
+  gsize state_size;     /* floats of h (and c) over all recurrent layers */
+  guint max_width;      /* widest per-frame activation between layers */
+  guint max_gates;      /* widest gate vector (G*H) of any sub-layer */
+  gboolean streamable;  /* no bidirectional layer */
+};
+
+struct _LstmState {
+  LstmModel *model;
+  const LstmKernels *kernels;
+  float *values;        /* model->state_size floats: per layer, l, d: h then c */
+  float *workspace;     /* one allocation for the buffers below */
+  float *act[2];        /* (BLOCK, max_width) ping-pong activations */
+  float *gx;            /* (BLOCK, max_gates) input projections / gates */
+  float *gh;            /* (max_gates) recurrent projections */
+};
+
+/* Aligned float buffers (posix_memalign; free with lstm_aligned_free). */
+float *lstm_aligned_alloc (gsize n_floats);
+float *lstm_aligned_try_alloc0 (gsize n_floats);
+void lstm_aligned_free (float *p);
+
+/* model.c */
+LstmModel *lstm_model_new_from_architecture (const gchar *architecture,
+    const gchar *name, GError **error);
+gboolean lstm_model_set_metadata_from_table (LstmModel *model,
+    GHashTable *metadata, GError **error);
+LstmModel *lstm_model_copy (LstmModel *model);
+guint lstm_model_find_tensor (LstmModel *model, const gchar *name);
+gsize lstm_layer_state_floats (const LstmLayer *layer);
+
+/* forward.c: run layers over a block of frames. */
+void lstm_layer_run_block (const LstmLayer *layer, const LstmKernels *k,
+    const float *x, gsize n_frames, float *y, float *state_hc, float *gx,
+    float *gh);
+
+/* safetensors.c */
+typedef enum {
+  LSTM_DTYPE_F32,
+  LSTM_DTYPE_F16,
+  LSTM_DTYPE_BF16,
+  LSTM_DTYPE_F64,
+  LSTM_DTYPE_I64,
+  LSTM_DTYPE_I32,
+  LSTM_DTYPE_I16,
+  LSTM_DTYPE_I8,
+  LSTM_DTYPE_U64,
+  LSTM_DTYPE_U32,
+  LSTM_DTYPE_U16,
+  LSTM_DTYPE_U8,
+  LSTM_DTYPE_BOOL,
+  LSTM_DTYPE_F8_E4M3,
+  LSTM_DTYPE_F8_E5M2,
+} LstmDtype;
+
+#define LSTM_ST_MAX_DIMS 8u
+#define LSTM_ST_MAX_HEADER (100u * 1024u * 1024u)
+
+typedef struct {
+  gchar *name;
+  LstmDtype dtype;
+  guint n_dims;
+  guint64 shape[LSTM_ST_MAX_DIMS];
+  guint64 n_elements;
+  guint64 begin;        /* offsets in the data section */
+  guint64 end;
+  const guint8 *data;
+} LstmStTensor;
+
+typedef struct {
+  gchar *name;          /* for messages */
+  GBytes *bytes;
+  GHashTable *tensors;  /* name -> LstmStTensor* */
+  GHashTable *metadata; /* string -> string */
+} LstmStFile;
+
+LstmStFile *lstm_st_file_parse (GBytes *bytes, const gchar *name,
+    GError **error);
+void lstm_st_file_free (LstmStFile *file);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmStFile, lstm_st_file_free)
+const gchar *lstm_dtype_to_string (LstmDtype dtype);
+gboolean lstm_st_tensor_read_f32 (const LstmStFile *file,
+    const LstmStTensor *tensor, float *dst, GError **error);
+
+typedef struct {
+  const gchar *name;
+  LstmDtype dtype;      /* F32, I64 or U8 */
+  const void *data;
+  guint n_dims;
+  guint64 shape[LSTM_ST_MAX_DIMS];
+} LstmStWriteTensor;
+
+GBytes *lstm_st_serialize (const LstmStWriteTensor *tensors, guint n_tensors,
+    GHashTable *metadata);
+gboolean lstm_write_file_atomic (const gchar *path, GBytes *bytes,
+    GError **error);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* rng.c: xoshiro256** seeded through splitmix64; four words of state, so a
+ * checkpoint can store and restore it exactly. */
+typedef struct {
+  guint64 s[4];
+} LstmRng;
+
+void lstm_rng_seed (LstmRng *rng, guint64 seed);
+guint64 lstm_rng_next (LstmRng *rng);
+/* Uniform double in [0, 1) with 53 random bits. */
+double lstm_rng_uniform (LstmRng *rng);
+/* Uniform integer in [0, n), n > 0, without modulo bias. */
+guint64 lstm_rng_below (LstmRng *rng, guint64 n);
+
+G_END_DECLS

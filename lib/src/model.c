@@ -1,0 +1,1509 @@
+/* liblstm: models: architecture JSON, validation, loading, saving, metadata
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "lstm-private.h"
+
+G_DEFINE_QUARK (lstm-error-quark, lstm_error)
+
+/* ---- enums ---- */
+
+static const gchar *const layer_type_names[] = { "lstm", "gru", "linear" };
+static const gchar *const activation_names[] =
+    { "none", "softmax", "sigmoid", "tanh", "relu" };
+static const gchar *const task_names[] =
+    { "auto", "classification", "regression", "forecast" };
+
+/**
+ * lstm_layer_type_to_string:
+ * @type: a layer type
+ *
+ * Returns: the name used in architecture JSON ("lstm", "gru", "linear").
+ */
+const gchar *
+lstm_layer_type_to_string (LstmLayerType type)
+{
+  g_return_val_if_fail ((guint) type < G_N_ELEMENTS (layer_type_names), NULL);
+  return layer_type_names[type];
+}
+
+/**
+ * lstm_activation_to_string:
+ * @activation: an activation
+ *
+ * Returns: its name in architecture JSON ("none", "softmax", ...).
+ */
+const gchar *
+lstm_activation_to_string (LstmActivation activation)
+{
+  g_return_val_if_fail ((guint) activation < G_N_ELEMENTS (activation_names),
+      NULL);
+  return activation_names[activation];
+}
+
+/**
+ * lstm_activation_from_string:
+ * @str: a name
+ * @activation: (out): where to store the activation
+ *
+ * Returns: %TRUE if @str names an activation.
+ */
+gboolean
+lstm_activation_from_string (const gchar *str, LstmActivation *activation)
+{
+  guint i;
+  for (i = 0; str && i < G_N_ELEMENTS (activation_names); i++)
+    if (strcmp (str, activation_names[i]) == 0) {
+      *activation = (LstmActivation) i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * lstm_task_to_string:
+ * @task: a task
+ *
+ * Returns: its name in the `lstm.task` metadata.
+ */
+const gchar *
+lstm_task_to_string (LstmTask task)
+{
+  g_return_val_if_fail ((guint) task < G_N_ELEMENTS (task_names), NULL);
+  return task_names[task];
+}
+
+/**
+ * lstm_task_from_string:
+ * @str: a name: "classification", "regression" or "forecast"
+ * @task: (out): where to store the task
+ *
+ * Returns: %TRUE if @str names a task.
+ */
+gboolean
+lstm_task_from_string (const gchar *str, LstmTask *task)
+{
+  guint i;
+  for (i = 1; str && i < G_N_ELEMENTS (task_names); i++)
+    if (strcmp (str, task_names[i]) == 0) {
+      *task = (LstmTask) i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* ---- aligned buffers ---- */
+
+float *
+lstm_aligned_try_alloc0 (gsize n_floats)
+{
+  void *p = NULL;
+  gsize bytes;
+
+  if (n_floats > G_MAXSIZE / sizeof (float) - LSTM_ALIGN_FLOATS)
+    return NULL;
+  bytes = MAX (n_floats, 1) * sizeof (float);
+  if (posix_memalign (&p, LSTM_ALIGN_FLOATS * sizeof (float), bytes) != 0)
+    return NULL;
+  memset (p, 0, bytes);
+  return p;
+}
+
+float *
+lstm_aligned_alloc (gsize n_floats)
+{
+  float *p = lstm_aligned_try_alloc0 (n_floats);
+  /* Like g_malloc(): running out of memory for a workspace is fatal. */
+  if (p == NULL)
+    g_error ("liblstm: out of memory allocating %" G_GSIZE_FORMAT " floats",
+        n_floats);
+  return p;
+}
+
+void
+lstm_aligned_free (float *p)
+{
+  free (p);
+}
+
+/* ---- architecture ---- */
+
+static void
+layer_clear (LstmLayer *layer)
+{
+  g_free (layer->name);
+  g_free (layer->rnn);
+}
+
+static void
+model_free (LstmModel *model)
+{
+  guint i;
+
+  for (i = 0; i < model->n_layers; i++)
+    layer_clear (&model->layers[i]);
+  g_free (model->layers);
+  for (i = 0; i < model->n_tensors; i++)
+    g_free (model->tensors[i].name);
+  g_free (model->tensors);
+  lstm_aligned_free (model->params);
+  g_free (model->input_mean);
+  g_free (model->input_std);
+  g_strfreev (model->labels);
+  g_free (model->features);
+  g_clear_pointer (&model->metadata, g_hash_table_unref);
+  g_free (model->name);
+  g_free (model);
+}
+
+/* Reads an optional unsigned member; FALSE with @error set when it exists
+ * but is not an integer in [min, max]. */
+static gboolean
+get_uint_member (JsonObject *obj, const gchar *member, const gchar *where,
+    guint min, guint max, guint def, guint *out, gboolean required,
+    GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+  gint64 v;
+
+  if (node == NULL) {
+    if (required) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: '%s' is required", where, member);
+      return FALSE;
+    }
+    *out = def;
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: '%s' must be an integer", where, member);
+    return FALSE;
+  }
+  v = json_node_get_int (node);
+  if (v < (gint64) min || v > (gint64) max) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: '%s' is %" G_GINT64_FORMAT ", out of range (%u..%u)", where,
+        member, v, min, max);
+    return FALSE;
+  }
+  *out = (guint) v;
+  return TRUE;
+}
+
+static gboolean
+get_bool_member (JsonObject *obj, const gchar *member, const gchar *where,
+    gboolean def, gboolean *out, GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, member);
+
+  if (node == NULL) {
+    *out = def;
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_BOOLEAN) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: '%s' must be true or false", where, member);
+    return FALSE;
+  }
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+static gboolean
+check_known_members (JsonObject *obj, const gchar *const *known,
+    const gchar *where, GError **error)
+{
+  g_autoptr (GList) members = json_object_get_members (obj);
+  GList *l;
+
+  for (l = members; l; l = l->next)
+    if (!g_strv_contains (known, l->data)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: unknown key '%s'", where, (const gchar *) l->data);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_layer (LstmModel *model, guint index, JsonNode *node, guint prev_out,
+    LstmLayer *layer, GError **error)
+{
+  static const gchar *const rnn_keys[] = { "type", "name", "input_size",
+    "hidden_size", "num_layers", "bidirectional", "peephole", "bias",
+    "proj_size", "dropout", "batch_first", NULL
+  };
+  static const gchar *const linear_keys[] = { "type", "name", "in_features",
+    "out_features", "activation", "bias", NULL
+  };
+  g_autofree gchar *where = NULL;
+  JsonObject *obj;
+  JsonNode *type_node, *name_node, *proj_node;
+  const gchar *type;
+  gboolean bidir;
+  guint i;
+
+  where = g_strdup_printf ("%s: architecture layer %u", model->name, index);
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s is not a JSON object", where);
+    return FALSE;
+  }
+  obj = json_node_get_object (node);
+  type_node = json_object_get_member (obj, "type");
+  name_node = json_object_get_member (obj, "name");
+  if (type_node == NULL || json_node_get_value_type (type_node) !=
+      G_TYPE_STRING) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: 'type' (a string) is required", where);
+    return FALSE;
+  }
+  if (name_node == NULL || json_node_get_value_type (name_node) !=
+      G_TYPE_STRING || *json_node_get_string (name_node) == '\0') {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: 'name' (a non-empty string) is required", where);
+    return FALSE;
+  }
+  type = json_node_get_string (type_node);
+  layer->name = g_strdup (json_node_get_string (name_node));
+  g_free (where);
+  where = g_strdup_printf ("%s: layer '%s'", model->name, layer->name);
+  for (i = 0; i < index; i++)
+    if (strcmp (model->layers[i].name, layer->name) == 0) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: two layers have this name", where);
+      return FALSE;
+    }
+
+  if (strcmp (type, "lstm") == 0 || strcmp (type, "gru") == 0) {
+    layer->type = strcmp (type, "lstm") == 0 ? LSTM_LAYER_LSTM :
+        LSTM_LAYER_GRU;
+    if (!check_known_members (obj, rnn_keys, where, error))
+      return FALSE;
+    proj_node = json_object_get_member (obj, "proj_size");
+    if (proj_node != NULL && !(JSON_NODE_HOLDS_VALUE (proj_node) &&
+            json_node_get_value_type (proj_node) == G_TYPE_INT64 &&
+            json_node_get_int (proj_node) == 0)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+          "%s: proj_size (LSTM with projections) is not supported", where);
+      return FALSE;
+    }
+    if (!get_uint_member (obj, "input_size", where, 1, LSTM_MAX_SIZE,
+            prev_out, &layer->input_size, index == 0, error) ||
+        !get_uint_member (obj, "hidden_size", where, 1, LSTM_MAX_SIZE, 0,
+            &layer->hidden_size, TRUE, error) ||
+        !get_uint_member (obj, "num_layers", where, 1, LSTM_MAX_NUM_LAYERS,
+            1, &layer->num_layers, FALSE, error) ||
+        !get_bool_member (obj, "bidirectional", where, FALSE, &bidir, error)
+        || !get_bool_member (obj, "peephole", where, FALSE, &layer->peephole,
+            error) ||
+        !get_bool_member (obj, "bias", where, TRUE, &layer->bias, error))
+      return FALSE;
+    if (layer->peephole && layer->type != LSTM_LAYER_LSTM) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+          "%s: peephole connections exist only for LSTM layers", where);
+      return FALSE;
+    }
+    layer->num_dirs = bidir ? 2 : 1;
+    layer->output_size = layer->hidden_size * layer->num_dirs;
+  } else if (strcmp (type, "linear") == 0) {
+    JsonNode *act_node;
+    layer->type = LSTM_LAYER_LINEAR;
+    if (!check_known_members (obj, linear_keys, where, error))
+      return FALSE;
+    if (!get_uint_member (obj, "in_features", where, 1, LSTM_MAX_SIZE,
+            prev_out, &layer->input_size, index == 0, error) ||
+        !get_uint_member (obj, "out_features", where, 1, LSTM_MAX_SIZE, 0,
+            &layer->output_size, TRUE, error) ||
+        !get_bool_member (obj, "bias", where, TRUE, &layer->bias, error))
+      return FALSE;
+    act_node = json_object_get_member (obj, "activation");
+    layer->activation = LSTM_ACTIVATION_NONE;
+    if (act_node != NULL) {
+      if (json_node_get_value_type (act_node) != G_TYPE_STRING) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s: 'activation' must be a string", where);
+        return FALSE;
+      }
+      if (!lstm_activation_from_string (json_node_get_string (act_node),
+              &layer->activation)) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+            "%s: unknown activation '%s' (none, softmax, sigmoid, tanh, "
+            "relu)", where, json_node_get_string (act_node));
+        return FALSE;
+      }
+    }
+    layer->num_dirs = 1;
+  } else {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "%s: unknown layer type '%s' (lstm, gru, linear)", where, type);
+    return FALSE;
+  }
+
+  if (index > 0 && layer->input_size != prev_out) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "%s: input size %u does not match the previous layer's output %u",
+        where, layer->input_size, prev_out);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+add_tensor (GArray *tensors, gsize *offset, gchar *name, guint n_dims,
+    guint64 d0, guint64 d1)
+{
+  LstmParamTensor t = { 0 };
+  t.name = name;
+  t.n_dims = n_dims;
+  t.shape[0] = d0;
+  t.shape[1] = d1;
+  t.size = n_dims == 1 ? d0 : d0 * d1;
+  t.offset = *offset;
+  *offset += t.size;
+  g_array_append_val (tensors, t);
+}
+
+/* Lays out every parameter tensor, in state_dict order, and the state. */
+static gboolean
+layout_params (LstmModel *model, GError **error)
+{
+  GArray *tensors = g_array_new (FALSE, TRUE, sizeof (LstmParamTensor));
+  gsize offset = 0, state = 0;
+  guint i, l, d;
+
+  model->max_width = model->input_size;
+  model->max_gates = 0;
+  model->streamable = TRUE;
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+    guint64 layer_params = 0;
+
+    model->max_width = MAX (model->max_width, L->output_size);
+    if (L->type == LSTM_LAYER_LINEAR) {
+      layer_params = (guint64) L->output_size * L->input_size +
+          (L->bias ? L->output_size : 0);
+    } else {
+      guint G = L->type == LSTM_LAYER_LSTM ? 4 : 3;
+      guint H = L->hidden_size;
+      for (l = 0; l < L->num_layers; l++) {
+        guint in = l == 0 ? L->input_size : L->output_size;
+        layer_params += L->num_dirs * ((guint64) G * H * in +
+            (guint64) G * H * H + (L->bias ? 2ull * G * H : 0) +
+            (L->peephole ? 3ull * H : 0));
+      }
+      model->max_gates = MAX (model->max_gates, G * H);
+      if (L->num_dirs > 1)
+        model->streamable = FALSE;
+    }
+    if (layer_params > LSTM_MAX_PARAMS - offset) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: layer '%s' makes the model larger than %" G_GUINT64_FORMAT
+          " parameters", model->name, L->name, LSTM_MAX_PARAMS);
+      g_array_free (tensors, TRUE);
+      return FALSE;
+    }
+    offset += layer_params;
+  }
+
+  /* Sizes are bounded now; record the tensors. */
+  offset = 0;
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+
+    if (L->type == LSTM_LAYER_LINEAR) {
+      add_tensor (tensors, &offset, g_strdup_printf ("%s.weight", L->name), 2,
+          L->output_size, L->input_size);
+      if (L->bias)
+        add_tensor (tensors, &offset, g_strdup_printf ("%s.bias", L->name),
+            1, L->output_size, 0);
+      continue;
+    }
+    {
+      guint G = L->type == LSTM_LAYER_LSTM ? 4 : 3;
+      guint H = L->hidden_size;
+      L->state_offset = state;
+      state += lstm_layer_state_floats (L);
+      for (l = 0; l < L->num_layers; l++)
+        for (d = 0; d < L->num_dirs; d++) {
+          guint in = l == 0 ? L->input_size : L->output_size;
+          const gchar *sfx = d ? "_reverse" : "";
+          add_tensor (tensors, &offset, g_strdup_printf ("%s.weight_ih_l%u%s",
+                  L->name, l, sfx), 2, (guint64) G * H, in);
+          add_tensor (tensors, &offset, g_strdup_printf ("%s.weight_hh_l%u%s",
+                  L->name, l, sfx), 2, (guint64) G * H, H);
+          if (L->bias) {
+            add_tensor (tensors, &offset,
+                g_strdup_printf ("%s.bias_ih_l%u%s", L->name, l, sfx), 1,
+                (guint64) G * H, 0);
+            add_tensor (tensors, &offset,
+                g_strdup_printf ("%s.bias_hh_l%u%s", L->name, l, sfx), 1,
+                (guint64) G * H, 0);
+          }
+          if (L->peephole)
+            add_tensor (tensors, &offset,
+                g_strdup_printf ("%s.weight_ch_l%u%s", L->name, l, sfx), 1,
+                3ull * H, 0);
+        }
+    }
+  }
+  model->n_params = offset;
+  model->state_size = state;
+  model->n_tensors = tensors->len;
+  model->tensors = (LstmParamTensor *) g_array_free (tensors, FALSE);
+  return TRUE;
+}
+
+gsize
+lstm_layer_state_floats (const LstmLayer *layer)
+{
+  if (layer->type == LSTM_LAYER_LINEAR)
+    return 0;
+  return (gsize) layer->num_layers * layer->num_dirs * layer->hidden_size *
+      (layer->type == LSTM_LAYER_LSTM ? 2 : 1);
+}
+
+/* Points every layer's views into model->params. */
+static void
+point_params (LstmModel *model)
+{
+  guint i, l, d, n = 0;
+
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+
+    if (L->type == LSTM_LAYER_LINEAR) {
+      L->weight = model->params + model->tensors[n++].offset;
+      L->bias_v = L->bias ? model->params + model->tensors[n++].offset : NULL;
+      continue;
+    }
+    g_free (L->rnn);
+    L->rnn = g_new0 (LstmRnnParams, L->num_layers * L->num_dirs);
+    for (l = 0; l < L->num_layers; l++)
+      for (d = 0; d < L->num_dirs; d++) {
+        LstmRnnParams *p = &L->rnn[l * L->num_dirs + d];
+        p->in = l == 0 ? L->input_size : L->output_size;
+        p->w_ih = model->params + model->tensors[n++].offset;
+        p->w_hh = model->params + model->tensors[n++].offset;
+        if (L->bias) {
+          p->b_ih = model->params + model->tensors[n++].offset;
+          p->b_hh = model->params + model->tensors[n++].offset;
+        }
+        if (L->peephole)
+          p->w_ch = model->params + model->tensors[n++].offset;
+      }
+  }
+  g_assert (n == model->n_tensors);
+}
+
+static gchar *
+architecture_to_json (LstmModel *model)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  guint i;
+
+  json_builder_begin_array (b);
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "type");
+    json_builder_add_string_value (b, lstm_layer_type_to_string (L->type));
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, L->name);
+    if (L->type == LSTM_LAYER_LINEAR) {
+      json_builder_set_member_name (b, "in_features");
+      json_builder_add_int_value (b, L->input_size);
+      json_builder_set_member_name (b, "out_features");
+      json_builder_add_int_value (b, L->output_size);
+      json_builder_set_member_name (b, "activation");
+      json_builder_add_string_value (b,
+          lstm_activation_to_string (L->activation));
+    } else {
+      json_builder_set_member_name (b, "input_size");
+      json_builder_add_int_value (b, L->input_size);
+      json_builder_set_member_name (b, "hidden_size");
+      json_builder_add_int_value (b, L->hidden_size);
+      json_builder_set_member_name (b, "num_layers");
+      json_builder_add_int_value (b, L->num_layers);
+      if (L->num_dirs == 2) {
+        json_builder_set_member_name (b, "bidirectional");
+        json_builder_add_boolean_value (b, TRUE);
+      }
+      if (L->peephole) {
+        json_builder_set_member_name (b, "peephole");
+        json_builder_add_boolean_value (b, TRUE);
+      }
+    }
+    if (!L->bias) {
+      json_builder_set_member_name (b, "bias");
+      json_builder_add_boolean_value (b, FALSE);
+    }
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+/* A model with layers and tensor layout but no parameter storage. */
+LstmModel *
+lstm_model_new_from_architecture (const gchar *architecture,
+    const gchar *name, GError **error)
+{
+  LstmModel *model = g_new0 (LstmModel, 1);
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) json_error = NULL;
+  JsonNode *root;
+  JsonArray *arr;
+  guint i, n, prev_out = 0;
+
+  model->ref_count = 1;
+  model->name = g_strdup (name ? name : "(model)");
+  model->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  if (architecture == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: no lstm.architecture metadata: not a gst-lstm model "
+        "(tools/export_pytorch.py writes one)", model->name);
+    goto fail;
+  }
+  if (!json_parser_load_from_data (parser, architecture, -1, &json_error)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: lstm.architecture is not valid JSON: %s", model->name,
+        json_error->message);
+    goto fail;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root) ||
+      json_array_get_length (json_node_get_array (root)) == 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: lstm.architecture must be a non-empty JSON list of layers",
+        model->name);
+    goto fail;
+  }
+  arr = json_node_get_array (root);
+  n = json_array_get_length (arr);
+  if (n > 1024) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: lstm.architecture has %u layers (at most 1024)", model->name, n);
+    goto fail;
+  }
+  model->layers = g_new0 (LstmLayer, n);
+  for (i = 0; i < n; i++) {
+    model->n_layers = i + 1;
+    if (!parse_layer (model, i, json_array_get_element (arr, i), prev_out,
+            &model->layers[i], error))
+      goto fail;
+    prev_out = model->layers[i].output_size;
+  }
+  model->input_size = model->layers[0].input_size;
+  model->output_size = prev_out;
+  if (!layout_params (model, error))
+    goto fail;
+  g_hash_table_insert (model->metadata, g_strdup ("lstm.format"),
+      g_strdup ("1"));
+  g_hash_table_insert (model->metadata, g_strdup ("lstm.architecture"),
+      architecture_to_json (model));
+  return model;
+
+fail:
+  model_free (model);
+  return NULL;
+}
+
+static gboolean
+alloc_params (LstmModel *model, GError **error)
+{
+  model->params = lstm_aligned_try_alloc0 (model->n_params);
+  if (model->params == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: cannot allocate %" G_GSIZE_FORMAT " parameters", model->name,
+        model->n_params);
+    return FALSE;
+  }
+  point_params (model);
+  return TRUE;
+}
+
+static LstmTask
+derive_task (LstmModel *model)
+{
+  LstmLayer *last = &model->layers[model->n_layers - 1];
+  if (last->type == LSTM_LAYER_LINEAR &&
+      (last->activation == LSTM_ACTIVATION_SOFTMAX ||
+          last->activation == LSTM_ACTIVATION_SIGMOID))
+    return LSTM_TASK_CLASSIFICATION;
+  return LSTM_TASK_REGRESSION;
+}
+
+/* Parses task, labels and features from @metadata (which the model keeps)
+ * and writes their canonical forms back into it. */
+gboolean
+lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
+    GError **error)
+{
+  const gchar *task = g_hash_table_lookup (metadata, "lstm.task");
+  const gchar *labels = g_hash_table_lookup (metadata, "lstm.labels");
+  const gchar *features = g_hash_table_lookup (metadata, "lstm.features");
+  const gchar *format = g_hash_table_lookup (metadata, "lstm.format");
+  g_auto (GStrv) label_v = NULL;
+  LstmTask t = LSTM_TASK_AUTO;
+  GHashTableIter iter;
+  gpointer k, v;
+
+  if (format != NULL && strcmp (format, "1") != 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "%s: lstm.format '%s' is not supported (this liblstm reads '1')",
+        model->name, format);
+    return FALSE;
+  }
+  if (task != NULL && !lstm_task_from_string (task, &t)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: lstm.task '%s' is not classification, regression or forecast",
+        model->name, task);
+    return FALSE;
+  }
+  if (labels != NULL) {
+    g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+    JsonNode *root;
+    JsonArray *arr;
+    guint i, n;
+
+    if (!json_parser_load_from_data (parser, labels, -1, NULL) ||
+        (root = json_parser_get_root (parser)) == NULL ||
+        !JSON_NODE_HOLDS_ARRAY (root)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: lstm.labels is not a JSON list", model->name);
+      return FALSE;
+    }
+    arr = json_node_get_array (root);
+    n = json_array_get_length (arr);
+    if (n != model->output_size) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s: lstm.labels has %u labels for %u outputs", model->name, n,
+          model->output_size);
+      return FALSE;
+    }
+    label_v = g_new0 (gchar *, n + 1);
+    for (i = 0; i < n; i++) {
+      JsonNode *e = json_array_get_element (arr, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) ||
+          json_node_get_value_type (e) != G_TYPE_STRING) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s: lstm.labels entry %u is not a string", model->name, i);
+        return FALSE;
+      }
+      label_v[i] = g_strdup (json_node_get_string (e));
+    }
+  }
+  if (features != NULL) {
+    g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+    JsonNode *root;
+    if (!json_parser_load_from_data (parser, features, -1, NULL) ||
+        (root = json_parser_get_root (parser)) == NULL ||
+        !JSON_NODE_HOLDS_OBJECT (root)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: lstm.features is not a JSON object", model->name);
+      return FALSE;
+    }
+  }
+
+  /* Everything parsed: commit. */
+  g_hash_table_iter_init (&iter, metadata);
+  while (g_hash_table_iter_next (&iter, &k, &v)) {
+    if (strcmp (k, "lstm.architecture") == 0 || strcmp (k, "lstm.format") ==
+        0)
+      continue;
+    g_hash_table_replace (model->metadata, g_strdup (k), g_strdup (v));
+  }
+  model->task = t == LSTM_TASK_AUTO ? derive_task (model) : t;
+  g_hash_table_replace (model->metadata, g_strdup ("lstm.task"),
+      g_strdup (lstm_task_to_string (model->task)));
+  g_strfreev (model->labels);
+  model->labels = g_steal_pointer (&label_v);
+  g_free (model->features);
+  model->features = g_strdup (features);
+  return TRUE;
+}
+
+static gchar *
+labels_to_json (const gchar *const *labels)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_array (b);
+  for (; *labels; labels++)
+    json_builder_add_string_value (b, *labels);
+  json_builder_end_array (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static gboolean
+check_options_vector (LstmModel *model, const float *v, const gchar *what,
+    gboolean nonzero, GError **error)
+{
+  guint i;
+  for (i = 0; i < model->input_size; i++)
+    if (!isfinite (v[i]) || (nonzero && v[i] == 0.0f)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: %s[%u] is %g (must be finite%s)", model->name, what, i,
+          (double) v[i], nonzero ? " and non-zero" : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * lstm_model_new:
+ * @architecture: the layers, as the JSON list of the `lstm.architecture`
+ *   metadata (see design.md section 3), e.g.
+ *   `[{"type":"lstm","name":"rnn","input_size":40,"hidden_size":128},
+ *   {"type":"linear","name":"head","out_features":4,"activation":"softmax"}]`
+ * @options: (nullable): seed and metadata; %NULL for defaults (seed 0)
+ * @error: return location for a #GError
+ *
+ * Creates a model with randomly initialised weights, as PyTorch initialises
+ * `nn.LSTM`, `nn.GRU` and `nn.Linear`: every recurrent weight and bias
+ * uniform in +-1/sqrt(hidden_size), linear weights and biases uniform in
+ * +-1/sqrt(in_features). The same seed gives the same weights.
+ *
+ * Returns: (transfer full): the new model, or %NULL with @error set.
+ */
+LstmModel *
+lstm_model_new (const gchar *architecture, const LstmModelOptions *options,
+    GError **error)
+{
+  static const LstmModelOptions defaults = { 0 };
+  g_autoptr (GHashTable) md = NULL;
+  LstmModel *model;
+  LstmRng rng;
+  guint i, n = 0, l, d;
+
+  g_return_val_if_fail (architecture != NULL, NULL);
+  if (options == NULL)
+    options = &defaults;
+  model = lstm_model_new_from_architecture (architecture, "(new model)",
+      error);
+  if (model == NULL)
+    return NULL;
+  if ((options->input_mean && !check_options_vector (model,
+              options->input_mean, "input_mean", FALSE, error)) ||
+      (options->input_std && !check_options_vector (model,
+              options->input_std, "input_std", TRUE, error)) ||
+      !alloc_params (model, error))
+    goto fail;
+
+  lstm_rng_seed (&rng, options->seed);
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+    double bound = 1.0 / sqrt (L->type == LSTM_LAYER_LINEAR ?
+        (double) L->input_size : (double) L->hidden_size);
+    guint n_t = L->type == LSTM_LAYER_LINEAR ? (L->bias ? 2 : 1) : 0;
+
+    if (L->type != LSTM_LAYER_LINEAR)
+      for (l = 0; l < L->num_layers; l++)
+        for (d = 0; d < L->num_dirs; d++)
+          n_t += 2 + (L->bias ? 2 : 0) + (L->peephole ? 1 : 0);
+    for (; n_t > 0; n_t--, n++) {
+      LstmParamTensor *t = &model->tensors[n];
+      gsize e;
+      for (e = 0; e < t->size; e++)
+        model->params[t->offset + e] =
+            (float) ((2.0 * lstm_rng_uniform (&rng) - 1.0) * bound);
+    }
+  }
+
+  if (options->input_mean)
+    model->input_mean = g_memdup2 (options->input_mean,
+        model->input_size * sizeof (float));
+  if (options->input_std)
+    model->input_std = g_memdup2 (options->input_std,
+        model->input_size * sizeof (float));
+
+  md = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (options->task != LSTM_TASK_AUTO)
+    g_hash_table_insert (md, g_strdup ("lstm.task"),
+        g_strdup (lstm_task_to_string (options->task)));
+  if (options->labels)
+    g_hash_table_insert (md, g_strdup ("lstm.labels"),
+        labels_to_json (options->labels));
+  if (options->features)
+    g_hash_table_insert (md, g_strdup ("lstm.features"),
+        g_strdup (options->features));
+  if (options->description)
+    g_hash_table_insert (md, g_strdup ("lstm.description"),
+        g_strdup (options->description));
+  if (options->training)
+    g_hash_table_insert (md, g_strdup ("lstm.training"),
+        g_strdup (options->training));
+  if (!lstm_model_set_metadata_from_table (model, md, error))
+    goto fail;
+  return model;
+
+fail:
+  model_free (model);
+  return NULL;
+}
+
+/* ---- loading ---- */
+
+static gchar *
+shape_to_string (guint n_dims, const guint64 *shape)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  if (n_dims == 0)
+    g_string_append (s, "a scalar");
+  for (i = 0; i < n_dims; i++)
+    g_string_append_printf (s, "%s%" G_GUINT64_FORMAT, i ? "x" : "",
+        shape[i]);
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+check_shape (LstmModel *model, const LstmStTensor *st, guint n_dims,
+    const guint64 *shape, GError **error)
+{
+  gboolean ok = st->n_dims == n_dims;
+  guint i;
+
+  for (i = 0; ok && i < n_dims; i++)
+    ok = st->shape[i] == shape[i];
+  if (!ok) {
+    g_autofree gchar *got = shape_to_string (st->n_dims, st->shape);
+    g_autofree gchar *want = shape_to_string (n_dims, shape);
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "%s: tensor '%s' is %s, expected %s", model->name, st->name, got,
+        want);
+  }
+  return ok;
+}
+
+static gboolean
+load_input_vector (LstmModel *model, LstmStFile *st, const gchar *tname,
+    float **dst, GError **error)
+{
+  LstmStTensor *t = g_hash_table_lookup (st->tensors, tname);
+  guint64 shape[1] = { model->input_size };
+  guint i;
+
+  if (t == NULL)
+    return TRUE;
+  if (!check_shape (model, t, 1, shape, error))
+    return FALSE;
+  *dst = g_new (float, model->input_size);
+  if (!lstm_st_tensor_read_f32 (st, t, *dst, error))
+    return FALSE;
+  if (strcmp (tname, "input.std") == 0)
+    for (i = 0; i < model->input_size; i++)
+      if ((*dst)[i] == 0.0f) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s: tensor 'input.std' is zero at index %u", model->name, i);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/**
+ * lstm_model_load_from_bytes:
+ * @bytes: the contents of a safetensors model file
+ * @name: (nullable): a name for error messages, such as the file name
+ * @error: return location for a #GError
+ *
+ * Validates and loads a model: header, JSON, offsets, dtypes (F32, or F16
+ * and BF16 widened), every tensor's shape against the architecture, no
+ * missing or unknown tensors (tensors under `optim.`, written in training
+ * checkpoints, are ignored), finite weights, metadata.
+ *
+ * Returns: (transfer full): the model, or %NULL with @error set.
+ */
+LstmModel *
+lstm_model_load_from_bytes (GBytes *bytes, const gchar *name, GError **error)
+{
+  g_autoptr (LstmStFile) st = NULL;
+  LstmModel *model;
+  GHashTableIter iter;
+  gpointer key, value;
+  guint i;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  st = lstm_st_file_parse (bytes, name, error);
+  if (st == NULL)
+    return NULL;
+  model = lstm_model_new_from_architecture (g_hash_table_lookup (st->metadata,
+          "lstm.architecture"), st->name, error);
+  if (model == NULL)
+    return NULL;
+
+  /* Every expected tensor present with its shape, before any allocation
+   * sized by the architecture. */
+  for (i = 0; i < model->n_tensors; i++) {
+    LstmParamTensor *pt = &model->tensors[i];
+    LstmStTensor *t = g_hash_table_lookup (st->tensors, pt->name);
+    if (t == NULL) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s: tensor '%s' is missing", model->name, pt->name);
+      goto fail;
+    }
+    if (!check_shape (model, t, pt->n_dims, pt->shape, error))
+      goto fail;
+  }
+  g_hash_table_iter_init (&iter, st->tensors);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    if (g_str_has_prefix (key, "optim.") || strcmp (key, "input.mean") == 0
+        || strcmp (key, "input.std") == 0 ||
+        lstm_model_find_tensor (model, key) != G_MAXUINT)
+      continue;
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "%s: unexpected tensor '%s': the architecture has no place for it",
+        model->name, (const gchar *) key);
+    goto fail;
+  }
+  if (!alloc_params (model, error))
+    goto fail;
+  for (i = 0; i < model->n_tensors; i++) {
+    LstmParamTensor *pt = &model->tensors[i];
+    if (!lstm_st_tensor_read_f32 (st, g_hash_table_lookup (st->tensors,
+                pt->name), model->params + pt->offset, error))
+      goto fail;
+  }
+  if (!load_input_vector (model, st, "input.mean", &model->input_mean, error)
+      || !load_input_vector (model, st, "input.std", &model->input_std,
+          error))
+    goto fail;
+  if (!lstm_model_set_metadata_from_table (model, st->metadata, error))
+    goto fail;
+  return model;
+
+fail:
+  model_free (model);
+  return NULL;
+}
+
+/**
+ * lstm_model_load:
+ * @path: a safetensors model file
+ * @error: return location for a #GError
+ *
+ * Loads and validates a model file; see lstm_model_load_from_bytes().
+ *
+ * Returns: (transfer full): the model, or %NULL with @error set.
+ */
+LstmModel *
+lstm_model_load (const gchar *path, GError **error)
+{
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) local = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  mapped = g_mapped_file_new (path, FALSE, &local);
+  if (mapped == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
+        path, local->message);
+    return NULL;
+  }
+  bytes = g_mapped_file_get_bytes (mapped);
+  return lstm_model_load_from_bytes (bytes, path, error);
+}
+
+/* ---- saving ---- */
+
+/**
+ * lstm_model_save_to_bytes:
+ * @model: a model
+ * @error: return location for a #GError
+ *
+ * Serialises @model as a safetensors file: F32 tensors named as PyTorch's
+ * `state_dict` names them, plus `input.mean`/`input.std` when present, and
+ * every metadata string.
+ *
+ * Returns: (transfer full): the bytes, or %NULL with @error set.
+ */
+GBytes *
+lstm_model_save_to_bytes (LstmModel *model, GError **error)
+{
+  g_autofree LstmStWriteTensor *wt = NULL;
+  guint i, n = 0;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  (void) error;
+  wt = g_new0 (LstmStWriteTensor, model->n_tensors + 2);
+  for (i = 0; i < model->n_tensors; i++, n++) {
+    wt[n].name = model->tensors[i].name;
+    wt[n].dtype = LSTM_DTYPE_F32;
+    wt[n].data = model->params + model->tensors[i].offset;
+    wt[n].n_dims = model->tensors[i].n_dims;
+    wt[n].shape[0] = model->tensors[i].shape[0];
+    wt[n].shape[1] = model->tensors[i].shape[1];
+  }
+  if (model->input_mean) {
+    wt[n] = (LstmStWriteTensor) { "input.mean", LSTM_DTYPE_F32,
+      model->input_mean, 1, { model->input_size } };
+    n++;
+  }
+  if (model->input_std) {
+    wt[n] = (LstmStWriteTensor) { "input.std", LSTM_DTYPE_F32,
+      model->input_std, 1, { model->input_size } };
+    n++;
+  }
+  if (model->labels) {
+    g_hash_table_replace (model->metadata, g_strdup ("lstm.labels"),
+        labels_to_json ((const gchar * const *) model->labels));
+  }
+  return lstm_st_serialize (wt, n, model->metadata);
+}
+
+/**
+ * lstm_model_save:
+ * @model: a model
+ * @path: where to write it
+ * @error: return location for a #GError
+ *
+ * Writes @model atomically: to a temporary file in the same folder, synced
+ * to disk, then renamed over @path. A crash never leaves a half-written
+ * model where a good one stood.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+lstm_model_save (LstmModel *model, const gchar *path, GError **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+
+  g_return_val_if_fail (model != NULL && path != NULL, FALSE);
+  bytes = lstm_model_save_to_bytes (model, error);
+  if (bytes == NULL)
+    return FALSE;
+  return lstm_write_file_atomic (path, bytes, error);
+}
+
+/* ---- copies, refcounting ---- */
+
+LstmModel *
+lstm_model_copy (LstmModel *model)
+{
+  LstmModel *copy = lstm_model_new_from_architecture (g_hash_table_lookup
+      (model->metadata, "lstm.architecture"), model->name, NULL);
+  GHashTableIter iter;
+  gpointer k, v;
+
+  g_assert (copy != NULL);
+  copy->params = lstm_aligned_alloc (model->n_params);
+  memcpy (copy->params, model->params, model->n_params * sizeof (float));
+  point_params (copy);
+  if (model->input_mean)
+    copy->input_mean = g_memdup2 (model->input_mean,
+        model->input_size * sizeof (float));
+  if (model->input_std)
+    copy->input_std = g_memdup2 (model->input_std,
+        model->input_size * sizeof (float));
+  copy->task = model->task;
+  copy->labels = g_strdupv (model->labels);
+  copy->features = g_strdup (model->features);
+  g_hash_table_iter_init (&iter, model->metadata);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    g_hash_table_replace (copy->metadata, g_strdup (k), g_strdup (v));
+  return copy;
+}
+
+/**
+ * lstm_model_with_metadata:
+ * @model: a model
+ * @key: a metadata key, e.g. "lstm.labels", "lstm.description"
+ * @value: (nullable): the new value; %NULL removes the key
+ * @error: return location for a #GError
+ *
+ * Models never change; this returns a copy of @model with one metadata
+ * string changed, validated as loading would validate it. The architecture
+ * and format keys cannot be changed this way.
+ *
+ * Returns: (transfer full): the new model, or %NULL with @error set.
+ */
+LstmModel *
+lstm_model_with_metadata (LstmModel *model, const gchar *key,
+    const gchar *value, GError **error)
+{
+  g_autoptr (LstmModel) copy = NULL;
+  g_autoptr (GHashTable) md = NULL;
+
+  g_return_val_if_fail (model != NULL && key != NULL, NULL);
+  if (strcmp (key, "lstm.architecture") == 0 ||
+      strcmp (key, "lstm.format") == 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: metadata '%s' describes the weights and cannot be replaced",
+        model->name, key);
+    return NULL;
+  }
+  copy = lstm_model_copy (model);
+  md = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  {
+    GHashTableIter iter;
+    gpointer k, v;
+    g_hash_table_iter_init (&iter, model->metadata);
+    while (g_hash_table_iter_next (&iter, &k, &v))
+      g_hash_table_insert (md, g_strdup (k), g_strdup (v));
+  }
+  if (value)
+    g_hash_table_replace (md, g_strdup (key), g_strdup (value));
+  else
+    g_hash_table_remove (md, key);
+  g_hash_table_remove (copy->metadata, key);
+  if (strcmp (key, "lstm.labels") == 0 && value == NULL)
+    g_clear_pointer (&copy->labels, g_strfreev);
+  if (strcmp (key, "lstm.features") == 0 && value == NULL)
+    g_clear_pointer (&copy->features, g_free);
+  if (strcmp (key, "lstm.task") == 0 && value == NULL)
+    g_hash_table_remove (md, "lstm.task");
+  if (!lstm_model_set_metadata_from_table (copy, md, error))
+    return NULL;
+  return g_steal_pointer (&copy);
+}
+
+/**
+ * lstm_model_ref:
+ * @model: a model
+ *
+ * Returns: @model, with one more reference.
+ */
+LstmModel *
+lstm_model_ref (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  g_atomic_int_inc (&model->ref_count);
+  return model;
+}
+
+/**
+ * lstm_model_unref:
+ * @model: (transfer full): a model
+ *
+ * Drops a reference; the last one frees the model.
+ */
+void
+lstm_model_unref (LstmModel *model)
+{
+  g_return_if_fail (model != NULL);
+  if (g_atomic_int_dec_and_test (&model->ref_count))
+    model_free (model);
+}
+
+/* ---- queries ---- */
+
+guint
+lstm_model_find_tensor (LstmModel *model, const gchar *name)
+{
+  guint i;
+  for (i = 0; i < model->n_tensors; i++)
+    if (strcmp (model->tensors[i].name, name) == 0)
+      return i;
+  return G_MAXUINT;
+}
+
+/**
+ * lstm_model_get_name:
+ * @model: a model
+ *
+ * Returns: the file name it was loaded from, or a placeholder.
+ */
+const gchar *
+lstm_model_get_name (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return model->name;
+}
+
+/**
+ * lstm_model_get_input_size:
+ * @model: a model
+ *
+ * Returns: the number of values in one input frame.
+ */
+guint
+lstm_model_get_input_size (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->input_size;
+}
+
+/**
+ * lstm_model_get_output_size:
+ * @model: a model
+ *
+ * Returns: the number of values in one output frame.
+ */
+guint
+lstm_model_get_output_size (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->output_size;
+}
+
+/**
+ * lstm_model_get_n_layers:
+ * @model: a model
+ *
+ * Returns: the number of entries in the architecture list.
+ */
+guint
+lstm_model_get_n_layers (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->n_layers;
+}
+
+/**
+ * lstm_model_get_layer_info:
+ * @model: a model
+ * @index: a layer index, below lstm_model_get_n_layers()
+ * @info: (out caller-allocates): filled with the layer's description; the
+ *   name belongs to the model
+ *
+ * Returns: %FALSE if @index is out of range.
+ */
+gboolean
+lstm_model_get_layer_info (LstmModel *model, guint index, LstmLayerInfo *info)
+{
+  LstmLayer *L;
+
+  g_return_val_if_fail (model != NULL && info != NULL, FALSE);
+  if (index >= model->n_layers)
+    return FALSE;
+  L = &model->layers[index];
+  memset (info, 0, sizeof *info);
+  info->type = L->type;
+  info->name = L->name;
+  info->input_size = L->input_size;
+  info->output_size = L->output_size;
+  info->hidden_size = L->hidden_size;
+  info->num_layers = L->num_layers;
+  info->bidirectional = L->num_dirs == 2;
+  info->peephole = L->peephole;
+  info->bias = L->bias;
+  info->activation = L->activation;
+  return TRUE;
+}
+
+/**
+ * lstm_model_is_streamable:
+ * @model: a model
+ *
+ * Returns: %TRUE unless a layer is bidirectional (which needs the whole
+ * sequence: use lstm_model_forward_sequence()).
+ */
+gboolean
+lstm_model_is_streamable (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+  return model->streamable;
+}
+
+/**
+ * lstm_model_get_task:
+ * @model: a model
+ *
+ * Returns: the task (never %LSTM_TASK_AUTO).
+ */
+LstmTask
+lstm_model_get_task (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, LSTM_TASK_REGRESSION);
+  return model->task;
+}
+
+/**
+ * lstm_model_get_labels:
+ * @model: a model
+ *
+ * Returns: (nullable): the %NULL-terminated labels, one per output, or
+ * %NULL when the model has none.
+ */
+const gchar *const *
+lstm_model_get_labels (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return (const gchar * const *) model->labels;
+}
+
+/**
+ * lstm_model_get_label:
+ * @model: a model
+ * @index: an output index
+ *
+ * Returns: (nullable): the label of output @index, or %NULL.
+ */
+const gchar *
+lstm_model_get_label (LstmModel *model, guint index)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  if (model->labels == NULL || index >= model->output_size)
+    return NULL;
+  return model->labels[index];
+}
+
+/**
+ * lstm_model_get_features:
+ * @model: a model
+ *
+ * Returns: (nullable): the feature configuration (JSON object text) that
+ * produced the model's training input, or %NULL.
+ */
+const gchar *
+lstm_model_get_features (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return model->features;
+}
+
+/**
+ * lstm_model_get_metadata:
+ * @model: a model
+ * @key: a metadata key
+ *
+ * Returns: (nullable): the metadata string under @key.
+ */
+const gchar *
+lstm_model_get_metadata (LstmModel *model, const gchar *key)
+{
+  g_return_val_if_fail (model != NULL && key != NULL, NULL);
+  return g_hash_table_lookup (model->metadata, key);
+}
+
+static int
+compare_strv_entries (const void *a, const void *b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+/**
+ * lstm_model_list_metadata:
+ * @model: a model
+ *
+ * Returns: (transfer full): the sorted metadata keys; free with g_strfreev().
+ */
+gchar **
+lstm_model_list_metadata (LstmModel *model)
+{
+  guint n;
+  gchar **keys;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  keys = (gchar **) g_hash_table_get_keys_as_array (model->metadata, &n);
+  for (guint i = 0; i < n; i++)
+    keys[i] = g_strdup (keys[i]);
+  qsort (keys, n, sizeof (gchar *), compare_strv_entries);
+  return keys;
+}
+
+/**
+ * lstm_model_get_input_mean:
+ * @model: a model
+ *
+ * Returns: (nullable): the input normalisation mean (input size values).
+ */
+const float *
+lstm_model_get_input_mean (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return model->input_mean;
+}
+
+/**
+ * lstm_model_get_input_std:
+ * @model: a model
+ *
+ * Returns: (nullable): the input normalisation divisor (input size values).
+ */
+const float *
+lstm_model_get_input_std (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return model->input_std;
+}
+
+/**
+ * lstm_model_get_n_params:
+ * @model: a model
+ *
+ * Returns: the number of trainable parameters.
+ */
+guint64
+lstm_model_get_n_params (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->n_params;
+}
+
+/**
+ * lstm_model_get_flops_per_frame:
+ * @model: a model
+ *
+ * Counts a multiply-add as two operations, plus one per bias, activation
+ * function and element-wise product.
+ *
+ * Returns: the approximate floating-point operations to process one frame.
+ */
+guint64
+lstm_model_get_flops_per_frame (LstmModel *model)
+{
+  guint64 flops = 0;
+  guint i, l;
+
+  g_return_val_if_fail (model != NULL, 0);
+  if (model->input_mean || model->input_std)
+    flops += 2ull * model->input_size;
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+    if (L->type == LSTM_LAYER_LINEAR) {
+      flops += 2ull * L->input_size * L->output_size +
+          (L->bias ? L->output_size : 0) + (L->activation ==
+          LSTM_ACTIVATION_NONE ? 0 : 3ull * L->output_size);
+      continue;
+    }
+    for (l = 0; l < L->num_layers; l++) {
+      guint in = l == 0 ? L->input_size : L->output_size;
+      guint G = L->type == LSTM_LAYER_LSTM ? 4 : 3;
+      guint64 H = L->hidden_size;
+      guint64 per = 2ull * G * H * (in + H) + G * H + (L->bias ? 2ull * G *
+          H : 0);
+      /* pointwise: LSTM 4 activations + 3 for c' + tanh + product;
+       * GRU 3 activations + reset product + 4 for the update. */
+      per += L->type == LSTM_LAYER_LSTM ? 9 * H + (L->peephole ? 6 * H : 0) :
+          8 * H;
+      flops += per * L->num_dirs;
+    }
+  }
+  return flops;
+}
+
+/**
+ * lstm_model_get_architecture:
+ * @model: a model
+ *
+ * Returns: (transfer full): the canonical architecture JSON.
+ */
+gchar *
+lstm_model_get_architecture (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return g_strdup (g_hash_table_lookup (model->metadata,
+          "lstm.architecture"));
+}

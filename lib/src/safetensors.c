@@ -1,0 +1,595 @@
+/* liblstm: safetensors reader (bounds-checked) and atomic writer
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Layout: 8-byte little-endian header length N, N bytes of JSON, then the
+ * data section. Every tensor's data_offsets are relative to the data
+ * section. Nothing in the header is trusted before it has been checked.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "lstm-private.h"
+
+static const struct {
+  const gchar *name;
+  LstmDtype dtype;
+  guint size;
+} dtypes[] = {
+  { "F32", LSTM_DTYPE_F32, 4 },
+  { "F16", LSTM_DTYPE_F16, 2 },
+  { "BF16", LSTM_DTYPE_BF16, 2 },
+  { "F64", LSTM_DTYPE_F64, 8 },
+  { "I64", LSTM_DTYPE_I64, 8 },
+  { "I32", LSTM_DTYPE_I32, 4 },
+  { "I16", LSTM_DTYPE_I16, 2 },
+  { "I8", LSTM_DTYPE_I8, 1 },
+  { "U64", LSTM_DTYPE_U64, 8 },
+  { "U32", LSTM_DTYPE_U32, 4 },
+  { "U16", LSTM_DTYPE_U16, 2 },
+  { "U8", LSTM_DTYPE_U8, 1 },
+  { "BOOL", LSTM_DTYPE_BOOL, 1 },
+  { "F8_E4M3", LSTM_DTYPE_F8_E4M3, 1 },
+  { "F8_E5M2", LSTM_DTYPE_F8_E5M2, 1 },
+};
+
+static guint
+dtype_size (LstmDtype dtype)
+{
+  guint i;
+  for (i = 0; i < G_N_ELEMENTS (dtypes); i++)
+    if (dtypes[i].dtype == dtype)
+      return dtypes[i].size;
+  g_return_val_if_reached (1);
+}
+
+const gchar *
+lstm_dtype_to_string (LstmDtype dtype)
+{
+  guint i;
+  for (i = 0; i < G_N_ELEMENTS (dtypes); i++)
+    if (dtypes[i].dtype == dtype)
+      return dtypes[i].name;
+  return "?";
+}
+
+static void
+st_tensor_free (gpointer p)
+{
+  LstmStTensor *t = p;
+  g_free (t->name);
+  g_free (t);
+}
+
+void
+lstm_st_file_free (LstmStFile *file)
+{
+  if (file == NULL)
+    return;
+  g_free (file->name);
+  g_clear_pointer (&file->bytes, g_bytes_unref);
+  g_clear_pointer (&file->tensors, g_hash_table_unref);
+  g_clear_pointer (&file->metadata, g_hash_table_unref);
+  g_free (file);
+}
+
+/* An integer JSON node in [0, max], or FALSE. */
+static gboolean
+get_uint_node (JsonNode *node, guint64 max, guint64 *out)
+{
+  gint64 v;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  v = json_node_get_int (node);
+  if (v < 0 || (guint64) v > max)
+    return FALSE;
+  *out = (guint64) v;
+  return TRUE;
+}
+
+static gboolean
+parse_tensor_entry (LstmStFile *file, const gchar *tname, JsonNode *node,
+    guint64 data_size, GError **error)
+{
+  JsonObject *obj;
+  JsonNode *dtype_node, *shape_node, *offsets_node;
+  JsonArray *shape, *offsets;
+  const gchar *dtype_str;
+  g_autofree LstmStTensor *t = NULL;
+  guint64 n = 1, begin, end;
+  guint i;
+  gboolean found = FALSE;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: tensor '%s' is not a JSON object", file->name, tname);
+    return FALSE;
+  }
+  obj = json_node_get_object (node);
+  dtype_node = json_object_get_member (obj, "dtype");
+  shape_node = json_object_get_member (obj, "shape");
+  offsets_node = json_object_get_member (obj, "data_offsets");
+  if (dtype_node == NULL || json_node_get_value_type (dtype_node) !=
+      G_TYPE_STRING || shape_node == NULL ||
+      !JSON_NODE_HOLDS_ARRAY (shape_node) || offsets_node == NULL ||
+      !JSON_NODE_HOLDS_ARRAY (offsets_node)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: tensor '%s' needs a string 'dtype' and arrays 'shape' and "
+        "'data_offsets'", file->name, tname);
+    return FALSE;
+  }
+  if (json_object_get_size (obj) != 3) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: tensor '%s' has members other than dtype, shape and "
+        "data_offsets", file->name, tname);
+    return FALSE;
+  }
+
+  t = g_new0 (LstmStTensor, 1);
+  dtype_str = json_node_get_string (dtype_node);
+  for (i = 0; i < G_N_ELEMENTS (dtypes); i++)
+    if (strcmp (dtype_str, dtypes[i].name) == 0) {
+      t->dtype = dtypes[i].dtype;
+      found = TRUE;
+    }
+  if (!found) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: tensor '%s' has unknown dtype '%s'", file->name, tname,
+        dtype_str);
+    return FALSE;
+  }
+
+  shape = json_node_get_array (shape_node);
+  if (json_array_get_length (shape) > LSTM_ST_MAX_DIMS) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: tensor '%s' has %u dimensions, at most %u are supported",
+        file->name, tname, json_array_get_length (shape), LSTM_ST_MAX_DIMS);
+    return FALSE;
+  }
+  t->n_dims = json_array_get_length (shape);
+  for (i = 0; i < t->n_dims; i++) {
+    if (!get_uint_node (json_array_get_element (shape, i), G_MAXUINT32,
+            &t->shape[i])) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: tensor '%s': shape entry %u is not an integer in 0..%u",
+          file->name, tname, i, G_MAXUINT32);
+      return FALSE;
+    }
+    /* Each factor is below 2^32 and the running product stays below the
+     * data size (< 2^64), so checking before multiplying cannot overflow. */
+    if (t->shape[i] != 0 && n > data_size / t->shape[i]) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: tensor '%s' is larger than the file's data section",
+          file->name, tname);
+      return FALSE;
+    }
+    n *= t->shape[i];
+  }
+  t->n_elements = n;
+
+  offsets = json_node_get_array (offsets_node);
+  if (json_array_get_length (offsets) != 2 ||
+      !get_uint_node (json_array_get_element (offsets, 0), G_MAXINT64,
+          &begin) ||
+      !get_uint_node (json_array_get_element (offsets, 1), G_MAXINT64, &end)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: tensor '%s': data_offsets must be two non-negative integers",
+        file->name, tname);
+    return FALSE;
+  }
+  if (begin > end || end > data_size) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: tensor '%s': data_offsets [%" G_GUINT64_FORMAT ", %"
+        G_GUINT64_FORMAT "] out of range (data section is %" G_GUINT64_FORMAT
+        " bytes)", file->name, tname, begin, end, data_size);
+    return FALSE;
+  }
+  if (n > data_size / dtype_size (t->dtype) ||
+      end - begin != n * dtype_size (t->dtype)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: tensor '%s': data_offsets span %" G_GUINT64_FORMAT
+        " bytes but its shape and dtype need %" G_GUINT64_FORMAT,
+        file->name, tname, end - begin, n * dtype_size (t->dtype));
+    return FALSE;
+  }
+  t->begin = begin;
+  t->end = end;
+  t->name = g_strdup (tname);
+  {
+    LstmStTensor *owned = g_steal_pointer (&t);
+    g_hash_table_insert (file->tensors, owned->name, owned);
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_metadata (LstmStFile *file, JsonNode *node, GError **error)
+{
+  JsonObject *obj;
+  g_autoptr (GList) members = NULL;
+  GList *l;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: __metadata__ is not a JSON object", file->name);
+    return FALSE;
+  }
+  obj = json_node_get_object (node);
+  members = json_object_get_members (obj);
+  for (l = members; l; l = l->next) {
+    JsonNode *v = json_object_get_member (obj, l->data);
+    if (!JSON_NODE_HOLDS_VALUE (v) ||
+        json_node_get_value_type (v) != G_TYPE_STRING) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: metadata '%s' is not a string", file->name,
+          (const gchar *) l->data);
+      return FALSE;
+    }
+    g_hash_table_insert (file->metadata, g_strdup (l->data),
+        g_strdup (json_node_get_string (v)));
+  }
+  return TRUE;
+}
+
+static gint
+compare_begin (gconstpointer a, gconstpointer b)
+{
+  const LstmStTensor *ta = *(LstmStTensor * const *) a;
+  const LstmStTensor *tb = *(LstmStTensor * const *) b;
+  if (ta->begin != tb->begin)
+    return ta->begin < tb->begin ? -1 : 1;
+  if (ta->end != tb->end)
+    return ta->end < tb->end ? -1 : 1;
+  return 0;
+}
+
+static gboolean
+check_overlaps (LstmStFile *file, GError **error)
+{
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+  guint i;
+
+  g_hash_table_iter_init (&iter, file->tensors);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (sorted, value);
+  g_ptr_array_sort (sorted, compare_begin);
+  for (i = 1; i < sorted->len; i++) {
+    const LstmStTensor *a = sorted->pdata[i - 1], *b = sorted->pdata[i];
+    if (b->begin < a->end && b->begin != b->end) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: tensors '%s' and '%s' overlap in the data section",
+          file->name, a->name, b->name);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+LstmStFile *
+lstm_st_file_parse (GBytes *bytes, const gchar *name, GError **error)
+{
+  g_autoptr (LstmStFile) file = g_new0 (LstmStFile, 1);
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) json_error = NULL;
+  g_autoptr (GList) members = NULL;
+  const guint8 *data;
+  gsize size;
+  guint64 header_len = 0, data_size;
+  JsonNode *root;
+  JsonObject *obj;
+  GList *l;
+  GHashTableIter iter;
+  gpointer value;
+  guint i;
+
+  file->name = g_strdup (name ? name : "(memory)");
+  file->bytes = g_bytes_ref (bytes);
+  file->tensors = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      st_tensor_free);
+  file->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  data = g_bytes_get_data (bytes, &size);
+
+  if (size < 8) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: file is %" G_GSIZE_FORMAT " bytes, too short for a safetensors "
+        "header", file->name, size);
+    return NULL;
+  }
+  for (i = 0; i < 8; i++)
+    header_len |= (guint64) data[i] << (8 * i);
+  if (header_len > size - 8) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: header length %" G_GUINT64_FORMAT " runs past the end of the "
+        "file (%" G_GSIZE_FORMAT " bytes)", file->name, header_len, size);
+    return NULL;
+  }
+  if (header_len > LSTM_ST_MAX_HEADER || header_len < 2) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: header length %" G_GUINT64_FORMAT " is out of range (2..%u)",
+        file->name, header_len, LSTM_ST_MAX_HEADER);
+    return NULL;
+  }
+  if (data[8] != '{') {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: header does not start with '{': not a safetensors file",
+        file->name);
+    return NULL;
+  }
+  if (memchr (data + 8, '\0', header_len) != NULL ||
+      !g_utf8_validate ((const gchar *) data + 8, header_len, NULL)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: header is not valid UTF-8 text", file->name);
+    return NULL;
+  }
+  data_size = size - 8 - header_len;
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, (const gchar *) data + 8,
+          header_len, &json_error)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: header is not valid JSON: %s", file->name, json_error->message);
+    return NULL;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: header is not a JSON object", file->name);
+    return NULL;
+  }
+  obj = json_node_get_object (root);
+  members = json_object_get_members (obj);
+  for (l = members; l; l = l->next) {
+    const gchar *member = l->data;
+    JsonNode *node = json_object_get_member (obj, member);
+    if (strcmp (member, "__metadata__") == 0) {
+      if (!parse_metadata (file, node, error))
+        return NULL;
+    } else if (!parse_tensor_entry (file, member, node, data_size, error)) {
+      return NULL;
+    }
+  }
+  if (!check_overlaps (file, error))
+    return NULL;
+
+  g_hash_table_iter_init (&iter, file->tensors);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    LstmStTensor *t = value;
+    t->data = data + 8 + header_len + t->begin;
+  }
+  return g_steal_pointer (&file);
+}
+
+static float
+half_to_float (guint16 h)
+{
+  guint32 sign = (guint32) (h & 0x8000u) << 16;
+  guint32 exp = (h >> 10) & 0x1fu;
+  guint32 mant = h & 0x3ffu;
+  guint32 bits;
+  float f;
+
+  if (exp == 0) {
+    /* zero or subnormal: mant * 2^-24 is exact in float */
+    f = ldexpf ((float) mant, -24);
+    return sign ? -f : f;
+  }
+  if (exp == 31)
+    bits = sign | 0x7f800000u | (mant << 13);
+  else
+    bits = sign | ((exp + 112u) << 23) | (mant << 13);
+  memcpy (&f, &bits, sizeof f);
+  return f;
+}
+
+gboolean
+lstm_st_tensor_read_f32 (const LstmStFile *file, const LstmStTensor *tensor,
+    float *dst, GError **error)
+{
+  guint64 i;
+
+  for (i = 0; i < tensor->n_elements; i++) {
+    const guint8 *p;
+    guint32 bits;
+    float f;
+
+    switch (tensor->dtype) {
+      case LSTM_DTYPE_F32:
+        p = tensor->data + 4 * i;
+        bits = (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 |
+            (guint32) p[3] << 24;
+        memcpy (&f, &bits, sizeof f);
+        break;
+      case LSTM_DTYPE_F16:
+        p = tensor->data + 2 * i;
+        f = half_to_float ((guint16) (p[0] | p[1] << 8));
+        break;
+      case LSTM_DTYPE_BF16:
+        p = tensor->data + 2 * i;
+        bits = ((guint32) p[0] | (guint32) p[1] << 8) << 16;
+        memcpy (&f, &bits, sizeof f);
+        break;
+      default:
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+            "%s: tensor '%s' has dtype %s; only F32, F16 and BF16 are "
+            "supported", file->name, tensor->name,
+            lstm_dtype_to_string (tensor->dtype));
+        return FALSE;
+    }
+    if (!isfinite (f)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: tensor '%s' holds a non-finite value (%g) at index %"
+          G_GUINT64_FORMAT, file->name, tensor->name, (double) f, i);
+      return FALSE;
+    }
+    dst[i] = f;
+  }
+  return TRUE;
+}
+
+/* ---- writer ---- */
+
+static gint
+compare_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+GBytes *
+lstm_st_serialize (const LstmStWriteTensor *tensors, guint n_tensors,
+    GHashTable *metadata)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *header = NULL;
+  GByteArray *out;
+  gsize header_len, padded, offset = 0;
+  guint i, d;
+
+  json_builder_begin_object (builder);
+  if (metadata != NULL && g_hash_table_size (metadata) > 0) {
+    g_autofree gpointer *keys = NULL;
+    guint n_keys;
+
+    keys = g_hash_table_get_keys_as_array (metadata, &n_keys);
+    qsort (keys, n_keys, sizeof (gpointer), compare_str);
+    json_builder_set_member_name (builder, "__metadata__");
+    json_builder_begin_object (builder);
+    for (i = 0; i < n_keys; i++) {
+      json_builder_set_member_name (builder, keys[i]);
+      json_builder_add_string_value (builder,
+          g_hash_table_lookup (metadata, keys[i]));
+    }
+    json_builder_end_object (builder);
+  }
+  for (i = 0; i < n_tensors; i++) {
+    const LstmStWriteTensor *t = &tensors[i];
+    guint64 n = 1;
+
+    json_builder_set_member_name (builder, t->name);
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "dtype");
+    json_builder_add_string_value (builder, lstm_dtype_to_string (t->dtype));
+    json_builder_set_member_name (builder, "shape");
+    json_builder_begin_array (builder);
+    for (d = 0; d < t->n_dims; d++) {
+      json_builder_add_int_value (builder, (gint64) t->shape[d]);
+      n *= t->shape[d];
+    }
+    json_builder_end_array (builder);
+    json_builder_set_member_name (builder, "data_offsets");
+    json_builder_begin_array (builder);
+    json_builder_add_int_value (builder, (gint64) offset);
+    offset += n * dtype_size (t->dtype);
+    json_builder_add_int_value (builder, (gint64) offset);
+    json_builder_end_array (builder);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (gen, root);
+  header = json_generator_to_data (gen, &header_len);
+  /* Pad the header with spaces so the data section starts 8-aligned. */
+  padded = (header_len + 7) & ~(gsize) 7;
+
+  out = g_byte_array_sized_new (8 + padded + offset);
+  {
+    guint8 len_le[8];
+    for (i = 0; i < 8; i++)
+      len_le[i] = (guint8) (((guint64) padded >> (8 * i)) & 0xff);
+    g_byte_array_append (out, len_le, 8);
+  }
+  g_byte_array_append (out, (const guint8 *) header, header_len);
+  for (i = header_len; i < padded; i++)
+    g_byte_array_append (out, (const guint8 *) " ", 1);
+  for (i = 0; i < n_tensors; i++) {
+    const LstmStWriteTensor *t = &tensors[i];
+    guint64 n = 1;
+    for (d = 0; d < t->n_dims; d++)
+      n *= t->shape[d];
+    if (G_BYTE_ORDER == G_LITTLE_ENDIAN || dtype_size (t->dtype) == 1) {
+      g_byte_array_append (out, t->data, n * dtype_size (t->dtype));
+    } else {
+      guint sz = dtype_size (t->dtype), b;
+      guint64 e;
+      for (e = 0; e < n; e++)
+        for (b = 0; b < sz; b++)
+          g_byte_array_append (out,
+              (const guint8 *) t->data + e * sz + (sz - 1 - b), 1);
+    }
+  }
+  return g_byte_array_free_to_bytes (out);
+}
+
+gboolean
+lstm_write_file_atomic (const gchar *path, GBytes *bytes, GError **error)
+{
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  g_autofree gchar *base = g_path_get_basename (path);
+  g_autofree gchar *tmpl = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  gsize size, done = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+  int fd, saved;
+
+  fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    saved = errno;
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO,
+        "%s: cannot create a temporary file in '%s': %s", path, dir,
+        g_strerror (saved));
+    return FALSE;
+  }
+  while (done < size) {
+    ssize_t w = write (fd, data + done, size - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      saved = w < 0 ? errno : ENOSPC;
+      goto fail;
+    }
+    done += (gsize) w;
+  }
+  if (fsync (fd) != 0) {
+    saved = errno;
+    goto fail;
+  }
+  if (close (fd) != 0) {
+    saved = errno;
+    fd = -1;
+    goto fail;
+  }
+  fd = -1;
+  if (g_rename (tmpl, path) != 0) {
+    saved = errno;
+    goto fail;
+  }
+  /* Make the rename itself durable. */
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void) fsync (fd);
+    close (fd);
+  }
+  return TRUE;
+
+fail:
+  if (fd >= 0)
+    close (fd);
+  g_unlink (tmpl);
+  g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot write: %s",
+      path, g_strerror (saved));
+  return FALSE;
+}

@@ -1,0 +1,388 @@
+/* Unit tests: model creation, metadata, save/load, state, forward basics.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <lstm/lstm.h>
+
+#define ARCH_LSTM_HEAD \
+  "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":6,\"hidden_size\":9," \
+  "\"num_layers\":2},{\"type\":\"linear\",\"name\":\"head\"," \
+  "\"out_features\":3,\"activation\":\"softmax\"}]"
+
+static LstmModel *
+new_model (const gchar *arch, guint64 seed)
+{
+  g_autoptr (GError) error = NULL;
+  LstmModelOptions opts = { 0 };
+  LstmModel *m;
+
+  opts.seed = seed;
+  m = lstm_model_new (arch, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (m);
+  return m;
+}
+
+static float *
+random_frames (guint n, guint dim, guint32 seed, float scale)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  float *x = g_new (float, (gsize) n * dim);
+  for (gsize i = 0; i < (gsize) n * dim; i++)
+    x[i] = (float) g_rand_double_range (r, -scale, scale);
+  g_rand_free (r);
+  return x;
+}
+
+static void
+test_new_sizes (void)
+{
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM_HEAD, 1);
+  LstmLayerInfo li;
+
+  g_assert_cmpuint (lstm_model_get_input_size (m), ==, 6);
+  g_assert_cmpuint (lstm_model_get_output_size (m), ==, 3);
+  g_assert_cmpuint (lstm_model_get_n_layers (m), ==, 2);
+  /* 4H(I+H) + 8H for layer 0, 4H(H+H) + 8H for layer 1, 3*9 + 3 head */
+  g_assert_cmpuint (lstm_model_get_n_params (m), ==,
+      4 * 9 * (6 + 9) + 8 * 9 + 4 * 9 * 18 + 8 * 9 + 27 + 3);
+  g_assert_true (lstm_model_get_layer_info (m, 0, &li));
+  g_assert_cmpint (li.type, ==, LSTM_LAYER_LSTM);
+  g_assert_cmpstr (li.name, ==, "rnn");
+  g_assert_cmpuint (li.hidden_size, ==, 9);
+  g_assert_cmpuint (li.num_layers, ==, 2);
+  g_assert_true (lstm_model_get_layer_info (m, 1, &li));
+  g_assert_cmpint (li.activation, ==, LSTM_ACTIVATION_SOFTMAX);
+  g_assert_false (lstm_model_get_layer_info (m, 2, &li));
+  g_assert_cmpint (lstm_model_get_task (m), ==, LSTM_TASK_CLASSIFICATION);
+  g_assert_true (lstm_model_is_streamable (m));
+  g_assert_cmpuint (lstm_model_get_flops_per_frame (m), >,
+      2 * lstm_model_get_n_params (m) - 200);
+}
+
+/* PyTorch's init: every value within +-1/sqrt(H) (recurrent) or
+ * +-1/sqrt(in) (linear); same seed, same weights; other seed, others. */
+static void
+test_new_init (void)
+{
+  const gchar *arch = "[{\"type\":\"gru\",\"name\":\"g\",\"input_size\":4,"
+      "\"hidden_size\":16},{\"type\":\"linear\",\"name\":\"o\","
+      "\"out_features\":2}]";
+  g_autoptr (LstmModel) a = new_model (arch, 7);
+  g_autoptr (LstmModel) b = new_model (arch, 7);
+  g_autoptr (LstmModel) c = new_model (arch, 8);
+  g_autoptr (GBytes) ba = lstm_model_save_to_bytes (a, NULL);
+  g_autoptr (GBytes) bb = lstm_model_save_to_bytes (b, NULL);
+  g_autoptr (GBytes) bc = lstm_model_save_to_bytes (c, NULL);
+  g_autofree float *x = random_frames (5, 4, 1, 1.0f);
+  float ya[10], yc[10];
+
+  g_assert_true (g_bytes_equal (ba, bb));
+  g_assert_false (g_bytes_equal (ba, bc));
+  g_assert_true (lstm_model_forward_sequence (a, x, 5, ya, NULL));
+  g_assert_true (lstm_model_forward_sequence (c, x, 5, yc, NULL));
+  g_assert_true (memcmp (ya, yc, sizeof ya) != 0);
+  g_assert_cmpint (lstm_model_get_task (a), ==, LSTM_TASK_REGRESSION);
+
+  {
+    /* weights as stored: look at the file's floats through a reload of a
+     * model whose bounds we know: all |w| <= 1/sqrt(16) = 0.25 except the
+     * head's, <= 1/sqrt(16) too (in_features 16). */
+    gsize size;
+    const guint8 *d = g_bytes_get_data (ba, &size);
+    guint64 hl = 0;
+    float maxabs = 0;
+    for (guint i = 0; i < 8; i++)
+      hl |= (guint64) d[i] << (8 * i);
+    for (gsize off = 8 + hl; off + 4 <= size; off += 4) {
+      float v;
+      memcpy (&v, d + off, 4);
+      maxabs = MAX (maxabs, fabsf (v));
+    }
+    g_assert_cmpfloat (maxabs, <=, 0.25f);
+    g_assert_cmpfloat (maxabs, >, 0.2f);
+  }
+}
+
+static void
+test_save_load_roundtrip (void)
+{
+  g_autoptr (GError) error = NULL;
+  const gchar *labels[] = { "speech", "music", "noise", NULL };
+  const float mean[6] = { 1, 2, 3, 4, 5, 6 };
+  const float std[6] = { 2, 2, 2, 0.5f, 0.5f, 0.5f };
+  LstmModelOptions opts = { 0 };
+  g_autoptr (LstmModel) m = NULL, back = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("lstm-test-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "m.safetensors", NULL);
+  g_autofree float *x = random_frames (200, 6, 3, 4.0f);
+  g_autofree float *y1 = g_new (float, 200 * 3);
+  g_autofree float *y2 = g_new (float, 200 * 3);
+  g_autoptr (GBytes) b1 = NULL, b2 = NULL;
+  g_auto (GStrv) keys = NULL;
+
+  opts.seed = 42;
+  opts.labels = labels;
+  opts.features = "{\"kind\":\"fbank\",\"num_mel_bins\":6}";
+  opts.description = "a test model";
+  opts.training = "none";
+  opts.input_mean = mean;
+  opts.input_std = std;
+  m = lstm_model_new (ARCH_LSTM_HEAD, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_true (lstm_model_save (m, path, &error));
+  g_assert_no_error (error);
+  back = lstm_model_load (path, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (lstm_model_get_label (back, 1), ==, "music");
+  g_assert_null (lstm_model_get_label (back, 3));
+  g_assert_cmpstr (lstm_model_get_features (back), ==,
+      "{\"kind\":\"fbank\",\"num_mel_bins\":6}");
+  g_assert_cmpstr (lstm_model_get_metadata (back, "lstm.description"), ==,
+      "a test model");
+  g_assert_cmpfloat (lstm_model_get_input_std (back)[3], ==, 0.5f);
+  g_assert_cmpfloat (lstm_model_get_input_mean (back)[5], ==, 6.0f);
+  keys = lstm_model_list_metadata (back);
+  g_assert_true (g_strv_contains ((const gchar * const *) keys,
+          "lstm.architecture"));
+  g_assert_true (g_strv_contains ((const gchar * const *) keys,
+          "lstm.training"));
+
+  /* the same bytes again, the same outputs */
+  b1 = lstm_model_save_to_bytes (m, NULL);
+  b2 = lstm_model_save_to_bytes (back, NULL);
+  g_assert_true (g_bytes_equal (b1, b2));
+  g_assert_true (lstm_model_forward_sequence (m, x, 200, y1, NULL));
+  g_assert_true (lstm_model_forward_sequence (back, x, 200, y2, NULL));
+  g_assert_cmpmem (y1, 200 * 3 * sizeof (float), y2, 200 * 3 * sizeof (float));
+
+  /* normalisation is applied: moving the input by the mean matters */
+  {
+    g_autoptr (LstmModel) plain = NULL;
+    opts.input_mean = NULL;
+    opts.input_std = NULL;
+    plain = lstm_model_new (ARCH_LSTM_HEAD, &opts, NULL);
+    g_assert_true (lstm_model_forward_sequence (plain, x, 200, y2, NULL));
+    g_assert_true (memcmp (y1, y2, 200 * 3 * sizeof (float)) != 0);
+  }
+
+  /* the atomic save leaves no temporary file behind */
+  {
+    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+    guint n = 0;
+    while (g_dir_read_name (d))
+      n++;
+    g_assert_cmpuint (n, ==, 1);
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_save_unwritable (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM_HEAD, 1);
+
+  g_assert_false (lstm_model_save (m, "/nonexistent-dir/x.safetensors",
+          &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "/nonexistent-dir/x.safetensors"));
+}
+
+static void
+test_with_metadata (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM_HEAD, 1);
+  g_autoptr (LstmModel) l = NULL, bad = NULL, noarch = NULL;
+
+  l = lstm_model_with_metadata (m, "lstm.labels", "[\"a\",\"b\",\"c\"]",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lstm_model_get_label (l, 2), ==, "c");
+  g_assert_null (lstm_model_get_labels (m));
+
+  bad = lstm_model_with_metadata (m, "lstm.labels", "[\"a\",\"b\"]", &error);
+  g_assert_null (bad);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "2 labels for 3 outputs"));
+  g_clear_error (&error);
+
+  bad = lstm_model_with_metadata (m, "lstm.task", "dancing", &error);
+  g_assert_null (bad);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT);
+  g_clear_error (&error);
+
+  noarch = lstm_model_with_metadata (m, "lstm.architecture", "[]", &error);
+  g_assert_null (noarch);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+}
+
+typedef struct {
+  const gchar *name;
+  const gchar *arch;
+  gint code;
+  const gchar *needle;
+} ArchCase;
+
+static const ArchCase arch_cases[] = {
+  { "not-json", "[{", LSTM_ERROR_FORMAT, "not valid JSON" },
+  { "empty", "[]", LSTM_ERROR_FORMAT, "non-empty" },
+  { "object", "{}", LSTM_ERROR_FORMAT, "non-empty" },
+  { "unknown-type", "[{\"type\":\"conv\",\"name\":\"c\",\"input_size\":3}]",
+      LSTM_ERROR_UNSUPPORTED, "unknown layer type 'conv'" },
+  { "no-name", "[{\"type\":\"lstm\",\"input_size\":3,\"hidden_size\":4}]",
+      LSTM_ERROR_FORMAT, "'name'" },
+  { "dup-name", "[{\"type\":\"lstm\",\"name\":\"a\",\"input_size\":3,"
+        "\"hidden_size\":4},{\"type\":\"linear\",\"name\":\"a\","
+        "\"out_features\":2}]", LSTM_ERROR_FORMAT, "two layers" },
+  { "no-input-size", "[{\"type\":\"gru\",\"name\":\"g\",\"hidden_size\":4}]",
+      LSTM_ERROR_FORMAT, "'input_size' is required" },
+  { "huge-hidden", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
+        "\"hidden_size\":1099511627776}]", LSTM_ERROR_ARGUMENT,
+      "1099511627776" },
+  { "zero-hidden", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
+        "\"hidden_size\":0}]", LSTM_ERROR_ARGUMENT, "out of range" },
+  { "negative-layers", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
+        "\"hidden_size\":4,\"num_layers\":-1}]", LSTM_ERROR_ARGUMENT,
+      "num_layers" },
+  { "float-size", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3.5,"
+        "\"hidden_size\":4}]", LSTM_ERROR_FORMAT, "integer" },
+  { "too-many-params", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":"
+        "1048576,\"hidden_size\":1048576,\"num_layers\":64}]",
+      LSTM_ERROR_ARGUMENT, "larger than" },
+  { "proj-size", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
+        "\"hidden_size\":4,\"proj_size\":2}]", LSTM_ERROR_UNSUPPORTED,
+      "proj_size" },
+  { "gru-peephole", "[{\"type\":\"gru\",\"name\":\"r\",\"input_size\":3,"
+        "\"hidden_size\":4,\"peephole\":true}]", LSTM_ERROR_UNSUPPORTED,
+      "peephole" },
+  { "unknown-key", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
+        "\"hidden_size\":4,\"colour\":\"red\"}]", LSTM_ERROR_FORMAT,
+      "unknown key 'colour'" },
+  { "bad-activation", "[{\"type\":\"linear\",\"name\":\"o\","
+        "\"in_features\":3,\"out_features\":2,\"activation\":\"gelu\"}]",
+      LSTM_ERROR_UNSUPPORTED, "unknown activation 'gelu'" },
+  { "size-mismatch", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
+        "\"hidden_size\":4},{\"type\":\"linear\",\"name\":\"o\","
+        "\"in_features\":5,\"out_features\":2}]", LSTM_ERROR_SHAPE,
+      "does not match" },
+  { "bool-as-string", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
+        "\"hidden_size\":4,\"bidirectional\":\"yes\"}]", LSTM_ERROR_FORMAT,
+      "true or false" },
+};
+
+static void
+test_arch_invalid (gconstpointer data)
+{
+  const ArchCase *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = lstm_model_new (c->arch, NULL, &error);
+
+  g_assert_null (m);
+  g_assert_error (error, LSTM_ERROR, c->code);
+  if (strstr (error->message, c->needle) == NULL)
+    g_error ("%s: message '%s' lacks '%s'", c->name, error->message,
+        c->needle);
+}
+
+static void
+test_state_errors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) a = new_model (ARCH_LSTM_HEAD, 1);
+  g_autoptr (LstmModel) b = new_model (ARCH_LSTM_HEAD, 2);
+  g_autoptr (LstmModel) bi = new_model ("[{\"type\":\"gru\",\"name\":\"g\","
+      "\"input_size\":6,\"hidden_size\":4,\"bidirectional\":true}]", 1);
+  g_autoptr (LstmState) sa = lstm_state_new (a);
+  g_autoptr (LstmState) sbi = lstm_state_new (bi);
+  float x[6] = { 0 }, y[8];
+  float h[8] = { 0 };
+
+  g_assert_false (lstm_model_forward (b, sa, x, 1, y, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_false (lstm_model_is_streamable (bi));
+  g_assert_false (lstm_model_forward (bi, sbi, x, 1, y, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "bidirectional"));
+  g_clear_error (&error);
+  /* offline works */
+  g_assert_true (lstm_model_forward_sequence (bi, x, 1, y, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (lstm_state_set_hidden (sa, 1, h, NULL, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (lstm_state_set_hidden (sbi, 0, h, h, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "GRU"));
+}
+
+/* Setting (h0, c0), copying and resetting a state. */
+static void
+test_state_hidden (void)
+{
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM_HEAD, 5);
+  g_autoptr (LstmState) s = lstm_state_new (m);
+  g_autoptr (LstmState) copy = NULL;
+  g_autofree float *x = random_frames (30, 6, 9, 2.0f);
+  float h0[18], c0[18], h[18], c[18], y1[90], y2[90], y3[90];
+  guint i;
+
+  for (i = 0; i < 18; i++) {
+    h0[i] = 0.05f * i - 0.4f;
+    c0[i] = 0.5f - 0.03f * i;
+  }
+  g_assert_true (lstm_state_set_hidden (s, 0, h0, c0, NULL));
+  g_assert_true (lstm_state_get_hidden (s, 0, h, c, NULL));
+  g_assert_cmpmem (h, sizeof h, h0, sizeof h0);
+  g_assert_cmpmem (c, sizeof c, c0, sizeof c0);
+
+  g_assert_true (lstm_model_forward (m, s, x, 10, y1, NULL));
+  copy = lstm_state_copy (s);
+  g_assert_true (lstm_model_forward (m, s, x + 60, 20, y1 + 30, NULL));
+  g_assert_true (lstm_model_forward (m, copy, x + 60, 20, y2 + 30, NULL));
+  g_assert_cmpmem (y1 + 30, 60 * sizeof (float), y2 + 30, 60 * sizeof (float));
+
+  /* reset = fresh state = the offline sequence */
+  lstm_state_reset (s);
+  g_assert_true (lstm_model_forward (m, s, x, 30, y2, NULL));
+  g_assert_true (lstm_model_forward_sequence (m, x, 30, y3, NULL));
+  g_assert_cmpmem (y2, sizeof y2, y3, sizeof y3);
+  /* and the initial state mattered */
+  g_assert_true (memcmp (y1, y2, 30 * sizeof (float)) != 0);
+  for (i = 0; i < 30; i++) {
+    float sum = y2[3 * i] + y2[3 * i + 1] + y2[3 * i + 2];
+    g_assert_cmpfloat_with_epsilon (sum, 1.0f, 1e-6f);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  guint i;
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/model/new/sizes", test_new_sizes);
+  g_test_add_func ("/model/new/init", test_new_init);
+  g_test_add_func ("/model/save-load/roundtrip", test_save_load_roundtrip);
+  g_test_add_func ("/model/save/unwritable", test_save_unwritable);
+  g_test_add_func ("/model/metadata/with", test_with_metadata);
+  for (i = 0; i < G_N_ELEMENTS (arch_cases); i++) {
+    g_autofree gchar *path = g_strdup_printf ("/model/architecture/invalid/%s",
+        arch_cases[i].name);
+    g_test_add_data_func (path, &arch_cases[i], test_arch_invalid);
+  }
+  g_test_add_func ("/state/errors", test_state_errors);
+  g_test_add_func ("/state/hidden", test_state_hidden);
+  return g_test_run ();
+}

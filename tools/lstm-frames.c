@@ -1,0 +1,340 @@
+/* lstm: reading and writing frame files (.f32 and .csv)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-glib/json-glib.h>
+
+#include "lstm-tool.h"
+
+struct _LstmFrameReader {
+  gchar *path;
+  FILE *fp;
+  LstmFramesFormat format;
+  guint dim;
+  guint64 line;
+  gboolean first_line;
+  gchar *buf;
+  gsize buf_size;
+};
+
+struct _LstmFrameWriter {
+  gchar *path;
+  FILE *fp;
+  LstmFramesFormat format;
+  guint dim;
+};
+
+gboolean
+lstm_frames_format_from_path (const gchar *path, LstmFramesFormat *format)
+{
+  if (g_str_has_suffix (path, ".f32") || g_str_has_suffix (path, ".F32")) {
+    *format = LSTM_FRAMES_F32;
+    return TRUE;
+  }
+  if (g_str_has_suffix (path, ".csv") || g_str_has_suffix (path, ".CSV") ||
+      strcmp (path, "-") == 0) {
+    *format = LSTM_FRAMES_CSV;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+LstmFrameReader *
+lstm_frame_reader_open (const gchar *path, guint dim, GError **error)
+{
+  LstmFrameReader *r;
+  LstmFramesFormat format;
+  struct stat st;
+  FILE *fp;
+
+  if (!lstm_frames_format_from_path (path, &format)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: unknown input type (expected .f32 or .csv)", path);
+    return NULL;
+  }
+  fp = fopen (path, "rb");
+  if (fp == NULL) {
+    int saved = errno;
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot open: %s",
+        path, g_strerror (saved));
+    return NULL;
+  }
+  if (fstat (fileno (fp), &st) == 0 && S_ISDIR (st.st_mode)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: is a directory",
+        path);
+    fclose (fp);
+    return NULL;
+  }
+  if (format == LSTM_FRAMES_F32 && S_ISREG (st.st_mode) &&
+      st.st_size % ((off_t) dim * 4) != 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "%s: %lld bytes is not a whole number of %u-value float32 frames "
+        "(%u bytes each)", path, (long long) st.st_size, dim, dim * 4);
+    fclose (fp);
+    return NULL;
+  }
+  r = g_new0 (LstmFrameReader, 1);
+  r->path = g_strdup (path);
+  r->fp = fp;
+  r->format = format;
+  r->dim = dim;
+  r->first_line = TRUE;
+  return r;
+}
+
+void
+lstm_frame_reader_close (LstmFrameReader *r)
+{
+  if (r == NULL)
+    return;
+  if (r->fp)
+    fclose (r->fp);
+  free (r->buf);
+  g_free (r->path);
+  g_free (r);
+}
+
+/* Parses one CSV line into @out; returns the number of values, or -1 if a
+ * field is not a number (with @bad_field set to its index). */
+static gint
+parse_csv_line (gchar *line, float *out, guint max, guint *bad_field)
+{
+  guint n = 0;
+  gchar *p = line;
+
+  while (TRUE) {
+    gchar *end;
+    double v;
+
+    while (*p == ' ' || *p == '\t')
+      p++;
+    v = g_ascii_strtod (p, &end);
+    if (end == p) {
+      *bad_field = n;
+      return -1;
+    }
+    if (n < max)
+      out[n] = (float) v;
+    n++;
+    p = end;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+      p++;
+    if (*p == '\0')
+      return (gint) n;
+    if (*p != ',' && *p != ';') {
+      *bad_field = n - 1;
+      return -1;
+    }
+    p++;
+  }
+}
+
+gssize
+lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
+    GError **error)
+{
+  gsize n = 0;
+
+  if (r->format == LSTM_FRAMES_F32) {
+    gsize got = fread (buf, sizeof (float) * r->dim, max, r->fp);
+    guint8 *b = (guint8 *) buf;
+    gsize i;
+    if (got < max && ferror (r->fp)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: read error",
+          r->path);
+      return -1;
+    }
+    if (got < max && !feof (r->fp))
+      return (gssize) got;
+    if (G_BYTE_ORDER == G_BIG_ENDIAN)
+      for (i = 0; i < got * r->dim * 4; i += 4) {
+        guint8 t = b[i];
+        b[i] = b[i + 3];
+        b[i + 3] = t;
+        t = b[i + 1];
+        b[i + 1] = b[i + 2];
+        b[i + 2] = t;
+      }
+    for (i = 0; i < got * r->dim; i++)
+      if (!isfinite (buf[i])) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s: value %u of a frame is %g (not finite)", r->path,
+            (guint) (i % r->dim), (double) buf[i]);
+        return -1;
+      }
+    return (gssize) got;
+  }
+
+  while (n < max) {
+    ssize_t len = getline (&r->buf, &r->buf_size, r->fp);
+    gchar *line;
+    guint bad = 0;
+    gint got;
+    guint i;
+
+    if (len < 0) {
+      if (ferror (r->fp)) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: read error",
+            r->path);
+        return -1;
+      }
+      break;
+    }
+    r->line++;
+    line = g_strstrip (r->buf);
+    if (*line == '\0' || *line == '#')
+      continue;
+    got = parse_csv_line (line, buf + n * r->dim, r->dim, &bad);
+    if (got < 0 && r->first_line) {
+      /* a header row of column names */
+      r->first_line = FALSE;
+      continue;
+    }
+    r->first_line = FALSE;
+    if (got < 0) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s:%" G_GUINT64_FORMAT ": field %u is not a number", r->path,
+          r->line, bad + 1);
+      return -1;
+    }
+    if ((guint) got != r->dim) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s:%" G_GUINT64_FORMAT ": %d values, the model takes %u per frame",
+          r->path, r->line, got, r->dim);
+      return -1;
+    }
+    for (i = 0; i < r->dim; i++)
+      if (!isfinite (buf[n * r->dim + i])) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s:%" G_GUINT64_FORMAT ": field %u is not a finite number",
+            r->path, r->line, i + 1);
+        return -1;
+      }
+    n++;
+  }
+  return (gssize) n;
+}
+
+LstmFrameWriter *
+lstm_frame_writer_open (const gchar *path, guint dim, GError **error)
+{
+  LstmFrameWriter *w;
+  LstmFramesFormat format;
+  FILE *fp;
+
+  if (!lstm_frames_format_from_path (path, &format)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: unknown output type (expected .f32, .csv or - for standard "
+        "output)", path);
+    return NULL;
+  }
+  fp = strcmp (path, "-") == 0 ? stdout : fopen (path, "wb");
+  if (fp == NULL) {
+    int saved = errno;
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot create: %s",
+        path, g_strerror (saved));
+    return NULL;
+  }
+  w = g_new0 (LstmFrameWriter, 1);
+  w->path = g_strdup (path);
+  w->fp = fp;
+  w->format = format;
+  w->dim = dim;
+  return w;
+}
+
+gboolean
+lstm_frame_writer_write (LstmFrameWriter *w, const float *buf,
+    gsize n_frames, GError **error)
+{
+  gsize t;
+  guint j;
+
+  if (w->format == LSTM_FRAMES_F32) {
+    if (G_BYTE_ORDER == G_LITTLE_ENDIAN) {
+      if (fwrite (buf, sizeof (float) * w->dim, n_frames, w->fp) != n_frames)
+        goto fail;
+    } else {
+      for (t = 0; t < n_frames * w->dim; t++) {
+        guint32 bits;
+        memcpy (&bits, buf + t, 4);
+        bits = GUINT32_TO_LE (bits);
+        if (fwrite (&bits, 4, 1, w->fp) != 1)
+          goto fail;
+      }
+    }
+    return TRUE;
+  }
+  for (t = 0; t < n_frames; t++) {
+    for (j = 0; j < w->dim; j++) {
+      gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+      /* %.9g round-trips every float32 */
+      g_ascii_formatd (num, sizeof num, "%.9g", buf[t * w->dim + j]);
+      if (fputs (num, w->fp) < 0 || fputc (j + 1 < w->dim ? ',' : '\n',
+              w->fp) < 0)
+        goto fail;
+    }
+  }
+  return TRUE;
+
+fail:
+  g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: write error: %s",
+      w->path, g_strerror (errno));
+  return FALSE;
+}
+
+gboolean
+lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
+{
+  gboolean ok = TRUE;
+
+  if (w == NULL)
+    return TRUE;
+  if (w->fp == stdout) {
+    ok = fflush (stdout) == 0;
+  } else if (w->fp != NULL) {
+    ok = fclose (w->fp) == 0;
+  }
+  if (!ok)
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: write error: %s",
+        w->path, g_strerror (errno));
+  g_free (w->path);
+  g_free (w);
+  return ok;
+}
+
+double
+lstm_tool_frame_period (LstmModel *model)
+{
+  const gchar *features = lstm_model_get_features (model);
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *obj;
+  double rate = 0;
+
+  if (features == NULL)
+    return 0;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, features, -1, NULL))
+    return 0;
+  obj = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (obj, "frame_shift"))
+    return json_object_get_double_member (obj, "frame_shift") / 1000.0;
+  if (json_object_has_member (obj, "sample_rate"))
+    rate = json_object_get_double_member (obj, "sample_rate");
+  else if (json_object_has_member (obj, "sample_frequency"))
+    rate = json_object_get_double_member (obj, "sample_frequency");
+  if (rate > 0 && json_object_has_member (obj, "hop_length"))
+    return json_object_get_double_member (obj, "hop_length") / rate;
+  if (rate > 0 && json_object_has_member (obj, "frame_shift_samples"))
+    return json_object_get_double_member (obj, "frame_shift_samples") / rate;
+  /* Kaldi's default shift */
+  if (json_object_has_member (obj, "kind") && rate > 0)
+    return 0.010;
+  return 0;
+}
