@@ -580,7 +580,7 @@ lstm_model_new_from_architecture (const gchar *architecture,
         "(tools/export_pytorch.py writes one)", model->name);
     goto fail;
   }
-  if (!json_parser_load_from_data (parser, architecture, -1, &json_error)) {
+  if (!lstm_json_parser_load (parser, architecture, -1, &json_error)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
         "%s: lstm.architecture is not valid JSON: %s", model->name,
         json_error->message);
@@ -682,7 +682,7 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
     JsonArray *arr;
     guint i, n;
 
-    if (!json_parser_load_from_data (parser, labels, -1, NULL) ||
+    if (!lstm_json_parser_load (parser, labels, -1, NULL) ||
         (root = json_parser_get_root (parser)) == NULL ||
         !JSON_NODE_HOLDS_ARRAY (root)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
@@ -712,7 +712,7 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
   if (features != NULL) {
     g_autoptr (JsonParser) parser = json_parser_new_immutable ();
     JsonNode *root;
-    if (!json_parser_load_from_data (parser, features, -1, NULL) ||
+    if (!lstm_json_parser_load (parser, features, -1, NULL) ||
         (root = json_parser_get_root (parser)) == NULL ||
         !JSON_NODE_HOLDS_OBJECT (root)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
