@@ -287,6 +287,7 @@ static gboolean
 check_overlaps (LstmStFile *file, GError **error)
 {
   g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  const LstmStTensor *furthest = NULL;
   GHashTableIter iter;
   gpointer value;
   guint i;
@@ -295,14 +296,20 @@ check_overlaps (LstmStFile *file, GError **error)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (sorted, value);
   g_ptr_array_sort (sorted, compare_begin);
-  for (i = 1; i < sorted->len; i++) {
-    const LstmStTensor *a = sorted->pdata[i - 1], *b = sorted->pdata[i];
-    if (b->begin < a->end && b->begin != b->end) {
+  /* Empty tensors occupy nothing: compare each non-empty tensor with the
+   * one reaching furthest among those before it. */
+  for (i = 0; i < sorted->len; i++) {
+    const LstmStTensor *b = sorted->pdata[i];
+    if (b->begin == b->end)
+      continue;
+    if (furthest != NULL && b->begin < furthest->end) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
           "%s: tensors '%s' and '%s' overlap in the data section",
-          file->name, a->name, b->name);
+          file->name, furthest->name, b->name);
       return FALSE;
     }
+    if (furthest == NULL || b->end > furthest->end)
+      furthest = b;
   }
   return TRUE;
 }
