@@ -939,6 +939,7 @@ LstmModel *
 lstm_model_load_from_bytes (GBytes *bytes, const gchar *name, GError **error)
 {
   g_autoptr (LstmStFile) st = NULL;
+  g_autoptr (GHashTable) expected = NULL;
   LstmModel *model;
   GHashTableIter iter;
   gpointer key, value;
@@ -954,10 +955,13 @@ lstm_model_load_from_bytes (GBytes *bytes, const gchar *name, GError **error)
     return NULL;
 
   /* Every expected tensor present with its shape, before any allocation
-   * sized by the architecture. */
+   * sized by the architecture. A model may have 10^5 tensors: look them up
+   * by hash, not one by one. */
+  expected = g_hash_table_new (g_str_hash, g_str_equal);
   for (i = 0; i < model->n_tensors; i++) {
     LstmParamTensor *pt = &model->tensors[i];
     LstmStTensor *t = g_hash_table_lookup (st->tensors, pt->name);
+    g_hash_table_add (expected, pt->name);
     if (t == NULL) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
           "%s: tensor '%s' is missing", model->name, pt->name);
@@ -970,7 +974,7 @@ lstm_model_load_from_bytes (GBytes *bytes, const gchar *name, GError **error)
   while (g_hash_table_iter_next (&iter, &key, &value)) {
     if (g_str_has_prefix (key, "optim.") || strcmp (key, "input.mean") == 0
         || strcmp (key, "input.std") == 0 ||
-        lstm_model_find_tensor (model, key) != G_MAXUINT)
+        g_hash_table_contains (expected, key))
       continue;
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
         "%s: unexpected tensor '%s': the architecture has no place for it",
