@@ -42,7 +42,7 @@ static const CliCase cases[] = {
   { "run-missing-input", { "run", "@/model.safetensors", "@/nothing.f32",
           NULL }, 1, "@/nothing.f32: cannot open" },
   { "run-f32-wrong-size", { "run", "@/model.safetensors", "@/bad-size.f32",
-          NULL }, 1, "@/bad-size.f32: 406 bytes is not a whole number of "
+          NULL }, 1, "@/bad-size.f32: 398 bytes is not a whole number of "
         "2-value float32 frames (8 bytes each)" },
   { "run-f32-nan", { "run", "@/model.safetensors", "@/nan.f32", "@/o.f32",
           NULL }, 1, "@/nan.f32: value 1 of a frame is nan (not finite)" },
@@ -116,7 +116,7 @@ setup_fixtures (void)
 
   if (G_BYTE_ORDER == G_LITTLE_ENDIAN) {
     write_file ("ok.f32", x, N_FRAMES * 2 * sizeof (float));
-    write_file ("bad-size.f32", x, 50 * 8 + 6);
+    write_file ("bad-size.f32", x, 49 * 8 + 6);
     memcpy (&nan_frame[1], &nan_bits, 4);
     write_file ("nan.f32", nan_frame, sizeof nan_frame);
   }

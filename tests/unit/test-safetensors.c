@@ -1061,7 +1061,10 @@ test_loaded_values (void)
 
 /* ---- mutation fuzzing ---- */
 
+/* LSTM_FUZZ_ITERATIONS and LSTM_FUZZ_SEED in the environment run longer
+ * or other campaigns. */
 #define FUZZ_ITERATIONS 3000
+#define FUZZ_SEED 0x5eed
 
 static const gchar interesting[] = "{}[]\",:-.e0123456789 \\\0\xff";
 
@@ -1140,7 +1143,12 @@ test_fuzz (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (LstmModel) base = NULL;
   g_autoptr (GBytes) base_file = NULL;
-  g_autoptr (GRand) r = g_rand_new_with_seed (0x5eed);
+  const gchar *env_n = g_getenv ("LSTM_FUZZ_ITERATIONS");
+  const gchar *env_seed = g_getenv ("LSTM_FUZZ_SEED");
+  guint n_iter = env_n ? (guint) g_ascii_strtoull (env_n, NULL, 10) :
+      FUZZ_ITERATIONS;
+  g_autoptr (GRand) r = g_rand_new_with_seed (env_seed ?
+      (guint32) g_ascii_strtoull (env_seed, NULL, 0) : FUZZ_SEED);
   static const gchar *labels[] = { "a", "b", "c", NULL };
   const float mean[3] = { 1, 2, 3 }, std[3] = { 1, 2, 4 };
   LstmModelOptions opts = { 0 };
@@ -1161,7 +1169,7 @@ test_fuzz (void)
   base_file = lstm_model_save_to_bytes (base, &error);
   g_assert_no_error (error);
 
-  for (i = 0; i < FUZZ_ITERATIONS; i++) {
+  for (i = 0; i < n_iter; i++) {
     GByteArray *f = g_byte_array_new ();
     g_autoptr (GBytes) bytes = NULL;
     g_autoptr (LstmModel) m = NULL;
@@ -1196,7 +1204,7 @@ test_fuzz (void)
     }
   }
   g_test_message ("%u mutated files: %u loaded, errors: io %u, format %u, "
-      "shape %u, unsupported %u, argument %u", FUZZ_ITERATIONS, n_ok,
+      "shape %u, unsupported %u, argument %u", n_iter, n_ok,
       n_codes[LSTM_ERROR_IO], n_codes[LSTM_ERROR_FORMAT],
       n_codes[LSTM_ERROR_SHAPE], n_codes[LSTM_ERROR_UNSUPPORTED],
       n_codes[LSTM_ERROR_ARGUMENT]);
