@@ -1069,10 +1069,9 @@ lstm_model_save_to_bytes (LstmModel *model, GError **error)
       model->input_std, 1, { model->input_size } };
     n++;
   }
-  if (model->labels) {
-    g_hash_table_replace (model->metadata, g_strdup ("lstm.labels"),
-        labels_to_json ((const gchar * const *) model->labels));
-  }
+  /* The metadata is written as it is held (lstm.labels was validated when
+   * it was set); the model itself never changes, so strings it handed out
+   * stay valid and other threads may use it meanwhile. */
   return lstm_st_serialize (wt, n, model->metadata);
 }
 
