@@ -1059,6 +1059,102 @@ test_loaded_values (void)
   }
 }
 
+/* ---- widening: every finite F16 and BF16 value ---- */
+
+/* A file holding one bias-free linear layer whose weight has @n_bits
+ * 16-bit values, and the float32 data of the same model saved back. */
+static float *
+load_16bit_weights (const gchar *dtype, guint out, guint in,
+    const guint16 *bits, guint n_bits)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *header = g_strdup_printf ("{\"__metadata__\":{"
+      "\"lstm.architecture\":\"[{\\\"type\\\":\\\"linear\\\","
+      "\\\"name\\\":\\\"l\\\",\\\"in_features\\\":%u,"
+      "\\\"out_features\\\":%u,\\\"bias\\\":false}]\"},"
+      "\"l.weight\":{\"dtype\":\"%s\",\"shape\":[%u,%u],"
+      "\"data_offsets\":[0,%u]}}", in, out, dtype, out, in, 2 * n_bits);
+  GByteArray *f = g_byte_array_new ();
+  g_autoptr (GBytes) bytes = NULL, saved = NULL;
+  g_autoptr (LstmModel) m = NULL;
+  const guint8 *d;
+  gsize size, i;
+  guint8 le[8];
+  float *w;
+
+  g_assert_cmpuint (out * in, ==, n_bits);
+  write_le64 (le, strlen (header));
+  g_byte_array_append (f, le, 8);
+  g_byte_array_append (f, (const guint8 *) header, (guint) strlen (header));
+  for (i = 0; i < n_bits; i++) {
+    guint8 b[2] = { bits[i] & 0xff, bits[i] >> 8 };
+    g_byte_array_append (f, b, 2);
+  }
+  bytes = g_byte_array_free_to_bytes (f);
+  m = lstm_model_load_from_bytes (bytes, dtype, &error);
+  g_assert_no_error (error);
+  saved = lstm_model_save_to_bytes (m, &error);
+  g_assert_no_error (error);
+  d = g_bytes_get_data (saved, &size);
+  g_assert_cmpuint (size, ==, 8 + read_le64 (d) + 4 * (gsize) n_bits);
+  w = g_new (float, n_bits);
+  for (i = 0; i < n_bits; i++) {
+    guint32 v;
+    memcpy (&v, d + 8 + read_le64 (d) + 4 * i, 4);
+    v = GUINT32_FROM_LE (v);
+    memcpy (&w[i], &v, 4);
+  }
+  return w;
+}
+
+static void
+test_f16_exhaustive (void)
+{
+  /* 65536 halves minus the 2048 infinities and NaNs = 256 x 248 */
+  g_autofree guint16 *bits = g_new (guint16, 256 * 248);
+  g_autofree float *w = NULL;
+  guint n = 0, v, i;
+
+  for (v = 0; v < 65536; v++)
+    if (((v >> 10) & 0x1f) != 0x1f)
+      bits[n++] = (guint16) v;
+  g_assert_cmpuint (n, ==, 256 * 248);
+  w = load_16bit_weights ("F16", 256, 248, bits, n);
+  for (i = 0; i < n; i++) {
+    guint e = (bits[i] >> 10) & 0x1f, mant = bits[i] & 0x3ff;
+    double mag = e ? ldexp (1024.0 + mant, (int) e - 25) :
+        ldexp (mant, -24);
+    float want = (float) ((bits[i] & 0x8000) ? -mag : mag);
+    if (memcmp (&w[i], &want, 4) != 0)
+      g_error ("F16 0x%04x widened to %.9g, expected %.9g", bits[i],
+          (double) w[i], (double) want);
+  }
+}
+
+static void
+test_bf16_exhaustive (void)
+{
+  /* 65536 bfloat16s minus the 256 infinities and NaNs = 255 x 256 */
+  g_autofree guint16 *bits = g_new (guint16, 255 * 256);
+  g_autofree float *w = NULL;
+  guint n = 0, v, i;
+
+  for (v = 0; v < 65536; v++)
+    if (((v >> 7) & 0xff) != 0xff)
+      bits[n++] = (guint16) v;
+  g_assert_cmpuint (n, ==, 255 * 256);
+  w = load_16bit_weights ("BF16", 255, 256, bits, n);
+  for (i = 0; i < n; i++) {
+    guint e = (bits[i] >> 7) & 0xff, mant = bits[i] & 0x7f;
+    double mag = e ? ldexp (128.0 + mant, (int) e - 134) :
+        ldexp (mant, -133);
+    float want = (float) ((bits[i] & 0x8000) ? -mag : mag);
+    if (memcmp (&w[i], &want, 4) != 0)
+      g_error ("BF16 0x%04x widened to %.9g, expected %.9g", bits[i],
+          (double) w[i], (double) want);
+  }
+}
+
 /* ---- mutation fuzzing ---- */
 
 /* LSTM_FUZZ_ITERATIONS and LSTM_FUZZ_SEED in the environment run longer
@@ -1244,6 +1340,8 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/safetensors/loaded-values", test_loaded_values);
   g_test_add_func ("/safetensors/missing-file", test_load_missing_file);
+  g_test_add_func ("/safetensors/f16-exhaustive", test_f16_exhaustive);
+  g_test_add_func ("/safetensors/bf16-exhaustive", test_bf16_exhaustive);
   g_test_add_func ("/safetensors/fuzz", test_fuzz);
   return g_test_run ();
 }
