@@ -41,9 +41,31 @@ DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "F64": np.dtype("<f8")
           "I64": np.dtype("<i8"), "I32": np.dtype("<i4"), "U8": np.dtype("u1")}
 
 
-def write_safetensors(path, tensors, metadata=None):
-    """Write `tensors` (name -> numpy array, order kept) atomically."""
+def bf16_bits(arr):
+    """float32 values rounded to bfloat16 (nearest, ties to even): uint16 bits."""
+    u = np.ascontiguousarray(arr, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("bfloat16 conversion of non-finite values")
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def widen(arr, dtype):
+    """The float32 values a file of `dtype` ("F32", "F16", "BF16") holds for `arr`."""
+    arr = np.asarray(arr, dtype=np.float32)
+    if dtype == "F16":
+        return arr.astype(np.float16).astype(np.float32)
+    if dtype == "BF16":
+        return (bf16_bits(arr).astype(np.uint32) << 16).view(np.float32)
+    return arr.copy()
+
+
+def write_safetensors(path, tensors, metadata=None, dtypes=None):
+    """Write `tensors` (name -> numpy array, order kept) atomically.
+
+    `dtypes` may map a tensor name to "F16" or "BF16": that float tensor is
+    then stored narrowed (rounded to nearest)."""
     header = {}
+    dtypes = dtypes or {}
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     blobs = []
@@ -53,7 +75,13 @@ def write_safetensors(path, tensors, metadata=None):
         code = {np.dtype("float32"): "F32", np.dtype("float16"): "F16",
                 np.dtype("int64"): "I64", np.dtype("uint8"): "U8",
                 np.dtype("float64"): "F64", np.dtype("int32"): "I32"}[arr.dtype]
-        data = arr.astype(DTYPES[code], copy=False).tobytes()
+        if dtypes.get(name) == "BF16":
+            code = "BF16"
+            data = bf16_bits(arr).astype("<u2").tobytes()
+        else:
+            if name in dtypes:
+                code = dtypes[name]
+            data = arr.astype(DTYPES[code], copy=False).tobytes()
         header[name] = {"dtype": code, "shape": list(arr.shape),
                         "data_offsets": [offset, offset + len(data)]}
         offset += len(data)
@@ -129,8 +157,13 @@ def describe(module, activations=None):
 
 def export(module, path, activations=None, architecture=None, task=None,
            labels=None, features=None, description=None, training=None,
-           input_mean=None, input_std=None, state_dict=None):
-    """Write `module` (or an explicit `architecture` + `state_dict`) to `path`."""
+           input_mean=None, input_std=None, state_dict=None, dtype="F32"):
+    """Write `module` (or an explicit `architecture` + `state_dict`) to `path`.
+
+    `dtype` ("F32", "F16" or "BF16") is how the layers' weights are stored;
+    liblstm widens F16 and BF16 to float32 when it loads them."""
+    if dtype not in ("F32", "F16", "BF16"):
+        raise ValueError(f"dtype {dtype!r}: F32, F16 or BF16")
     arch = architecture if architecture is not None else describe(module, activations)
     sd = state_dict if state_dict is not None else module.state_dict()
     names = {layer["name"] for layer in arch}
@@ -154,7 +187,8 @@ def export(module, path, activations=None, architecture=None, task=None,
         md["lstm.description"] = description
     if training:
         md["lstm.training"] = training
-    write_safetensors(path, tensors, md)
+    narrow = {k: dtype for k in tensors if dtype != "F32" and not k.startswith("input.")}
+    write_safetensors(path, tensors, md, narrow)
 
 
 def to_torch(path):

@@ -181,6 +181,16 @@ typedef struct {
   guint64 shape[LSTM_ST_MAX_DIMS];
 } LstmStWriteTensor;
 
+/* Every JSON text from a file goes through this instead of
+ * json_parser_load_from_data(): json-glib's parser recurses once per
+ * nesting level, so a hostile file of 100000 '[' would overflow the stack.
+ * Texts nested deeper than LSTM_JSON_MAX_DEPTH fail with a
+ * JSON_PARSER_ERROR before json-glib sees them. */
+#define LSTM_JSON_MAX_DEPTH 64u
+struct _JsonParser;
+gboolean lstm_json_parser_load (struct _JsonParser *parser,
+    const gchar *text, gssize length, GError **error);
+
 GBytes *lstm_st_serialize (const LstmStWriteTensor *tensors, guint n_tensors,
     GHashTable *metadata);
 gboolean lstm_write_file_atomic (const gchar *path, GBytes *bytes,

@@ -580,7 +580,7 @@ lstm_model_new_from_architecture (const gchar *architecture,
         "(tools/export_pytorch.py writes one)", model->name);
     goto fail;
   }
-  if (!json_parser_load_from_data (parser, architecture, -1, &json_error)) {
+  if (!lstm_json_parser_load (parser, architecture, -1, &json_error)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
         "%s: lstm.architecture is not valid JSON: %s", model->name,
         json_error->message);
@@ -682,7 +682,7 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
     JsonArray *arr;
     guint i, n;
 
-    if (!json_parser_load_from_data (parser, labels, -1, NULL) ||
+    if (!lstm_json_parser_load (parser, labels, -1, NULL) ||
         (root = json_parser_get_root (parser)) == NULL ||
         !JSON_NODE_HOLDS_ARRAY (root)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
@@ -712,7 +712,7 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
   if (features != NULL) {
     g_autoptr (JsonParser) parser = json_parser_new_immutable ();
     JsonNode *root;
-    if (!json_parser_load_from_data (parser, features, -1, NULL) ||
+    if (!lstm_json_parser_load (parser, features, -1, NULL) ||
         (root = json_parser_get_root (parser)) == NULL ||
         !JSON_NODE_HOLDS_OBJECT (root)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
@@ -939,6 +939,7 @@ LstmModel *
 lstm_model_load_from_bytes (GBytes *bytes, const gchar *name, GError **error)
 {
   g_autoptr (LstmStFile) st = NULL;
+  g_autoptr (GHashTable) expected = NULL;
   LstmModel *model;
   GHashTableIter iter;
   gpointer key, value;
@@ -954,10 +955,13 @@ lstm_model_load_from_bytes (GBytes *bytes, const gchar *name, GError **error)
     return NULL;
 
   /* Every expected tensor present with its shape, before any allocation
-   * sized by the architecture. */
+   * sized by the architecture. A model may have 10^5 tensors: look them up
+   * by hash, not one by one. */
+  expected = g_hash_table_new (g_str_hash, g_str_equal);
   for (i = 0; i < model->n_tensors; i++) {
     LstmParamTensor *pt = &model->tensors[i];
     LstmStTensor *t = g_hash_table_lookup (st->tensors, pt->name);
+    g_hash_table_add (expected, pt->name);
     if (t == NULL) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
           "%s: tensor '%s' is missing", model->name, pt->name);
@@ -970,7 +974,7 @@ lstm_model_load_from_bytes (GBytes *bytes, const gchar *name, GError **error)
   while (g_hash_table_iter_next (&iter, &key, &value)) {
     if (g_str_has_prefix (key, "optim.") || strcmp (key, "input.mean") == 0
         || strcmp (key, "input.std") == 0 ||
-        lstm_model_find_tensor (model, key) != G_MAXUINT)
+        g_hash_table_contains (expected, key))
       continue;
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
         "%s: unexpected tensor '%s': the architecture has no place for it",
@@ -1065,10 +1069,9 @@ lstm_model_save_to_bytes (LstmModel *model, GError **error)
       model->input_std, 1, { model->input_size } };
     n++;
   }
-  if (model->labels) {
-    g_hash_table_replace (model->metadata, g_strdup ("lstm.labels"),
-        labels_to_json ((const gchar * const *) model->labels));
-  }
+  /* The metadata is written as it is held (lstm.labels was validated when
+   * it was set); the model itself never changes, so strings it handed out
+   * stay valid and other threads may use it meanwhile. */
   return lstm_st_serialize (wt, n, model->metadata);
 }
 

@@ -61,6 +61,36 @@ lstm_dtype_to_string (LstmDtype dtype)
   return "?";
 }
 
+gboolean
+lstm_json_parser_load (JsonParser *parser, const gchar *text, gssize length,
+    GError **error)
+{
+  gsize len = length < 0 ? strlen (text) : (gsize) length, i;
+  guint depth = 0;
+  gboolean in_string = FALSE;
+
+  for (i = 0; i < len; i++) {
+    gchar ch = text[i];
+    if (in_string) {
+      if (ch == '\\')
+        i++;
+      else if (ch == '"')
+        in_string = FALSE;
+    } else if (ch == '"') {
+      in_string = TRUE;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > LSTM_JSON_MAX_DEPTH) {
+        g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+            "nested more than %u levels deep", LSTM_JSON_MAX_DEPTH);
+        return FALSE;
+      }
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return json_parser_load_from_data (parser, text, length, error);
+}
+
 static void
 st_tensor_free (gpointer p)
 {
@@ -257,6 +287,7 @@ static gboolean
 check_overlaps (LstmStFile *file, GError **error)
 {
   g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  const LstmStTensor *furthest = NULL;
   GHashTableIter iter;
   gpointer value;
   guint i;
@@ -265,14 +296,20 @@ check_overlaps (LstmStFile *file, GError **error)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (sorted, value);
   g_ptr_array_sort (sorted, compare_begin);
-  for (i = 1; i < sorted->len; i++) {
-    const LstmStTensor *a = sorted->pdata[i - 1], *b = sorted->pdata[i];
-    if (b->begin < a->end && b->begin != b->end) {
+  /* Empty tensors occupy nothing: compare each non-empty tensor with the
+   * one reaching furthest among those before it. */
+  for (i = 0; i < sorted->len; i++) {
+    const LstmStTensor *b = sorted->pdata[i];
+    if (b->begin == b->end)
+      continue;
+    if (furthest != NULL && b->begin < furthest->end) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
           "%s: tensors '%s' and '%s' overlap in the data section",
-          file->name, a->name, b->name);
+          file->name, furthest->name, b->name);
       return FALSE;
     }
+    if (furthest == NULL || b->end > furthest->end)
+      furthest = b;
   }
   return TRUE;
 }
@@ -337,7 +374,7 @@ lstm_st_file_parse (GBytes *bytes, const gchar *name, GError **error)
   data_size = size - 8 - header_len;
 
   parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const gchar *) data + 8,
+  if (!lstm_json_parser_load (parser, (const gchar *) data + 8,
           header_len, &json_error)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
         "%s: header is not valid JSON: %s", file->name, json_error->message);

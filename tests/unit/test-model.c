@@ -196,6 +196,37 @@ test_save_unwritable (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent-dir/x.safetensors"));
 }
 
+/* Models are immutable: saving one leaves every string it handed out
+ * valid and unchanged (its labels, as loaded, included). */
+static void
+test_save_keeps_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM_HEAD, 1);
+  g_autoptr (LstmModel) l = NULL, back = NULL;
+  g_autoptr (GBytes) b1 = NULL, b2 = NULL, b3 = NULL;
+  const gchar *labels;
+  g_autofree gchar *copy = NULL;
+
+  /* labels as a file may spell them: spaces, escapes */
+  l = lstm_model_with_metadata (m, "lstm.labels",
+      "[ \"a\" , \"b\\u00e9\",\"c\" ]", &error);
+  g_assert_no_error (error);
+  labels = lstm_model_get_metadata (l, "lstm.labels");
+  copy = g_strdup (labels);
+  b1 = lstm_model_save_to_bytes (l, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (labels, ==, copy);
+  g_assert_cmpstr (lstm_model_get_metadata (l, "lstm.labels"), ==, copy);
+  b2 = lstm_model_save_to_bytes (l, &error);
+  g_assert_true (g_bytes_equal (b1, b2));
+  back = lstm_model_load_from_bytes (b1, "saved", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lstm_model_get_label (back, 1), ==, "b\u00e9");
+  b3 = lstm_model_save_to_bytes (back, &error);
+  g_assert_true (g_bytes_equal (b1, b3));
+}
+
 static void
 test_with_metadata (void)
 {
@@ -377,6 +408,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/save-load/roundtrip", test_save_load_roundtrip);
   g_test_add_func ("/model/save/unwritable", test_save_unwritable);
   g_test_add_func ("/model/metadata/with", test_with_metadata);
+  g_test_add_func ("/model/save/keeps-model", test_save_keeps_model);
   for (i = 0; i < G_N_ELEMENTS (arch_cases); i++) {
     g_autofree gchar *path = g_strdup_printf ("/model/architecture/invalid/%s",
         arch_cases[i].name);
