@@ -686,6 +686,23 @@ queue_message (GPtrArray **msgs, GstMessage *msg)
   g_ptr_array_add (*msgs, msg);
 }
 
+/* An error or warning found with the lock held, posted with the others
+ * once it is released. Takes @text and @debug. */
+static void
+queue_problem (GstLstmInfer *self, GPtrArray **msgs, GstMessageType type,
+    GQuark domain, gint code, gchar *text, gchar *debug)
+{
+  GError *err = g_error_new_literal (domain, code, text);
+
+  GST_WARNING_OBJECT (self, "%s (%s)", text, debug ? debug : "");
+  queue_message (msgs, type == GST_MESSAGE_ERROR ?
+      gst_message_new_error (GST_OBJECT (self), err, debug) :
+      gst_message_new_warning (GST_OBJECT (self), err, debug));
+  g_error_free (err);
+  g_free (text);
+  g_free (debug);
+}
+
 /* Posts the queued messages with no lock held. */
 static void
 post_messages (GstLstmInfer *self, GPtrArray *msgs)
@@ -1091,10 +1108,11 @@ apply_pending (GstLstmInfer *self, GPtrArray **msgs)
   if (model != NULL) {
     if (self->have_caps && lstm_model_get_input_size (model) !=
         self->in_info.dim) {
-      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("Model \"%s\" takes frames of %u values but the stream has %u; "
-              "keeping the current model", lstm_model_get_name (model),
-              lstm_model_get_input_size (model), self->in_info.dim), (NULL));
+      queue_problem (self, msgs, GST_MESSAGE_WARNING, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FORMAT, g_strdup_printf ("Model \"%s\" takes "
+              "frames of %u values but the stream has %u; keeping the "
+              "current model", lstm_model_get_name (model),
+              lstm_model_get_input_size (model), self->in_info.dim), NULL);
       lstm_model_unref (model);
     } else {
       guint old_out = self->n_out;
@@ -1478,10 +1496,11 @@ run_buffer (GstLstmInfer *self, GstBuffer *inbuf, const GstMapInfo *in_map,
   if (self->model == NULL)
     return GST_FLOW_NOT_NEGOTIATED;
   if (in_map->size % frame_bytes != 0) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("A buffer of %" G_GSIZE_FORMAT " bytes is not a whole number of "
-            "frames of %u float32 values (%" G_GSIZE_FORMAT " bytes each).",
-            in_map->size, self->n_in, frame_bytes), (NULL));
+    queue_problem (self, msgs, GST_MESSAGE_ERROR, GST_STREAM_ERROR,
+        GST_STREAM_ERROR_FORMAT, g_strdup_printf ("A buffer of %"
+            G_GSIZE_FORMAT " bytes is not a whole number of frames of %u "
+            "float32 values (%" G_GSIZE_FORMAT " bytes each).", in_map->size,
+            self->n_in, frame_bytes), NULL);
     return GST_FLOW_ERROR;
   }
   n = in_map->size / frame_bytes;
@@ -1497,8 +1516,9 @@ run_buffer (GstLstmInfer *self, GstBuffer *inbuf, const GstMapInfo *in_map,
   if (!process_frames (self, aligned_input (self, in_map), n, out,
           GST_BUFFER_PTS (inbuf), GST_BUFFER_DURATION (inbuf), msgs,
           &error)) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("The model failed to run."),
-        ("%s", error->message));
+    queue_problem (self, msgs, GST_MESSAGE_ERROR, GST_STREAM_ERROR,
+        GST_STREAM_ERROR_FAILED, g_strdup ("The model failed to run."),
+        g_strdup (error->message));
     return GST_FLOW_ERROR;
   }
   return GST_FLOW_OK;

@@ -798,6 +798,135 @@ test_hot_swap_refused (void)
   harness_free (h, bus);
 }
 
+/* Started without a model: caps wait for one; a model set while running
+ * is used from the next buffer. */
+static void
+test_model_set_while_running (void)
+{
+  g_autofree float *x = tu_random_frames (6, 3, 30, 2.0f);
+  g_autofree float *ref = tu_reference (model_a, x, 6);
+  g_autofree gchar *caps = audio_caps (3);
+  GstBus *bus;
+  GstHarness *h = harness_new (NULL, &bus, NULL);
+
+  g_object_set (h->element, "model", path_a, NULL);
+  gst_harness_set_src_caps_str (h, caps);
+  g_assert_cmpint (push_frames (h, x, 3, 0, 6, TRUE), ==, GST_FLOW_OK);
+  pull_check (h, ref, 4, 0, 6);
+  check_audio_caps (h, 4);
+  harness_free (h, bus);
+}
+
+typedef struct {
+  GstHarness *h;
+  const float *x;
+  guint n_buffers;
+  gboolean done;
+} PushThread;
+
+static gpointer
+push_thread (gpointer data)
+{
+  PushThread *p = data;
+  guint k;
+
+  for (k = 0; k < p->n_buffers; k++) {
+    g_assert_cmpint (push_frames (p->h, p->x, 3, 5 * k, 5, k == 0), ==,
+        GST_FLOW_OK);
+  }
+  g_atomic_int_set (&p->done, TRUE);
+  return NULL;
+}
+
+/* The model swapped back and forth from this thread while another one
+ * streams: every output is a whole buffer of softmax frames. */
+static void
+test_hot_swap_concurrent (void)
+{
+  const guint n_buffers = 200;
+  g_autofree float *x = tu_random_frames (5 * n_buffers, 3, 31, 2.0f);
+  g_autofree gchar *caps = audio_caps (3);
+  GstBus *bus;
+  GstHarness *h = harness_new (path_a, &bus, "message-interval", 7, NULL);
+  PushThread p = { h, x, n_buffers, FALSE };
+  GThread *t;
+  guint k, swaps = 0;
+
+  gst_harness_set_src_caps_str (h, caps);
+  t = g_thread_new ("push", push_thread, &p);
+  while (!g_atomic_int_get (&p.done)) {
+    g_object_set (h->element, "model", swaps % 2 ? path_a : path_b, NULL);
+    swaps++;
+    g_usleep (200);
+  }
+  g_thread_join (t);
+  g_assert_cmpuint (swaps, >, 1);
+  for (k = 0; k < n_buffers; k++) {
+    GstBuffer *out = gst_harness_pull (h);
+    GstMapInfo map;
+    const float *o;
+    guint f, j;
+
+    g_assert_cmpuint (GST_BUFFER_PTS (out), ==, frame_ts (5 * k));
+    g_assert_true (gst_buffer_map (out, &map, GST_MAP_READ));
+    g_assert_cmpuint (map.size, ==, 5 * 4 * sizeof (float));
+    o = (const float *) map.data;
+    for (f = 0; f < 5; f++) {
+      double sum = 0.0;
+      for (j = 0; j < 4; j++) {
+        g_assert_cmpfloat (o[f * 4 + j], >=, 0.0f);
+        sum += o[f * 4 + j];
+      }
+      g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-5);
+    }
+    gst_buffer_unmap (out, &map);
+    gst_buffer_unref (out);
+  }
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING));
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR));
+  harness_free (h, bus);
+}
+
+/* output-mode changed while running: scores, passthrough, scores. */
+static void
+test_output_mode_switch (void)
+{
+  g_autofree float *x = tu_random_frames (15, 3, 32, 2.0f);
+  g_autofree float *ref = tu_reference (model_a, x, 15);
+  g_autofree gchar *caps = audio_caps (3);
+  GstBus *bus;
+  GstHarness *h = harness_new (path_a, &bus, NULL);
+  GstLstmMeta *meta;
+  GstBuffer *out;
+
+  gst_harness_set_src_caps_str (h, caps);
+  g_assert_cmpint (push_frames (h, x, 3, 0, 5, TRUE), ==, GST_FLOW_OK);
+  pull_check (h, ref, 4, 0, 5);
+  check_audio_caps (h, 4);
+
+  g_object_set (h->element, "output-mode", 1, NULL);
+  g_assert_cmpint (push_frames (h, x, 3, 5, 5, FALSE), ==, GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  {
+    /* passthrough: the input caps, channel-mask included */
+    g_autoptr (GstCaps) in_caps = gst_caps_from_string (caps);
+    g_autoptr (GstCaps) out_caps = gst_pad_get_current_caps (h->sinkpad);
+    g_assert_true (gst_caps_is_equal (in_caps, out_caps));
+  }
+  tu_assert_buffer_floats (out, x + 5 * 3, 5, 3);
+  meta = gst_buffer_get_lstm_meta (out);
+  g_assert_nonnull (meta);
+  g_assert_cmpmem (meta->scores, 5 * 4 * sizeof (float), ref + 5 * 4,
+      5 * 4 * sizeof (float));
+  gst_buffer_unref (out);
+
+  g_object_set (h->element, "output-mode", 0, NULL);
+  g_assert_cmpint (push_frames (h, x, 3, 10, 5, FALSE), ==, GST_FLOW_OK);
+  pull_check (h, ref, 4, 10, 5);
+  check_audio_caps (h, 4);
+  harness_free (h, bus);
+}
+
 /* ---- messages ---- */
 
 static GstClockTime
@@ -1243,8 +1372,10 @@ test_eos_partial (void)
   pull_check (h, ref, 4, 0, 4);
   g_assert_cmpint (push_frames (h, x, 3, 4, 4, FALSE), ==, GST_FLOW_OK);
   pull_check (h, ref, 4, 4, 4);
-  g_assert_true (gst_harness_push_event (h,
-          gst_event_new_caps (gst_caps_from_string (caps2))));
+  {
+    g_autoptr (GstCaps) c = gst_caps_from_string (caps2);
+    g_assert_true (gst_harness_push_event (h, gst_event_new_caps (c)));
+  }
   g_assert_cmpint (push_frames (h, x, 3, 8, 2, FALSE), ==, GST_FLOW_OK);
   pull_check (h, ref, 4, 8, 2);
   out_caps = gst_pad_get_current_caps (h->sinkpad);
@@ -1418,6 +1549,8 @@ main (int argc, char **argv)
   g_test_add_func ("/lstminfer/model/bidirectional",
       test_model_bidirectional);
   g_test_add_func ("/lstminfer/model/none", test_model_none);
+  g_test_add_func ("/lstminfer/model/set-while-running",
+      test_model_set_while_running);
   g_test_add_func ("/lstminfer/timestamps", test_timestamps);
   g_test_add_func ("/lstminfer/unaligned-input", test_unaligned_input);
   g_test_add_func ("/lstminfer/partial-frame-buffer",
@@ -1432,6 +1565,9 @@ main (int argc, char **argv)
   g_test_add_func ("/lstminfer/hot-swap/output-size",
       test_hot_swap_output_size);
   g_test_add_func ("/lstminfer/hot-swap/refused", test_hot_swap_refused);
+  g_test_add_func ("/lstminfer/hot-swap/concurrent",
+      test_hot_swap_concurrent);
+  g_test_add_func ("/lstminfer/output-mode-switch", test_output_mode_switch);
   g_test_add_func ("/lstminfer/messages/prediction",
       test_messages_prediction);
   g_test_add_func ("/lstminfer/messages/threshold-unknown",
