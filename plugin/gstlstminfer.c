@@ -124,6 +124,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_infer_debug);
 #define DEFAULT_MIN_SEGMENT_DURATION 0
 #define DEFAULT_OUTPUT_MODE GST_LSTM_OUTPUT_MODE_SCORES
 
+/* Frames are F32LE and go to liblstm as they are mapped. */
+G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
+
 /* Output buffer pools hold buffers of at least this many frames. */
 #define MIN_POOL_FRAMES 64
 
@@ -585,6 +588,9 @@ set_model_location (GstLstmInfer *self, const gchar *location)
   self->pending_model = g_steal_pointer (&model);
   g_free (self->model_location);
   self->model_location = g_strdup (location);
+  /* caps negotiated from now on are for the new model */
+  self->caps_in_size = lstm_model_get_input_size (self->pending_model);
+  self->caps_out_size = lstm_model_get_output_size (self->pending_model);
   GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "model %s loaded, used from the next buffer",
       location);
@@ -949,8 +955,11 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
         start = pts + gst_util_uint64_scale (dur, i, n);
         end = pts + gst_util_uint64_scale (dur, i + 1, n);
       } else {
-        start = pts + i * frame_dur;
-        end = start + frame_dur;
+        /* from the caps' frame rate, without accumulating rounding */
+        start = pts + gst_util_uint64_scale (i,
+            GST_SECOND * (guint64) self->in_info.fps_d, self->in_info.fps_n);
+        end = pts + gst_util_uint64_scale (i + 1,
+            GST_SECOND * (guint64) self->in_info.fps_d, self->in_info.fps_n);
       }
     }
 
@@ -1159,7 +1168,10 @@ gst_lstm_infer_set_caps (GstBaseTransform *trans, GstCaps *incaps,
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->lock);
-  apply_pending (self, &msgs);
+  /* a model set before the first caps; later swaps happen in
+   * submit_input_buffer, between buffers */
+  if (self->model == NULL)
+    apply_pending (self, &msgs);
   if (self->model == NULL) {
     g_mutex_unlock (&self->lock);
     post_messages (self, msgs);

@@ -153,9 +153,45 @@ harness_new (const gchar *model, GstBus **bus, const gchar *first_prop, ...)
   return h;
 }
 
+/* Tests pop the errors and warnings they expect: no other may be left. */
+static void
+assert_no_problem (GstBus *bus)
+{
+  GstMessage *msg = gst_bus_pop_filtered (bus,
+      GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+
+  if (msg != NULL) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *debug = NULL;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+      gst_message_parse_error (msg, &error, &debug);
+    else
+      gst_message_parse_warning (msg, &error, &debug);
+    g_error ("unexpected %s: %s (%s)", GST_MESSAGE_TYPE_NAME (msg),
+        error->message, debug ? debug : "");
+  }
+}
+
+/* After a refused caps event each new buffer retries the negotiation and
+ * the error comes again: those repeats are dropped, checking they are the
+ * same error. */
+static void
+drop_repeated_errors (GstBus *bus, GQuark domain, gint code)
+{
+  GstMessage *msg;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR)) != NULL) {
+    g_autoptr (GError) error = NULL;
+    gst_message_parse_error (msg, &error, NULL);
+    g_assert_error (error, domain, code);
+    gst_message_unref (msg);
+  }
+}
+
 static void
 harness_free (GstHarness *h, GstBus *bus)
 {
+  assert_no_problem (bus);
   gst_element_set_bus (h->element, NULL);
   gst_harness_teardown (h);
   gst_object_unref (bus);
@@ -352,6 +388,7 @@ test_caps_tensors_unquoted (void)
   g_assert_nonnull (strstr (text, "dimensions=(string)D:N"));
   g_assert_cmpint (push_frames (h, x, 3, 0, 5, TRUE), ==,
       GST_FLOW_NOT_NEGOTIATED);
+  drop_repeated_errors (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
   harness_free (h, bus);
 }
 
@@ -381,6 +418,7 @@ test_caps_mismatch (void)
     g_assert_nonnull (strstr (text, "takes 3 per frame"));
     g_assert_cmpint (push_frames (h, x, 2, 0, 4, TRUE), ==,
         GST_FLOW_NOT_NEGOTIATED);
+    drop_repeated_errors (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
     harness_free (h, bus);
   }
 }
@@ -445,6 +483,7 @@ test_model_none (void)
   text = error_message (bus, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (text, "'model' property"));
+  drop_repeated_errors (bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND);
   harness_free (h, bus);
 }
 
@@ -1057,6 +1096,38 @@ test_messages_prediction (void)
   harness_free (h, bus);
 }
 
+/* Buffers without a duration, then without timestamps: frame times come
+ * from the caps' rate, continuing from the last frame. */
+static void
+test_messages_times_from_rate (void)
+{
+  g_autofree float *x = tu_random_frames (12, 3, 33, 2.0f);
+  g_autofree gchar *caps = audio_caps (3);
+  g_autoptr (GPtrArray) msgs = NULL;
+  GstBus *bus;
+  GstHarness *h = harness_new (path_a, &bus, "message-interval", 3, NULL);
+  guint k;
+
+  gst_harness_set_src_caps_str (h, caps);
+  for (k = 0; k < 3; k++) {
+    GstBuffer *buf = tu_frames_buffer (x + 4 * k * 3, 4, 3,
+        k == 0 ? frame_ts (0) : GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE);
+    if (k == 0)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    g_assert_cmpint (gst_harness_push (h, buf), ==, GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  msgs = tu_pop_element_messages (bus, "lstm-prediction");
+  g_assert_cmpuint (msgs->len, ==, 4);
+  for (k = 0; k < 4; k++) {
+    const GstStructure *s = gst_message_get_structure (msgs->pdata[k]);
+    g_assert_cmpuint (get_time (s, "timestamp"), ==, frame_ts (3 * k));
+    g_assert_cmpuint (get_time (s, "duration"), ==, frame_ts (3 * k + 3) -
+        frame_ts (3 * k));
+  }
+  harness_free (h, bus);
+}
+
 static void
 test_messages_threshold_unknown (void)
 {
@@ -1570,6 +1641,8 @@ main (int argc, char **argv)
   g_test_add_func ("/lstminfer/output-mode-switch", test_output_mode_switch);
   g_test_add_func ("/lstminfer/messages/prediction",
       test_messages_prediction);
+  g_test_add_func ("/lstminfer/messages/times-from-rate",
+      test_messages_times_from_rate);
   g_test_add_func ("/lstminfer/messages/threshold-unknown",
       test_messages_threshold_unknown);
   g_test_add_func ("/lstminfer/messages/values", test_messages_values);
