@@ -1,0 +1,27 @@
+/* GStreamer lstm plugin: registration
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <gst/gst.h>
+
+#include "gstlstminfer.h"
+/* -- audio features: #include "gstlstmfeatures.h" -- */
+/* -- training: #include "gstlstmtrain.h" -- */
+
+static gboolean
+plugin_init (GstPlugin *plugin)
+{
+  gboolean ret = FALSE;
+
+  ret |= GST_ELEMENT_REGISTER (lstminfer, plugin);
+  /* -- audio features: ret |= GST_ELEMENT_REGISTER (lstmfeatures, plugin); -- */
+  /* -- training: ret |= GST_ELEMENT_REGISTER (lstmtrain, plugin); -- */
+
+  return ret;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR,
+    lstm,
+    "LSTM and GRU recurrent networks on audio and numeric frame streams",
+    plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

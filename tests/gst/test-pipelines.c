@@ -1,0 +1,544 @@
+/* Whole pipelines through gst_parse_launch: lstminfer against `lstm run`
+ * (bitwise), through rawaudioparse at several block sizes and through
+ * appsrc tensors; segments against the CLI's timeline; errors; and every
+ * example launch line of the element docs, README.md and
+ * examples/pipelines.md, run as written.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gst/app/gstappsrc.h>
+
+#include "gst-test-util.h"
+
+#define ARCH \
+  "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":3,\"hidden_size\":16," \
+  "\"num_layers\":2},{\"type\":\"linear\",\"name\":\"head\"," \
+  "\"out_features\":4,\"activation\":\"softmax\"}]"
+#define N_FRAMES 257
+#define TENSORS_CAPS "other/tensors,format=(string)static," \
+  "num_tensors=(int)1,types=(string)float32,dimensions=(string)3:%u," \
+  "framerate=(fraction)100/7"
+#define TIMEOUT (60 * GST_SECOND)
+
+static const gchar *const labels[] = { "a", "b", "c", "d", NULL };
+static gchar *model_path, *input_path, *cli_path;
+static const gchar *source_root;
+
+static gchar *
+source_path (const gchar *rel)
+{
+  return g_build_filename (source_root, rel, NULL);
+}
+
+/* Runs `lstm ARGS...`; returns its standard output. */
+static gchar *
+run_tool (const gchar *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = NULL;
+  gchar *out = NULL;
+  const gchar *tool = g_getenv ("LSTM_TOOL");
+  gint status = 0;
+
+  g_assert_nonnull (tool);
+  g_ptr_array_add (argv, (gpointer) tool);
+  for (; *args; args++)
+    g_ptr_array_add (argv, (gpointer) *args);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
+      NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("lstm failed: %s", err);
+  return out;
+}
+
+static GstPadProbeReturn
+count_buffers (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  (void) pad;
+  (void) info;
+  (*(guint *) data)++;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Runs @pipeline to EOS; TRUE on EOS, FALSE with @error on an ERROR.
+ * Element messages are collected in @msgs when given. */
+static gboolean
+run_to_eos (GstElement *pipeline, GPtrArray *msgs, GstMessage **error_msg)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gboolean ok = FALSE, done = FALSE;
+
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE)
+    done = TRUE;
+  while (!done) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, TIMEOUT,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+    if (msg == NULL)
+      g_error ("the pipeline did not finish within %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (TIMEOUT));
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_EOS:
+        ok = done = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        done = TRUE;
+        if (error_msg)
+          *error_msg = gst_message_ref (msg);
+        break;
+      default:
+        if (msgs)
+          g_ptr_array_add (msgs, gst_message_ref (msg));
+        break;
+    }
+    gst_message_unref (msg);
+  }
+  /* errors posted at a failed state change */
+  if (!ok && error_msg && *error_msg == NULL)
+    *error_msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  return ok;
+}
+
+static void
+assert_files_equal (const gchar *a, const gchar *b)
+{
+  g_autofree gchar *da = NULL, *db = NULL;
+  gsize la = 0, lb = 0;
+
+  g_assert_true (g_file_get_contents (a, &da, &la, NULL));
+  g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
+  g_assert_cmpuint (la, ==, lb);
+  g_assert_true (memcmp (da, db, la) == 0);
+}
+
+static void
+setup (void)
+{
+  g_autoptr (LstmModel) m = tu_model_new (ARCH, LSTM_TASK_CLASSIFICATION,
+      labels, 42, NULL);
+  g_autofree float *x = tu_random_frames (N_FRAMES, 3, 43, 3.0f);
+  const gchar *args[5];
+  g_autofree gchar *out = NULL;
+
+  model_path = tu_model_save (m, "model.safetensors");
+  input_path = tu_tmp_path ("in.f32");
+  cli_path = tu_tmp_path ("cli.f32");
+  g_assert_true (g_file_set_contents (input_path, (const gchar *) x,
+          N_FRAMES * 3 * sizeof (float), NULL));
+  args[0] = "run";
+  args[1] = model_path;
+  args[2] = input_path;
+  args[3] = cli_path;
+  args[4] = NULL;
+  out = run_tool (args);
+}
+
+/* filesrc blocksize=N ! queue ! rawaudioparse ! lstminfer ! filesink gives
+ * the bytes `lstm run` gives, whatever N (the queue puts rawaudioparse in
+ * push mode, so N decides the buffers; odd N split frames, which
+ * rawaudioparse joins again). */
+static void
+test_cli_equal_audio (gconstpointer data)
+{
+  guint blocksize = GPOINTER_TO_UINT (data);
+  g_autofree gchar *name = g_strdup_printf ("audio-%u.f32", blocksize);
+  g_autofree gchar *out = tu_tmp_path (name);
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" "
+      "blocksize=%u ! queue ! rawaudioparse use-sink-caps=false format=pcm "
+      "pcm-format=f32le num-channels=3 sample-rate=100 ! lstminfer "
+      "name=infer model=\"%s\" ! filesink location=\"%s\"", input_path,
+      blocksize, model_path, out);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr (GstElement) infer = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  guint n_buffers = 0;
+
+  g_assert_no_error (error);
+  infer = gst_bin_get_by_name (GST_BIN (pipeline), "infer");
+  pad = gst_element_get_static_pad (infer, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffers,
+      &n_buffers, NULL);
+  g_assert_true (run_to_eos (pipeline, NULL, NULL));
+  assert_files_equal (out, cli_path);
+  /* the block size really decided the buffers */
+  if (blocksize % 12 == 0 && blocksize < N_FRAMES * 12)
+    g_assert_cmpuint (n_buffers, ==, (N_FRAMES * 12 + blocksize - 1) /
+        blocksize);
+  else if (blocksize < N_FRAMES * 12)
+    g_assert_cmpuint (n_buffers, >, (N_FRAMES * 12) / (blocksize + 12));
+  g_test_message ("blocksize %u: %u buffers into lstminfer", blocksize,
+      n_buffers);
+}
+
+/* appsrc other/tensors of 7 frames, the last 5 frames announced by caps
+ * 3:5: the same bytes as `lstm run`, with output caps 4:7 then 4:5. */
+static void
+test_cli_equal_tensors (void)
+{
+  g_autofree gchar *out = tu_tmp_path ("tensors.f32");
+  g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! "
+      "lstminfer name=infer model=\"%s\" ! filesink name=sink "
+      "location=\"%s\"", model_path, out);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr (GstElement) src = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) last_caps = NULL;
+  g_autofree gchar *in = NULL;
+  gsize len = 0, start = 0;
+  GstBus *bus;
+  GstMessage *msg;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (input_path, &in, &len, NULL));
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  {
+    g_autofree gchar *c = g_strdup_printf (TENSORS_CAPS, 7);
+    g_autoptr (GstCaps) caps = gst_caps_from_string (c);
+    gst_app_src_set_caps (GST_APP_SRC (src), caps);
+  }
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  while (start < N_FRAMES) {
+    gsize n = MIN (7, N_FRAMES - start);
+    GstBuffer *buf;
+    if (n < 7) {
+      g_autofree gchar *c = g_strdup_printf (TENSORS_CAPS, (guint) n);
+      g_autoptr (GstCaps) caps = gst_caps_from_string (c);
+      gst_app_src_set_caps (GST_APP_SRC (src), caps);
+    }
+    buf = tu_frames_buffer ((const float *) in + start * 3, n, 3,
+        gst_util_uint64_scale (start, GST_SECOND, 100),
+        gst_util_uint64_scale (n, GST_SECOND, 100));
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (src), buf), ==,
+        GST_FLOW_OK);
+    start += n;
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, TIMEOUT,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  last_caps = gst_pad_get_current_caps (pad);
+  g_assert_cmpstr (gst_structure_get_string (gst_caps_get_structure
+          (last_caps, 0), "dimensions"), ==, "4:5");
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  assert_files_equal (out, cli_path);
+}
+
+/* The segments lstminfer posts are those `lstm run MODEL INPUT` prints
+ * (frame indices: the model has no feature config), on the shipped
+ * placeholder classifier and stream. */
+static void
+test_cli_segments (void)
+{
+  g_autofree gchar *model = source_path
+      ("examples/data/placeholder-balance.safetensors");
+  g_autofree gchar *input = source_path ("examples/data/balance.f32");
+  const gchar *args[] = { "run", model, input, NULL };
+  g_autofree gchar *timeline = run_tool (args);
+  g_auto (GStrv) lines = g_strsplit (timeline, "\n", -1);
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "queue ! rawaudioparse use-sink-caps=false format=pcm "
+      "pcm-format=f32le num-channels=2 sample-rate=100 ! lstminfer "
+      "model=\"%s\" message-interval=0 ! fakesink", input, model);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_message_unref);
+  guint k = 0, n_lines = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (run_to_eos (pipeline, msgs, NULL));
+  for (; lines[n_lines] && *lines[n_lines]; n_lines++);
+  g_assert_cmpuint (n_lines, >=, 3);
+  g_assert_cmpuint (msgs->len, ==, n_lines);
+  for (k = 0; k < n_lines; k++) {
+    const GstStructure *s = gst_message_get_structure (msgs->pdata[k]);
+    g_auto (GStrv) f = g_strsplit (lines[k], "\t", -1);
+    guint64 start = 0, end = 0;
+    double conf = 0.0;
+
+    g_assert_true (gst_structure_has_name (s, "lstm-segment"));
+    g_assert_cmpuint (g_strv_length (f), ==, 4);
+    g_assert_true (gst_structure_get_uint64 (s, "start", &start));
+    g_assert_true (gst_structure_get_uint64 (s, "end", &end));
+    g_assert_true (gst_structure_get_double (s, "confidence", &conf));
+    g_assert_cmpuint (start, ==, g_ascii_strtoull (f[0], NULL, 10) *
+        10 * GST_MSECOND);
+    g_assert_cmpuint (end, ==, g_ascii_strtoull (f[1], NULL, 10) *
+        10 * GST_MSECOND);
+    g_assert_cmpstr (gst_structure_get_string (s, "label"), ==, f[2]);
+    g_assert_cmpfloat (fabs (conf - g_ascii_strtod (f[3], NULL)), <=,
+        0.0005 + 1e-9);
+  }
+}
+
+/* A model taking 3 values with frames of 2: the pipeline fails, and
+ * lstminfer's error, first on the bus, names both sizes. */
+static void
+test_mismatch (void)
+{
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "queue ! rawaudioparse use-sink-caps=false format=pcm "
+      "pcm-format=f32le num-channels=2 sample-rate=100 ! lstminfer "
+      "name=infer model=\"%s\" ! fakesink", input_path, model_path);
+  g_autoptr (GError) error = NULL, gerr = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autofree gchar *dbg = NULL;
+  GstMessage *msg = NULL;
+
+  g_assert_no_error (error);
+  g_assert_false (run_to_eos (pipeline, NULL, &msg));
+  g_assert_nonnull (msg);
+  g_assert_cmpstr (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), ==, "infer");
+  gst_message_parse_error (msg, &gerr, &dbg);
+  g_assert_error (gerr, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  g_assert_nonnull (strstr (gerr->message, "Frames have 2 values"));
+  g_assert_nonnull (strstr (gerr->message, "takes 3 per frame"));
+  gst_message_unref (msg);
+}
+
+static void
+test_missing_model (void)
+{
+  g_autofree gchar *missing = tu_tmp_path ("nothing-here.safetensors");
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "queue ! rawaudioparse use-sink-caps=false format=pcm "
+      "pcm-format=f32le num-channels=3 sample-rate=100 ! lstminfer "
+      "name=infer model=\"%s\" ! fakesink", input_path, missing);
+  g_autoptr (GError) error = NULL, gerr = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autofree gchar *dbg = NULL;
+  GstMessage *msg = NULL;
+
+  g_assert_no_error (error);
+  g_assert_false (run_to_eos (pipeline, NULL, &msg));
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &gerr, &dbg);
+  g_assert_error (gerr, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ);
+  g_assert_nonnull (strstr (gerr->message, "nothing-here.safetensors"));
+  gst_message_unref (msg);
+}
+
+/* ---- example launch lines ---- */
+
+typedef struct {
+  gchar *where;
+  gchar *line;
+} LaunchLine;
+
+static void
+launch_line_free (LaunchLine *l)
+{
+  g_free (l->where);
+  g_free (l->line);
+  g_free (l);
+}
+
+/* Collects the gst-launch-1.0 lines of a block of text. A block holding
+ * "# live" (a live source, documented but not run) is skipped. */
+static void
+collect_block (GPtrArray *out, const gchar *file, guint line_no,
+    GString *block)
+{
+  g_auto (GStrv) lines = NULL;
+  guint i;
+
+  if (strstr (block->str, "# live") != NULL)
+    return;
+  /* join continuation lines */
+  {
+    g_autoptr (GRegex) re = g_regex_new ("\\\\\\n[ \\t]*", 0, 0, NULL);
+    g_autofree gchar *joined = g_regex_replace_literal (re, block->str, -1,
+        0, " ", 0, NULL);
+    lines = g_strsplit (joined, "\n", -1);
+  }
+  for (i = 0; lines[i]; i++) {
+    const gchar *p = strstr (lines[i], "gst-launch-1.0 ");
+    LaunchLine *l;
+    if (p == NULL)
+      continue;
+    l = g_new0 (LaunchLine, 1);
+    l->where = g_strdup_printf ("%s:%u", file, line_no);
+    l->line = g_strdup (g_strstrip (lines[i]));
+    g_ptr_array_add (out, l);
+  }
+}
+
+static void
+scan_file (GPtrArray *out, const gchar *rel)
+{
+  g_autofree gchar *path = source_path (rel);
+  g_autofree gchar *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  GString *block = NULL;
+  gboolean is_c = g_str_has_suffix (rel, ".c");
+  guint i, start = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return;
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    const gchar *l = lines[i];
+    if (is_c) {
+      /* gtk-doc blocks: |[ ... ]| inside comments */
+      while (*l == ' ')
+        l++;
+      if (*l == '*')
+        l++;
+      if (*l == ' ')
+        l++;
+      if (block == NULL && g_str_has_prefix (l, "|[")) {
+        block = g_string_new (NULL);
+        start = i + 1;
+      } else if (block != NULL && g_str_has_prefix (l, "]|")) {
+        collect_block (out, rel, start, block);
+        g_string_free (block, TRUE);
+        block = NULL;
+      } else if (block != NULL) {
+        g_string_append_printf (block, "%s\n", l);
+      }
+    } else {
+      /* markdown fences: ```sh or ``` */
+      if (block == NULL && g_str_has_prefix (l, "```")) {
+        block = g_string_new (NULL);
+        start = i + 1;
+      } else if (block != NULL && g_str_has_prefix (l, "```")) {
+        collect_block (out, rel, start, block);
+        g_string_free (block, TRUE);
+        block = NULL;
+      } else if (block != NULL) {
+        g_string_append_printf (block, "%s\n", l);
+      }
+    }
+  }
+  if (block)
+    g_string_free (block, TRUE);
+}
+
+/* "VAR=x gst-launch-1.0 -m -e PIPELINE" -> "PIPELINE" */
+static gchar *
+pipeline_of (const gchar *line)
+{
+  const gchar *p = strstr (line, "gst-launch-1.0");
+
+  p += strlen ("gst-launch-1.0");
+  for (;;) {
+    while (*p == ' ')
+      p++;
+    if (*p != '-')
+      break;
+    while (*p && *p != ' ')
+      p++;
+  }
+  return g_strdup (p);
+}
+
+static void
+test_doc_launch_lines (void)
+{
+  static const gchar *const files[] = {
+    "plugin/gstlstminfer.c",
+    /* -- audio features: "plugin/gstlstmfeatures.c", -- */
+    /* -- training: "plugin/gstlstmtrain.c", -- */
+    "README.md",
+    "examples/pipelines.md",
+  };
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) launch_line_free);
+  g_autofree gchar *cwd = g_get_current_dir ();
+  g_autofree gchar *examples = source_path ("examples");
+  g_autofree gchar *run_dir = tu_tmp_path ("doc-lines");
+  g_autofree gchar *link = g_build_filename (run_dir, "examples", NULL);
+  guint i, n_plugin = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    guint before = found->len;
+    scan_file (found, files[i]);
+    if (g_str_has_prefix (files[i], "plugin/"))
+      n_plugin += found->len - before;
+  }
+  g_assert_cmpuint (n_plugin, >=, 2);
+  g_assert_cmpuint (found->len, >=, 4);
+
+  /* run from a folder holding `examples` (as the source root does), so
+   * that outputs stay out of the source tree */
+  g_assert_cmpint (g_mkdir_with_parents (run_dir, 0755), ==, 0);
+  g_assert_cmpint (symlink (examples, link), ==, 0);
+  g_assert_cmpint (chdir (run_dir), ==, 0);
+  for (i = 0; i < found->len; i++) {
+    LaunchLine *l = found->pdata[i];
+    g_autofree gchar *desc = pipeline_of (l->line);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GstElement) pipeline = NULL;
+    GstMessage *msg = NULL;
+
+    g_test_message ("%s: %s", l->where, desc);
+    pipeline = gst_parse_launch (desc, &error);
+    if (error != NULL)
+      g_error ("%s: does not parse: %s", l->where, error->message);
+    if (!run_to_eos (pipeline, NULL, &msg)) {
+      g_autoptr (GError) gerr = NULL;
+      g_autofree gchar *dbg = NULL;
+      if (msg)
+        gst_message_parse_error (msg, &gerr, &dbg);
+      g_error ("%s: failed: %s (%s)", l->where,
+          gerr ? gerr->message : "?", dbg ? dbg : "");
+    }
+  }
+  g_assert_cmpint (chdir (cwd), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const guint blocksizes[] = { 12, 84, 13, 5, 1000, 12 * N_FRAMES,
+    1 << 20
+  };
+  guint i;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
+  source_root = g_getenv ("LSTM_SOURCE_ROOT");
+  g_assert_nonnull (source_root);
+  setup ();
+
+  for (i = 0; i < G_N_ELEMENTS (blocksizes); i++) {
+    g_autofree gchar *path = g_strdup_printf
+        ("/pipelines/cli-equal/rawaudioparse/blocksize-%u", blocksizes[i]);
+    g_test_add_data_func (path, GUINT_TO_POINTER (blocksizes[i]),
+        test_cli_equal_audio);
+  }
+  g_test_add_func ("/pipelines/cli-equal/appsrc-tensors",
+      test_cli_equal_tensors);
+  g_test_add_func ("/pipelines/cli-segments", test_cli_segments);
+  g_test_add_func ("/pipelines/error/mismatch", test_mismatch);
+  g_test_add_func ("/pipelines/error/missing-model", test_missing_model);
+  g_test_add_func ("/pipelines/doc-launch-lines", test_doc_launch_lines);
+
+  ret = g_test_run ();
+  g_free (model_path);
+  g_free (input_path);
+  g_free (cli_path);
+  tu_cleanup ();
+  return ret;
+}
