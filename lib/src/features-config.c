@@ -788,35 +788,58 @@ lstm_features_config_parse (const gchar *json, const gchar *where,
   return FALSE;
 }
 
+/* The canonical JSON is written by hand: json-glib 1.6 prints 1e-10 as
+ * "1e-10.0" and 0.42 as 0.41999999999999998. Doubles get the shortest
+ * representation that reads back to the same value; every string written
+ * is one of the fixed names above (nothing to escape). */
 static void
-add_double (JsonBuilder *b, const gchar *key, double v)
+add_key (GString *b, const gchar *key)
 {
-  json_builder_set_member_name (b, key);
-  json_builder_add_double_value (b, v);
+  if (b->len > 1)
+    g_string_append_c (b, ',');
+  g_string_append_printf (b, "\"%s\":", key);
 }
 
 static void
-add_int (JsonBuilder *b, const gchar *key, gint64 v)
+add_double (GString *b, const gchar *key, double v)
 {
-  json_builder_set_member_name (b, key);
-  json_builder_add_int_value (b, v);
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  guint prec;
+
+  add_key (b, key);
+  for (prec = 15; prec <= 17; prec++) {
+    g_ascii_formatd (buf, sizeof buf, prec == 15 ? "%.15g" : prec == 16 ?
+        "%.16g" : "%.17g", v);
+    if (g_ascii_strtod (buf, NULL) == v)
+      break;
+  }
+  g_string_append (b, buf);
+  if (strpbrk (buf, ".eEn") == NULL)
+    g_string_append (b, ".0");
 }
 
 static void
-add_bool (JsonBuilder *b, const gchar *key, gboolean v)
+add_int (GString *b, const gchar *key, gint64 v)
 {
-  json_builder_set_member_name (b, key);
-  json_builder_add_boolean_value (b, v);
+  add_key (b, key);
+  g_string_append_printf (b, "%" G_GINT64_FORMAT, v);
 }
 
 static void
-add_string (JsonBuilder *b, const gchar *key, const gchar *v)
+add_bool (GString *b, const gchar *key, gboolean v)
 {
-  json_builder_set_member_name (b, key);
+  add_key (b, key);
+  g_string_append (b, v ? "true" : "false");
+}
+
+static void
+add_string (GString *b, const gchar *key, const gchar *v)
+{
+  add_key (b, key);
   if (v)
-    json_builder_add_string_value (b, v);
+    g_string_append_printf (b, "\"%s\"", v);
   else
-    json_builder_add_null_value (b);
+    g_string_append (b, "null");
 }
 
 /**
@@ -829,13 +852,10 @@ add_string (JsonBuilder *b, const gchar *key, const gchar *v)
 gchar *
 lstm_features_config_to_json (const LstmFeaturesConfig *cfg)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  GString *b = g_string_new ("{");
   const gboolean kaldi = cfg->kind == LSTM_FEATURES_FBANK ||
       cfg->kind == LSTM_FEATURES_MFCC;
 
-  json_builder_begin_object (b);
   add_string (b, "kind", kind_names[cfg->kind]);
   if (kaldi) {
     add_double (b, "sample_frequency", cfg->rate);
@@ -878,10 +898,9 @@ lstm_features_config_to_json (const LstmFeaturesConfig *cfg)
     add_int (b, "pad", cfg->pad);
     add_int (b, "n_mels", cfg->n_mels);
     add_string (b, "window_fn", torch_window_names[cfg->window_fn]);
-    json_builder_set_member_name (b, "wkwargs");
-    json_builder_begin_object (b);
-    add_bool (b, "periodic", cfg->periodic);
-    json_builder_end_object (b);
+    add_key (b, "wkwargs");
+    g_string_append_printf (b, "{\"periodic\":%s}", cfg->periodic ?
+        "true" : "false");
     add_double (b, "power", cfg->power);
     if (cfg->normalized == LSTM_SPEC_NORM_FRAME_LENGTH)
       add_string (b, "normalized", "frame_length");
@@ -906,8 +925,6 @@ lstm_features_config_to_json (const LstmFeaturesConfig *cfg)
     add_int (b, "deltas", cfg->deltas);
     add_int (b, "delta_win_length", cfg->delta_win_length);
   }
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  g_string_append_c (b, '}');
+  return g_string_free (b, FALSE);
 }
