@@ -18,7 +18,7 @@ static const struct {
   { "run", lstm_tool_run,
       "run MODEL INPUT [OUTPUT]   run a model over .f32/.csv frames or audio" },
   { "features", lstm_tool_features,
-      "features CONFIG|MODEL AUDIO OUTPUT   compute features from audio" },
+      "features CONFIG AUDIO OUT  features from audio (CONFIG: JSON or MODEL)" },
 };
 
 static void

@@ -70,7 +70,8 @@ LSTM_API gsize lstm_features_max_frames (LstmFeatures *features,
 /* Feeds mono float samples (multiplied by the configuration's
  * `waveform_scale`, like every input path); writes the frames they complete
  * to @out (at least lstm_features_max_frames(n_samples) x size floats) and
- * returns how many. Never allocates in steady state. */
+ * returns how many. Never allocates in steady state (unless the FFT size has
+ * a prime factor above 5: kissfft's generic butterfly allocates). */
 LSTM_API gsize lstm_features_process (LstmFeatures *features,
     const float *samples, gsize n_samples, float *out);
 /* Interleaved input of any channel count: downmixed by averaging, or the
