@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <samplerate.h>
 #include <sndfile.h>
@@ -46,6 +47,48 @@ sink_push (Sink *s, gsize n, GError **error)
     return TRUE;
   s->n_frames += n;
   return s->func (s->out, n, s->user_data, error);
+}
+
+/* A progress bar on standard error when it is a terminal and the file is
+ * long enough for one to help. */
+typedef struct {
+  gboolean on;
+  guint64 total;
+  gint shown;
+} Progress;
+
+static void
+progress_init (Progress *p, const SF_INFO *info)
+{
+  p->total = info->frames > 0 ? (guint64) info->frames : 0;
+  p->on = isatty (STDERR_FILENO) && p->total > 0 &&
+      p->total / (guint64) info->samplerate >= 60;
+  p->shown = -1;
+}
+
+static void
+progress_update (Progress *p, guint64 done)
+{
+  gint pct, i;
+
+  if (!p->on)
+    return;
+  pct = (gint) (100 * MIN (done, p->total) / p->total);
+  if (pct == p->shown)
+    return;
+  p->shown = pct;
+  fputs ("\r[", stderr);
+  for (i = 0; i < 40; i++)
+    fputc (i < pct * 40 / 100 ? '#' : ' ', stderr);
+  fprintf (stderr, "] %3d%%", pct);
+  fflush (stderr);
+}
+
+static void
+progress_end (Progress *p)
+{
+  if (p->on && p->shown >= 0)
+    fputs ("\r\033[K", stderr);
 }
 
 /* Mono float block from interleaved floats: the configuration's channel,
@@ -99,6 +142,7 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
   gboolean ok = FALSE, eof = FALSE;
   double ratio = 1.0;
   Sink s = { features, func, user_data, NULL, 0 };
+  Progress progress;
   FILE *probe;
 
   /* tell a missing or unreadable file from one that is not audio */
@@ -141,6 +185,7 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
   }
 
   in = g_new (float, (gsize) READ_FRAMES * info.channels);
+  progress_init (&progress, &info);
   lstm_features_reset (features);
   if ((guint) info.samplerate != rate) {
     int err = 0;
@@ -170,6 +215,7 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
     }
     eof = got < READ_FRAMES;
     n_samples += (guint64) got;
+    progress_update (&progress, n_samples);
     if (src == NULL) {
       gsize n = lstm_features_process_interleaved (features, in,
           LSTM_SAMPLE_F32, (guint) info.channels, (gsize) got, s.out);
@@ -226,6 +272,8 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
   ok = TRUE;
 
 out:
+  if (in)
+    progress_end (&progress);
   lstm_features_reset (features);
   if (src)
     src_delete (src);

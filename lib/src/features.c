@@ -122,8 +122,10 @@ features_new (const gchar *config, const gchar *where, GError **error)
  * wrong type and impossible values (a zero frame shift, more mel bins than
  * frequency bins, a cut-off above the Nyquist frequency, a sample rate of
  * 0) fail with a message naming the key. Options that only make sense for
- * a whole signal (`top_db`, `subtract_mean`, `snip_edges=false`, `dither`)
- * fail with %LSTM_ERROR_UNSUPPORTED.
+ * a whole signal (`top_db`, `subtract_mean`, `snip_edges=false`,
+ * `min_duration`) or add randomness (`dither`) fail with
+ * %LSTM_ERROR_UNSUPPORTED. The kinds and keys are listed in
+ * features-config.c and the README.
  *
  * Returns: (transfer full) (nullable): the extractor, or %NULL with @error
  *   set.

@@ -205,14 +205,17 @@ test_case (gconstpointer data)
   ref = load_reference (c);
 
   if (strcmp (c->compare, "mfcc") == 0) {
+    double max_rel = 0;
     for (t = 0; t < n * c->dim; t++) {
       double e = fabs ((double) ours[t] - ref[t]);
       max_abs = MAX (max_abs, e);
+      max_rel = MAX (max_rel, e / MAX (fabs (ref[t]), 1.0));
       if (e > MFCC_TOL)
         fails++;
     }
     g_test_message ("%s: %" G_GSIZE_FORMAT " x %u, max |err| %.3g "
-        "(tolerance %g)", c->name, n, c->dim, max_abs, MFCC_TOL);
+        "(tolerance %g), max |err| / max(|ref|, 1) %.3g", c->name, n,
+        c->dim, max_abs, MFCC_TOL, max_rel);
     g_assert_cmpuint (fails, ==, 0);
     return;
   }
@@ -248,6 +251,7 @@ test_case (gconstpointer data)
       }
     }
   }
+  /* a log error is the relative error of the energies */
   g_test_message ("%s: %" G_GSIZE_FORMAT " x %u, max |log err| %.3g over "
       "%u values within %g nats of the frame's max energy (tolerance %g); "
       "max linear energy err %.3g of the frame max over %u values below "
