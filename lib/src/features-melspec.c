@@ -28,7 +28,6 @@ lstm_melspec_frame_init (LstmMelspecFrame *mf, const LstmFeaturesConfig *cfg,
   mf->window = g_new0 (float, n);
   mf->work = g_new0 (float, n);
   mf->spec = g_new0 (float, n / 2 + 1);
-  mf->mel = g_new0 (float, cfg->n_mels);
   lstm_torch_window_fill (cfg->window_fn, cfg->periodic, wl,
       mf->window + left);
   for (i = 0; i < wl; i++)
@@ -52,7 +51,6 @@ lstm_melspec_frame_clear (LstmMelspecFrame *mf)
   g_free (mf->window);
   g_free (mf->work);
   g_free (mf->spec);
-  g_free (mf->mel);
   lstm_features_fft_clear (&mf->fft);
   lstm_mel_bank_clear (&mf->bank);
   memset (mf, 0, sizeof *mf);

@@ -219,7 +219,6 @@ typedef struct {
   float *window;                /* (n_fft): win_length window, centred */
   float *work;                  /* (n_fft) */
   float *spec;                  /* (n_fft / 2 + 1) */
-  float *mel;                   /* (n_mels) */
   float scale;                  /* normalisation of the complex spectrum */
   LstmFeaturesFft fft;
   LstmMelBank bank;
