@@ -8,8 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <json-glib/json-glib.h>
-
 #include "lstm-tool.h"
 
 struct _LstmFrameReader {
@@ -309,32 +307,35 @@ lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
   return ok;
 }
 
+/* The model's feature extractor, for its frame timing only. */
+static LstmFeatures *
+model_features (LstmModel *model)
+{
+  const gchar *config = lstm_model_get_features (model);
+
+  if (config == NULL)
+    return NULL;
+  return lstm_features_new (config, NULL);
+}
+
 double
 lstm_tool_frame_period (LstmModel *model)
 {
-  const gchar *features = lstm_model_get_features (model);
-  g_autoptr (JsonParser) parser = NULL;
-  JsonObject *obj;
-  double rate = 0;
+  g_autoptr (LstmFeatures) f = model_features (model);
 
-  if (features == NULL)
+  if (f == NULL)
     return 0;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, features, -1, NULL))
+  return (double) lstm_features_get_shift (f) /
+      lstm_features_get_sample_rate (f);
+}
+
+double
+lstm_tool_frame_offset (LstmModel *model)
+{
+  g_autoptr (LstmFeatures) f = model_features (model);
+
+  if (f == NULL)
     return 0;
-  obj = json_node_get_object (json_parser_get_root (parser));
-  if (json_object_has_member (obj, "frame_shift"))
-    return json_object_get_double_member (obj, "frame_shift") / 1000.0;
-  if (json_object_has_member (obj, "sample_rate"))
-    rate = json_object_get_double_member (obj, "sample_rate");
-  else if (json_object_has_member (obj, "sample_frequency"))
-    rate = json_object_get_double_member (obj, "sample_frequency");
-  if (rate > 0 && json_object_has_member (obj, "hop_length"))
-    return json_object_get_double_member (obj, "hop_length") / rate;
-  if (rate > 0 && json_object_has_member (obj, "frame_shift_samples"))
-    return json_object_get_double_member (obj, "frame_shift_samples") / rate;
-  /* Kaldi's default shift */
-  if (json_object_has_member (obj, "kind") && rate > 0)
-    return 0.010;
-  return 0;
+  return (double) lstm_features_get_frame_start (f, 0) /
+      lstm_features_get_sample_rate (f);
 }

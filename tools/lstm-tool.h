@@ -48,4 +48,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmFrameReader, lstm_frame_reader_close)
 /* Seconds per frame of a model's features config, or 0 when unknown. */
 double lstm_tool_frame_period (LstmModel *model);
 
+/* ---- audio features (lstm-audio.c, lstm-cmd-features.c) ---- */
+
+int lstm_tool_features (int argc, char **argv, GError **error);
+
+/* Start time, in seconds, of frame 0's window for a model's features
+ * config (negative for melspec's center=True); 0 when unknown. */
+double lstm_tool_frame_offset (LstmModel *model);
+
+/* Receives feature frames, @n_frames x lstm_features_get_size() floats. */
+typedef gboolean (*LstmToolFramesFunc) (const float *frames, gsize n_frames,
+    gpointer user_data, GError **error);
+
+/* Whether @path names an audio file (by extension: .wav, .flac, .ogg...). */
+gboolean lstm_tool_is_audio_path (const gchar *path);
+/* Computes @features over an audio file: channel taken or averaged,
+ * resampled to the features' rate (libsamplerate) when the file's differs,
+ * flushed at the end. Errors for unreadable, non-audio and empty files, and
+ * audio too short for one frame. */
+gboolean lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
+    LstmToolFramesFunc func, gpointer user_data, guint64 *n_frames,
+    GError **error);
+/* CONFIG argument: inline JSON ('{...}'), a JSON file, or a model file
+ * (its lstm.features; the model is returned in @model_out if not NULL). */
+LstmFeatures *lstm_tool_features_open (const gchar *arg,
+    LstmModel **model_out, GError **error);
+
 G_END_DECLS

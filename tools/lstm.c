@@ -16,7 +16,9 @@ static const struct {
   { "info", lstm_tool_info,
       "info MODEL                 architecture, parameters, FLOPs, labels, features" },
   { "run", lstm_tool_run,
-      "run MODEL INPUT [OUTPUT]   run a model over .f32/.csv frames" },
+      "run MODEL INPUT [OUTPUT]   run a model over .f32/.csv frames or audio" },
+  { "features", lstm_tool_features,
+      "features CONFIG AUDIO OUT  features from audio (CONFIG: JSON or MODEL)" },
 };
 
 static void

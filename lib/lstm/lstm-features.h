@@ -1,7 +1,7 @@
 /* liblstm: streaming audio features (fbank, mfcc, melspec, raw)
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * INTERFACE CONTRACT (implementation in lib/src/features-*.c).
+ * Implemented in lib/src/features*.c.
  */
 #pragma once
 
@@ -53,9 +53,11 @@ LSTM_API guint lstm_features_get_sample_rate (LstmFeatures *features);
 LSTM_API guint lstm_features_get_shift (LstmFeatures *features);
 /* Samples a frame's window covers. */
 LSTM_API guint lstm_features_get_window (LstmFeatures *features);
-/* Samples of look-ahead: how far past a frame's start the input must reach
- * before the frame is produced, beyond one shift (window - shift, plus
- * center padding, plus delta context). */
+/* Samples of look-ahead: how far past (frame start + shift) the input must
+ * reach before the frame is produced: window - shift, plus delta context
+ * (n frames per delta order), plus 1 for melspec's reflection at the start.
+ * With center=True a frame starts n_fft/2 before its centre, so the n_fft/2
+ * look-ahead relative to the centre is included. */
 LSTM_API guint lstm_features_get_latency (LstmFeatures *features);
 /* Position, in samples from the stream start (or the last reset), of frame
  * @index's window start; negative for center=True's first frames. */
@@ -65,9 +67,11 @@ LSTM_API gint64 lstm_features_get_frame_start (LstmFeatures *features,
 /* Most frames one process call of @n_samples can produce. */
 LSTM_API gsize lstm_features_max_frames (LstmFeatures *features,
     gsize n_samples);
-/* Feeds mono float samples; writes the frames they complete to @out (at
- * least lstm_features_max_frames(n_samples) x size floats) and returns how
- * many. Never allocates in steady state. */
+/* Feeds mono float samples (multiplied by the configuration's
+ * `waveform_scale`, like every input path); writes the frames they complete
+ * to @out (at least lstm_features_max_frames(n_samples) x size floats) and
+ * returns how many. Never allocates in steady state (unless the FFT size has
+ * a prime factor above 5: kissfft's generic butterfly allocates). */
 LSTM_API gsize lstm_features_process (LstmFeatures *features,
     const float *samples, gsize n_samples, float *out);
 /* Interleaved input of any channel count: downmixed by averaging, or the
@@ -81,6 +85,15 @@ LSTM_API gsize lstm_features_max_flush_frames (LstmFeatures *features);
 /* End of stream: emits the frames that needed look-ahead (reflection
  * padding for center=True, delta context), then resets. */
 LSTM_API gsize lstm_features_flush (LstmFeatures *features, float *out);
+
+/* The channel the configuration takes from interleaved input, or -1 when
+ * the channels are averaged. Interleaved input must have more channels. */
+LSTM_API gint lstm_features_get_channel (LstmFeatures *features);
+/* Opt-in output normalisation, (x - mean) / std per value (size values
+ * each, either may be NULL; both NULL turns it off). Never implicit: a
+ * model's input.mean/std are applied by lstm_model_forward(). */
+LSTM_API gboolean lstm_features_set_normalization (LstmFeatures *features,
+    const float *mean, const float *std, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmFeatures, lstm_features_free)
 

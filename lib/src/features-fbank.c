@@ -1,0 +1,191 @@
+/* liblstm: Kaldi filterbank features (torchaudio.compliance.kaldi.fbank)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One window of samples at a time, in torchaudio's order: DC removal, raw
+ * log energy, pre-emphasis, window, zero padding to the FFT size, power
+ * (or magnitude) spectrum, mel filters, log. snip_edges=true and dither=0
+ * are the only framing and dithering supported (see features-config.c).
+ */
+#include "config.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "features-private.h"
+
+/* ---- the FFT: kissfft, no planner, one plan per configuration ---- */
+
+gboolean
+lstm_features_fft_init (LstmFeaturesFft *fft, guint n, GError **error)
+{
+  memset (fft, 0, sizeof *fft);
+  fft->n = n;
+  if (n % 2 == 0)
+    fft->real = kiss_fftr_alloc ((int) n, 0, NULL, NULL);
+  else
+    fft->complex = kiss_fft_alloc ((int) n, 0, NULL, NULL);
+  if (fft->real == NULL && fft->complex == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "cannot create a %u-point FFT", n);
+    return FALSE;
+  }
+  if (fft->complex)
+    fft->cin = g_new0 (kiss_fft_cpx, n);
+  fft->cout = g_new0 (kiss_fft_cpx, n / 2 + 1 + (n % 2 ? n : 0));
+  return TRUE;
+}
+
+void
+lstm_features_fft_clear (LstmFeaturesFft *fft)
+{
+  if (fft->real)
+    kiss_fftr_free (fft->real);
+  if (fft->complex)
+    kiss_fft_free (fft->complex);
+  g_free (fft->cin);
+  g_free (fft->cout);
+  memset (fft, 0, sizeof *fft);
+}
+
+void
+lstm_features_fft_run (LstmFeaturesFft *fft, const float *in)
+{
+  guint i;
+
+  if (fft->real) {
+    kiss_fftr (fft->real, in, fft->cout);
+    return;
+  }
+  for (i = 0; i < fft->n; i++) {
+    fft->cin[i].r = in[i];
+    fft->cin[i].i = 0.0f;
+  }
+  kiss_fft (fft->complex, fft->cin, fft->cout);
+}
+
+/* ---- the Kaldi frame ---- */
+
+gboolean
+lstm_kaldi_frame_init (LstmKaldiFrame *kf, const LstmFeaturesConfig *cfg,
+    GError **error)
+{
+  memset (kf, 0, sizeof *kf);
+  kf->window_size = lstm_kaldi_window_size (cfg);
+  kf->padded_size = lstm_kaldi_padded_size (cfg);
+  kf->window = g_new (float, kf->window_size);
+  kf->work = g_new0 (float, kf->padded_size);
+  kf->spec = g_new0 (float, kf->padded_size / 2 + 1);
+  kf->mel = g_new0 (float, cfg->num_mel_bins);
+  lstm_kaldi_window_fill (cfg->window_type, cfg->blackman_coeff,
+      kf->window_size, kf->window);
+  kf->log_energy_floor = cfg->energy_floor == 0.0 ? -INFINITY :
+      (float) log (cfg->energy_floor);
+  if (!lstm_features_fft_init (&kf->fft, kf->padded_size, error) ||
+      !lstm_mel_bank_init_kaldi (&kf->bank, cfg, kf->padded_size, error)) {
+    lstm_kaldi_frame_clear (kf);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+lstm_kaldi_frame_clear (LstmKaldiFrame *kf)
+{
+  g_free (kf->window);
+  g_free (kf->work);
+  g_free (kf->spec);
+  g_free (kf->mel);
+  g_free (kf->dct);
+  g_free (kf->lifter);
+  lstm_features_fft_clear (&kf->fft);
+  lstm_mel_bank_clear (&kf->bank);
+  memset (kf, 0, sizeof *kf);
+}
+
+guint
+lstm_fbank_size (const LstmFeaturesConfig *cfg)
+{
+  if (cfg->kind == LSTM_FEATURES_MFCC)
+    return cfg->num_ceps;
+  return cfg->num_mel_bins + (cfg->use_energy ? 1 : 0);
+}
+
+/* _get_log_energy: log(max(sum x^2, eps)), floored at log(energy_floor) */
+static float
+log_energy (const LstmKaldiFrame *kf, const float *x, guint n)
+{
+  double s = 0.0;
+  float e;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    s += (double) x[i] * (double) x[i];
+  e = logf (MAX ((float) s, FLT_EPSILON));
+  return MAX (e, kf->log_energy_floor);
+}
+
+float
+lstm_kaldi_log_mel (LstmKaldiFrame *kf, const LstmFeaturesConfig *cfg,
+    const float *samples, gboolean log_power)
+{
+  const guint w = kf->window_size, n = kf->padded_size;
+  float *x = kf->work;
+  float energy = 0.0f;
+  guint i, m;
+
+  memcpy (x, samples, w * sizeof (float));
+  if (cfg->remove_dc_offset) {
+    double s = 0.0;
+    float mean;
+    for (i = 0; i < w; i++)
+      s += x[i];
+    mean = (float) (s / w);
+    for (i = 0; i < w; i++)
+      x[i] = x[i] - mean;
+  }
+  if (cfg->raw_energy)
+    energy = log_energy (kf, x, w);
+  if (cfg->preemphasis_coefficient != 0.0) {
+    /* x[i] - c * x[i - 1], with x[-1] = x[0] (replicate padding) */
+    const float c = (float) cfg->preemphasis_coefficient;
+    for (i = w - 1; i > 0; i--)
+      x[i] = x[i] - c * x[i - 1];
+    x[0] = x[0] - c * x[0];
+  }
+  for (i = 0; i < w; i++)
+    x[i] = x[i] * kf->window[i];
+  memset (x + w, 0, (n - w) * sizeof (float));
+  if (!cfg->raw_energy)
+    energy = log_energy (kf, x, n);
+
+  lstm_features_fft_run (&kf->fft, x);
+  for (i = 0; i <= n / 2; i++) {
+    const float re = kf->fft.cout[i].r, im = kf->fft.cout[i].i;
+    const float p = re * re + im * im;
+    kf->spec[i] = (log_power || cfg->use_power) ? p : sqrtf (p);
+  }
+  lstm_mel_bank_apply (&kf->bank, kf->spec, kf->mel);
+  if (log_power || cfg->use_log_fbank)
+    for (m = 0; m < cfg->num_mel_bins; m++)
+      kf->mel[m] = logf (MAX (kf->mel[m], FLT_EPSILON));
+  return energy;
+}
+
+void
+lstm_fbank_compute (LstmKaldiFrame *kf, const LstmFeaturesConfig *cfg,
+    const float *samples, float *out)
+{
+  const guint nb = cfg->num_mel_bins;
+  float energy = lstm_kaldi_log_mel (kf, cfg, samples, FALSE);
+
+  if (!cfg->use_energy) {
+    memcpy (out, kf->mel, nb * sizeof (float));
+  } else if (cfg->htk_compat) {
+    memcpy (out, kf->mel, nb * sizeof (float));
+    out[nb] = energy;
+  } else {
+    out[0] = energy;
+    memcpy (out + 1, kf->mel, nb * sizeof (float));
+  }
+}

@@ -1,0 +1,233 @@
+/* liblstm: audio features, private declarations (features-*.c)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "lstm-private.h"
+
+#include <kiss_fft.h>
+#include <kiss_fftr.h>
+
+G_BEGIN_DECLS
+
+/* Limits that keep every size product far from overflow and refuse absurd
+ * configurations before anything is allocated. */
+#define LSTM_FEATURES_MAX_WINDOW (1u << 20)     /* samples per window / FFT */
+#define LSTM_FEATURES_MAX_BINS 4096u            /* mel bins, cepstra */
+#define LSTM_FEATURES_MAX_RATE 1000000u         /* Hz */
+#define LSTM_FEATURES_MAX_DELTA_WIN 101u        /* compute_deltas win_length */
+
+typedef enum {
+  LSTM_FEATURES_FBANK,
+  LSTM_FEATURES_MFCC,
+  LSTM_FEATURES_MELSPEC,
+  LSTM_FEATURES_RAW,
+} LstmFeaturesKind;
+
+/* torchaudio.compliance.kaldi window_type names */
+typedef enum {
+  LSTM_KALDI_WINDOW_HAMMING,
+  LSTM_KALDI_WINDOW_HANNING,
+  LSTM_KALDI_WINDOW_POVEY,
+  LSTM_KALDI_WINDOW_RECTANGULAR,
+  LSTM_KALDI_WINDOW_BLACKMAN,
+} LstmKaldiWindow;
+
+/* torch window functions (MelSpectrogram's window_fn) */
+typedef enum {
+  LSTM_TORCH_WINDOW_HANN,
+  LSTM_TORCH_WINDOW_HAMMING,
+  LSTM_TORCH_WINDOW_BLACKMAN,
+  LSTM_TORCH_WINDOW_BARTLETT,
+} LstmTorchWindow;
+
+typedef enum {
+  LSTM_PAD_REFLECT,
+  LSTM_PAD_CONSTANT,
+  LSTM_PAD_REPLICATE,
+} LstmPadMode;
+
+typedef enum {
+  LSTM_SPEC_NORM_NONE,
+  LSTM_SPEC_NORM_WINDOW,        /* normalized=True or "window" */
+  LSTM_SPEC_NORM_FRAME_LENGTH,  /* normalized="frame_length" */
+} LstmSpecNorm;
+
+typedef enum {
+  LSTM_LOG_NONE,
+  LSTM_LOG_NATURAL,
+  LSTM_LOG_DB,
+} LstmLogKind;
+
+/* Every parameter of a configuration, defaults filled in. Fields are
+ * named after torchaudio's arguments. */
+typedef struct {
+  LstmFeaturesKind kind;
+  guint rate;                   /* sample_frequency / sample_rate, Hz */
+  double waveform_scale;
+  gint channel;                 /* -1: average the channels */
+  guint deltas;                 /* 0, 1 (deltas) or 2 (+ delta-deltas) */
+  guint delta_win_length;
+
+  /* fbank, mfcc (torchaudio.compliance.kaldi) */
+  double blackman_coeff;
+  double energy_floor;
+  double frame_length;          /* ms */
+  double frame_shift;           /* ms */
+  double high_freq;
+  gboolean htk_compat;
+  double low_freq;
+  guint num_mel_bins;
+  double preemphasis_coefficient;
+  gboolean raw_energy;
+  gboolean remove_dc_offset;
+  gboolean round_to_power_of_two;
+  gboolean use_energy;
+  gboolean use_log_fbank;
+  gboolean use_power;
+  double vtln_high;
+  double vtln_low;
+  double vtln_warp;
+  LstmKaldiWindow window_type;
+  double cepstral_lifter;       /* mfcc */
+  guint num_ceps;               /* mfcc */
+
+  /* melspec (torchaudio.transforms.MelSpectrogram) and raw */
+  guint n_fft;
+  guint win_length;
+  guint hop_length;
+  double f_min;
+  double f_max;
+  guint pad;
+  guint n_mels;
+  LstmTorchWindow window_fn;
+  gboolean periodic;            /* wkwargs {"periodic": ...} */
+  double power;
+  LstmSpecNorm normalized;
+  gboolean center;
+  LstmPadMode pad_mode;
+  gboolean norm_slaney;         /* norm: null or "slaney" */
+  gboolean mel_scale_slaney;    /* mel_scale: "htk" or "slaney" */
+  LstmLogKind log;
+  double log_floor;
+  gboolean stype_magnitude;     /* stype: "power" (10 log10) or "magnitude" */
+} LstmFeaturesConfig;
+
+/* features-config.c */
+gboolean lstm_features_config_parse (const gchar *json, const gchar *where,
+    LstmFeaturesConfig *cfg, GError **error);
+gchar *lstm_features_config_to_json (const LstmFeaturesConfig *cfg);
+/* Kaldi's window size and shift in samples (truncated as torchaudio does) */
+guint lstm_kaldi_window_size (const LstmFeaturesConfig *cfg);
+guint lstm_kaldi_window_shift (const LstmFeaturesConfig *cfg);
+guint lstm_kaldi_padded_size (const LstmFeaturesConfig *cfg);
+
+/* features-window.c: windows as float32, computed in double and rounded */
+void lstm_kaldi_window_fill (LstmKaldiWindow type, double blackman_coeff,
+    guint size, float *out);
+void lstm_torch_window_fill (LstmTorchWindow type, gboolean periodic,
+    guint size, float *out);
+
+/* features-mel.c: triangular filters, stored sparsely */
+typedef struct {
+  guint n_filters;
+  guint *first;                 /* (n_filters) first FFT bin with a weight */
+  guint *count;                 /* (n_filters) bins in the filter's range */
+  gsize *offset;                /* (n_filters) start in @weights */
+  float *weights;
+} LstmMelBank;
+
+gboolean lstm_mel_bank_init_kaldi (LstmMelBank *bank,
+    const LstmFeaturesConfig *cfg, guint padded_size, GError **error);
+gboolean lstm_mel_bank_init_torch (LstmMelBank *bank,
+    const LstmFeaturesConfig *cfg, GError **error);
+void lstm_mel_bank_clear (LstmMelBank *bank);
+/* out[m] = sum_k spec[k] * w[m][k], accumulated in double in bin order */
+void lstm_mel_bank_apply (const LstmMelBank *bank, const float *spec,
+    float *out);
+
+/* The FFT of one frame: kissfft, one plan, scratch buffers sized once. */
+typedef struct {
+  guint n;
+  kiss_fftr_cfg real;           /* even n */
+  kiss_fft_cfg complex;         /* odd n */
+  kiss_fft_cpx *cin;            /* (n) complex input, odd n only */
+  kiss_fft_cpx *cout;           /* (n) output; bins 0..n/2 used */
+} LstmFeaturesFft;
+
+gboolean lstm_features_fft_init (LstmFeaturesFft *fft, guint n,
+    GError **error);
+void lstm_features_fft_clear (LstmFeaturesFft *fft);
+/* Forward, unnormalised: @in (n real values) -> fft->cout[0..n/2] */
+void lstm_features_fft_run (LstmFeaturesFft *fft, const float *in);
+
+/* features-fbank.c and features-mfcc.c: Kaldi features of one window */
+typedef struct {
+  guint window_size;
+  guint padded_size;
+  float *window;                /* (window_size) */
+  float *work;                  /* (padded_size) */
+  float *spec;                  /* (padded_size / 2 + 1) */
+  float *mel;                   /* (num_mel_bins) */
+  LstmFeaturesFft fft;
+  LstmMelBank bank;
+  float *dct;                   /* mfcc: (num_mel_bins, num_ceps) */
+  float *lifter;                /* mfcc: (num_ceps) */
+  float log_energy_floor;       /* log(energy_floor), or -inf for 0 */
+} LstmKaldiFrame;
+
+gboolean lstm_kaldi_frame_init (LstmKaldiFrame *kf,
+    const LstmFeaturesConfig *cfg, GError **error);
+void lstm_kaldi_frame_clear (LstmKaldiFrame *kf);
+guint lstm_fbank_size (const LstmFeaturesConfig *cfg);
+void lstm_fbank_compute (LstmKaldiFrame *kf, const LstmFeaturesConfig *cfg,
+    const float *samples, float *out);
+/* Log mel energies (use_log_fbank, use_power) into kf->mel; returns the
+ * signal log energy. */
+float lstm_kaldi_log_mel (LstmKaldiFrame *kf, const LstmFeaturesConfig *cfg,
+    const float *samples, gboolean log_power);
+gboolean lstm_mfcc_init (LstmKaldiFrame *kf, const LstmFeaturesConfig *cfg,
+    GError **error);
+void lstm_mfcc_compute (LstmKaldiFrame *kf, const LstmFeaturesConfig *cfg,
+    const float *samples, float *out);
+
+/* features-mfcc.c: torchaudio.functional.compute_deltas over a stream */
+typedef struct {
+  guint order;                  /* 1 or 2 */
+  guint half;                   /* (win_length - 1) / 2 */
+  float denom;
+  guint dim;                    /* values per base frame */
+  guint ring;                   /* 2 * half + 1 */
+  float *c;                     /* (ring, dim) base frames */
+  float *d;                     /* (ring, dim) deltas (order 2) */
+  guint64 n_c;                  /* base frames pushed since reset */
+  guint64 n_d;                  /* deltas computed since reset */
+} LstmDeltas;
+
+void lstm_deltas_init (LstmDeltas *dl, guint order, guint win_length,
+    guint dim);
+void lstm_deltas_clear (LstmDeltas *dl);
+void lstm_deltas_reset (LstmDeltas *dl);
+/* Pushes one base frame; writes the rows it completes (order + 1 times
+ * dim values each) to @out and returns how many (0 or 1). */
+guint lstm_deltas_push (LstmDeltas *dl, const float *frame, float *out);
+/* End of stream: the rows waiting for look-ahead, edges replicated. */
+guint lstm_deltas_flush (LstmDeltas *dl, float *out);
+
+/* features-melspec.c: MelSpectrogram of one n_fft window */
+typedef struct {
+  float *window;                /* (n_fft): win_length window, centred */
+  float *work;                  /* (n_fft) */
+  float *spec;                  /* (n_fft / 2 + 1) */
+  float scale;                  /* normalisation of the complex spectrum */
+  LstmFeaturesFft fft;
+  LstmMelBank bank;
+} LstmMelspecFrame;
+
+gboolean lstm_melspec_frame_init (LstmMelspecFrame *mf,
+    const LstmFeaturesConfig *cfg, GError **error);
+void lstm_melspec_frame_clear (LstmMelspecFrame *mf);
+void lstm_melspec_compute (LstmMelspecFrame *mf,
+    const LstmFeaturesConfig *cfg, const float *samples, float *out);
+
+G_END_DECLS
