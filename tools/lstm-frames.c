@@ -16,6 +16,7 @@ struct _LstmFrameReader {
   LstmFramesFormat format;
   guint dim;
   guint64 line;
+  guint64 frames;       /* frames read so far (.f32) */
   gboolean first_line;
   gchar *buf;
   gsize buf_size;
@@ -140,16 +141,25 @@ lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
   gsize n = 0;
 
   if (r->format == LSTM_FRAMES_F32) {
-    gsize got = fread (buf, sizeof (float) * r->dim, max, r->fp);
+    gsize frame_bytes = sizeof (float) * r->dim;
+    /* Byte-wise, so that a trailing partial frame (from a pipe, where the
+     * size could not be checked at open) is seen rather than dropped. */
+    gsize bytes = fread (buf, 1, max * frame_bytes, r->fp);
+    gsize got = bytes / frame_bytes;
     guint8 *b = (guint8 *) buf;
     gsize i;
-    if (got < max && ferror (r->fp)) {
+    if (bytes < max * frame_bytes && ferror (r->fp)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: read error",
           r->path);
       return -1;
     }
-    if (got < max && !feof (r->fp))
-      return (gssize) got;
+    if (bytes % frame_bytes != 0) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s: ends with a partial frame (%" G_GSIZE_FORMAT " of %"
+          G_GSIZE_FORMAT " bytes) after frame %" G_GUINT64_FORMAT, r->path,
+          bytes % frame_bytes, frame_bytes, r->frames + got);
+      return -1;
+    }
     if (G_BYTE_ORDER == G_BIG_ENDIAN)
       for (i = 0; i < got * r->dim * 4; i += 4) {
         guint8 t = b[i];
@@ -162,10 +172,12 @@ lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
     for (i = 0; i < got * r->dim; i++)
       if (!isfinite (buf[i])) {
         g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
-            "%s: value %u of a frame is %g (not finite)", r->path,
-            (guint) (i % r->dim), (double) buf[i]);
+            "%s: frame %" G_GUINT64_FORMAT ", value %u is %g (not finite)",
+            r->path, r->frames + i / r->dim, (guint) (i % r->dim),
+            (double) buf[i]);
         return -1;
       }
+    r->frames += got;
     return (gssize) got;
   }
 

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <glib/gstdio.h>
@@ -45,7 +46,7 @@ static const CliCase cases[] = {
           NULL }, 1, "@/bad-size.f32: 398 bytes is not a whole number of "
         "2-value float32 frames (8 bytes each)" },
   { "run-f32-nan", { "run", "@/model.safetensors", "@/nan.f32", "@/o.f32",
-          NULL }, 1, "@/nan.f32: value 1 of a frame is nan (not finite)" },
+          NULL }, 1, "@/nan.f32: frame 0, value 1 is nan (not finite)" },
   { "run-csv-bad-field", { "run", "@/model.safetensors", "@/bad-field.csv",
           "@/o.csv", NULL }, 1, "@/bad-field.csv:4: field 2 is not a number" },
   { "run-csv-bad-count", { "run", "@/model.safetensors", "@/bad-count.csv",
@@ -270,6 +271,35 @@ test_run_timeline_and_info (void)
   g_assert_nonnull (strstr (info, "middle"));
 }
 
+/* From a pipe the size cannot be checked at open: a trailing partial frame
+ * must still be an error, not silently dropped. */
+static void
+test_run_pipe_partial_frame (void)
+{
+  g_autofree gchar *fifo = fixture ("pipe.f32");
+  g_autofree gchar *model = fixture ("model.safetensors");
+  g_autofree gchar *script = NULL, *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+  const gchar *argv[] = { "/bin/sh", "-c", NULL, NULL };
+  gint status;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  /* 3 whole frames (8 bytes each) and 5 more bytes */
+  script = g_strdup_printf ("head -c 29 /dev/zero > '%s' & exec '%s' run "
+      "'%s' '%s' '%s/pipe-out.f32'", fifo, g_getenv ("LSTM_TOOL"), model,
+      fifo, dir);
+  argv[2] = script;
+  g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+      &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  g_assert_nonnull (strstr (err, "ends with a partial frame (5 of 8 bytes) "
+          "after frame 3"));
+  g_unlink (fifo);
+}
+
 static void
 rm_rf (const gchar *path)
 {
@@ -304,6 +334,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/cli/run/outputs", test_run_outputs);
   g_test_add_func ("/cli/run/timeline-and-info", test_run_timeline_and_info);
+  g_test_add_func ("/cli/run/pipe-partial-frame", test_run_pipe_partial_frame);
   ret = g_test_run ();
   rm_rf (dir);
   g_free (dir);
