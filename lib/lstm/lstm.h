@@ -12,5 +12,6 @@
 #include <lstm/lstm-model.h>
 #include <lstm/lstm-state.h>
 #include <lstm/lstm-segments.h>
+#include <lstm/lstm-trainer.h>
 
 #undef __LSTM_H_INSIDE__
