@@ -1112,103 +1112,132 @@ lstm_trainer_get_history (LstmTrainer *trainer, guint *n_epochs)
   return (const LstmEpochStats *) (gpointer) trainer->history->data;
 }
 
-/* ---- metadata ---- */
+/* ---- metadata ----
+ *
+ * lstm.training and lstm.checkpoint are written by hand: json-glib 1.6
+ * prints some doubles as invalid JSON ("1e-08.0"). Numbers are written in
+ * the shortest form that reads back to the same double; non-finite ones
+ * as null. */
 
 static void
-add_double (JsonBuilder *b, const gchar *name, double v)
+j_key (GString *s, const gchar *key)
 {
-  json_builder_set_member_name (b, name);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
+  gchar last = s->len ? s->str[s->len - 1] : '{';
+  if (last != '{' && last != '[')
+    g_string_append_c (s, ',');
+  if (key != NULL)
+    g_string_append_printf (s, "\"%s\":", key);
 }
 
 static void
-add_int (JsonBuilder *b, const gchar *name, gint64 v)
+j_double (GString *s, const gchar *key, double v)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, v);
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  static const gchar *const formats[] = { "%.15g", "%.16g", "%.17g" };
+  guint i;
+
+  j_key (s, key);
+  if (!isfinite (v)) {
+    g_string_append (s, "null");
+    return;
+  }
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    g_ascii_formatd (buf, sizeof buf, formats[i], v);
+    if (g_ascii_strtod (buf, NULL) == v)
+      break;
+  }
+  g_string_append (s, buf);
 }
 
 static void
-add_string (JsonBuilder *b, const gchar *name, const gchar *v)
+j_int (GString *s, const gchar *key, gint64 v)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, v);
+  j_key (s, key);
+  g_string_append_printf (s, "%" G_GINT64_FORMAT, v);
 }
 
-static gchar *
-builder_to_string (JsonBuilder *b)
+static void
+j_bool (GString *s, const gchar *key, gboolean v)
 {
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  j_key (s, key);
+  g_string_append (s, v ? "true" : "false");
+}
 
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+/* @v: a name or hex digits, nothing to escape */
+static void
+j_string (GString *s, const gchar *key, const gchar *v)
+{
+  j_key (s, key);
+  g_string_append_printf (s, "\"%s\"", v);
+}
+
+static void
+j_hex (GString *s, const gchar *key, guint64 v)
+{
+  j_key (s, key);
+  g_string_append_printf (s, "\"%016" G_GINT64_MODIFIER "x\"", v);
+}
+
+static void
+j_hexd (GString *s, const gchar *key, double d)
+{
+  guint64 v;
+  memcpy (&v, &d, sizeof v);
+  j_hex (s, key, v);
 }
 
 /* The lstm.training record: how the model was trained. */
 static gchar *
 training_json (LstmTrainer *tr)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  GString *s = g_string_new ("{");
   const LstmTrainerOptions *o = &tr->opt;
   const LstmEpochStats *last = tr->history->len ?
       &g_array_index (tr->history, LstmEpochStats, tr->history->len - 1) :
       NULL;
 
-  json_builder_begin_object (b);
-  add_string (b, "optimizer", lstm_optimizer_to_string (o->optimizer));
-  add_double (b, "learning_rate", o->learning_rate);
+  j_string (s, "optimizer", lstm_optimizer_to_string (o->optimizer));
+  j_double (s, "learning_rate", o->learning_rate);
   if (o->optimizer == LSTM_OPTIMIZER_ADAM) {
-    add_double (b, "beta1", o->beta1);
-    add_double (b, "beta2", o->beta2);
-    add_double (b, "eps", o->eps);
+    j_double (s, "beta1", o->beta1);
+    j_double (s, "beta2", o->beta2);
+    j_double (s, "eps", o->eps);
   } else {
-    add_double (b, "momentum", o->momentum);
-    if (o->nesterov) {
-      json_builder_set_member_name (b, "nesterov");
-      json_builder_add_boolean_value (b, TRUE);
-    }
+    j_double (s, "momentum", o->momentum);
+    if (o->nesterov)
+      j_bool (s, "nesterov", TRUE);
   }
-  add_double (b, "weight_decay", o->weight_decay);
-  add_double (b, "clip_norm", o->clip_norm);
-  add_string (b, "schedule", lstm_schedule_to_string (o->schedule));
-  add_string (b, "loss", lstm_loss_to_string (tr->bound ? tr->loss :
-          o->loss));
-  add_int (b, "batch_size", o->batch_size);
-  add_int (b, "sequence_length", o->sequence_length);
-  add_int (b, "epochs", tr->epoch);
-  add_int (b, "steps", (gint64) tr->step);
-  add_int (b, "seed", (gint64) o->seed);
+  j_double (s, "weight_decay", o->weight_decay);
+  j_double (s, "clip_norm", o->clip_norm);
+  j_string (s, "schedule", lstm_schedule_to_string (o->schedule));
+  j_string (s, "loss", lstm_loss_to_string (tr->bound ? tr->loss : o->loss));
+  j_int (s, "batch_size", o->batch_size);
+  j_int (s, "sequence_length", o->sequence_length);
+  j_int (s, "epochs", tr->epoch);
+  j_int (s, "steps", (gint64) tr->step);
+  j_int (s, "seed", (gint64) o->seed);
   if (tr->bound) {
-    add_int (b, "train_sequences", tr->train_idx->len);
-    add_int (b, "train_frames", (gint64) tr->train_frames);
-    add_int (b, "validation_sequences", tr->val_idx->len);
+    j_int (s, "train_sequences", tr->train_idx->len);
+    j_int (s, "train_frames", (gint64) tr->train_frames);
+    j_int (s, "validation_sequences", tr->val_idx->len);
   }
   if (last != NULL) {
-    add_double (b, "final_loss", last->loss);
-    add_double (b, "final_val_loss", last->val_loss);
-    add_double (b, "final_accuracy", last->accuracy);
-    add_double (b, "final_val_accuracy", last->val_accuracy);
+    j_double (s, "final_loss", last->loss);
+    j_double (s, "final_val_loss", last->val_loss);
+    j_double (s, "final_accuracy", last->accuracy);
+    j_double (s, "final_val_accuracy", last->val_accuracy);
   }
   if (tr->early_stopped || tr->best != NULL) {
-    add_int (b, "best_epoch", tr->best_epoch);
-    add_double (b, "best_val_loss", tr->best_val);
-    json_builder_set_member_name (b, "early_stopped");
-    json_builder_add_boolean_value (b, tr->early_stopped);
+    j_int (s, "best_epoch", tr->best_epoch);
+    j_double (s, "best_val_loss", tr->best_val);
+    j_bool (s, "early_stopped", tr->early_stopped);
   }
   if (tr->data_description != NULL) {
-    g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-    if (json_parser_load_from_data (parser, tr->data_description, -1, NULL)) {
-      json_builder_set_member_name (b, "data");
-      json_builder_add_value (b,
-          json_node_copy (json_parser_get_root (parser)));
-    }
+    j_key (s, "data");
+    g_string_append (s, tr->data_description);   /* checked: an object */
   }
-  json_builder_end_object (b);
-  return builder_to_string (b);
+  g_string_append_c (s, '}');
+  return g_string_free (s, FALSE);
 }
 
 /**
@@ -1237,79 +1266,54 @@ lstm_trainer_get_model (LstmTrainer *trainer)
 /* ---- checkpoints ---- */
 
 static gchar *
-hex64 (guint64 v)
-{
-  return g_strdup_printf ("%016" G_GINT64_MODIFIER "x", v);
-}
-
-static gchar *
-hexd (double d)
-{
-  guint64 v;
-  memcpy (&v, &d, sizeof v);
-  return hex64 (v);
-}
-
-static void
-add_hex (JsonBuilder *b, const gchar *name, gchar *owned)
-{
-  add_string (b, name, owned);
-  g_free (owned);
-}
-
-static gchar *
 checkpoint_json (LstmTrainer *tr)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  GString *s = g_string_new ("{");
   const LstmRng *rng = tr->perm_valid ? &tr->rng_epoch : &tr->rng;
   guint i;
 
-  json_builder_begin_object (b);
-  add_int (b, "version", CHECKPOINT_VERSION);
-  add_string (b, "optimizer", lstm_optimizer_to_string (tr->opt.optimizer));
-  add_int (b, "step", (gint64) tr->step);
-  add_int (b, "epoch", tr->epoch);
-  add_int (b, "batch", tr->batch);
-  add_int (b, "window", tr->window);
-  add_int (b, "batch_size", tr->opt.batch_size);
-  add_int (b, "sequence_length", tr->opt.sequence_length);
-  json_builder_set_member_name (b, "finished");
-  json_builder_add_boolean_value (b, tr->finished);
-  json_builder_set_member_name (b, "early_stopped");
-  json_builder_add_boolean_value (b, tr->early_stopped);
-  json_builder_set_member_name (b, "rng");
-  json_builder_begin_array (b);
-  for (i = 0; i < 4; i++) {
-    g_autofree gchar *w = hex64 (rng->s[i]);
-    json_builder_add_string_value (b, w);
-  }
-  json_builder_end_array (b);
+  j_int (s, "version", CHECKPOINT_VERSION);
+  j_string (s, "optimizer", lstm_optimizer_to_string (tr->opt.optimizer));
+  j_int (s, "step", (gint64) tr->step);
+  j_int (s, "epoch", tr->epoch);
+  j_int (s, "batch", tr->batch);
+  j_int (s, "window", tr->window);
+  j_int (s, "batch_size", tr->opt.batch_size);
+  j_int (s, "sequence_length", tr->opt.sequence_length);
+  j_bool (s, "finished", tr->finished);
+  j_bool (s, "early_stopped", tr->early_stopped);
+  j_key (s, "rng");
+  g_string_append_c (s, '[');
+  for (i = 0; i < 4; i++)
+    j_hex (s, NULL, rng->s[i]);
+  g_string_append_c (s, ']');
   if (tr->bound)
-    add_hex (b, "data_fingerprint", hex64 (tr->fingerprint));
-  add_hex (b, "epoch_loss", hexd (tr->ep_loss));
-  add_hex (b, "epoch_count", hexd (tr->ep_count));
-  add_int (b, "epoch_correct", (gint64) tr->ep_correct);
-  add_int (b, "epoch_frames", (gint64) tr->ep_frames);
-  add_hex (b, "best_val_loss", hexd (tr->best_val));
-  add_int (b, "best_epoch", tr->best_epoch);
-  add_int (b, "bad_epochs", tr->bad_epochs);
-  json_builder_set_member_name (b, "history");
-  json_builder_begin_array (b);
+    j_hex (s, "data_fingerprint", tr->fingerprint);
+  /* running sums and the best loss as the bits of their doubles */
+  j_hexd (s, "epoch_loss", tr->ep_loss);
+  j_hexd (s, "epoch_count", tr->ep_count);
+  j_int (s, "epoch_correct", (gint64) tr->ep_correct);
+  j_int (s, "epoch_frames", (gint64) tr->ep_frames);
+  j_hexd (s, "best_val_loss", tr->best_val);
+  j_int (s, "best_epoch", tr->best_epoch);
+  j_int (s, "bad_epochs", tr->bad_epochs);
+  j_key (s, "history");
+  g_string_append_c (s, '[');
   for (i = 0; i < tr->history->len; i++) {
-    const LstmEpochStats *s = &g_array_index (tr->history, LstmEpochStats, i);
-    json_builder_begin_object (b);
-    add_int (b, "epoch", s->epoch);
-    add_double (b, "loss", s->loss);
-    add_double (b, "accuracy", s->accuracy);
-    add_double (b, "val_loss", s->val_loss);
-    add_double (b, "val_accuracy", s->val_accuracy);
-    add_double (b, "learning_rate", s->learning_rate);
-    add_double (b, "frames_per_second", s->frames_per_second);
-    json_builder_end_object (b);
+    const LstmEpochStats *e = &g_array_index (tr->history, LstmEpochStats, i);
+    j_key (s, NULL);
+    g_string_append_c (s, '{');
+    j_int (s, "epoch", e->epoch);
+    j_double (s, "loss", e->loss);
+    j_double (s, "accuracy", e->accuracy);
+    j_double (s, "val_loss", e->val_loss);
+    j_double (s, "val_accuracy", e->val_accuracy);
+    j_double (s, "learning_rate", e->learning_rate);
+    j_double (s, "frames_per_second", e->frames_per_second);
+    g_string_append_c (s, '}');
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return builder_to_string (b);
+  g_string_append (s, "]}");
+  return g_string_free (s, FALSE);
 }
 
 static gboolean
