@@ -157,6 +157,13 @@ typedef enum {
  *   and on stops.
  * @data_description: (nullable): a JSON object describing the data,
  *   recorded under "data" in the trained model's `lstm.training`.
+ * @target_mean: (nullable) (array): value targets only, with @target_std:
+ *   one value per output. The model's outputs are fitted as
+ *   `y = head * target_std + target_mean`, so a last linear layer without
+ *   activation works on standardised values whatever the targets' units;
+ *   the models the trainer returns (and its checkpoints) have the scaling
+ *   folded into that layer's weights and bias.
+ * @target_std: (nullable) (array): see @target_mean; non-zero.
  *
  * How to train. Initialise with lstm_trainer_options_init(), then change
  * what you need.
@@ -189,6 +196,8 @@ typedef struct {
   const gchar *checkpoint_path;
   guint checkpoint_interval;
   const gchar *data_description;
+  const float *target_mean;
+  const float *target_std;
   /*< private >*/
   gpointer reserved[8];
 } LstmTrainerOptions;

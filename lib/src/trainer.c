@@ -34,6 +34,9 @@ struct _LstmTrainer {
   LstmTrainerOptions opt;
   gchar *checkpoint_path;
   gchar *data_description;
+  float *t_mean;                /* (output_size) target scaling, or NULL */
+  float *t_std;
+  float *scaled;                /* (tape_T, output_size) scaled outputs */
   const LstmKernels *k;
   gsize n;                      /* parameters */
   float *grads;                 /* (n) */
@@ -292,6 +295,39 @@ check_options (const LstmTrainerOptions *o, GError **error)
   return TRUE;
 }
 
+static gboolean
+check_target_scaling (LstmModel *m, const LstmTrainerOptions *o,
+    GError **error)
+{
+  const LstmLayer *last = &m->layers[m->n_layers - 1];
+  guint j;
+
+  if (o->target_mean == NULL && o->target_std == NULL)
+    return TRUE;
+  if (o->target_mean == NULL || o->target_std == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: target_mean and target_std go together");
+    return FALSE;
+  }
+  if (last->type != LSTM_LAYER_LINEAR || last->activation !=
+      LSTM_ACTIVATION_NONE || last->bias_v == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: target scaling needs a last linear layer with a bias and "
+        "no activation");
+    return FALSE;
+  }
+  for (j = 0; j < m->output_size; j++)
+    if (!isfinite (o->target_mean[j]) || !isfinite (o->target_std[j]) ||
+        o->target_std[j] == 0.0f) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "trainer: target scaling %u: mean %g, std %g (finite, std "
+          "non-zero)", j, (double) o->target_mean[j],
+          (double) o->target_std[j]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- life cycle ---- */
 
 /**
@@ -320,7 +356,8 @@ lstm_trainer_new (LstmModel *model, const LstmTrainerOptions *options,
     lstm_trainer_options_init (&defaults);
     options = &defaults;
   }
-  if (!check_options (options, error))
+  if (!check_options (options, error) ||
+      !check_target_scaling (model, options, error))
     return NULL;
   tr = g_new0 (LstmTrainer, 1);
   tr->model = lstm_model_copy (model);
@@ -330,6 +367,14 @@ lstm_trainer_new (LstmModel *model, const LstmTrainerOptions *options,
   tr->data_description = g_strdup (options->data_description);
   tr->opt.checkpoint_path = tr->checkpoint_path;
   tr->opt.data_description = tr->data_description;
+  if (options->target_mean != NULL) {
+    tr->t_mean = g_memdup2 (options->target_mean, model->output_size *
+        sizeof (float));
+    tr->t_std = g_memdup2 (options->target_std, model->output_size *
+        sizeof (float));
+  }
+  tr->opt.target_mean = tr->t_mean;
+  tr->opt.target_std = tr->t_std;
   tr->k = lstm_kernels_get (NULL);
   if (tr->k == NULL)
     tr->k = lstm_kernels_get ("");
@@ -362,6 +407,9 @@ lstm_trainer_free (LstmTrainer *trainer)
   lstm_model_unref (trainer->model);
   g_free (trainer->checkpoint_path);
   g_free (trainer->data_description);
+  g_free (trainer->t_mean);
+  g_free (trainer->t_std);
+  lstm_aligned_free (trainer->scaled);
   lstm_aligned_free (trainer->grads);
   lstm_aligned_free (trainer->m);
   lstm_aligned_free (trainer->v);
@@ -466,6 +514,12 @@ resolve_loss (LstmTrainer *tr, LstmTargetKind kind, GError **error)
         "softmax" : "sigmoid", lstm_activation_to_string (act));
     return FALSE;
   }
+  if (tr->t_mean != NULL && loss != LSTM_LOSS_MSE && loss != LSTM_LOSS_MAE) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: target scaling applies to the mse and mae losses, not %s",
+        lstm_loss_to_string (loss));
+    return FALSE;
+  }
   tr->loss = loss;
   tr->wrt_logits = loss == LSTM_LOSS_CROSS_ENTROPY ||
       loss == LSTM_LOSS_BINARY_CROSS_ENTROPY;
@@ -490,10 +544,12 @@ ensure_tape (LstmTrainer *tr, gsize T)
     return;
   lstm_tape_free (tr->tape);
   lstm_aligned_free (tr->dout);
+  lstm_aligned_free (tr->scaled);
   g_free (tr->cls_buf);
   tr->tape_T = T;
   tr->tape = lstm_tape_new (tr->model, tr->k, T);
   tr->dout = lstm_aligned_alloc (T * tr->model->output_size);
+  tr->scaled = lstm_aligned_alloc (T * tr->model->output_size);
   tr->cls_buf = g_new (guint, T);
 }
 
@@ -540,6 +596,16 @@ bind_data (LstmTrainer *tr, LstmDataset *train, LstmDataset *val,
       (0xcbf29ce484222325));
   if (val != NULL)
     fp = lstm_dataset_fingerprint (val, fp ^ 0x76616c);
+  if (tr->t_mean != NULL) {
+    /* the scaling decides the result as much as the data */
+    gsize j;
+    for (j = 0; j < m->output_size; j++) {
+      guint32 a, b;
+      memcpy (&a, &tr->t_mean[j], 4);
+      memcpy (&b, &tr->t_std[j], 4);
+      fp = (fp ^ ((guint64) a << 32 | b)) * G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  }
   if (tr->bound && fp != tr->fingerprint) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "trainer: the data differ from the data this trainer was trained on");
@@ -670,15 +736,34 @@ window_loss (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
     const float *tgt = &g_array_index (ds->values, float,
         (s->start + off) * n);
     const guint8 *mask = &g_array_index (ds->mask, guint8, s->start + off);
+    double sum;
+    guint j;
+
+    if (tr->t_mean != NULL) {
+      /* y = head * std + mean; the gradient reaches the head times std */
+      for (t = 0; t < T; t++)
+        for (j = 0; j < n; j++)
+          tr->scaled[t * n + j] = out[t * n + j] * tr->t_std[j] +
+              tr->t_mean[j];
+      out = tr->scaled;
+    }
     switch (tr->loss) {
       case LSTM_LOSS_MAE:
-        return lstm_loss_mae (out, tgt, mask, T, n, scale, tr->dout);
+        sum = lstm_loss_mae (out, tgt, mask, T, n, scale, tr->dout);
+        break;
       case LSTM_LOSS_BINARY_CROSS_ENTROPY:
-        return lstm_loss_binary_cross_entropy (z, tgt, mask, T, n, scale,
+        sum = lstm_loss_binary_cross_entropy (z, tgt, mask, T, n, scale,
             tr->dout);
+        break;
       default:
-        return lstm_loss_mse (out, tgt, mask, T, n, scale, tr->dout);
+        sum = lstm_loss_mse (out, tgt, mask, T, n, scale, tr->dout);
+        break;
     }
+    if (tr->t_mean != NULL)
+      for (t = 0; t < T; t++)
+        for (j = 0; j < n; j++)
+          tr->dout[t * n + j] = tr->dout[t * n + j] * tr->t_std[j];
+    return sum;
   }
   if (ds->kind == LSTM_TARGET_FRAME_CLASS)
     return lstm_loss_cross_entropy (z, &g_array_index (ds->classes, guint,
@@ -1216,6 +1301,8 @@ training_json (LstmTrainer *tr)
   j_int (s, "epochs", tr->epoch);
   j_int (s, "steps", (gint64) tr->step);
   j_int (s, "seed", (gint64) o->seed);
+  if (tr->t_mean != NULL)
+    j_bool (s, "target_scaling", TRUE);
   if (tr->bound) {
     j_int (s, "train_sequences", tr->train_idx->len);
     j_int (s, "train_frames", (gint64) tr->train_frames);
@@ -1240,6 +1327,25 @@ training_json (LstmTrainer *tr)
   return g_string_free (s, FALSE);
 }
 
+/* Folds the target scaling into the last linear layer of @params (laid out
+ * as tr->model->params). */
+static void
+fold_scaling (LstmTrainer *tr, float *params)
+{
+  LstmModel *m = tr->model;
+  const LstmLayer *last = &m->layers[m->n_layers - 1];
+  float *w = params + (last->weight - m->params);
+  float *b = params + (last->bias_v - m->params);
+  guint j, i;
+
+  for (j = 0; j < last->output_size; j++) {
+    for (i = 0; i < last->input_size; i++)
+      w[(gsize) j * last->input_size + i] =
+          w[(gsize) j * last->input_size + i] * tr->t_std[j];
+    b[j] = b[j] * tr->t_std[j] + tr->t_mean[j];
+  }
+}
+
 /**
  * lstm_trainer_get_model:
  * @trainer: a trainer
@@ -1258,6 +1364,8 @@ lstm_trainer_get_model (LstmTrainer *trainer)
 
   g_return_val_if_fail (trainer != NULL, NULL);
   copy = lstm_model_copy (trainer->model);
+  if (trainer->t_mean != NULL)
+    fold_scaling (trainer, copy->params);
   g_hash_table_replace (copy->metadata, g_strdup ("lstm.training"),
       training_json (trainer));
   return copy;
@@ -1326,18 +1434,28 @@ save_checkpoint (LstmTrainer *tr, const gchar *path, GError **error)
   g_autoptr (GHashTable) md = g_hash_table_new_full (g_str_hash,
       g_str_equal, g_free, g_free);
   g_autoptr (GBytes) bytes = NULL;
-  const gchar *prefixes[3];
-  float *bufs[3];
+  g_autofree float *folded = NULL;
+  const float *model_params = m->params;
+  const gchar *prefixes[4];
+  float *bufs[4];
   guint n_bufs = 0, i, j;
   GHashTableIter iter;
   gpointer key, value;
 
-  /* the model's own tensors, as lstm_model_save() writes them */
+  /* the model's own tensors, as lstm_model_save() writes them (with the
+   * target scaling folded in: a checkpoint is a working model) */
+  if (tr->t_mean != NULL) {
+    folded = g_memdup2 (m->params, tr->n * sizeof (float));
+    fold_scaling (tr, folded);
+    model_params = folded;
+    prefixes[n_bufs] = "optim.params.";
+    bufs[n_bufs++] = m->params;
+  }
   for (i = 0; i < m->n_tensors; i++) {
     LstmStWriteTensor t = { 0 };
     t.name = m->tensors[i].name;
     t.dtype = LSTM_DTYPE_F32;
-    t.data = m->params + m->tensors[i].offset;
+    t.data = model_params + m->tensors[i].offset;
     t.n_dims = m->tensors[i].n_dims;
     t.shape[0] = m->tensors[i].shape[0];
     t.shape[1] = m->tensors[i].shape[1];
@@ -1529,6 +1647,7 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
   g_autoptr (LstmStFile) st = NULL;
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autofree float *m_buf = NULL, *v_buf = NULL, *best = NULL;
+  g_autofree float *raw = NULL;
   g_autofree float *lanes = NULL;
   LstmRng rng;
   const gchar *text;
@@ -1619,6 +1738,11 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
           &found, error)) {
     return FALSE;
   }
+  if (tr->t_mean != NULL) {
+    raw = g_new0 (float, MAX (tr->n, 1));
+    if (!read_buffer (tr, st, "optim.params.", raw, TRUE, NULL, error))
+      return FALSE;
+  }
   best = g_new0 (float, MAX (tr->n, 1));
   if (!read_buffer (tr, st, "optim.best.", best, FALSE, &found, error))
     return FALSE;
@@ -1674,6 +1798,8 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
   lstm_model_unref (tr->model);
   tr->model = lstm_model_copy (ck);
   g_hash_table_remove (tr->model->metadata, "lstm.checkpoint");
+  if (raw != NULL)
+    memcpy (tr->model->params, raw, tr->n * sizeof (float));
   memcpy (tr->m, m_buf, tr->n * sizeof (float));
   if (tr->v)
     memcpy (tr->v, v_buf, tr->n * sizeof (float));

@@ -782,6 +782,112 @@ test_training_metadata (void)
       LSTM_TASK_CLASSIFICATION);
 }
 
+/* Targets in large units: fitted through target scaling; the returned
+ * model (and a checkpoint, as a model) outputs those units directly, and a
+ * scaled run resumes bitwise. */
+static void
+test_target_scaling (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM (2, 8, 2, "none"), 71);
+  g_autoptr (LstmDataset) src = make_dataset (LSTM_TARGET_FRAME_VALUES, 24,
+      10, 20, 72);
+  g_autoptr (LstmDataset) ds = lstm_dataset_new (2, LSTM_TARGET_FRAME_VALUES,
+      2, &error);
+  g_autoptr (LstmTrainer) tr = NULL, part = NULL, resumed = NULL;
+  g_autoptr (LstmModel) out = NULL, from_ck = NULL;
+  g_autoptr (GBytes) b1 = NULL, b2 = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("lstm-ckpt-XXXXXX", NULL);
+  g_autofree gchar *ck = g_build_filename (dir, "s.safetensors", NULL);
+  g_autofree float *pred = NULL, *pred_ck = NULL;
+  const float mean[2] = { 1000.0f, -300.0f }, std[2] = { 50.0f, 20.0f };
+  const LstmEpochStats *h;
+  LstmTrainerOptions o;
+  GRand *r = g_rand_new_with_seed (73);
+  double se = 0;
+  StopCtl ctl = { 0 };
+  guint i, t, n;
+  float x[40], y[40];
+
+  /* targets: running mean scaled to large units */
+  for (i = 0; i < 24; i++) {
+    double sum = 0;
+    for (t = 0; t < 20; t++) {
+      x[2 * t] = (float) g_rand_double_range (r, -1, 1);
+      x[2 * t + 1] = (float) g_rand_double_range (r, -1, 1);
+      sum += x[2 * t];
+      y[2 * t] = 1000.0f + 50.0f * (float) (sum / (t + 1));
+      y[2 * t + 1] = -300.0f + 10.0f * x[2 * t + 1];
+    }
+    lstm_dataset_add_with_values (ds, x, 20, y, NULL, &error);
+    g_assert_no_error (error);
+  }
+  g_rand_free (r);
+  (void) src;
+
+  lstm_trainer_options_init (&o);
+  o.epochs = 40;
+  o.batch_size = 6;
+  o.learning_rate = 1e-2;
+  o.target_mean = mean;
+  o.target_std = std;
+  tr = run (m, &o, ds);
+  h = lstm_trainer_get_history (tr, &n);
+  g_test_message ("mse %.3f -> %.3f", h[0].loss, h[n - 1].loss);
+  /* scaling starts the outputs at the targets' mean; learning goes on
+   * from there (without it, the bias would crawl towards 1000) */
+  g_assert_cmpfloat (h[n - 1].loss, <, h[0].loss / 4);
+  /* the returned model outputs the targets' units itself */
+  out = lstm_trainer_get_model (tr);
+  pred = g_new (float, 40);
+  g_assert_true (lstm_model_forward_sequence (out, x, 20, pred, &error));
+  for (t = 0; t < 20; t++)
+    se += (pred[2 * t] - y[2 * t]) * (pred[2 * t] - y[2 * t]);
+  g_test_message ("rmse of output 0 on the last sequence: %.3f",
+      sqrt (se / 20));
+  g_assert_cmpfloat (sqrt (se / 20), <, 15.0);
+
+  /* scaling is refused where it makes no sense */
+  {
+    g_autoptr (LstmModel) soft = new_model (ARCH_LSTM (2, 4, 2, "softmax"),
+        1);
+    g_assert_null (lstm_trainer_new (soft, &o, &error));
+    g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+    g_clear_error (&error);
+  }
+
+  /* stop, checkpoint, resume: bitwise */
+  o.epochs = 5;
+  g_clear_pointer (&tr, lstm_trainer_free);
+  tr = run (m, &o, ds);
+  o.checkpoint_path = ck;
+  part = lstm_trainer_new (m, &o, &error);
+  ctl.stop_at_step = 7;
+  lstm_trainer_set_progress_func (part, stop_cb, &ctl, NULL);
+  g_assert_true (lstm_trainer_train (part, ds, NULL, &error));
+  g_assert_false (lstm_trainer_is_finished (part));
+  /* the checkpoint is a working model: same outputs as the trainer's */
+  from_ck = lstm_model_load (ck, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&out, lstm_model_unref);
+  out = lstm_trainer_get_model (part);
+  pred_ck = g_new (float, 40);
+  g_assert_true (lstm_model_forward_sequence (from_ck, x, 20, pred_ck,
+          &error));
+  g_assert_true (lstm_model_forward_sequence (out, x, 20, pred, &error));
+  g_assert_cmpmem (pred, 40 * sizeof (float), pred_ck, 40 * sizeof (float));
+  resumed = lstm_trainer_new (m, &o, &error);
+  g_assert_true (lstm_trainer_resume (resumed, ck, &error));
+  g_assert_no_error (error);
+  g_assert_true (lstm_trainer_train (resumed, ds, NULL, &error));
+  g_assert_no_error (error);
+  b1 = trained_bytes (tr);
+  b2 = trained_bytes (resumed);
+  g_assert_true (g_bytes_equal (b1, b2));
+  g_remove (ck);
+  g_rmdir (dir);
+}
+
 static void
 test_enum_names (void)
 {
@@ -832,5 +938,6 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/diverged", test_diverged);
   g_test_add_func ("/trainer/early-stopping", test_early_stopping);
   g_test_add_func ("/trainer/metadata", test_training_metadata);
+  g_test_add_func ("/trainer/target-scaling", test_target_scaling);
   return g_test_run ();
 }
