@@ -17,6 +17,12 @@ static const struct {
       "info MODEL                 architecture, parameters, FLOPs, labels, features" },
   { "run", lstm_tool_run,
       "run MODEL INPUT [OUTPUT]   run a model over .f32/.csv frames" },
+  { "train", lstm_tool_train,
+      "train [OPTIONS] -o MODEL   train from --series CSV or --text FILE" },
+  { "eval", lstm_tool_eval,
+      "eval MODEL --series CSV    forecast RMSE/MAE vs persistence, or class metrics" },
+  { "generate", lstm_tool_generate,
+      "generate MODEL             sample text from a character model" },
 };
 
 static void
