@@ -1631,7 +1631,9 @@ ck_fail (const gchar *path, const gchar *what, GError **error)
  * Restores weights, optimizer state, RNG state, data cursor and history
  * from @checkpoint. The next lstm_trainer_train() call must get the same
  * data as the checkpointed run (checked by a fingerprint); it then ends
- * with bitwise the weights an uninterrupted run would have.
+ * with bitwise the weights an uninterrupted run would have. A run that
+ * ended after its last epoch continues when the trainer's options ask for
+ * more epochs (from its final weights).
  *
  * Returns: %TRUE on success.
  */
@@ -1823,10 +1825,11 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
   tr->batch = (guint) json_object_get_int_member_with_default (o, "batch", 0);
   tr->window = (guint) json_object_get_int_member_with_default (o, "window",
       0);
-  tr->finished = json_object_get_boolean_member_with_default (o, "finished",
-      FALSE);
   tr->early_stopped = json_object_get_boolean_member_with_default (o,
       "early_stopped", FALSE);
+  /* a run that ended after its last epoch goes on when more are asked */
+  tr->finished = json_object_get_boolean_member_with_default (o, "finished",
+      FALSE) && (tr->early_stopped || tr->epoch >= tr->opt.epochs);
   tr->ep_correct = (guint64) json_object_get_int_member_with_default (o,
       "epoch_correct", 0);
   tr->ep_frames = (guint64) json_object_get_int_member_with_default (o,
