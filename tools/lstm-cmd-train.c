@@ -16,7 +16,7 @@ typedef struct {
   gchar *series, *text, *manifest;
   gchar *columns, *targets, *label_column, *sequence_column;
   gint horizon, window, chunk;
-  gchar *cell;
+  gchar *cell, *forget_bias;
   gint hidden, layers;
   gint epochs, batch_size, patience, checkpoint_interval;
   gdouble lr, momentum, weight_decay, clip, val_fraction;
@@ -572,6 +572,13 @@ check_args (Args *a, GError **error)
         "negative");
   if (!(a->val_fraction >= 0 && a->val_fraction < 1))
     BAD ("--val-fraction must be in [0, 1)");
+  if (strcmp (a->forget_bias, "none") != 0) {
+    gchar *end;
+    g_ascii_strtod (a->forget_bias, &end);
+    if (end == a->forget_bias || *end != '\0')
+      BAD ("--forget-bias must be a number or 'none', not '%s'",
+          a->forget_bias);
+  }
   if (a->resume && a->checkpoint == NULL)
     BAD ("--resume needs --checkpoint FILE");
   if (a->text && (a->columns || a->targets || a->label_column))
@@ -632,6 +639,9 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "Hidden size (default 64)", "N"},
     {"layers", 0, 0, G_OPTION_ARG_INT, &a.layers,
         "Stacked recurrent layers (default 1)", "N"},
+    {"forget-bias", 0, 0, G_OPTION_ARG_STRING, &a.forget_bias,
+        "New LSTM models: initial forget-gate bias (default 1, as Keras; "
+        "'none': PyTorch's random init)", "X"},
     {"epochs", 0, 0, G_OPTION_ARG_INT, &a.epochs,
         "Passes over the data (default 20)", "N"},
     {"batch-size", 0, 0, G_OPTION_ARG_INT, &a.batch_size,
@@ -687,6 +697,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
   a.horizon = 1;
   a.window = 64;
   a.cell = g_strdup ("lstm");
+  a.forget_bias = g_strdup ("1");
   a.hidden = 64;
   a.layers = 1;
   a.epochs = 20;
@@ -789,6 +800,14 @@ lstm_tool_train (int argc, char **argv, GError **error)
     model = lstm_model_new (arch, &mo, error);
     if (model == NULL)
       goto out;
+    if (strcmp (a.cell, "lstm") == 0 && strcmp (a.forget_bias, "none") != 0) {
+      LstmModel *fb = lstm_model_with_forget_bias (model,
+          (float) g_ascii_strtod (a.forget_bias, NULL), error);
+      if (fb == NULL)
+        goto out;
+      lstm_model_unref (model);
+      model = fb;
+    }
   }
 
   /* the trainer */
@@ -869,6 +888,7 @@ out:
   g_free (a.label_column);
   g_free (a.sequence_column);
   g_free (a.cell);
+  g_free (a.forget_bias);
   g_free (a.optimizer);
   g_free (a.schedule);
   g_free (a.loss);

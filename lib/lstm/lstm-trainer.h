@@ -300,6 +300,9 @@ LSTM_API gboolean lstm_trainer_save_checkpoint (LstmTrainer *trainer,
 LSTM_API gboolean lstm_trainer_resume (LstmTrainer *trainer,
     const gchar *checkpoint, GError **error);
 
+LSTM_API LstmModel *lstm_model_with_forget_bias (LstmModel *model,
+    float forget_bias, GError **error);
+
 LSTM_API const gchar *lstm_loss_to_string (LstmLoss loss);
 LSTM_API gboolean lstm_loss_from_string (const gchar *str, LstmLoss *loss);
 LSTM_API const gchar *lstm_optimizer_to_string (LstmOptimizer optimizer);

@@ -206,6 +206,62 @@ lstm_schedule_from_string (const gchar *str, LstmSchedule *schedule)
   return TRUE;
 }
 
+/* ---- initialisation ---- */
+
+/**
+ * lstm_model_with_forget_bias:
+ * @model: a model with at least one LSTM layer with biases
+ * @forget_bias: the forget gates' bias
+ * @error: return location for a #GError
+ *
+ * Keras' `unit_forget_bias`: returns a copy of @model whose LSTM layers
+ * have the forget-gate rows of `bias_ih` set to @forget_bias and those of
+ * `bias_hh` to 0, so each forget gate starts at sigmoid(@forget_bias)
+ * (0.73 for Keras' 1) instead of about 0.5. Memories then fade slowly
+ * enough at the start of training for long lags to be learned.
+ *
+ * Returns: (transfer full): the new model, or %NULL with @error set when
+ * @model has no LSTM layer with biases.
+ */
+LstmModel *
+lstm_model_with_forget_bias (LstmModel *model, float forget_bias,
+    GError **error)
+{
+  LstmModel *copy;
+  guint i, k, found = 0;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (!isfinite (forget_bias)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: forget bias %g is not finite", model->name,
+        (double) forget_bias);
+    return NULL;
+  }
+  copy = lstm_model_copy (model);
+  for (i = 0; i < copy->n_layers; i++) {
+    LstmLayer *L = &copy->layers[i];
+    guint H = L->hidden_size;
+    if (L->type != LSTM_LAYER_LSTM || !L->bias)
+      continue;
+    for (k = 0; k < L->num_layers * L->num_dirs; k++) {
+      guint j;
+      for (j = 0; j < H; j++) {
+        L->rnn[k].b_ih[LSTM_GATE_F * H + j] = forget_bias;
+        L->rnn[k].b_hh[LSTM_GATE_F * H + j] = 0.0f;
+      }
+    }
+    found++;
+  }
+  if (found == 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: no LSTM layer with biases to set a forget bias in",
+        model->name);
+    lstm_model_unref (copy);
+    return NULL;
+  }
+  return copy;
+}
+
 /* ---- options ---- */
 
 /**
