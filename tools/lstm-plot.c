@@ -88,6 +88,15 @@ draw_text (cairo_t *cr, double x, double y, const gchar *s, double align_x,
   cairo_show_text (cr, s);
 }
 
+/* The plotted value: losses spanning decades are drawn on a log scale. */
+static gboolean ylog;
+
+static double
+ty (double v)
+{
+  return ylog ? log10 (v) : v;
+}
+
 static void
 draw_series (cairo_t *cr, const LstmEpochStats *h, guint n, gboolean val,
     double x0, double x1, double y0, double y1)
@@ -97,7 +106,7 @@ draw_series (cairo_t *cr, const LstmEpochStats *h, guint n, gboolean val,
   guint i;
 
 #define PX(e) (M_LEFT + ((e) - x0) / (x1 - x0) * pw)
-#define PY(v) (M_TOP + (1.0 - ((v) - y0) / (y1 - y0)) * ph)
+#define PY(v) (M_TOP + (1.0 - (ty (v) - y0) / (y1 - y0)) * ph)
   cairo_set_line_width (cr, 2.0);
   for (i = 0; i < n; i++) {
     double v = val ? h[i].val_loss : h[i].loss;
@@ -152,6 +161,11 @@ draw (cairo_t *cr, const LstmEpochStats *h, guint n, const gchar *title)
     lo -= 0.5 * MAX (fabs (lo), 1e-3);
     hi += 0.5 * MAX (fabs (hi), 1e-3);
   }
+  ylog = lo > 0 && hi / lo > 30;
+  if (ylog) {
+    lo = log10 (lo);
+    hi = log10 (hi);
+  }
   y0 = lo - 0.05 * (hi - lo);
   y1 = hi + 0.05 * (hi - lo);
   x0 = n > 1 ? h[0].epoch : 0.5;
@@ -167,16 +181,25 @@ draw (cairo_t *cr, const LstmEpochStats *h, guint n, const gchar *title)
 
   /* grid and ticks */
   cairo_set_line_width (cr, 1.0);
-  step = nice_step (y1 - y0, 6);
-  for (v = ceil (y0 / step) * step; v <= y1; v += step) {
-    double y = M_TOP + (1.0 - (v - y0) / (y1 - y0)) * ph;
-    cairo_set_source_rgb (cr, 0.88, 0.88, 0.88);
-    cairo_move_to (cr, M_LEFT, y);
-    cairo_line_to (cr, M_LEFT + pw, y);
-    cairo_stroke (cr);
-    cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
-    g_snprintf (buf, sizeof buf, "%g", fabs (v) < step * 1e-6 ? 0.0 : v);
-    draw_text (cr, M_LEFT - 6, y, buf, 1.0, 0.5);
+  /* log scale: ticks at 1, 2, 5 per decade (1 only over many decades) */
+  step = ylog ? 1.0 : nice_step (y1 - y0, 6);
+  for (v = floor (y0 / step) * step; v <= y1; v += step) {
+    static const double sub[] = { 1, 2, 5 };
+    guint k, n_sub = ylog && y1 - y0 < 4 ? 3 : 1;
+    for (k = 0; k < n_sub; k++) {
+      double tv = ylog ? v + log10 (sub[k]) : v, y;
+      if (tv < y0 || tv > y1)
+        continue;
+      y = M_TOP + (1.0 - (tv - y0) / (y1 - y0)) * ph;
+      cairo_set_source_rgb (cr, 0.88, 0.88, 0.88);
+      cairo_move_to (cr, M_LEFT, y);
+      cairo_line_to (cr, M_LEFT + pw, y);
+      cairo_stroke (cr);
+      cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
+      g_snprintf (buf, sizeof buf, "%g", ylog ? pow (10, tv) :
+          fabs (v) < step * 1e-6 ? 0.0 : v);
+      draw_text (cr, M_LEFT - 6, y, buf, 1.0, 0.5);
+    }
   }
   step = MAX (1.0, nice_step (x1 - x0, 8));
   for (v = ceil (x0 / step) * step; v <= x1 + 1e-9; v += step) {
@@ -196,7 +219,7 @@ draw (cairo_t *cr, const LstmEpochStats *h, guint n, const gchar *title)
   cairo_save (cr);
   cairo_translate (cr, 16, M_TOP + ph / 2);
   cairo_rotate (cr, -G_PI / 2);
-  draw_text (cr, 0, 0, "loss", 0.5, 0.5);
+  draw_text (cr, 0, 0, ylog ? "loss (log scale)" : "loss", 0.5, 0.5);
   cairo_restore (cr);
   cairo_set_font_size (cr, 15);
   draw_text (cr, M_LEFT + pw / 2, 14, title, 0.5, 0.0);

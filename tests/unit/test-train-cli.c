@@ -205,6 +205,21 @@ test_series (void)
   g_assert_true (g_file_get_contents (svg_path, &svg, NULL, NULL));
   g_assert_nonnull (strstr (svg, "<svg"));
 
+  /* a diverging run: an error, the checkpoint kept, no model written */
+  g_clear_pointer (&err, g_free);
+  {
+    g_autofree gchar *dpath = tmp_path ("d.safetensors");
+    g_autofree gchar *cpath = tmp_path ("d.ckpt");
+    g_assert_cmpint (lstm (NULL, &err, "train", "--series", "train.csv",
+            "--columns", "value", "--hidden", "8", "--epochs", "30",
+            "--optimizer", "sgd", "--lr", "1e6", "--checkpoint", "d.ckpt",
+            "-o", "d.safetensors", NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "training diverged at epoch"));
+    g_assert_nonnull (strstr (err, "the last good checkpoint is d.ckpt"));
+    g_assert_false (g_file_test (dpath, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (cpath, G_FILE_TEST_EXISTS));
+  }
+
   /* eval: as trained (columns and horizon from lstm.training) */
   g_assert_cmpint (lstm (&out, NULL, "eval", "s.safetensors", "--series",
           "test.csv", "--skip", "10", NULL), ==, 0);
