@@ -247,7 +247,7 @@ eval_text (LstmModel *model, Args *a, GError **error)
   guint64 right = 0;
   gsize n, t;
 
-  if (text == NULL || !lstm_model_is_char_model (model, error))
+  if (text == NULL || !lstm_tool_is_char_model (model, error))
     return 1;
   codes = lstm_text_encode (text, lstm_model_get_labels (model), a->text,
       error);

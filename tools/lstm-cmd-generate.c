@@ -102,7 +102,7 @@ lstm_tool_generate (int argc, char **argv, GError **error)
     return 1;
   }
   model = lstm_model_load (argv[1], error);
-  if (model == NULL || !lstm_model_is_char_model (model, error))
+  if (model == NULL || !lstm_tool_is_char_model (model, error))
     return 1;
   if (!lstm_model_is_streamable (model)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,

@@ -473,7 +473,7 @@ text_data (Args *a, LstmModel *init, Data *d, GError **error)
     return FALSE;
   }
   if (init != NULL) {
-    if (!lstm_model_is_char_model (init, error))
+    if (!lstm_tool_is_char_model (init, error))
       return FALSE;
     d->labels = g_strdupv ((gchar **) lstm_model_get_labels (init));
   } else {

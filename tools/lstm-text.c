@@ -121,7 +121,7 @@ lstm_text_encode (const LstmText *text, const gchar *const *labels,
 }
 
 gboolean
-lstm_model_is_char_model (LstmModel *model, GError **error)
+lstm_tool_is_char_model (LstmModel *model, GError **error)
 {
   const gchar *const *labels = lstm_model_get_labels (model);
   guint n = lstm_model_get_output_size (model), i;

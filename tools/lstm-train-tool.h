@@ -52,7 +52,7 @@ gchar **lstm_text_vocabulary (const LstmText *text);
 guint *lstm_text_encode (const LstmText *text, const gchar *const *labels,
     const gchar *path, GError **error);
 /* TRUE if @model reads and writes one-hot characters named by its labels. */
-gboolean lstm_model_is_char_model (LstmModel *model, GError **error);
+gboolean lstm_tool_is_char_model (LstmModel *model, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmText, lstm_text_free)
 
