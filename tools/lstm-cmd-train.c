@@ -696,8 +696,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
 
   a.horizon = 1;
   a.window = 64;
-  a.cell = g_strdup ("lstm");
-  a.forget_bias = g_strdup ("1");
+
   a.hidden = 64;
   a.layers = 1;
   a.epochs = 20;
@@ -723,6 +722,11 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "unexpected argument '%s'", argv[1]);
     goto out;
   }
+  /* string defaults after parsing: GOption would not free them */
+  if (a.cell == NULL)
+    a.cell = g_strdup ("lstm");
+  if (a.forget_bias == NULL)
+    a.forget_bias = g_strdup ("1");
   if (!check_args (&a, error))
     goto out;
 

@@ -11,6 +11,9 @@
 #include <cairo.h>
 #include <cairo-svg.h>
 #endif
+#ifdef LSTM_HAVE_FONTCONFIG
+#include <fontconfig/fontconfig.h>
+#endif
 
 #include "lstm-train-tool.h"
 
@@ -274,6 +277,12 @@ lstm_curve_plot (const gchar *path, const LstmEpochStats *h, guint n,
     status = cairo_surface_status (surface);
   }
   cairo_surface_destroy (surface);
+  /* drop cairo's font caches: the tool draws one plot, and leak checkers
+   * would otherwise report them at exit */
+  cairo_debug_reset_static_data ();
+#ifdef LSTM_HAVE_FONTCONFIG
+  FcFini ();
+#endif
   if (status != CAIRO_STATUS_SUCCESS || rename (tmp, path) != 0) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot write the "
         "plot: %s", path, status != CAIRO_STATUS_SUCCESS ?
