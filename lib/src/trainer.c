@@ -79,6 +79,7 @@ struct _LstmTrainer {
   GArray *val_idx;
   guint64 train_frames;         /* frames of the training sequences */
   guint *perm;
+  LstmTargetKind kind;          /* of the training set */
   LstmLoss loss;
   gboolean wrt_logits;
   float *lanes;                 /* (batch_size, state_size) */
@@ -741,6 +742,7 @@ bind_data (LstmTrainer *tr, LstmDataset *train, LstmDataset *val,
     tr->lanes = lstm_aligned_alloc ((gsize) tr->opt.batch_size *
         MAX (m->state_size, 1));
   tr->fingerprint = fp;
+  tr->kind = train->kind;
   tr->bound = TRUE;
   return TRUE;
 }
@@ -993,6 +995,12 @@ lstm_trainer_evaluate (LstmTrainer *trainer, LstmDataset *dataset,
   double l, a;
 
   g_return_val_if_fail (trainer != NULL && dataset != NULL, FALSE);
+  if (trainer->bound && dataset->kind != trainer->kind) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the evaluation set's targets are not of the training "
+        "set's kind");
+    return FALSE;
+  }
   if (!check_dataset (trainer, dataset, "evaluation", error) ||
       !resolve_loss (trainer, dataset->kind, error))
     return FALSE;

@@ -220,6 +220,25 @@ test_series (void)
     g_assert_true (g_file_test (cpath, G_FILE_TEST_EXISTS));
   }
 
+  /* fine-tuning: --init keeps the model, its normalisation and scaling */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (lstm (NULL, &err, "train", "--series", "train.csv",
+          "--columns", "value", "--epochs", "1", "--init", "s.safetensors",
+          "-o", "ft.safetensors", NULL), ==, 0);
+  {
+    g_autofree gchar *ft_path = tmp_path ("ft.safetensors");
+    g_autoptr (LstmModel) ft = lstm_model_load (ft_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (lstm_model_get_input_mean (ft), sizeof (float),
+        lstm_model_get_input_mean (m), sizeof (float));
+    g_assert_nonnull (strstr (lstm_model_get_metadata (ft, "lstm.training"),
+            "\"init\":\"s.safetensors\""));
+  }
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (lstm (NULL, &err, "train", "--series", "train.csv",
+          "--init", "s.safetensors", "-o", "ft.safetensors", NULL), !=, 0);
+  g_assert_nonnull (strstr (err, "s.safetensors: takes 1 inputs"));
+
   /* eval: as trained (columns and horizon from lstm.training) */
   g_assert_cmpint (lstm (&out, NULL, "eval", "s.safetensors", "--series",
           "test.csv", "--skip", "10", NULL), ==, 0);
