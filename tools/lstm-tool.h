@@ -15,6 +15,10 @@ typedef int (*LstmToolCommand) (int argc, char **argv, GError **error);
 
 int lstm_tool_info (int argc, char **argv, GError **error);
 int lstm_tool_run (int argc, char **argv, GError **error);
+/* training (lstm-cmd-train.c, lstm-cmd-eval.c, lstm-cmd-generate.c) */
+int lstm_tool_train (int argc, char **argv, GError **error);
+int lstm_tool_eval (int argc, char **argv, GError **error);
+int lstm_tool_generate (int argc, char **argv, GError **error);
 
 /* ---- frame files: .f32 (raw little-endian float32, n x D) and .csv ---- */
 

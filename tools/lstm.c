@@ -19,6 +19,12 @@ static const struct {
       "run MODEL INPUT [OUTPUT]   run a model over .f32/.csv frames or audio" },
   { "features", lstm_tool_features,
       "features CONFIG AUDIO OUT  features from audio (CONFIG: JSON or MODEL)" },
+  { "train", lstm_tool_train,
+      "train [OPTIONS] -o MODEL   train from --series CSV or --text FILE" },
+  { "eval", lstm_tool_eval,
+      "eval MODEL --series CSV    forecast RMSE/MAE vs persistence, or class metrics" },
+  { "generate", lstm_tool_generate,
+      "generate MODEL             sample text from a character model" },
 };
 
 static void

@@ -13,5 +13,6 @@
 #include <lstm/lstm-state.h>
 #include <lstm/lstm-segments.h>
 #include <lstm/lstm-features.h>
+#include <lstm/lstm-trainer.h>
 
 #undef __LSTM_H_INSIDE__

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "layers.h"
+#include "kernels/train-kernels.h"
 
 void
 lstm_gru_layer_forward (const LstmRnnParams *p, guint H, const LstmKernels *k,
@@ -48,4 +49,75 @@ lstm_gru_layer_forward (const LstmRnnParams *p, guint H, const LstmKernels *k,
       memcpy (hn + t * H, hnn, H * sizeof (float));
     memcpy (y + t * ldy, h, H * sizeof (float));
   }
+}
+
+/* Backward through time, from the last processed frame to the first, with
+ * hn = W_hn h(t-1) + b_hn from the forward:
+ *   dh = dy(t) + dh(t+1 -> t)
+ *   an' = dh * (1 - z) * (1 - n^2)
+ *   az' = dh * (h(t-1) - n) * z * (1 - z)
+ *   ar' = an' * hn * r * (1 - r)
+ *   input side  G'x = [ar', az', an'],  hidden side G'h = [ar', az', an' * r]
+ *   dh(t -> t-1) = dh * z + W_hh^T G'h
+ * then dW_ih += G'x^T x, dW_hh += G'h^T h(t-1), db_ih += sum G'x,
+ * db_hh += sum G'h, dx += G'x W_ih. */
+void
+lstm_gru_layer_backward (const LstmRnnParams *p, const LstmRnnParams *dp,
+    guint H, const float *x, gsize ldx, gsize T, const float *h0,
+    const float *y, gsize ldy, gboolean reverse, const float *gates,
+    const float *hn, const float *dy, gsize lddy, float *dh, float *dx,
+    gsize lddx, float *dg, float *tmp)
+{
+  /* p->w_ih, dp->w_ih: (3H, in); p->w_hh, dp->w_hh: (3H, H);
+   * p->b_*, dp->b_*: (3H) or NULL */
+  gsize G = 3 * (gsize) H, s, j;
+
+  if (T == 0)
+    return;
+  for (s = T; s-- > 0;) {
+    gsize t = reverse ? T - 1 - s : s;
+    gsize tp = reverse ? t + 1 : t - 1;
+    const float *gt = gates + t * G;
+    const float *gr = gt + LSTM_GATE_R * H, *gz = gt + LSTM_GATE_Z * H;
+    const float *gn = gt + LSTM_GATE_N * H;
+    const float *hp = s > 0 ? y + tp * ldy : h0;
+    const float *hnt = hn + t * H;
+    float *dgx = dg + t * 2 * G, *dgh = dgx + G;
+
+    for (j = 0; j < H; j++) {
+      float dhj = dh[j] + dy[t * lddy + j];
+      float r = gr[j], z = gz[j], n = gn[j];
+      float an = dhj * (1.0f - z) * (1.0f - n * n);     /* d/d(a_n) */
+      float az = dhj * (hp[j] - n) * z * (1.0f - z);    /* d/d(a_z) */
+      float ar = an * hnt[j] * r * (1.0f - r);          /* d/d(a_r) */
+
+      dgx[LSTM_GATE_R * H + j] = ar;
+      dgx[LSTM_GATE_Z * H + j] = az;
+      dgx[LSTM_GATE_N * H + j] = an;
+      dgh[LSTM_GATE_R * H + j] = ar;
+      dgh[LSTM_GATE_Z * H + j] = az;
+      dgh[LSTM_GATE_N * H + j] = an * r;                /* through r * hn */
+      tmp[j] = dhj * z;                                 /* h' = ... + z h */
+    }
+    lstm_train_gemv_t_acc (tmp, p->w_hh, dgh, G, H);
+    memcpy (dh, tmp, H * sizeof (float));
+  }
+
+  lstm_train_gemm_tn_acc (dp->w_ih, p->in, dg, 2 * G, x, ldx, G, p->in, T);
+  if (reverse) {
+    lstm_train_gemm_tn_acc (dp->w_hh, H, dg + G, 2 * G, y + ldy, ldy, G, H,
+        T - 1);
+    lstm_train_gemm_tn_acc (dp->w_hh, H, dg + (T - 1) * 2 * G + G, 2 * G,
+        h0, H, G, H, 1);
+  } else {
+    lstm_train_gemm_tn_acc (dp->w_hh, H, dg + 2 * G + G, 2 * G, y, ldy, G,
+        H, T - 1);
+    lstm_train_gemm_tn_acc (dp->w_hh, H, dg + G, 2 * G, h0, H, G, H, 1);
+  }
+  if (dp->b_ih != NULL) {
+    lstm_train_colsum_acc (dp->b_ih, dg, 2 * G, G, T);
+    lstm_train_colsum_acc (dp->b_hh, dg + G, 2 * G, G, T);
+  }
+  if (dx != NULL)
+    lstm_train_gemm_nn_acc (dx, lddx, dg, 2 * G, p->w_ih, G, p->in, T);
 }

@@ -37,4 +37,57 @@ void lstm_linear_layer_forward (const float *w, const float *b,
     LstmActivation activation, guint in, guint out, const LstmKernels *k,
     const float *x, gsize T, float *y);
 
+/* ---- training: backward passes ----
+ *
+ * Each backward pass runs over the frames of its forward call, in the
+ * opposite order, from the caches that forward wrote. Every d* buffer is
+ * ACCUMULATED into (+=), so the gradients of several sequences, of both
+ * directions of a layer and of every frame add up; clear them once per
+ * optimizer step. Gradient views (dp) have the layout of the parameters.
+ */
+
+/* LSTM backward over T frames.
+ * p: the weights; dp: their gradients (same shapes), accumulated;
+ * x: (T, in) stride ldx, the forward's input;
+ * h0, c0: (H), the state before the forward's first frame;
+ * y: (T, H) stride ldy, the forward's outputs h(t);
+ * gates: (T, 4H), activated i, f, g, o; cs: (T, H), c(t) (the forward's
+ *   caches);
+ * dy: (T, H) stride lddy, gradient of the loss with respect to y;
+ * dh, dc: (H) in: gradient with respect to the state after the last frame
+ *   (zeros when nothing later depends on it); out: with respect to h0, c0;
+ * dx: NULL or (T, in) stride lddx, accumulated gradient of the input;
+ * dg: (T, 4H) scratch (pre-activation gate gradients); tmp: (H) scratch. */
+void lstm_layer_backward (const LstmRnnParams *p, const LstmRnnParams *dp,
+    guint H, gboolean peephole, const float *x, gsize ldx, gsize T,
+    const float *h0, const float *c0, const float *y, gsize ldy,
+    gboolean reverse, const float *gates, const float *cs, const float *dy,
+    gsize lddy, float *dh, float *dc, float *dx, gsize lddx, float *dg,
+    float *tmp);
+
+/* GRU backward over T frames.
+ * p, dp: weights and accumulated gradients; x: (T, in) stride ldx;
+ * h0: (H), the state before the first frame; y: (T, H) stride ldy;
+ * gates: (T, 3H) activated r, z, n; hn: (T, H), W_hn h(t-1) + b_hn;
+ * dy: (T, H) stride lddy; dh: (H) in: gradient after the last frame,
+ *   out: gradient with respect to h0;
+ * dx: NULL or (T, in) stride lddx, accumulated;
+ * dg: (T, 6H) scratch: per frame the input-side gate gradients (r, z, n)
+ *   then the hidden-side ones (r, z, r * n); tmp: (H) scratch. */
+void lstm_gru_layer_backward (const LstmRnnParams *p,
+    const LstmRnnParams *dp, guint H, const float *x, gsize ldx, gsize T,
+    const float *h0, const float *y, gsize ldy, gboolean reverse,
+    const float *gates, const float *hn, const float *dy, gsize lddy,
+    float *dh, float *dx, gsize lddx, float *dg, float *tmp);
+
+/* Linear backward. w: (out, in); x: (T, in); y: (T, out), the forward's
+ * activated outputs; dy: (T, out), gradient with respect to y (with
+ * LSTM_ACTIVATION_NONE: with respect to the pre-activation, which is how
+ * fused softmax + cross-entropy passes its gradient);
+ * dw: (out, in), db: (out) or NULL, accumulated;
+ * dx: NULL or (T, in), accumulated; dz: (T, out) scratch. */
+void lstm_linear_layer_backward (const float *w, LstmActivation activation,
+    guint in, guint out, const float *x, const float *y, const float *dy,
+    gsize T, float *dw, float *db, float *dx, float *dz);
+
 G_END_DECLS

@@ -214,3 +214,67 @@ double lstm_rng_uniform (LstmRng *rng);
 guint64 lstm_rng_below (LstmRng *rng, guint64 n);
 
 G_END_DECLS
+
+/* ---- training (tape.c, loss.c, optim.c, trainer.c) ---- */
+
+G_BEGIN_DECLS
+
+/* tape.c: the layer stack run over one window of one sequence, keeping
+ * every cache that the backward pass needs. */
+typedef struct _LstmTape LstmTape;
+
+/* A tape for windows of up to @max_frames frames. @model's parameters are
+ * read at each call (the trainer updates them in place). */
+LstmTape *lstm_tape_new (LstmModel *model, const LstmKernels *k,
+    gsize max_frames);
+void lstm_tape_free (LstmTape *tape);
+/* Runs the model over @T frames of @in ((T, input_size)) from the state
+ * @hc (state_size floats, LstmState's layout), which is updated. Returns
+ * the outputs, (T, output_size), bitwise equal to lstm_model_forward()'s. */
+const float *lstm_tape_forward (LstmTape *tape, const float *in, gsize T,
+    float *hc);
+/* The last layer's pre-activation (T, output_size) when it is a linear
+ * layer, else the outputs. */
+const float *lstm_tape_logits (LstmTape *tape);
+/* Backward over the last forward's frames: @dout (T, output_size) is the
+ * gradient with respect to the outputs, or with respect to the logits when
+ * @wrt_logits. Accumulates into @grads (n_params floats, the layout of
+ * model->params). Nothing flows into the state before the window
+ * (truncated BPTT). */
+void lstm_tape_backward (LstmTape *tape, const float *dout,
+    gboolean wrt_logits, float *grads);
+
+/* loss.c: losses over the frames of one sequence. Each returns the loss
+ * summed over what counts (frames whose mask is non-zero, or whose class is
+ * not LSTM_TARGET_IGNORE), in double, and writes into @d (same shape as
+ * the scores) the gradient of (loss * @scale); what does not count gets a
+ * zero gradient. @mask: (T) or NULL (all count). */
+double lstm_loss_mse (const float *y, const float *target,
+    const guint8 *mask, gsize T, guint n, float scale, float *d);
+double lstm_loss_mae (const float *y, const float *target,
+    const guint8 *mask, gsize T, guint n, float scale, float *d);
+/* Softmax cross-entropy on logits z (T, n); @classes: (T). Counts the
+ * frames whose argmax is the class into @n_correct. */
+double lstm_loss_cross_entropy (const float *z, const guint *classes,
+    gsize T, guint n, float scale, float *d, guint64 *n_correct);
+/* Binary cross-entropy on logits z (T, n) (sigmoid outputs); targets in
+ * [0, 1]. */
+double lstm_loss_binary_cross_entropy (const float *z, const float *target,
+    const guint8 *mask, gsize T, guint n, float scale, float *d);
+
+/* optim.c: one loop each over the flat buffers (params, grads and moments
+ * share the layout of model->params). */
+void lstm_optim_adam_step (float *params, const float *grads, float *m,
+    float *v, gsize n, guint64 step, double lr, double beta1, double beta2,
+    double eps, double weight_decay);
+void lstm_optim_sgd_step (float *params, const float *grads, float *buf,
+    gsize n, guint64 step, double lr, double momentum, double dampening,
+    gboolean nesterov, double weight_decay);
+/* Euclidean norm of @g, accumulated in double (inf or nan when a value is
+ * not finite). */
+double lstm_grad_norm (const float *g, gsize n);
+/* torch.nn.utils.clip_grad_norm_: scales @g by max_norm / (norm + 1e-6)
+ * when that is below 1. Returns the norm before clipping. */
+double lstm_clip_grad_norm (float *g, gsize n, double max_norm);
+
+G_END_DECLS

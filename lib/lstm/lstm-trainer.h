@@ -1,0 +1,318 @@
+/* liblstm: training: datasets, the trainer, its options and progress
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(__LSTM_H_INSIDE__) && !defined(LSTM_COMPILATION)
+#error "Only <lstm/lstm.h> can be included directly."
+#endif
+
+#include <glib.h>
+#include <lstm/lstm-version.h>
+#include <lstm/lstm-model.h>
+
+G_BEGIN_DECLS
+
+/**
+ * LSTM_TARGET_IGNORE:
+ *
+ * A frame class meaning "no target here": the frame is run through the
+ * model but contributes nothing to the loss or the accuracy.
+ */
+#define LSTM_TARGET_IGNORE G_MAXUINT
+
+/**
+ * LstmTargetKind:
+ * @LSTM_TARGET_SEQUENCE_CLASS: one class per sequence (Keras'
+ *   `return_sequences=False` classifiers): the loss is taken on the last
+ *   frame, or on every frame with #LstmTrainerOptions.every_frame.
+ * @LSTM_TARGET_FRAME_CLASS: one class per frame (taggers, next-character
+ *   models); %LSTM_TARGET_IGNORE leaves a frame out.
+ * @LSTM_TARGET_FRAME_VALUES: target_size values per frame (regression,
+ *   forecasting); a per-frame mask leaves frames out.
+ *
+ * What a #LstmDataset's targets are.
+ */
+typedef enum {
+  LSTM_TARGET_SEQUENCE_CLASS,
+  LSTM_TARGET_FRAME_CLASS,
+  LSTM_TARGET_FRAME_VALUES,
+} LstmTargetKind;
+
+/**
+ * LstmDataset:
+ *
+ * Training or validation data: sequences of frames (input_size values
+ * each) with their targets. Sequences may have any length; a mini-batch
+ * runs sequences of different lengths side by side and frames past a
+ * sequence's end contribute nothing. The dataset copies what it is given.
+ */
+typedef struct _LstmDataset LstmDataset;
+
+LSTM_API LstmDataset *lstm_dataset_new (guint input_size,
+    LstmTargetKind kind, guint target_size, GError **error);
+LSTM_API void lstm_dataset_free (LstmDataset *dataset);
+LSTM_API gboolean lstm_dataset_add_with_class (LstmDataset *dataset,
+    const float *frames, gsize n_frames, guint target_class, GError **error);
+LSTM_API gboolean lstm_dataset_add_with_frame_classes (LstmDataset *dataset,
+    const float *frames, gsize n_frames, const guint *classes,
+    GError **error);
+LSTM_API gboolean lstm_dataset_add_with_values (LstmDataset *dataset,
+    const float *frames, gsize n_frames, const float *values,
+    const guint8 *mask, GError **error);
+LSTM_API guint lstm_dataset_get_n_sequences (LstmDataset *dataset);
+LSTM_API guint64 lstm_dataset_get_n_frames (LstmDataset *dataset);
+LSTM_API guint lstm_dataset_get_input_size (LstmDataset *dataset);
+LSTM_API LstmTargetKind lstm_dataset_get_target_kind (LstmDataset *dataset);
+LSTM_API guint lstm_dataset_get_target_size (LstmDataset *dataset);
+
+/**
+ * LstmLoss:
+ * @LSTM_LOSS_AUTO: cross-entropy for class targets, MSE for values.
+ * @LSTM_LOSS_MSE: mean squared error over frames x outputs (`nn.MSELoss`).
+ * @LSTM_LOSS_MAE: mean absolute error (`nn.L1Loss`).
+ * @LSTM_LOSS_CROSS_ENTROPY: softmax cross-entropy per counted frame
+ *   (`nn.CrossEntropyLoss` on the logits of a softmax head, or on the
+ *   outputs of a head without activation).
+ * @LSTM_LOSS_BINARY_CROSS_ENTROPY: per output, on the logits of a sigmoid
+ *   head (`nn.BCEWithLogitsLoss`); targets in [0, 1].
+ *
+ * The training loss.
+ */
+typedef enum {
+  LSTM_LOSS_AUTO,
+  LSTM_LOSS_MSE,
+  LSTM_LOSS_MAE,
+  LSTM_LOSS_CROSS_ENTROPY,
+  LSTM_LOSS_BINARY_CROSS_ENTROPY,
+} LstmLoss;
+
+/**
+ * LstmOptimizer:
+ * @LSTM_OPTIMIZER_ADAM: `torch.optim.Adam` (L2 weight decay as Adam's).
+ * @LSTM_OPTIMIZER_SGD: `torch.optim.SGD`, with optional momentum and
+ *   Nesterov momentum.
+ *
+ * The optimizer.
+ */
+typedef enum {
+  LSTM_OPTIMIZER_ADAM,
+  LSTM_OPTIMIZER_SGD,
+} LstmOptimizer;
+
+/**
+ * LstmSchedule:
+ * @LSTM_SCHEDULE_CONSTANT: the learning rate stays as given.
+ * @LSTM_SCHEDULE_STEP: multiplied by gamma every step_size epochs
+ *   (`StepLR`).
+ * @LSTM_SCHEDULE_COSINE: cosine from the learning rate at epoch 0 down to
+ *   min_lr at the last epoch (`CosineAnnealingLR` with T_max = epochs).
+ *
+ * How the learning rate changes from epoch to epoch.
+ */
+typedef enum {
+  LSTM_SCHEDULE_CONSTANT,
+  LSTM_SCHEDULE_STEP,
+  LSTM_SCHEDULE_COSINE,
+} LstmSchedule;
+
+/**
+ * LstmTrainerOptions:
+ * @optimizer: Adam (default) or SGD.
+ * @learning_rate: default 1e-3.
+ * @beta1: Adam, default 0.9.
+ * @beta2: Adam, default 0.999.
+ * @eps: Adam, default 1e-8.
+ * @momentum: SGD, default 0.
+ * @dampening: SGD, default 0.
+ * @nesterov: SGD: Nesterov momentum.
+ * @weight_decay: L2 penalty added to the gradient, default 0.
+ * @clip_norm: clip the global gradient norm to this; 0 (default) = off.
+ * @schedule: learning-rate schedule, default constant.
+ * @step_size: %LSTM_SCHEDULE_STEP: epochs between decays (default 10).
+ * @gamma: %LSTM_SCHEDULE_STEP: decay factor (default 0.1).
+ * @min_lr: %LSTM_SCHEDULE_COSINE: final learning rate (default 0).
+ * @loss: the loss, default %LSTM_LOSS_AUTO.
+ * @every_frame: %LSTM_TARGET_SEQUENCE_CLASS: take the loss on every frame
+ *   (a streaming tagger) instead of the last one.
+ * @epochs: passes over the training data, default 10.
+ * @batch_size: sequences per mini-batch, default 32.
+ * @sequence_length: truncated BPTT window in frames: each sequence is cut
+ *   into windows of this many frames, one optimizer step per window of a
+ *   mini-batch, the recurrent state carried from window to window (no
+ *   gradient flows back across windows). 0 (default): whole sequences.
+ * @shuffle: shuffle the sequences each epoch (default %TRUE), seeded.
+ * @validation_fraction: when lstm_trainer_train() gets no validation set,
+ *   hold out this fraction of the sequences (randomly, seeded); default 0.
+ * @patience: early stopping: stop after this many epochs without a lower
+ *   validation loss; 0 (default) = off.
+ * @restore_best: with @patience: end with the weights of the best
+ *   validation loss (default %TRUE).
+ * @seed: seeds shuffling and the validation split (initial weights are
+ *   seeded by lstm_model_new()).
+ * @checkpoint_path: (nullable): where checkpoints are written (atomically):
+ *   every @checkpoint_interval epochs, when training ends, and when the
+ *   progress function stops it.
+ * @checkpoint_interval: epochs between checkpoints; 0 = only at the end
+ *   and on stops.
+ * @data_description: (nullable): a JSON object describing the data,
+ *   recorded under "data" in the trained model's `lstm.training`.
+ * @target_mean: (nullable) (array): value targets only, with @target_std:
+ *   one value per output. The model's outputs are fitted as
+ *   `y = head * target_std + target_mean`, so a last linear layer without
+ *   activation works on standardised values whatever the targets' units;
+ *   the models the trainer returns (and its checkpoints) have the scaling
+ *   folded into that layer's weights and bias.
+ * @target_std: (nullable) (array): see @target_mean; non-zero.
+ *
+ * How to train. Initialise with lstm_trainer_options_init(), then change
+ * what you need.
+ */
+typedef struct {
+  LstmOptimizer optimizer;
+  double learning_rate;
+  double beta1;
+  double beta2;
+  double eps;
+  double momentum;
+  double dampening;
+  gboolean nesterov;
+  double weight_decay;
+  double clip_norm;
+  LstmSchedule schedule;
+  guint step_size;
+  double gamma;
+  double min_lr;
+  LstmLoss loss;
+  gboolean every_frame;
+  guint epochs;
+  guint batch_size;
+  guint sequence_length;
+  gboolean shuffle;
+  double validation_fraction;
+  guint patience;
+  gboolean restore_best;
+  guint64 seed;
+  const gchar *checkpoint_path;
+  guint checkpoint_interval;
+  const gchar *data_description;
+  const float *target_mean;
+  const float *target_std;
+  /*< private >*/
+  gpointer reserved[8];
+} LstmTrainerOptions;
+
+/**
+ * LstmTrainProgress:
+ * @epoch: the epoch in progress, from 1.
+ * @n_epochs: how many epochs were asked for.
+ * @step: optimizer steps taken so far.
+ * @epoch_fraction: how much of this epoch's frames are done, 0 to 1.
+ * @epoch_done: %TRUE on the call that closes an epoch; the validation
+ *   fields are set only then.
+ * @loss: mean training loss of this epoch so far (before each update).
+ * @accuracy: class targets: accuracy of this epoch so far; else NAN.
+ * @step_loss: loss of the last optimizer step's window.
+ * @val_loss: mean validation loss, or NAN.
+ * @val_accuracy: validation accuracy, or NAN.
+ * @learning_rate: the learning rate of this epoch.
+ * @frames_per_second: training throughput of this epoch so far.
+ *
+ * What the progress function sees after every optimizer step and at the
+ * end of every epoch.
+ */
+typedef struct {
+  guint epoch;
+  guint n_epochs;
+  guint64 step;
+  double epoch_fraction;
+  gboolean epoch_done;
+  double loss;
+  double accuracy;
+  double step_loss;
+  double val_loss;
+  double val_accuracy;
+  double learning_rate;
+  double frames_per_second;
+} LstmTrainProgress;
+
+/**
+ * LstmTrainProgressFunc:
+ * @progress: where training is
+ * @user_data: the data given with the function
+ *
+ * Returns: %TRUE to go on, %FALSE to stop cleanly (after a checkpoint, when
+ * a checkpoint path is set); lstm_trainer_train() can continue later.
+ */
+typedef gboolean (*LstmTrainProgressFunc) (const LstmTrainProgress *progress,
+    gpointer user_data);
+
+/**
+ * LstmEpochStats:
+ * @epoch: the epoch, from 1.
+ * @loss: mean training loss.
+ * @accuracy: training accuracy, or NAN.
+ * @val_loss: validation loss, or NAN.
+ * @val_accuracy: validation accuracy, or NAN.
+ * @learning_rate: the epoch's learning rate.
+ * @frames_per_second: training throughput (0 when unknown, as for epochs
+ *   restored from a checkpoint).
+ *
+ * One row of the loss curve.
+ */
+typedef struct {
+  guint epoch;
+  double loss;
+  double accuracy;
+  double val_loss;
+  double val_accuracy;
+  double learning_rate;
+  double frames_per_second;
+} LstmEpochStats;
+
+/**
+ * LstmTrainer:
+ *
+ * Trains a copy of a model with mini-batch truncated backpropagation
+ * through time. Deterministic: the same model, data, options and seed give
+ * bitwise the same weights, and a run resumed from a checkpoint ends
+ * exactly as an uninterrupted one.
+ */
+typedef struct _LstmTrainer LstmTrainer;
+
+LSTM_API void lstm_trainer_options_init (LstmTrainerOptions *options);
+LSTM_API LstmTrainer *lstm_trainer_new (LstmModel *model,
+    const LstmTrainerOptions *options, GError **error);
+LSTM_API void lstm_trainer_free (LstmTrainer *trainer);
+LSTM_API void lstm_trainer_set_progress_func (LstmTrainer *trainer,
+    LstmTrainProgressFunc func, gpointer user_data, GDestroyNotify destroy);
+LSTM_API gboolean lstm_trainer_train (LstmTrainer *trainer,
+    LstmDataset *train, LstmDataset *validation, GError **error);
+LSTM_API gboolean lstm_trainer_is_finished (LstmTrainer *trainer);
+LSTM_API gboolean lstm_trainer_evaluate (LstmTrainer *trainer,
+    LstmDataset *dataset, double *loss, double *accuracy, GError **error);
+LSTM_API LstmModel *lstm_trainer_get_model (LstmTrainer *trainer);
+LSTM_API const LstmEpochStats *lstm_trainer_get_history (LstmTrainer *trainer,
+    guint *n_epochs);
+LSTM_API guint64 lstm_trainer_get_step (LstmTrainer *trainer);
+LSTM_API gboolean lstm_trainer_save_checkpoint (LstmTrainer *trainer,
+    const gchar *path, GError **error);
+LSTM_API gboolean lstm_trainer_resume (LstmTrainer *trainer,
+    const gchar *checkpoint, GError **error);
+
+LSTM_API LstmModel *lstm_model_with_forget_bias (LstmModel *model,
+    float forget_bias, GError **error);
+
+LSTM_API const gchar *lstm_loss_to_string (LstmLoss loss);
+LSTM_API gboolean lstm_loss_from_string (const gchar *str, LstmLoss *loss);
+LSTM_API const gchar *lstm_optimizer_to_string (LstmOptimizer optimizer);
+LSTM_API gboolean lstm_optimizer_from_string (const gchar *str,
+    LstmOptimizer *optimizer);
+LSTM_API const gchar *lstm_schedule_to_string (LstmSchedule schedule);
+LSTM_API gboolean lstm_schedule_from_string (const gchar *str,
+    LstmSchedule *schedule);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmDataset, lstm_dataset_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmTrainer, lstm_trainer_free)
+
+G_END_DECLS

@@ -1,0 +1,266 @@
+/* liblstm: the layer stack for training: forward with caches, backward
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A "stage" is one linear layer or one stacked sub-layer of a recurrent
+ * layer (both directions). The forward pass calls the same layer functions
+ * as lstm_model_forward(), so a trained model computes at inference exactly
+ * what the trainer saw; it also keeps each stage's outputs, gate caches
+ * and initial state for the backward pass.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "layers.h"
+
+typedef struct {
+  const LstmLayer *layer;
+  guint l;                      /* sub-layer of a recurrent layer */
+  guint in, out;                /* values per frame in and out */
+  float *y;                     /* (max_T, out) outputs */
+  float *z;                     /* last linear stage: (max_T, out) logits */
+  float *gates[2];              /* per direction (max_T, G*H) */
+  float *aux[2];                /* per direction (max_T, H): c(t) or hn */
+  float *h0[2];                 /* per direction (2H): h, c before the window */
+  gsize state_off[2];           /* per direction: h's offset in the state */
+} Stage;
+
+struct _LstmTape {
+  LstmModel *model;
+  const LstmKernels *k;
+  gsize max_T;
+  gsize T;
+  guint n_stages;
+  Stage *stages;
+  const float *input;           /* the last forward's stage-0 input */
+  float *x0;                    /* (max_T, I) normalised input, or NULL */
+  float *gh;                    /* (max_gates) */
+  float *dbuf[2];               /* (max_T, max_width) output gradients */
+  float *dz;                    /* (max_T, max_width) */
+  float *dg;                    /* (max_T, 6 max_H) */
+  float *dh, *dc, *tmp;         /* (max_H) each */
+  GPtrArray *allocs;
+};
+
+static float *
+tape_alloc (LstmTape *tape, gsize n)
+{
+  float *p = lstm_aligned_alloc (n);
+  g_ptr_array_add (tape->allocs, p);
+  return p;
+}
+
+LstmTape *
+lstm_tape_new (LstmModel *m, const LstmKernels *k, gsize max_frames)
+{
+  LstmTape *tape = g_new0 (LstmTape, 1);
+  guint i, l, d, s = 0, max_h = 1;
+  gsize T = MAX (max_frames, 1);
+
+  tape->model = lstm_model_ref (m);
+  tape->k = k;
+  tape->max_T = T;
+  tape->allocs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      lstm_aligned_free);
+  for (i = 0; i < m->n_layers; i++)
+    tape->n_stages += m->layers[i].type == LSTM_LAYER_LINEAR ? 1 :
+        m->layers[i].num_layers;
+  tape->stages = g_new0 (Stage, tape->n_stages);
+  for (i = 0; i < m->n_layers; i++) {
+    const LstmLayer *L = &m->layers[i];
+    guint n_sub = L->type == LSTM_LAYER_LINEAR ? 1 : L->num_layers;
+
+    for (l = 0; l < n_sub; l++, s++) {
+      Stage *st = &tape->stages[s];
+      st->layer = L;
+      st->l = l;
+      st->in = l == 0 ? L->input_size : L->output_size;
+      st->out = L->output_size;
+      st->y = tape_alloc (tape, T * st->out);
+      if (L->type == LSTM_LAYER_LINEAR) {
+        if (s == tape->n_stages - 1)
+          st->z = tape_alloc (tape, T * st->out);
+        continue;
+      }
+      max_h = MAX (max_h, L->hidden_size);
+      for (d = 0; d < L->num_dirs; d++) {
+        guint H = L->hidden_size;
+        guint G = L->type == LSTM_LAYER_LSTM ? 4 : 3;
+        gsize per = L->type == LSTM_LAYER_LSTM ? 2 * H : H;
+        st->gates[d] = tape_alloc (tape, T * G * H);
+        st->aux[d] = tape_alloc (tape, T * H);
+        st->h0[d] = tape_alloc (tape, 2 * (gsize) H);
+        st->state_off[d] = L->state_offset + (l * L->num_dirs + d) * per;
+      }
+    }
+  }
+  if (m->input_mean || m->input_std)
+    tape->x0 = tape_alloc (tape, T * m->input_size);
+  tape->gh = tape_alloc (tape, MAX (m->max_gates, 1));
+  tape->dbuf[0] = tape_alloc (tape, T * m->max_width);
+  tape->dbuf[1] = tape_alloc (tape, T * m->max_width);
+  tape->dz = tape_alloc (tape, T * m->max_width);
+  tape->dg = tape_alloc (tape, T * 6 * max_h);
+  tape->dh = tape_alloc (tape, max_h);
+  tape->dc = tape_alloc (tape, max_h);
+  tape->tmp = tape_alloc (tape, max_h);
+  return tape;
+}
+
+void
+lstm_tape_free (LstmTape *tape)
+{
+  if (tape == NULL)
+    return;
+  g_ptr_array_unref (tape->allocs);
+  g_free (tape->stages);
+  lstm_model_unref (tape->model);
+  g_free (tape);
+}
+
+const float *
+lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
+{
+  LstmModel *m = tape->model;
+  const LstmKernels *k = tape->k;
+  const float *src = in;
+  guint s, d;
+
+  g_assert (T <= tape->max_T);
+  tape->T = T;
+  if (tape->x0 != NULL) {
+    /* exactly run_stack()'s normalisation */
+    guint j, I = m->input_size;
+    gsize t;
+    for (t = 0; t < T; t++)
+      for (j = 0; j < I; j++) {
+        float v = in[t * I + j];
+        if (m->input_mean)
+          v = v - m->input_mean[j];
+        if (m->input_std)
+          v = v / m->input_std[j];
+        tape->x0[t * I + j] = v;
+      }
+    src = tape->x0;
+  }
+  tape->input = src;
+
+  for (s = 0; s < tape->n_stages; s++) {
+    Stage *st = &tape->stages[s];
+    const LstmLayer *L = st->layer;
+
+    if (L->type == LSTM_LAYER_LINEAR) {
+      if (st->z != NULL) {
+        /* lstm_linear_layer_forward(), keeping the pre-activation */
+        gsize t;
+        k->matmul (L->weight, L->bias_v, src, st->in, st->z, st->out,
+            st->out, st->in, T);
+        memcpy (st->y, st->z, T * st->out * sizeof (float));
+        for (t = 0; t < T; t++)
+          lstm_activation_apply (L->activation, st->y + t * st->out,
+              st->out);
+      } else {
+        lstm_linear_layer_forward (L->weight, L->bias_v, L->activation,
+            st->in, st->out, k, src, T, st->y);
+      }
+    } else {
+      guint H = L->hidden_size;
+      for (d = 0; d < L->num_dirs; d++) {
+        const LstmRnnParams *p = &L->rnn[st->l * L->num_dirs + d];
+        float *h = hc + st->state_off[d];
+
+        if (L->type == LSTM_LAYER_LSTM) {
+          memcpy (st->h0[d], h, 2 * H * sizeof (float));
+          lstm_layer_forward (p, H, L->peephole, k, src, st->in, T, h,
+              h + H, st->y + d * H, st->out, d == 1, st->gates[d],
+              st->aux[d], tape->gh);
+        } else {
+          memcpy (st->h0[d], h, H * sizeof (float));
+          lstm_gru_layer_forward (p, H, k, src, st->in, T, h,
+              st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
+              tape->gh);
+        }
+      }
+    }
+    src = st->y;
+  }
+  return src;
+}
+
+const float *
+lstm_tape_logits (LstmTape *tape)
+{
+  Stage *last = &tape->stages[tape->n_stages - 1];
+  return last->z != NULL ? last->z : last->y;
+}
+
+/* The gradient views of @p in @grads. */
+static LstmRnnParams
+grad_view (LstmModel *m, const LstmRnnParams *p, float *grads)
+{
+  LstmRnnParams dp = { 0 };
+
+#define VIEW(f) dp.f = p->f ? grads + (p->f - m->params) : NULL
+  VIEW (w_ih);
+  VIEW (w_hh);
+  VIEW (b_ih);
+  VIEW (b_hh);
+  VIEW (w_ch);
+#undef VIEW
+  dp.in = p->in;
+  return dp;
+}
+
+void
+lstm_tape_backward (LstmTape *tape, const float *dout, gboolean wrt_logits,
+    float *grads)
+{
+  LstmModel *m = tape->model;
+  gsize T = tape->T;
+  const float *dcur = dout;
+  guint s, d, next = 0;
+
+  if (T == 0)
+    return;
+  for (s = tape->n_stages; s-- > 0;) {
+    Stage *st = &tape->stages[s];
+    const LstmLayer *L = st->layer;
+    const float *x = s > 0 ? tape->stages[s - 1].y : tape->input;
+    float *dx = NULL;
+
+    if (s > 0) {
+      dx = tape->dbuf[next];
+      next ^= 1;
+      memset (dx, 0, T * st->in * sizeof (float));
+    }
+    if (L->type == LSTM_LAYER_LINEAR) {
+      LstmActivation act = L->activation;
+      if (wrt_logits && s == tape->n_stages - 1)
+        act = LSTM_ACTIVATION_NONE;
+      lstm_linear_layer_backward (L->weight, act, st->in, st->out, x, st->y,
+          dcur, T, grads + (L->weight - m->params),
+          L->bias_v ? grads + (L->bias_v - m->params) : NULL, dx, tape->dz);
+    } else {
+      guint H = L->hidden_size;
+      for (d = 0; d < L->num_dirs; d++) {
+        const LstmRnnParams *p = &L->rnn[st->l * L->num_dirs + d];
+        LstmRnnParams dp = grad_view (m, p, grads);
+
+        /* truncated BPTT: nothing flows in from after the window */
+        memset (tape->dh, 0, H * sizeof (float));
+        memset (tape->dc, 0, H * sizeof (float));
+        if (L->type == LSTM_LAYER_LSTM)
+          lstm_layer_backward (p, &dp, H, L->peephole, x, st->in, T,
+              st->h0[d], st->h0[d] + H, st->y + d * H, st->out, d == 1,
+              st->gates[d], st->aux[d], dcur + d * H, st->out, tape->dh,
+              tape->dc, dx, st->in, tape->dg, tape->tmp);
+        else
+          lstm_gru_layer_backward (p, &dp, H, x, st->in, T, st->h0[d],
+              st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
+              dcur + d * H, st->out, tape->dh, dx, st->in, tape->dg,
+              tape->tmp);
+      }
+    }
+    dcur = dx;
+  }
+}

@@ -1,0 +1,1908 @@
+/* liblstm: the trainer: mini-batches, truncated BPTT, validation,
+ * early stopping, checkpoints
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * An epoch shuffles the training sequences (seeded) and cuts them into
+ * mini-batches of batch_size sequences. The sequences of a batch run side
+ * by side ("lanes"), window by window (sequence_length frames, or whole
+ * sequences), each lane carrying its own recurrent state from window to
+ * window; one optimizer step follows each window, with the loss averaged
+ * over every target counted in that window across the lanes. A lane whose
+ * sequence has ended simply runs no more frames, so padding never enters
+ * a loss or a gradient.
+ *
+ * Everything that decides the result is in the checkpoint: weights,
+ * optimizer moments and step, the RNG state at the start of the epoch (the
+ * epoch's permutation is drawn from it again), the cursor (epoch, batch,
+ * window), the lanes' recurrent state inside a batch, the epoch's running
+ * sums and the early-stopping state. So a resumed run ends bitwise equal
+ * to an uninterrupted one.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "trainer-private.h"
+
+#define CHECKPOINT_VERSION 1
+
+struct _LstmTrainer {
+  LstmModel *model;             /* private copy, updated in place */
+  LstmTrainerOptions opt;
+  gchar *checkpoint_path;
+  gchar *data_description;
+  float *t_mean;                /* (output_size) target scaling, or NULL */
+  float *t_std;
+  float *scaled;                /* (tape_T, output_size) scaled outputs */
+  const LstmKernels *k;
+  gsize n;                      /* parameters */
+  float *grads;                 /* (n) */
+  float *m;                     /* (n) Adam exp_avg / SGD momentum buffer */
+  float *v;                     /* (n) Adam exp_avg_sq, or NULL */
+  float *best;                  /* (n) best weights, or NULL */
+  LstmRng rng;
+  LstmRng rng_epoch;            /* rng before this epoch's shuffle */
+  gboolean perm_valid;
+  guint64 step;
+
+  /* cursor */
+  guint epoch;                  /* completed epochs */
+  guint batch;                  /* completed batches of the current epoch */
+  guint window;                 /* completed windows of the current batch */
+  gboolean finished;
+  gboolean early_stopped;
+
+  /* running sums of the current epoch */
+  double ep_loss;
+  double ep_count;
+  guint64 ep_correct;
+  guint64 ep_frames;
+  gint64 ep_time_us;
+
+  /* early stopping */
+  double best_val;
+  guint best_epoch;
+  guint bad_epochs;
+  GArray *history;              /* LstmEpochStats */
+
+  /* data, bound at the first lstm_trainer_train() */
+  gboolean bound;
+  guint64 fingerprint;
+  gboolean have_resume_fingerprint;
+  guint64 resume_fingerprint;
+  LstmDataset *train_ds;        /* borrowed during a train call */
+  LstmDataset *val_ds;
+  GArray *train_idx;            /* guint sequence indices */
+  GArray *val_idx;
+  guint64 train_frames;         /* frames of the training sequences */
+  guint *perm;
+  LstmTargetKind kind;          /* of the training set */
+  LstmLoss loss;
+  gboolean wrt_logits;
+  float *lanes;                 /* (batch_size, state_size) */
+  gboolean lanes_loaded;        /* lanes came from a checkpoint */
+  LstmTape *tape;
+  gsize tape_T;
+  float *dout;                  /* (tape_T, output_size) */
+  guint *cls_buf;               /* (tape_T) */
+
+  LstmTrainProgressFunc progress;
+  gpointer progress_data;
+  GDestroyNotify progress_destroy;
+  gboolean stop;
+};
+
+/* ---- enums ---- */
+
+static const gchar *const loss_names[] =
+    { "auto", "mse", "mae", "cross-entropy", "binary-cross-entropy" };
+static const gchar *const optimizer_names[] = { "adam", "sgd" };
+static const gchar *const schedule_names[] = { "constant", "step", "cosine" };
+
+static gboolean
+name_lookup (const gchar *const *names, guint n, const gchar *str, guint *out)
+{
+  guint i;
+  for (i = 0; str != NULL && i < n; i++)
+    if (strcmp (str, names[i]) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * lstm_loss_to_string:
+ * @loss: a loss
+ *
+ * Returns: its name: "auto", "mse", "mae", "cross-entropy",
+ * "binary-cross-entropy".
+ */
+const gchar *
+lstm_loss_to_string (LstmLoss loss)
+{
+  g_return_val_if_fail ((guint) loss < G_N_ELEMENTS (loss_names), NULL);
+  return loss_names[loss];
+}
+
+/**
+ * lstm_loss_from_string:
+ * @str: a name
+ * @loss: (out): where to store the loss
+ *
+ * Returns: %TRUE if @str names a loss.
+ */
+gboolean
+lstm_loss_from_string (const gchar *str, LstmLoss *loss)
+{
+  guint i;
+  if (!name_lookup (loss_names, G_N_ELEMENTS (loss_names), str, &i))
+    return FALSE;
+  *loss = (LstmLoss) i;
+  return TRUE;
+}
+
+/**
+ * lstm_optimizer_to_string:
+ * @optimizer: an optimizer
+ *
+ * Returns: its name: "adam" or "sgd".
+ */
+const gchar *
+lstm_optimizer_to_string (LstmOptimizer optimizer)
+{
+  g_return_val_if_fail ((guint) optimizer < G_N_ELEMENTS (optimizer_names),
+      NULL);
+  return optimizer_names[optimizer];
+}
+
+/**
+ * lstm_optimizer_from_string:
+ * @str: a name
+ * @optimizer: (out): where to store the optimizer
+ *
+ * Returns: %TRUE if @str names an optimizer.
+ */
+gboolean
+lstm_optimizer_from_string (const gchar *str, LstmOptimizer *optimizer)
+{
+  guint i;
+  if (!name_lookup (optimizer_names, G_N_ELEMENTS (optimizer_names), str, &i))
+    return FALSE;
+  *optimizer = (LstmOptimizer) i;
+  return TRUE;
+}
+
+/**
+ * lstm_schedule_to_string:
+ * @schedule: a schedule
+ *
+ * Returns: its name: "constant", "step" or "cosine".
+ */
+const gchar *
+lstm_schedule_to_string (LstmSchedule schedule)
+{
+  g_return_val_if_fail ((guint) schedule < G_N_ELEMENTS (schedule_names),
+      NULL);
+  return schedule_names[schedule];
+}
+
+/**
+ * lstm_schedule_from_string:
+ * @str: a name
+ * @schedule: (out): where to store the schedule
+ *
+ * Returns: %TRUE if @str names a schedule.
+ */
+gboolean
+lstm_schedule_from_string (const gchar *str, LstmSchedule *schedule)
+{
+  guint i;
+  if (!name_lookup (schedule_names, G_N_ELEMENTS (schedule_names), str, &i))
+    return FALSE;
+  *schedule = (LstmSchedule) i;
+  return TRUE;
+}
+
+/* ---- initialisation ---- */
+
+/**
+ * lstm_model_with_forget_bias:
+ * @model: a model with at least one LSTM layer with biases
+ * @forget_bias: the forget gates' bias
+ * @error: return location for a #GError
+ *
+ * Keras' `unit_forget_bias`: returns a copy of @model whose LSTM layers
+ * have the forget-gate rows of `bias_ih` set to @forget_bias and those of
+ * `bias_hh` to 0, so each forget gate starts at sigmoid(@forget_bias)
+ * (0.73 for Keras' 1) instead of about 0.5. Memories then fade slowly
+ * enough at the start of training for long lags to be learned.
+ *
+ * Returns: (transfer full): the new model, or %NULL with @error set when
+ * @model has no LSTM layer with biases.
+ */
+LstmModel *
+lstm_model_with_forget_bias (LstmModel *model, float forget_bias,
+    GError **error)
+{
+  LstmModel *copy;
+  guint i, k, found = 0;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (!isfinite (forget_bias)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: forget bias %g is not finite", model->name,
+        (double) forget_bias);
+    return NULL;
+  }
+  copy = lstm_model_copy (model);
+  for (i = 0; i < copy->n_layers; i++) {
+    LstmLayer *L = &copy->layers[i];
+    guint H = L->hidden_size;
+    if (L->type != LSTM_LAYER_LSTM || !L->bias)
+      continue;
+    for (k = 0; k < L->num_layers * L->num_dirs; k++) {
+      guint j;
+      for (j = 0; j < H; j++) {
+        L->rnn[k].b_ih[LSTM_GATE_F * H + j] = forget_bias;
+        L->rnn[k].b_hh[LSTM_GATE_F * H + j] = 0.0f;
+      }
+    }
+    found++;
+  }
+  if (found == 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: no LSTM layer with biases to set a forget bias in",
+        model->name);
+    lstm_model_unref (copy);
+    return NULL;
+  }
+  return copy;
+}
+
+/* ---- options ---- */
+
+/**
+ * lstm_trainer_options_init:
+ * @options: (out caller-allocates): options to fill
+ *
+ * Sets every option to its default: Adam with PyTorch's defaults (lr
+ * 1e-3, betas 0.9 and 0.999, eps 1e-8), no weight decay, no clipping,
+ * constant learning rate, automatic loss, 10 epochs, batches of 32 whole
+ * sequences, shuffled, no validation, no early stopping, seed 0.
+ */
+void
+lstm_trainer_options_init (LstmTrainerOptions *options)
+{
+  g_return_if_fail (options != NULL);
+  memset (options, 0, sizeof *options);
+  options->optimizer = LSTM_OPTIMIZER_ADAM;
+  options->learning_rate = 1e-3;
+  options->beta1 = 0.9;
+  options->beta2 = 0.999;
+  options->eps = 1e-8;
+  options->schedule = LSTM_SCHEDULE_CONSTANT;
+  options->step_size = 10;
+  options->gamma = 0.1;
+  options->loss = LSTM_LOSS_AUTO;
+  options->epochs = 10;
+  options->batch_size = 32;
+  options->shuffle = TRUE;
+  options->restore_best = TRUE;
+}
+
+static gboolean
+check_options (const LstmTrainerOptions *o, GError **error)
+{
+  const gchar *bad = NULL;
+  double value = 0;
+
+#define CHECK(cond, name, val) \
+  if (bad == NULL && !(cond)) { bad = name; value = (double) (val); }
+  CHECK ((guint) o->optimizer <= LSTM_OPTIMIZER_SGD, "optimizer",
+      o->optimizer);
+  CHECK (isfinite (o->learning_rate) && o->learning_rate > 0,
+      "learning_rate", o->learning_rate);
+  CHECK (o->beta1 >= 0 && o->beta1 < 1, "beta1", o->beta1);
+  CHECK (o->beta2 >= 0 && o->beta2 < 1, "beta2", o->beta2);
+  CHECK (isfinite (o->eps) && o->eps > 0, "eps", o->eps);
+  CHECK (isfinite (o->momentum) && o->momentum >= 0, "momentum",
+      o->momentum);
+  CHECK (o->dampening >= 0 && o->dampening <= 1, "dampening", o->dampening);
+  CHECK (!o->nesterov || (o->momentum > 0 && o->dampening == 0),
+      "nesterov (needs momentum > 0 and no dampening)", o->nesterov);
+  CHECK (isfinite (o->weight_decay) && o->weight_decay >= 0, "weight_decay",
+      o->weight_decay);
+  CHECK (isfinite (o->clip_norm) && o->clip_norm >= 0, "clip_norm",
+      o->clip_norm);
+  CHECK ((guint) o->schedule <= LSTM_SCHEDULE_COSINE, "schedule",
+      o->schedule);
+  CHECK (o->schedule != LSTM_SCHEDULE_STEP || o->step_size > 0, "step_size",
+      o->step_size);
+  CHECK (isfinite (o->gamma) && o->gamma > 0, "gamma", o->gamma);
+  CHECK (isfinite (o->min_lr) && o->min_lr >= 0, "min_lr", o->min_lr);
+  CHECK ((guint) o->loss <= LSTM_LOSS_BINARY_CROSS_ENTROPY, "loss", o->loss);
+  CHECK (o->epochs > 0, "epochs", o->epochs);
+  CHECK (o->batch_size > 0 && o->batch_size <= 1u << 20, "batch_size",
+      o->batch_size);
+  CHECK (o->sequence_length <= 1u << 24, "sequence_length",
+      o->sequence_length);
+  CHECK (o->validation_fraction >= 0 && o->validation_fraction < 1,
+      "validation_fraction", o->validation_fraction);
+#undef CHECK
+  if (bad != NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: option %s is out of range (%g)", bad, value);
+    return FALSE;
+  }
+  if (o->data_description != NULL) {
+    g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+    JsonNode *root;
+    if (!json_parser_load_from_data (parser, o->data_description, -1, NULL)
+        || (root = json_parser_get_root (parser)) == NULL
+        || !JSON_NODE_HOLDS_OBJECT (root)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "trainer: data_description is not a JSON object");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+check_target_scaling (LstmModel *m, const LstmTrainerOptions *o,
+    GError **error)
+{
+  const LstmLayer *last = &m->layers[m->n_layers - 1];
+  guint j;
+
+  if (o->target_mean == NULL && o->target_std == NULL)
+    return TRUE;
+  if (o->target_mean == NULL || o->target_std == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: target_mean and target_std go together");
+    return FALSE;
+  }
+  if (last->type != LSTM_LAYER_LINEAR || last->activation !=
+      LSTM_ACTIVATION_NONE || last->bias_v == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: target scaling needs a last linear layer with a bias and "
+        "no activation");
+    return FALSE;
+  }
+  for (j = 0; j < m->output_size; j++)
+    if (!isfinite (o->target_mean[j]) || !isfinite (o->target_std[j]) ||
+        o->target_std[j] == 0.0f) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "trainer: target scaling %u: mean %g, std %g (finite, std "
+          "non-zero)", j, (double) o->target_mean[j],
+          (double) o->target_std[j]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- life cycle ---- */
+
+/**
+ * lstm_trainer_new:
+ * @model: the model to start from (freshly initialised by lstm_model_new(),
+ *   or trained, to fine-tune); it is not changed: the trainer works on a
+ *   copy
+ * @options: (nullable): how to train; %NULL for the defaults
+ * @error: return location for a #GError
+ *
+ * Creates a trainer. Train it with lstm_trainer_train() and take the
+ * result with lstm_trainer_get_model().
+ *
+ * Returns: (transfer full): the trainer, or %NULL with @error set when an
+ * option is out of range.
+ */
+LstmTrainer *
+lstm_trainer_new (LstmModel *model, const LstmTrainerOptions *options,
+    GError **error)
+{
+  LstmTrainerOptions defaults;
+  LstmTrainer *tr;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (options == NULL) {
+    lstm_trainer_options_init (&defaults);
+    options = &defaults;
+  }
+  if (!check_options (options, error) ||
+      !check_target_scaling (model, options, error))
+    return NULL;
+  tr = g_new0 (LstmTrainer, 1);
+  tr->model = lstm_model_copy (model);
+  g_hash_table_remove (tr->model->metadata, "lstm.checkpoint");
+  tr->opt = *options;
+  tr->checkpoint_path = g_strdup (options->checkpoint_path);
+  tr->data_description = g_strdup (options->data_description);
+  tr->opt.checkpoint_path = tr->checkpoint_path;
+  tr->opt.data_description = tr->data_description;
+  if (options->target_mean != NULL) {
+    tr->t_mean = g_memdup2 (options->target_mean, model->output_size *
+        sizeof (float));
+    tr->t_std = g_memdup2 (options->target_std, model->output_size *
+        sizeof (float));
+  }
+  tr->opt.target_mean = tr->t_mean;
+  tr->opt.target_std = tr->t_std;
+  tr->k = lstm_kernels_get (NULL);
+  if (tr->k == NULL)
+    tr->k = lstm_kernels_get ("");
+  tr->n = model->n_params;
+  tr->grads = lstm_aligned_alloc (tr->n);
+  tr->m = lstm_aligned_alloc (tr->n);
+  if (options->optimizer == LSTM_OPTIMIZER_ADAM)
+    tr->v = lstm_aligned_alloc (tr->n);
+  lstm_rng_seed (&tr->rng, options->seed);
+  tr->best_val = INFINITY;
+  tr->history = g_array_new (FALSE, FALSE, sizeof (LstmEpochStats));
+  tr->train_idx = g_array_new (FALSE, FALSE, sizeof (guint));
+  tr->val_idx = g_array_new (FALSE, FALSE, sizeof (guint));
+  return tr;
+}
+
+/**
+ * lstm_trainer_free:
+ * @trainer: (transfer full) (nullable): a trainer
+ *
+ * Frees the trainer.
+ */
+void
+lstm_trainer_free (LstmTrainer *trainer)
+{
+  if (trainer == NULL)
+    return;
+  if (trainer->progress_destroy)
+    trainer->progress_destroy (trainer->progress_data);
+  lstm_model_unref (trainer->model);
+  g_free (trainer->checkpoint_path);
+  g_free (trainer->data_description);
+  g_free (trainer->t_mean);
+  g_free (trainer->t_std);
+  lstm_aligned_free (trainer->scaled);
+  lstm_aligned_free (trainer->grads);
+  lstm_aligned_free (trainer->m);
+  lstm_aligned_free (trainer->v);
+  lstm_aligned_free (trainer->best);
+  lstm_aligned_free (trainer->lanes);
+  lstm_aligned_free (trainer->dout);
+  g_free (trainer->cls_buf);
+  g_free (trainer->perm);
+  lstm_tape_free (trainer->tape);
+  g_array_unref (trainer->history);
+  g_array_unref (trainer->train_idx);
+  g_array_unref (trainer->val_idx);
+  g_free (trainer);
+}
+
+/**
+ * lstm_trainer_set_progress_func:
+ * @trainer: a trainer
+ * @func: (nullable): called after every optimizer step and every epoch
+ * @user_data: passed to @func
+ * @destroy: (nullable): frees @user_data with the trainer
+ *
+ * Sets the function that sees the progress and may stop training.
+ */
+void
+lstm_trainer_set_progress_func (LstmTrainer *trainer,
+    LstmTrainProgressFunc func, gpointer user_data, GDestroyNotify destroy)
+{
+  g_return_if_fail (trainer != NULL);
+  if (trainer->progress_destroy)
+    trainer->progress_destroy (trainer->progress_data);
+  trainer->progress = func;
+  trainer->progress_data = user_data;
+  trainer->progress_destroy = destroy;
+}
+
+/* ---- binding the data ---- */
+
+static const LstmLayer *
+last_layer (LstmTrainer *tr)
+{
+  return &tr->model->layers[tr->model->n_layers - 1];
+}
+
+static LstmActivation
+head_activation (LstmTrainer *tr)
+{
+  const LstmLayer *L = last_layer (tr);
+  return L->type == LSTM_LAYER_LINEAR ? L->activation : LSTM_ACTIVATION_NONE;
+}
+
+static gboolean
+check_dataset (LstmTrainer *tr, LstmDataset *ds, const gchar *what,
+    GError **error)
+{
+  LstmModel *m = tr->model;
+
+  if (ds->seqs->len == 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the %s set is empty", what);
+    return FALSE;
+  }
+  if (ds->input_size != m->input_size) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "trainer: the %s set has %u values per frame; the model takes %u",
+        what, ds->input_size, m->input_size);
+    return FALSE;
+  }
+  if (ds->target_size != m->output_size) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "trainer: the %s set has %u %s; the model has %u outputs", what,
+        ds->target_size, ds->kind == LSTM_TARGET_FRAME_VALUES ?
+        "target values per frame" : "classes", m->output_size);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+resolve_loss (LstmTrainer *tr, LstmTargetKind kind, GError **error)
+{
+  gboolean classes = kind != LSTM_TARGET_FRAME_VALUES;
+  LstmLoss loss = tr->opt.loss;
+  LstmActivation act = head_activation (tr);
+
+  if (loss == LSTM_LOSS_AUTO)
+    loss = classes ? LSTM_LOSS_CROSS_ENTROPY : LSTM_LOSS_MSE;
+  if (classes != (loss == LSTM_LOSS_CROSS_ENTROPY)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the %s loss does not fit %s targets",
+        lstm_loss_to_string (loss), classes ? "class" : "value");
+    return FALSE;
+  }
+  if ((loss == LSTM_LOSS_CROSS_ENTROPY && act != LSTM_ACTIVATION_SOFTMAX &&
+          act != LSTM_ACTIVATION_NONE) ||
+      (loss == LSTM_LOSS_BINARY_CROSS_ENTROPY &&
+          act != LSTM_ACTIVATION_SIGMOID && act != LSTM_ACTIVATION_NONE)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the %s loss needs a %s output layer (or one without "
+        "activation, whose outputs are then logits), not %s",
+        lstm_loss_to_string (loss), loss == LSTM_LOSS_CROSS_ENTROPY ?
+        "softmax" : "sigmoid", lstm_activation_to_string (act));
+    return FALSE;
+  }
+  if (tr->t_mean != NULL && loss != LSTM_LOSS_MSE && loss != LSTM_LOSS_MAE) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: target scaling applies to the mse and mae losses, not %s",
+        lstm_loss_to_string (loss));
+    return FALSE;
+  }
+  tr->loss = loss;
+  tr->wrt_logits = loss == LSTM_LOSS_CROSS_ENTROPY ||
+      loss == LSTM_LOSS_BINARY_CROSS_ENTROPY;
+  return TRUE;
+}
+
+static gsize
+max_len (LstmDataset *ds, GArray *idx)
+{
+  gsize n = 1;
+  guint i;
+  for (i = 0; i < idx->len; i++)
+    n = MAX (n, g_array_index (ds->seqs, LstmSeq, g_array_index (idx, guint,
+                i)).n);
+  return n;
+}
+
+static void
+ensure_tape (LstmTrainer *tr, gsize T)
+{
+  if (tr->tape != NULL && tr->tape_T >= T)
+    return;
+  lstm_tape_free (tr->tape);
+  lstm_aligned_free (tr->dout);
+  lstm_aligned_free (tr->scaled);
+  g_free (tr->cls_buf);
+  tr->tape_T = T;
+  tr->tape = lstm_tape_new (tr->model, tr->k, T);
+  tr->dout = lstm_aligned_alloc (T * tr->model->output_size);
+  tr->scaled = lstm_aligned_alloc (T * tr->model->output_size);
+  tr->cls_buf = g_new (guint, T);
+}
+
+static void
+all_indices (GArray *idx, guint n)
+{
+  guint i;
+  g_array_set_size (idx, 0);
+  for (i = 0; i < n; i++)
+    g_array_append_val (idx, i);
+}
+
+static int
+cmp_uint (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+  return x < y ? -1 : x > y;
+}
+
+static const LstmSeq *seq_at (LstmDataset *ds, guint index);
+
+static gboolean
+bind_data (LstmTrainer *tr, LstmDataset *train, LstmDataset *val,
+    GError **error)
+{
+  LstmModel *m = tr->model;
+  guint64 fp;
+  gsize T;
+  guint i;
+
+  if (!check_dataset (tr, train, "training", error) ||
+      (val != NULL && !check_dataset (tr, val, "validation", error)))
+    return FALSE;
+  if (val != NULL && val->kind != train->kind) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the validation set's targets are not of the training "
+        "set's kind");
+    return FALSE;
+  }
+  if (!resolve_loss (tr, train->kind, error))
+    return FALSE;
+
+  fp = lstm_dataset_fingerprint (train, G_GUINT64_CONSTANT
+      (0xcbf29ce484222325));
+  if (val != NULL)
+    fp = lstm_dataset_fingerprint (val, fp ^ 0x76616c);
+  if (tr->t_mean != NULL) {
+    /* the scaling decides the result as much as the data */
+    gsize j;
+    for (j = 0; j < m->output_size; j++) {
+      guint32 a, b;
+      memcpy (&a, &tr->t_mean[j], 4);
+      memcpy (&b, &tr->t_std[j], 4);
+      fp = (fp ^ ((guint64) a << 32 | b)) * G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  }
+  if (tr->bound && fp != tr->fingerprint) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the data differ from the data this trainer was trained on");
+    return FALSE;
+  }
+  if (tr->have_resume_fingerprint && fp != tr->resume_fingerprint) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the data differ from the data of the checkpoint being "
+        "resumed (fingerprint %016" G_GINT64_MODIFIER "x, checkpoint %016"
+        G_GINT64_MODIFIER "x)", fp, tr->resume_fingerprint);
+    return FALSE;
+  }
+  tr->train_ds = train;
+  tr->val_ds = val;
+  if (tr->bound)
+    return TRUE;
+
+  /* training and validation indices */
+  all_indices (tr->train_idx, train->seqs->len);
+  g_array_set_size (tr->val_idx, 0);
+  if (val != NULL) {
+    all_indices (tr->val_idx, val->seqs->len);
+    tr->val_ds = val;
+  } else if (tr->opt.validation_fraction > 0) {
+    guint n = train->seqs->len, k;
+    LstmRng split;
+
+    k = (guint) floor (tr->opt.validation_fraction * n + 0.5);
+    if (n < 2) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "trainer: a validation fraction of %g needs at least 2 sequences "
+          "(the training set has %u)", tr->opt.validation_fraction, n);
+      return FALSE;
+    }
+    k = CLAMP (k, 1, n - 1);
+    /* a seeded partial Fisher-Yates shuffle, apart from the epochs' RNG */
+    lstm_rng_seed (&split, tr->opt.seed ^ G_GUINT64_CONSTANT
+        (0x76616c6964617465));
+    for (i = 0; i < k; i++) {
+      guint j = i + (guint) lstm_rng_below (&split, n - i);
+      guint t = g_array_index (tr->train_idx, guint, i);
+      g_array_index (tr->train_idx, guint, i) =
+          g_array_index (tr->train_idx, guint, j);
+      g_array_index (tr->train_idx, guint, j) = t;
+    }
+    g_array_append_vals (tr->val_idx, tr->train_idx->data, k);
+    g_array_remove_range (tr->train_idx, 0, k);
+    g_array_sort (tr->val_idx, cmp_uint);
+    g_array_sort (tr->train_idx, cmp_uint);
+    tr->val_ds = train;
+  }
+
+  /* windows */
+  T = tr->opt.sequence_length ? tr->opt.sequence_length :
+      max_len (train, tr->train_idx);
+  if (!m->streamable) {
+    gsize longest = max_len (train, tr->train_idx);
+    if (tr->val_ds != NULL)
+      longest = MAX (longest, max_len (tr->val_ds, tr->val_idx));
+    if (tr->opt.sequence_length != 0 && tr->opt.sequence_length < longest) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+          "trainer: %s has a bidirectional layer, which needs whole "
+          "sequences: sequence_length %u is shorter than the longest "
+          "sequence (%" G_GSIZE_FORMAT " frames); use 0", m->name,
+          tr->opt.sequence_length, longest);
+      return FALSE;
+    }
+    T = longest;
+  }
+  ensure_tape (tr, T);
+  tr->train_frames = 0;
+  for (i = 0; i < tr->train_idx->len; i++)
+    tr->train_frames += seq_at (train, g_array_index (tr->train_idx, guint,
+            i))->n;
+  tr->perm = g_new (guint, MAX (tr->train_idx->len, 1));
+  if (tr->lanes == NULL)
+    tr->lanes = lstm_aligned_alloc ((gsize) tr->opt.batch_size *
+        MAX (m->state_size, 1));
+  tr->fingerprint = fp;
+  tr->kind = train->kind;
+  tr->bound = TRUE;
+  return TRUE;
+}
+
+/* ---- one window ---- */
+
+static const LstmSeq *
+seq_at (LstmDataset *ds, guint index)
+{
+  return &g_array_index (ds->seqs, LstmSeq, index);
+}
+
+/* Targets counted in frames [off, off + T) of @s. */
+static double
+count_targets (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
+    gsize T)
+{
+  gsize t, c = 0;
+
+  switch (ds->kind) {
+    case LSTM_TARGET_SEQUENCE_CLASS:
+      if (tr->opt.every_frame)
+        return (double) T;
+      return off + T == s->n ? 1.0 : 0.0;
+    case LSTM_TARGET_FRAME_CLASS:
+      for (t = 0; t < T; t++)
+        c += g_array_index (ds->classes, guint, s->start + off + t) !=
+            LSTM_TARGET_IGNORE;
+      return (double) c;
+    case LSTM_TARGET_FRAME_VALUES:
+      for (t = 0; t < T; t++)
+        c += g_array_index (ds->mask, guint8, s->start + off + t) != 0;
+      return (double) c * ds->target_size;
+  }
+  return 0.0;
+}
+
+/* The loss of the tape's last forward (frames [off, off + T) of @s), its
+ * gradient (times @scale) into tr->dout. */
+static double
+window_loss (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
+    gsize T, const float *out, float scale, guint64 *correct)
+{
+  guint n = tr->model->output_size;
+  const float *z = lstm_tape_logits (tr->tape);
+  gsize t;
+
+  if (ds->kind == LSTM_TARGET_FRAME_VALUES) {
+    const float *tgt = &g_array_index (ds->values, float,
+        (s->start + off) * n);
+    const guint8 *mask = &g_array_index (ds->mask, guint8, s->start + off);
+    double sum;
+    guint j;
+
+    if (tr->t_mean != NULL) {
+      /* y = head * std + mean; the gradient reaches the head times std */
+      for (t = 0; t < T; t++)
+        for (j = 0; j < n; j++)
+          tr->scaled[t * n + j] = out[t * n + j] * tr->t_std[j] +
+              tr->t_mean[j];
+      out = tr->scaled;
+    }
+    switch (tr->loss) {
+      case LSTM_LOSS_MAE:
+        sum = lstm_loss_mae (out, tgt, mask, T, n, scale, tr->dout);
+        break;
+      case LSTM_LOSS_BINARY_CROSS_ENTROPY:
+        sum = lstm_loss_binary_cross_entropy (z, tgt, mask, T, n, scale,
+            tr->dout);
+        break;
+      default:
+        sum = lstm_loss_mse (out, tgt, mask, T, n, scale, tr->dout);
+        break;
+    }
+    if (tr->t_mean != NULL)
+      for (t = 0; t < T; t++)
+        for (j = 0; j < n; j++)
+          tr->dout[t * n + j] = tr->dout[t * n + j] * tr->t_std[j];
+    return sum;
+  }
+  if (ds->kind == LSTM_TARGET_FRAME_CLASS)
+    return lstm_loss_cross_entropy (z, &g_array_index (ds->classes, guint,
+            s->start + off), T, n, scale, tr->dout, correct);
+  for (t = 0; t < T; t++)
+    tr->cls_buf[t] = tr->opt.every_frame || off + t == s->n - 1 ? s->cls :
+        LSTM_TARGET_IGNORE;
+  return lstm_loss_cross_entropy (z, tr->cls_buf, T, n, scale, tr->dout,
+      correct);
+}
+
+static double
+learning_rate_at (LstmTrainer *tr, guint epoch)
+{
+  const LstmTrainerOptions *o = &tr->opt;
+
+  switch (o->schedule) {
+    case LSTM_SCHEDULE_STEP:
+      return o->learning_rate * pow (o->gamma, (double) (epoch /
+              o->step_size));
+    case LSTM_SCHEDULE_COSINE:
+      return o->min_lr + (o->learning_rate - o->min_lr) *
+          (1.0 + cos (G_PI * (double) epoch / (double) o->epochs)) / 2.0;
+    case LSTM_SCHEDULE_CONSTANT:
+      break;
+  }
+  return o->learning_rate;
+}
+
+static gboolean
+diverged (LstmTrainer *tr, const gchar *what, double value, GError **error)
+{
+  g_set_error (error, LSTM_ERROR, LSTM_ERROR_DIVERGED,
+      "training diverged at epoch %u, step %" G_GUINT64_FORMAT ": the %s is "
+      "%g; the weights are those before this step%s%s", tr->epoch + 1,
+      tr->step + 1, what, value, tr->checkpoint_path ?
+      ", the last good checkpoint is " : "",
+      tr->checkpoint_path ? tr->checkpoint_path : "");
+  return FALSE;
+}
+
+/* Runs window @w (frames [w W, (w + 1) W)) of the lanes @lanes and takes
+ * one optimizer step on it. */
+static gboolean
+train_window (LstmTrainer *tr, const guint *lanes, guint n_lanes, gsize W,
+    guint w, double *step_loss, GError **error)
+{
+  LstmModel *m = tr->model;
+  LstmDataset *ds = tr->train_ds;
+  gsize off = (gsize) w * W, S = MAX (m->state_size, 1);
+  double count = 0, loss = 0;
+  guint64 correct = 0, frames = 0;
+  gint64 t0 = g_get_monotonic_time ();
+  double norm, lr;
+  guint b;
+
+  for (b = 0; b < n_lanes; b++) {
+    const LstmSeq *s = seq_at (ds, lanes[b]);
+    if (off < s->n)
+      count += count_targets (tr, ds, s, off, MIN (W, s->n - off));
+  }
+  if (count > 0)
+    memset (tr->grads, 0, tr->n * sizeof (float));
+  for (b = 0; b < n_lanes; b++) {
+    const LstmSeq *s = seq_at (ds, lanes[b]);
+    const float *out;
+    gsize T;
+
+    if (off >= s->n)
+      continue;                 /* this lane's sequence has ended */
+    T = MIN (W, s->n - off);
+    out = lstm_tape_forward (tr->tape, &g_array_index (ds->frames, float,
+            (s->start + off) * m->input_size), T, tr->lanes + b * S);
+    frames += T;
+    if (count == 0 || count_targets (tr, ds, s, off, T) == 0)
+      continue;
+    loss += window_loss (tr, ds, s, off, T, out, (float) (1.0 / count),
+        &correct);
+    lstm_tape_backward (tr->tape, tr->dout, tr->wrt_logits, tr->grads);
+  }
+  *step_loss = count > 0 ? loss / count : NAN;
+  if (count > 0) {
+    if (!isfinite (loss))
+      return diverged (tr, "loss", loss / count, error);
+    norm = lstm_clip_grad_norm (tr->grads, tr->n, tr->opt.clip_norm);
+    if (!isfinite (norm))
+      return diverged (tr, "gradient norm", norm, error);
+    lr = learning_rate_at (tr, tr->epoch);
+    tr->step++;
+    if (tr->opt.optimizer == LSTM_OPTIMIZER_ADAM)
+      lstm_optim_adam_step (m->params, tr->grads, tr->m, tr->v, tr->n,
+          tr->step, lr, tr->opt.beta1, tr->opt.beta2, tr->opt.eps,
+          tr->opt.weight_decay);
+    else
+      lstm_optim_sgd_step (m->params, tr->grads, tr->m, tr->n, tr->step, lr,
+          tr->opt.momentum, tr->opt.dampening, tr->opt.nesterov,
+          tr->opt.weight_decay);
+    norm = lstm_grad_norm (m->params, tr->n);
+    if (!isfinite (norm)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_DIVERGED,
+          "training diverged at epoch %u, step %" G_GUINT64_FORMAT ": the "
+          "update made weights non-finite%s%s", tr->epoch + 1, tr->step,
+          tr->checkpoint_path ? "; the last good checkpoint is " : "",
+          tr->checkpoint_path ? tr->checkpoint_path : "");
+      return FALSE;
+    }
+  }
+  tr->ep_loss += loss;
+  tr->ep_count += count;
+  tr->ep_correct += correct;
+  tr->ep_frames += frames;
+  tr->ep_time_us += g_get_monotonic_time () - t0;
+  return TRUE;
+}
+
+/* ---- evaluation ---- */
+
+static void
+evaluate_indices (LstmTrainer *tr, LstmDataset *ds, GArray *idx,
+    double *loss_out, double *acc_out)
+{
+  LstmModel *m = tr->model;
+  g_autofree float *hc = g_new0 (float, MAX (m->state_size, 1));
+  double loss = 0, count = 0;
+  guint64 correct = 0;
+  guint i;
+
+  for (i = 0; i < idx->len; i++) {
+    const LstmSeq *s = seq_at (ds, g_array_index (idx, guint, i));
+    gsize off;
+
+    if (!m->streamable)
+      ensure_tape (tr, s->n);
+    memset (hc, 0, m->state_size * sizeof (float));
+    for (off = 0; off < s->n; off += tr->tape_T) {
+      gsize T = MIN (tr->tape_T, s->n - off);
+      const float *out = lstm_tape_forward (tr->tape,
+          &g_array_index (ds->frames, float, (s->start + off) *
+              m->input_size), T, hc);
+      double c = count_targets (tr, ds, s, off, T);
+      if (c == 0)
+        continue;
+      count += c;
+      loss += window_loss (tr, ds, s, off, T, out, 1.0f, &correct);
+    }
+  }
+  *loss_out = count > 0 ? loss / count : NAN;
+  *acc_out = ds->kind != LSTM_TARGET_FRAME_VALUES && count > 0 ?
+      (double) correct / count : NAN;
+}
+
+/**
+ * lstm_trainer_evaluate:
+ * @trainer: a trainer
+ * @dataset: data with targets of the kind the trainer trains on
+ * @loss: (out) (optional): the mean loss over @dataset's targets
+ * @accuracy: (out) (optional): class targets: the fraction of counted
+ *   frames whose highest output is the target class; else NAN
+ * @error: return location for a #GError
+ *
+ * Runs the trainer's current weights over every sequence of @dataset
+ * (each from a zero state) and measures the loss the trainer minimises.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+lstm_trainer_evaluate (LstmTrainer *trainer, LstmDataset *dataset,
+    double *loss, double *accuracy, GError **error)
+{
+  g_autoptr (GArray) idx = g_array_new (FALSE, FALSE, sizeof (guint));
+  double l, a;
+
+  g_return_val_if_fail (trainer != NULL && dataset != NULL, FALSE);
+  if (trainer->bound && dataset->kind != trainer->kind) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the evaluation set's targets are not of the training "
+        "set's kind");
+    return FALSE;
+  }
+  if (!check_dataset (trainer, dataset, "evaluation", error) ||
+      !resolve_loss (trainer, dataset->kind, error))
+    return FALSE;
+  all_indices (idx, dataset->seqs->len);
+  ensure_tape (trainer, trainer->opt.sequence_length ?
+      trainer->opt.sequence_length : max_len (dataset, idx));
+  evaluate_indices (trainer, dataset, idx, &l, &a);
+  if (loss)
+    *loss = l;
+  if (accuracy)
+    *accuracy = a;
+  return TRUE;
+}
+
+/* ---- the loop ---- */
+
+static gboolean
+report (LstmTrainer *tr, gboolean epoch_done, double step_loss,
+    const LstmEpochStats *stats)
+{
+  LstmTrainProgress p = { 0 };
+  guint64 total = tr->train_frames;
+
+  if (tr->progress == NULL)
+    return TRUE;
+  p.n_epochs = tr->opt.epochs;
+  p.step = tr->step;
+  p.step_loss = step_loss;
+  p.epoch_done = epoch_done;
+  if (epoch_done) {
+    p.epoch = stats->epoch;
+    p.epoch_fraction = 1.0;
+    p.loss = stats->loss;
+    p.accuracy = stats->accuracy;
+    p.val_loss = stats->val_loss;
+    p.val_accuracy = stats->val_accuracy;
+    p.learning_rate = stats->learning_rate;
+    p.frames_per_second = stats->frames_per_second;
+  } else {
+    p.epoch = tr->epoch + 1;
+    p.epoch_fraction = total ? (double) tr->ep_frames / total : 0;
+    p.loss = tr->ep_count > 0 ? tr->ep_loss / tr->ep_count : NAN;
+    p.accuracy = tr->train_ds->kind != LSTM_TARGET_FRAME_VALUES &&
+        tr->ep_count > 0 ? tr->ep_correct / tr->ep_count : NAN;
+    p.val_loss = NAN;
+    p.val_accuracy = NAN;
+    p.learning_rate = learning_rate_at (tr, tr->epoch);
+    p.frames_per_second = tr->ep_time_us > 0 ?
+        tr->ep_frames * 1e6 / tr->ep_time_us : 0;
+  }
+  return tr->progress (&p, tr->progress_data);
+}
+
+static void
+shuffle_epoch (LstmTrainer *tr)
+{
+  guint n = tr->train_idx->len, i;
+
+  tr->rng_epoch = tr->rng;
+  memcpy (tr->perm, tr->train_idx->data, n * sizeof (guint));
+  if (tr->opt.shuffle)
+    for (i = n; i > 1; i--) {
+      guint j = (guint) lstm_rng_below (&tr->rng, i);
+      guint t = tr->perm[i - 1];
+      tr->perm[i - 1] = tr->perm[j];
+      tr->perm[j] = t;
+    }
+  tr->perm_valid = TRUE;
+}
+
+static void
+end_epoch (LstmTrainer *tr, LstmEpochStats *st)
+{
+  gboolean classes = tr->train_ds->kind != LSTM_TARGET_FRAME_VALUES;
+
+  st->epoch = tr->epoch + 1;
+  st->loss = tr->ep_count > 0 ? tr->ep_loss / tr->ep_count : NAN;
+  st->accuracy = classes && tr->ep_count > 0 ?
+      tr->ep_correct / tr->ep_count : NAN;
+  st->val_loss = NAN;
+  st->val_accuracy = NAN;
+  if (tr->val_ds != NULL && tr->val_idx->len > 0)
+    evaluate_indices (tr, tr->val_ds, tr->val_idx, &st->val_loss,
+        &st->val_accuracy);
+  st->learning_rate = learning_rate_at (tr, tr->epoch);
+  st->frames_per_second = tr->ep_time_us > 0 ?
+      tr->ep_frames * 1e6 / tr->ep_time_us : 0;
+  g_array_append_val (tr->history, *st);
+
+  if (tr->opt.patience > 0 && isfinite (st->val_loss)) {
+    if (st->val_loss < tr->best_val) {
+      tr->best_val = st->val_loss;
+      tr->best_epoch = st->epoch;
+      tr->bad_epochs = 0;
+      if (tr->opt.restore_best) {
+        if (tr->best == NULL)
+          tr->best = lstm_aligned_alloc (tr->n);
+        memcpy (tr->best, tr->model->params, tr->n * sizeof (float));
+      }
+    } else if (++tr->bad_epochs >= tr->opt.patience) {
+      tr->early_stopped = TRUE;
+    }
+  }
+  tr->epoch++;
+  tr->batch = 0;
+  tr->window = 0;
+  tr->perm_valid = FALSE;
+  tr->ep_loss = tr->ep_count = 0;
+  tr->ep_correct = tr->ep_frames = 0;
+  tr->ep_time_us = 0;
+}
+
+static gboolean save_checkpoint (LstmTrainer *tr, const gchar *path,
+    GError **error);
+
+static gboolean
+maybe_checkpoint (LstmTrainer *tr, gboolean force, GError **error)
+{
+  if (tr->checkpoint_path == NULL)
+    return TRUE;
+  if (!force && (tr->opt.checkpoint_interval == 0 ||
+          tr->epoch % tr->opt.checkpoint_interval != 0))
+    return TRUE;
+  return save_checkpoint (tr, tr->checkpoint_path, error);
+}
+
+/**
+ * lstm_trainer_train:
+ * @trainer: a trainer
+ * @train: the training set
+ * @validation: (nullable): the validation set; %NULL: none, or a random
+ *   validation_fraction of @train
+ * @error: return location for a #GError
+ *
+ * Trains until the last epoch, an early stop, or until the progress
+ * function returns %FALSE. Calling it again (with the same data) continues
+ * where it stopped; after lstm_trainer_resume(), it continues the
+ * checkpoint's run. Checkpoints are written as the options say.
+ *
+ * A non-finite loss or gradient stops training with
+ * %LSTM_ERROR_DIVERGED: the weights stay those of the last good step and
+ * the checkpoint file, if any, is left as it was.
+ *
+ * Returns: %TRUE when training ended or was stopped cleanly (see
+ * lstm_trainer_is_finished()); %FALSE with @error set otherwise.
+ */
+gboolean
+lstm_trainer_train (LstmTrainer *trainer, LstmDataset *train,
+    LstmDataset *validation, GError **error)
+{
+  LstmTrainer *tr = trainer;
+  LstmModel *m;
+  gsize S;
+
+  g_return_val_if_fail (trainer != NULL && train != NULL, FALSE);
+  if (!bind_data (tr, train, validation, error))
+    return FALSE;
+  m = tr->model;
+  S = MAX (m->state_size, 1);
+  tr->stop = FALSE;
+
+  while (!tr->finished) {
+    guint n_seq = tr->train_idx->len, B = tr->opt.batch_size;
+    guint n_batches = (n_seq + B - 1) / B;
+    LstmEpochStats stats;
+
+    if (tr->epoch >= tr->opt.epochs || tr->early_stopped) {
+      tr->finished = TRUE;
+      if (tr->best != NULL)
+        memcpy (m->params, tr->best, tr->n * sizeof (float));
+      return maybe_checkpoint (tr, TRUE, error);
+    }
+    if (!tr->perm_valid)
+      shuffle_epoch (tr);
+
+    while (tr->batch < n_batches) {
+      const guint *lanes = tr->perm + (gsize) tr->batch * B;
+      guint n_lanes = MIN (B, n_seq - tr->batch * B), b;
+      gsize L = 1, W;
+      guint n_win;
+
+      for (b = 0; b < n_lanes; b++)
+        L = MAX (L, seq_at (tr->train_ds, lanes[b])->n);
+      W = m->streamable && tr->opt.sequence_length ?
+          tr->opt.sequence_length : L;
+      n_win = (guint) ((L + W - 1) / W);
+      if (tr->window == 0 && !tr->lanes_loaded)
+        memset (tr->lanes, 0, (gsize) n_lanes * S * sizeof (float));
+      tr->lanes_loaded = FALSE;
+
+      while (tr->window < n_win) {
+        double step_loss;
+        if (!train_window (tr, lanes, n_lanes, W, tr->window, &step_loss,
+                error))
+          return FALSE;
+        if (++tr->window == n_win) {
+          tr->window = 0;
+          tr->batch++;
+        }
+        if (!report (tr, FALSE, step_loss, NULL))
+          tr->stop = TRUE;
+        if (tr->stop)
+          return maybe_checkpoint (tr, TRUE, error);
+        if (tr->window == 0)
+          break;
+      }
+    }
+
+    end_epoch (tr, &stats);
+    if (!maybe_checkpoint (tr, FALSE, error))
+      return FALSE;
+    if (!report (tr, TRUE, NAN, &stats))
+      return maybe_checkpoint (tr, TRUE, error);
+  }
+  return TRUE;
+}
+
+/**
+ * lstm_trainer_is_finished:
+ * @trainer: a trainer
+ *
+ * Returns: %TRUE once every epoch ran or early stopping ended training;
+ * %FALSE before, or after the progress function stopped it.
+ */
+gboolean
+lstm_trainer_is_finished (LstmTrainer *trainer)
+{
+  g_return_val_if_fail (trainer != NULL, FALSE);
+  return trainer->finished;
+}
+
+/**
+ * lstm_trainer_get_step:
+ * @trainer: a trainer
+ *
+ * Returns: optimizer steps taken so far.
+ */
+guint64
+lstm_trainer_get_step (LstmTrainer *trainer)
+{
+  g_return_val_if_fail (trainer != NULL, 0);
+  return trainer->step;
+}
+
+/**
+ * lstm_trainer_get_history:
+ * @trainer: a trainer
+ * @n_epochs: (out): how many epochs are recorded
+ *
+ * Returns: (array length=n_epochs) (transfer none): one row per completed
+ * epoch: the loss curve.
+ */
+const LstmEpochStats *
+lstm_trainer_get_history (LstmTrainer *trainer, guint *n_epochs)
+{
+  g_return_val_if_fail (trainer != NULL && n_epochs != NULL, NULL);
+  *n_epochs = trainer->history->len;
+  return (const LstmEpochStats *) (gpointer) trainer->history->data;
+}
+
+/* ---- metadata ----
+ *
+ * lstm.training and lstm.checkpoint are written by hand: json-glib 1.6
+ * prints some doubles as invalid JSON ("1e-08.0"). Numbers are written in
+ * the shortest form that reads back to the same double; non-finite ones
+ * as null. */
+
+static void
+j_key (GString *s, const gchar *key)
+{
+  gchar last = s->len ? s->str[s->len - 1] : '{';
+  if (last != '{' && last != '[')
+    g_string_append_c (s, ',');
+  if (key != NULL)
+    g_string_append_printf (s, "\"%s\":", key);
+}
+
+static void
+j_double (GString *s, const gchar *key, double v)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  static const gchar *const formats[] = { "%.15g", "%.16g", "%.17g" };
+  guint i;
+
+  j_key (s, key);
+  if (!isfinite (v)) {
+    g_string_append (s, "null");
+    return;
+  }
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    g_ascii_formatd (buf, sizeof buf, formats[i], v);
+    if (g_ascii_strtod (buf, NULL) == v)
+      break;
+  }
+  g_string_append (s, buf);
+}
+
+static void
+j_int (GString *s, const gchar *key, gint64 v)
+{
+  j_key (s, key);
+  g_string_append_printf (s, "%" G_GINT64_FORMAT, v);
+}
+
+static void
+j_bool (GString *s, const gchar *key, gboolean v)
+{
+  j_key (s, key);
+  g_string_append (s, v ? "true" : "false");
+}
+
+/* @v: a name or hex digits, nothing to escape */
+static void
+j_string (GString *s, const gchar *key, const gchar *v)
+{
+  j_key (s, key);
+  g_string_append_printf (s, "\"%s\"", v);
+}
+
+static void
+j_hex (GString *s, const gchar *key, guint64 v)
+{
+  j_key (s, key);
+  g_string_append_printf (s, "\"%016" G_GINT64_MODIFIER "x\"", v);
+}
+
+static void
+j_hexd (GString *s, const gchar *key, double d)
+{
+  guint64 v;
+  memcpy (&v, &d, sizeof v);
+  j_hex (s, key, v);
+}
+
+/* The lstm.training record: how the model was trained. */
+static gchar *
+training_json (LstmTrainer *tr)
+{
+  GString *s = g_string_new ("{");
+  const LstmTrainerOptions *o = &tr->opt;
+  const LstmEpochStats *last = tr->history->len ?
+      &g_array_index (tr->history, LstmEpochStats, tr->history->len - 1) :
+      NULL;
+
+  j_string (s, "optimizer", lstm_optimizer_to_string (o->optimizer));
+  j_double (s, "learning_rate", o->learning_rate);
+  if (o->optimizer == LSTM_OPTIMIZER_ADAM) {
+    j_double (s, "beta1", o->beta1);
+    j_double (s, "beta2", o->beta2);
+    j_double (s, "eps", o->eps);
+  } else {
+    j_double (s, "momentum", o->momentum);
+    if (o->nesterov)
+      j_bool (s, "nesterov", TRUE);
+  }
+  j_double (s, "weight_decay", o->weight_decay);
+  j_double (s, "clip_norm", o->clip_norm);
+  j_string (s, "schedule", lstm_schedule_to_string (o->schedule));
+  j_string (s, "loss", lstm_loss_to_string (tr->bound ? tr->loss : o->loss));
+  j_int (s, "batch_size", o->batch_size);
+  j_int (s, "sequence_length", o->sequence_length);
+  j_int (s, "epochs", tr->epoch);
+  j_int (s, "steps", (gint64) tr->step);
+  j_int (s, "seed", (gint64) o->seed);
+  if (tr->t_mean != NULL)
+    j_bool (s, "target_scaling", TRUE);
+  if (tr->bound) {
+    j_int (s, "train_sequences", tr->train_idx->len);
+    j_int (s, "train_frames", (gint64) tr->train_frames);
+    j_int (s, "validation_sequences", tr->val_idx->len);
+  }
+  if (last != NULL) {
+    j_double (s, "final_loss", last->loss);
+    j_double (s, "final_val_loss", last->val_loss);
+    j_double (s, "final_accuracy", last->accuracy);
+    j_double (s, "final_val_accuracy", last->val_accuracy);
+  }
+  if (tr->early_stopped || tr->best != NULL) {
+    j_int (s, "best_epoch", tr->best_epoch);
+    j_double (s, "best_val_loss", tr->best_val);
+    j_bool (s, "early_stopped", tr->early_stopped);
+  }
+  if (tr->data_description != NULL) {
+    j_key (s, "data");
+    g_string_append (s, tr->data_description);   /* checked: an object */
+  }
+  g_string_append_c (s, '}');
+  return g_string_free (s, FALSE);
+}
+
+/* Folds the target scaling into the last linear layer of @params (laid out
+ * as tr->model->params). */
+static void
+fold_scaling (LstmTrainer *tr, float *params)
+{
+  LstmModel *m = tr->model;
+  const LstmLayer *last = &m->layers[m->n_layers - 1];
+  float *w = params + (last->weight - m->params);
+  float *b = params + (last->bias_v - m->params);
+  guint j, i;
+
+  for (j = 0; j < last->output_size; j++) {
+    for (i = 0; i < last->input_size; i++)
+      w[(gsize) j * last->input_size + i] =
+          w[(gsize) j * last->input_size + i] * tr->t_std[j];
+    b[j] = b[j] * tr->t_std[j] + tr->t_mean[j];
+  }
+}
+
+/**
+ * lstm_trainer_get_model:
+ * @trainer: a trainer
+ *
+ * Takes the trained weights as a new, immutable model, with the metadata
+ * of the model the trainer started from and `lstm.training` recording how
+ * it was trained (optimizer, loss, epochs, final losses, the data
+ * description). Training may go on afterwards without changing it.
+ *
+ * Returns: (transfer full): the model.
+ */
+LstmModel *
+lstm_trainer_get_model (LstmTrainer *trainer)
+{
+  LstmModel *copy;
+
+  g_return_val_if_fail (trainer != NULL, NULL);
+  copy = lstm_model_copy (trainer->model);
+  if (trainer->t_mean != NULL)
+    fold_scaling (trainer, copy->params);
+  g_hash_table_replace (copy->metadata, g_strdup ("lstm.training"),
+      training_json (trainer));
+  return copy;
+}
+
+/* ---- checkpoints ---- */
+
+static gchar *
+checkpoint_json (LstmTrainer *tr)
+{
+  GString *s = g_string_new ("{");
+  const LstmRng *rng = tr->perm_valid ? &tr->rng_epoch : &tr->rng;
+  guint i;
+
+  j_int (s, "version", CHECKPOINT_VERSION);
+  j_string (s, "optimizer", lstm_optimizer_to_string (tr->opt.optimizer));
+  j_int (s, "step", (gint64) tr->step);
+  j_int (s, "epoch", tr->epoch);
+  j_int (s, "batch", tr->batch);
+  j_int (s, "window", tr->window);
+  j_int (s, "batch_size", tr->opt.batch_size);
+  j_int (s, "sequence_length", tr->opt.sequence_length);
+  j_bool (s, "finished", tr->finished);
+  j_bool (s, "early_stopped", tr->early_stopped);
+  j_key (s, "rng");
+  g_string_append_c (s, '[');
+  for (i = 0; i < 4; i++)
+    j_hex (s, NULL, rng->s[i]);
+  g_string_append_c (s, ']');
+  if (tr->bound)
+    j_hex (s, "data_fingerprint", tr->fingerprint);
+  /* running sums and the best loss as the bits of their doubles */
+  j_hexd (s, "epoch_loss", tr->ep_loss);
+  j_hexd (s, "epoch_count", tr->ep_count);
+  j_int (s, "epoch_correct", (gint64) tr->ep_correct);
+  j_int (s, "epoch_frames", (gint64) tr->ep_frames);
+  j_hexd (s, "best_val_loss", tr->best_val);
+  j_int (s, "best_epoch", tr->best_epoch);
+  j_int (s, "bad_epochs", tr->bad_epochs);
+  j_key (s, "history");
+  g_string_append_c (s, '[');
+  for (i = 0; i < tr->history->len; i++) {
+    const LstmEpochStats *e = &g_array_index (tr->history, LstmEpochStats, i);
+    j_key (s, NULL);
+    g_string_append_c (s, '{');
+    j_int (s, "epoch", e->epoch);
+    j_double (s, "loss", e->loss);
+    j_double (s, "accuracy", e->accuracy);
+    j_double (s, "val_loss", e->val_loss);
+    j_double (s, "val_accuracy", e->val_accuracy);
+    j_double (s, "learning_rate", e->learning_rate);
+    j_double (s, "frames_per_second", e->frames_per_second);
+    g_string_append_c (s, '}');
+  }
+  g_string_append (s, "]}");
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+save_checkpoint (LstmTrainer *tr, const gchar *path, GError **error)
+{
+  LstmModel *m = tr->model;
+  g_autoptr (GArray) wt = g_array_new (FALSE, TRUE,
+      sizeof (LstmStWriteTensor));
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) md = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, g_free);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree float *folded = NULL;
+  const float *model_params = m->params;
+  const gchar *prefixes[4];
+  float *bufs[4];
+  guint n_bufs = 0, i, j;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  /* the model's own tensors, as lstm_model_save() writes them (with the
+   * target scaling folded in: a checkpoint is a working model) */
+  if (tr->t_mean != NULL) {
+    folded = g_memdup2 (m->params, tr->n * sizeof (float));
+    fold_scaling (tr, folded);
+    model_params = folded;
+    prefixes[n_bufs] = "optim.params.";
+    bufs[n_bufs++] = m->params;
+  }
+  for (i = 0; i < m->n_tensors; i++) {
+    LstmStWriteTensor t = { 0 };
+    t.name = m->tensors[i].name;
+    t.dtype = LSTM_DTYPE_F32;
+    t.data = model_params + m->tensors[i].offset;
+    t.n_dims = m->tensors[i].n_dims;
+    t.shape[0] = m->tensors[i].shape[0];
+    t.shape[1] = m->tensors[i].shape[1];
+    g_array_append_val (wt, t);
+  }
+  if (m->input_mean) {
+    LstmStWriteTensor t = { "input.mean", LSTM_DTYPE_F32, m->input_mean, 1,
+      { m->input_size } };
+    g_array_append_val (wt, t);
+  }
+  if (m->input_std) {
+    LstmStWriteTensor t = { "input.std", LSTM_DTYPE_F32, m->input_std, 1,
+      { m->input_size } };
+    g_array_append_val (wt, t);
+  }
+
+  /* optimizer state under optim.: PyTorch's state names per tensor */
+  if (tr->opt.optimizer == LSTM_OPTIMIZER_ADAM) {
+    prefixes[n_bufs] = "optim.exp_avg.";
+    bufs[n_bufs++] = tr->m;
+    prefixes[n_bufs] = "optim.exp_avg_sq.";
+    bufs[n_bufs++] = tr->v;
+  } else if (tr->opt.momentum != 0) {
+    prefixes[n_bufs] = "optim.momentum_buffer.";
+    bufs[n_bufs++] = tr->m;
+  }
+  if (tr->best != NULL) {
+    prefixes[n_bufs] = "optim.best.";
+    bufs[n_bufs++] = tr->best;
+  }
+  for (j = 0; j < n_bufs; j++)
+    for (i = 0; i < m->n_tensors; i++) {
+      LstmStWriteTensor t = { 0 };
+      gchar *name = g_strconcat (prefixes[j], m->tensors[i].name, NULL);
+      g_ptr_array_add (names, name);
+      t.name = name;
+      t.dtype = LSTM_DTYPE_F32;
+      t.data = bufs[j] + m->tensors[i].offset;
+      t.n_dims = m->tensors[i].n_dims;
+      t.shape[0] = m->tensors[i].shape[0];
+      t.shape[1] = m->tensors[i].shape[1];
+      g_array_append_val (wt, t);
+    }
+  if (tr->window > 0 && m->state_size > 0) {
+    /* the lanes' recurrent state inside a batch */
+    LstmStWriteTensor t = { "optim.lane_state", LSTM_DTYPE_F32, tr->lanes, 2,
+      { tr->opt.batch_size, m->state_size } };
+    g_array_append_val (wt, t);
+  }
+
+  g_hash_table_iter_init (&iter, m->metadata);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_replace (md, g_strdup (key), g_strdup (value));
+  g_hash_table_replace (md, g_strdup ("lstm.training"), training_json (tr));
+  g_hash_table_replace (md, g_strdup ("lstm.checkpoint"),
+      checkpoint_json (tr));
+  bytes = lstm_st_serialize ((const LstmStWriteTensor *) (gpointer) wt->data,
+      wt->len, md);
+  return lstm_write_file_atomic (path, bytes, error);
+}
+
+/**
+ * lstm_trainer_save_checkpoint:
+ * @trainer: a trainer
+ * @path: where to write
+ * @error: return location for a #GError
+ *
+ * Writes a checkpoint atomically: the model file (loadable for inference
+ * as it is) plus the optimizer state under `optim.` and the
+ * `lstm.checkpoint` metadata (step, RNG state, data cursor, running sums).
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+lstm_trainer_save_checkpoint (LstmTrainer *trainer, const gchar *path,
+    GError **error)
+{
+  g_return_val_if_fail (trainer != NULL && path != NULL, FALSE);
+  return save_checkpoint (trainer, path, error);
+}
+
+static gboolean
+parse_hex (JsonObject *o, const gchar *member, guint64 *out)
+{
+  const gchar *s;
+  gchar *end;
+
+  if (!json_object_has_member (o, member))
+    return FALSE;
+  s = json_object_get_string_member_with_default (o, member, NULL);
+  if (s == NULL || *s == '\0')
+    return FALSE;
+  *out = g_ascii_strtoull (s, &end, 16);
+  return *end == '\0';
+}
+
+static gboolean
+parse_hexd (JsonObject *o, const gchar *member, double *out)
+{
+  guint64 v;
+  if (!parse_hex (o, member, &v))
+    return FALSE;
+  memcpy (out, &v, sizeof v);
+  return TRUE;
+}
+
+static gboolean
+read_state_tensor (LstmStFile *st, const gchar *name, guint n_dims,
+    const guint64 *shape, float *dst, gboolean required, gboolean *found,
+    GError **error)
+{
+  LstmStTensor *t = g_hash_table_lookup (st->tensors, name);
+  guint i;
+
+  if (found)
+    *found = t != NULL;
+  if (t == NULL) {
+    if (required)
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: checkpoint tensor '%s' is missing", st->name, name);
+    return !required;
+  }
+  for (i = 0; i < n_dims; i++)
+    if (t->n_dims != n_dims || t->shape[i] != shape[i]) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s: checkpoint tensor '%s' does not have the shape the model "
+          "needs", st->name, name);
+      return FALSE;
+    }
+  return lstm_st_tensor_read_f32 (st, t, dst, error);
+}
+
+/* Reads the optimizer buffer whose tensors are @prefix + each parameter
+ * tensor's name; when not @required, a buffer whose first tensor is absent
+ * is absent (*found = FALSE), but a partial one is an error. */
+static gboolean
+read_buffer (LstmTrainer *tr, LstmStFile *st, const gchar *prefix,
+    float *dst, gboolean required, gboolean *found, GError **error)
+{
+  LstmModel *m = tr->model;
+  guint i;
+
+  for (i = 0; i < m->n_tensors; i++) {
+    g_autofree gchar *name = g_strconcat (prefix, m->tensors[i].name, NULL);
+    gboolean here = FALSE;
+    if (!read_state_tensor (st, name, m->tensors[i].n_dims,
+            m->tensors[i].shape, dst + m->tensors[i].offset, required || i > 0,
+            &here, error))
+      return FALSE;
+    if (found)
+      *found = here;
+    if (!here)
+      return TRUE;
+  }
+  return TRUE;
+}
+
+static gboolean
+ck_fail (const gchar *path, const gchar *what, GError **error)
+{
+  g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+      "%s: lstm.checkpoint: %s", path, what);
+  return FALSE;
+}
+
+/**
+ * lstm_trainer_resume:
+ * @trainer: a trainer that has not trained yet, created with the options
+ *   of the run being resumed
+ * @checkpoint: a checkpoint written by a trainer
+ * @error: return location for a #GError
+ *
+ * Restores weights, optimizer state, RNG state, data cursor and history
+ * from @checkpoint. The next lstm_trainer_train() call must get the same
+ * data as the checkpointed run (checked by a fingerprint); it then ends
+ * with bitwise the weights an uninterrupted run would have. A run that
+ * ended after its last epoch continues when the trainer's options ask for
+ * more epochs (from its final weights).
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
+    GError **error)
+{
+  LstmTrainer *tr = trainer;
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (LstmModel) ck = NULL;
+  g_autoptr (LstmStFile) st = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autofree float *m_buf = NULL, *v_buf = NULL, *best = NULL;
+  g_autofree float *raw = NULL;
+  g_autofree float *lanes = NULL;
+  LstmRng rng;
+  const gchar *text;
+  JsonNode *root;
+  JsonObject *o;
+  JsonArray *arr;
+  GArray *history;
+  gboolean found = FALSE;
+  guint64 fp = 0;
+  gint64 batch_size, seq_len;
+  guint i;
+
+  g_return_val_if_fail (trainer != NULL && checkpoint != NULL, FALSE);
+  if (tr->bound) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: a trainer can resume a checkpoint only before it trains",
+        checkpoint);
+    return FALSE;
+  }
+  mapped = g_mapped_file_new (checkpoint, FALSE, &local);
+  if (mapped == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
+        checkpoint, local->message);
+    return FALSE;
+  }
+  bytes = g_mapped_file_get_bytes (mapped);
+  ck = lstm_model_load_from_bytes (bytes, checkpoint, error);
+  if (ck == NULL)
+    return FALSE;
+  st = lstm_st_file_parse (bytes, checkpoint, error);
+  if (st == NULL)
+    return FALSE;
+  if (g_strcmp0 (g_hash_table_lookup (ck->metadata, "lstm.architecture"),
+          g_hash_table_lookup (tr->model->metadata, "lstm.architecture"))
+      != 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "%s: the checkpoint's architecture differs from the trainer's model",
+        checkpoint);
+    return FALSE;
+  }
+  text = g_hash_table_lookup (st->metadata, "lstm.checkpoint");
+  if (text == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: not a checkpoint (no lstm.checkpoint metadata)", checkpoint);
+    return FALSE;
+  }
+  if (!json_parser_load_from_data (parser, text, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (root))
+    return ck_fail (checkpoint, "not a JSON object", error);
+  o = json_node_get_object (root);
+  if (json_object_get_int_member_with_default (o, "version", 0) !=
+      CHECKPOINT_VERSION)
+    return ck_fail (checkpoint, "unsupported version", error);
+  if (g_strcmp0 (json_object_get_string_member_with_default (o, "optimizer",
+              NULL), lstm_optimizer_to_string (tr->opt.optimizer)) != 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: the checkpoint was trained with another optimizer (%s)",
+        checkpoint, json_object_get_string_member_with_default (o,
+            "optimizer", "?"));
+    return FALSE;
+  }
+  arr = json_object_has_member (o, "rng") ?
+      json_object_get_array_member (o, "rng") : NULL;
+  if (arr == NULL || json_array_get_length (arr) != 4)
+    return ck_fail (checkpoint, "'rng' must hold 4 words", error);
+  for (i = 0; i < 4; i++) {
+    const gchar *w = json_array_get_string_element (arr, i);
+    gchar *end;
+    if (w == NULL || *w == '\0')
+      return ck_fail (checkpoint, "bad 'rng' word", error);
+    rng.s[i] = g_ascii_strtoull (w, &end, 16);
+    if (*end != '\0')
+      return ck_fail (checkpoint, "bad 'rng' word", error);
+  }
+  batch_size = json_object_get_int_member_with_default (o, "batch_size", 0);
+  seq_len = json_object_get_int_member_with_default (o, "sequence_length",
+      -1);
+
+  /* read everything into temporaries, then commit */
+  m_buf = g_new0 (float, MAX (tr->n, 1));
+  if (tr->opt.optimizer == LSTM_OPTIMIZER_ADAM) {
+    v_buf = g_new0 (float, MAX (tr->n, 1));
+    if (!read_buffer (tr, st, "optim.exp_avg.", m_buf, TRUE, NULL, error) ||
+        !read_buffer (tr, st, "optim.exp_avg_sq.", v_buf, TRUE, NULL, error))
+      return FALSE;
+  } else if (!read_buffer (tr, st, "optim.momentum_buffer.", m_buf, FALSE,
+          &found, error)) {
+    return FALSE;
+  }
+  if (tr->t_mean != NULL) {
+    raw = g_new0 (float, MAX (tr->n, 1));
+    if (!read_buffer (tr, st, "optim.params.", raw, TRUE, NULL, error))
+      return FALSE;
+  }
+  best = g_new0 (float, MAX (tr->n, 1));
+  if (!read_buffer (tr, st, "optim.best.", best, FALSE, &found, error))
+    return FALSE;
+  if (!found)
+    g_clear_pointer (&best, g_free);
+  if (json_object_get_int_member_with_default (o, "window", 0) > 0 &&
+      ck->state_size > 0) {
+    guint64 shape[2] = { tr->opt.batch_size, ck->state_size };
+    if (batch_size != tr->opt.batch_size || seq_len !=
+        tr->opt.sequence_length) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: the checkpoint stopped inside a batch of %" G_GINT64_FORMAT
+          " sequences with sequence_length %" G_GINT64_FORMAT "; resume with "
+          "the same batch_size and sequence_length", checkpoint, batch_size,
+          seq_len);
+      return FALSE;
+    }
+    lanes = g_new0 (float, shape[0] * shape[1]);
+    if (!read_state_tensor (st, "optim.lane_state", 2, shape, lanes, TRUE,
+            NULL, error))
+      return FALSE;
+  }
+  if (!parse_hexd (o, "epoch_loss", &tr->ep_loss) ||
+      !parse_hexd (o, "epoch_count", &tr->ep_count) ||
+      !parse_hexd (o, "best_val_loss", &tr->best_val))
+    return ck_fail (checkpoint, "bad running sums", error);
+  tr->have_resume_fingerprint = parse_hex (o, "data_fingerprint", &fp);
+  tr->resume_fingerprint = fp;
+  history = g_array_new (FALSE, FALSE, sizeof (LstmEpochStats));
+  arr = json_object_has_member (o, "history") ?
+      json_object_get_array_member (o, "history") : NULL;
+  for (i = 0; arr != NULL && i < json_array_get_length (arr); i++) {
+    JsonObject *h = json_array_get_object_element (arr, i);
+    LstmEpochStats s;
+#define GETD(f) (json_object_has_member (h, f) && \
+    !json_object_get_null_member (h, f) ? \
+    json_object_get_double_member (h, f) : NAN)
+    if (h == NULL)
+      continue;
+    s.epoch = (guint) json_object_get_int_member_with_default (h, "epoch",
+        i + 1);
+    s.loss = GETD ("loss");
+    s.accuracy = GETD ("accuracy");
+    s.val_loss = GETD ("val_loss");
+    s.val_accuracy = GETD ("val_accuracy");
+    s.learning_rate = GETD ("learning_rate");
+    s.frames_per_second = GETD ("frames_per_second");
+#undef GETD
+    g_array_append_val (history, s);
+  }
+
+  /* commit */
+  lstm_model_unref (tr->model);
+  tr->model = lstm_model_copy (ck);
+  g_hash_table_remove (tr->model->metadata, "lstm.checkpoint");
+  if (raw != NULL)
+    memcpy (tr->model->params, raw, tr->n * sizeof (float));
+  memcpy (tr->m, m_buf, tr->n * sizeof (float));
+  if (tr->v)
+    memcpy (tr->v, v_buf, tr->n * sizeof (float));
+  lstm_aligned_free (tr->best);
+  tr->best = NULL;
+  if (best != NULL) {
+    tr->best = lstm_aligned_alloc (tr->n);
+    memcpy (tr->best, best, tr->n * sizeof (float));
+  }
+  if (lanes != NULL) {
+    gsize sz = (gsize) tr->opt.batch_size * ck->state_size;
+    if (tr->lanes == NULL)
+      tr->lanes = lstm_aligned_alloc (sz);
+    memcpy (tr->lanes, lanes, sz * sizeof (float));
+    tr->lanes_loaded = TRUE;
+  }
+  tr->rng = rng;
+  tr->perm_valid = FALSE;
+  tr->step = (guint64) json_object_get_int_member_with_default (o, "step", 0);
+  tr->epoch = (guint) json_object_get_int_member_with_default (o, "epoch", 0);
+  tr->batch = (guint) json_object_get_int_member_with_default (o, "batch", 0);
+  tr->window = (guint) json_object_get_int_member_with_default (o, "window",
+      0);
+  tr->early_stopped = json_object_get_boolean_member_with_default (o,
+      "early_stopped", FALSE);
+  /* a run that ended after its last epoch goes on when more are asked */
+  tr->finished = json_object_get_boolean_member_with_default (o, "finished",
+      FALSE) && (tr->early_stopped || tr->epoch >= tr->opt.epochs);
+  tr->ep_correct = (guint64) json_object_get_int_member_with_default (o,
+      "epoch_correct", 0);
+  tr->ep_frames = (guint64) json_object_get_int_member_with_default (o,
+      "epoch_frames", 0);
+  tr->best_epoch = (guint) json_object_get_int_member_with_default (o,
+      "best_epoch", 0);
+  tr->bad_epochs = (guint) json_object_get_int_member_with_default (o,
+      "bad_epochs", 0);
+  g_array_unref (tr->history);
+  tr->history = history;
+  return TRUE;
+}

@@ -1,0 +1,905 @@
+/* lstm train: train a model from a time series, labelled frames or text
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "lstm-train-tool.h"
+
+typedef struct {
+  gchar *series, *text, *manifest;
+  gchar *columns, *targets, *label_column, *sequence_column;
+  gint horizon, window, chunk;
+  gchar *cell, *forget_bias;
+  gint hidden, layers;
+  gint epochs, batch_size, patience, checkpoint_interval;
+  gdouble lr, momentum, weight_decay, clip, val_fraction;
+  gchar *optimizer, *schedule, *loss;
+  gint64 seed;
+  gchar *init, *output, *plot, *curve, *checkpoint;
+  gboolean resume, quiet;
+} Args;
+
+/* What the data became. */
+typedef struct {
+  LstmDataset *train;
+  LstmDataset *val;                     /* or NULL */
+  guint input_size;
+  guint output_size;
+  LstmTask task;
+  gchar **labels;                       /* classification: class names */
+  float *input_mean, *input_std;        /* (input_size) or NULL */
+  float *target_mean, *target_std;      /* (output_size) or NULL */
+  JsonBuilder *desc;                    /* the "data" record, open object */
+  guint64 train_frames, val_frames;
+} Data;
+
+static void
+data_clear (Data *d)
+{
+  g_clear_pointer (&d->train, lstm_dataset_free);
+  g_clear_pointer (&d->val, lstm_dataset_free);
+  g_clear_pointer (&d->labels, g_strfreev);
+  g_clear_pointer (&d->input_mean, g_free);
+  g_clear_pointer (&d->input_std, g_free);
+  g_clear_pointer (&d->target_mean, g_free);
+  g_clear_pointer (&d->target_std, g_free);
+  g_clear_object (&d->desc);
+}
+
+/* ---- SIGINT: stop after the current step, save, exit 130 ---- */
+
+static volatile sig_atomic_t interrupted = 0;
+
+static void
+on_sigint (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+  signal (SIGINT, SIG_DFL);             /* a second Ctrl-C kills */
+}
+
+/* ---- progress ---- */
+
+typedef struct {
+  gboolean tty;
+  gboolean quiet;
+  gint64 last_draw;
+  gboolean line_open;
+} Progress;
+
+static void
+format_acc (gchar *buf, gsize n, const gchar *name, double v)
+{
+  if (isfinite (v))
+    g_snprintf (buf, n, "  %s %.2f%%", name, 100 * v);
+  else
+    buf[0] = '\0';
+}
+
+static gboolean
+on_progress (const LstmTrainProgress *p, gpointer data)
+{
+  Progress *pr = data;
+
+  if (interrupted)
+    return FALSE;
+  if (pr->quiet)
+    return TRUE;
+  if (p->epoch_done) {
+    gchar vl[48] = "", acc[48], vacc[48];
+    if (isfinite (p->val_loss))
+      g_snprintf (vl, sizeof vl, "  val_loss %.5f", p->val_loss);
+    format_acc (acc, sizeof acc, "accuracy", p->accuracy);
+    format_acc (vacc, sizeof vacc, "val_accuracy", p->val_accuracy);
+    if (pr->line_open)
+      fprintf (stderr, "\r\033[K");
+    fprintf (stderr, "epoch %u/%u  loss %.5f%s%s%s  %.0f frames/s  lr %.3g\n",
+        p->epoch, p->n_epochs, p->loss, vl, acc, vacc, p->frames_per_second,
+        p->learning_rate);
+    pr->line_open = FALSE;
+    return TRUE;
+  }
+  if (pr->tty) {
+    gint64 now = g_get_monotonic_time ();
+    if (now - pr->last_draw >= 100000) {
+      gchar bar[31];
+      guint filled = (guint) (p->epoch_fraction * 30 + 0.5), i;
+      for (i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '-';
+      bar[30] = '\0';
+      fprintf (stderr, "\r\033[Kepoch %u/%u [%s] %3.0f%%  loss %.5f  %.0f "
+          "frames/s", p->epoch, p->n_epochs, bar, 100 * p->epoch_fraction,
+          p->loss, p->frames_per_second);
+      pr->last_draw = now;
+      pr->line_open = TRUE;
+    }
+  }
+  return TRUE;
+}
+
+/* ---- data ---- */
+
+static void
+desc_str (JsonBuilder *b, const gchar *k, const gchar *v)
+{
+  json_builder_set_member_name (b, k);
+  json_builder_add_string_value (b, v);
+}
+
+static void
+desc_int (JsonBuilder *b, const gchar *k, gint64 v)
+{
+  json_builder_set_member_name (b, k);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+desc_names (JsonBuilder *b, const gchar *k, LstmTable *t, const gint *cols,
+    guint n)
+{
+  guint i;
+  json_builder_set_member_name (b, k);
+  json_builder_begin_array (b);
+  for (i = 0; i < n; i++)
+    json_builder_add_string_value (b, t->names[cols[i]]);
+  json_builder_end_array (b);
+}
+
+/* Mean and standard deviation of @n frames of @dim values (std 1 where a
+ * column is constant). */
+static void
+column_stats (const float *x, gsize n, guint dim, float **mean_out,
+    float **std_out)
+{
+  float *mean = g_new0 (float, dim), *std = g_new0 (float, dim);
+  guint j;
+  gsize t;
+
+  for (j = 0; j < dim; j++) {
+    double s = 0, s2 = 0, m, v;
+    for (t = 0; t < n; t++)
+      s += x[t * dim + j];
+    m = s / MAX (n, 1);
+    for (t = 0; t < n; t++)
+      s2 += (x[t * dim + j] - m) * (x[t * dim + j] - m);
+    v = n > 1 ? s2 / (n - 1) : 0;
+    mean[j] = (float) m;
+    std[j] = (float) sqrt (v);
+    if (!(std[j] > 0.0f) || !isfinite (std[j]))
+      std[j] = 1.0f;                    /* a constant column */
+  }
+  *mean_out = mean;
+  *std_out = std;
+}
+
+/* Frames [0, n) are cut into training sequences: of @chunk frames, or
+ * (chunk 0) into @lanes contiguous pieces, one per mini-batch lane. */
+static gsize
+piece_length (gsize n, gint chunk, gint lanes)
+{
+  if (chunk > 0)
+    return (gsize) chunk;
+  return MAX ((n + lanes - 1) / MAX (lanes, 1), 1);
+}
+
+static gboolean
+add_values (LstmDataset *ds, const float *x, const float *y, gsize n,
+    guint I, guint O, gsize piece, GError **error)
+{
+  gsize off;
+  for (off = 0; off < n; off += piece) {
+    gsize len = MIN (piece, n - off);
+    if (!lstm_dataset_add_with_values (ds, x + off * I, len, y + off * O,
+            NULL, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+add_classes (LstmDataset *ds, const float *x, const guint *c, gsize n,
+    guint I, gsize piece, GError **error)
+{
+  gsize off;
+  for (off = 0; off < n; off += piece) {
+    gsize len = MIN (piece, n - off);
+    if (!lstm_dataset_add_with_frame_classes (ds, x + off * I, len, c + off,
+            error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gsize
+val_count (gsize n, double fraction)
+{
+  return fraction > 0 ? (gsize) floor (n * fraction) : 0;
+}
+
+/* --series without --label-column: forecast the target columns --horizon
+ * frames ahead. */
+static gboolean
+series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
+    GError **error)
+{
+  g_autofree gint *in_cols = NULL, *tg_cols = NULL;
+  g_autofree float *x = NULL, *y = NULL, *yt = NULL;
+  guint I, O, n_in, n_tg;
+  gsize N, M, n_val, n_train, t_, piece;
+  gint h = a->horizon;
+
+  in_cols = lstm_table_columns (t, a->columns, NULL, 0, &n_in, error);
+  if (in_cols == NULL)
+    return FALSE;
+  tg_cols = a->targets ? lstm_table_columns (t, a->targets, NULL, 0, &n_tg,
+      error) : g_memdup2 (in_cols, n_in * sizeof (gint));
+  if (tg_cols == NULL)
+    return FALSE;
+  if (!a->targets)
+    n_tg = n_in;
+  I = n_in;
+  O = n_tg;
+  N = t->n_rows;
+  if (N <= (gsize) h + 1) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: empty dataset: %" G_GSIZE_FORMAT " rows leave no frame with a "
+        "target %d rows ahead", t->path, N, h);
+    return FALSE;
+  }
+  x = g_new (float, N * I);
+  y = g_new (float, N * O);
+  if (!lstm_table_numbers (t, in_cols, n_in, x, error) ||
+      !lstm_table_numbers (t, tg_cols, n_tg, y, error))
+    return FALSE;
+  /* frame t predicts the targets of row t + h */
+  M = N - h;
+  yt = g_new (float, M * O);
+  for (t_ = 0; t_ < M; t_++)
+    memcpy (yt + t_ * O, y + (t_ + h) * O, O * sizeof (float));
+  n_val = val_count (M, a->val_fraction);
+  n_train = M - n_val;
+  if (n_train < 2) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: empty dataset: %" G_GSIZE_FORMAT " training frames", t->path,
+        n_train);
+    return FALSE;
+  }
+  if (init != NULL && (lstm_model_get_input_size (init) != I ||
+          lstm_model_get_output_size (init) != O)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "%s: takes %u inputs and gives %u outputs; the data have %u input "
+        "and %u target columns", a->init, lstm_model_get_input_size (init),
+        lstm_model_get_output_size (init), I, O);
+    return FALSE;
+  }
+  d->input_size = I;
+  d->output_size = O;
+  d->task = LSTM_TASK_FORECAST;
+  d->labels = g_new0 (gchar *, O + 1);
+  for (t_ = 0; t_ < O; t_++)
+    d->labels[t_] = g_strdup (t->names[tg_cols[t_]]);
+  if (init == NULL) {
+    column_stats (x, n_train, I, &d->input_mean, &d->input_std);
+    column_stats (yt, n_train, O, &d->target_mean, &d->target_std);
+  }
+  d->train = lstm_dataset_new (I, LSTM_TARGET_FRAME_VALUES, O, error);
+  if (d->train == NULL)
+    return FALSE;
+  piece = piece_length (n_train, a->chunk, a->batch_size);
+  if (!add_values (d->train, x, yt, n_train, I, O, piece, error))
+    return FALSE;
+  if (n_val > 0) {
+    d->val = lstm_dataset_new (I, LSTM_TARGET_FRAME_VALUES, O, error);
+    if (!lstm_dataset_add_with_values (d->val, x + n_train * I, n_val,
+            yt + n_train * O, NULL, error))
+      return FALSE;
+  }
+  d->train_frames = n_train;
+  d->val_frames = n_val;
+  desc_str (d->desc, "kind", "series");
+  desc_names (d->desc, "columns", t, in_cols, n_in);
+  desc_names (d->desc, "targets", t, tg_cols, n_tg);
+  desc_int (d->desc, "horizon", h);
+  desc_int (d->desc, "rows", (gint64) N);
+  return TRUE;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+/* --series with --label-column: a class per frame (an empty cell: none). */
+static gboolean
+series_labels (Args *a, LstmTable *t, LstmModel *init, Data *d,
+    GError **error)
+{
+  g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree gint *in_cols = NULL;
+  g_autofree float *x = NULL;
+  g_autofree guint *cls = NULL;
+  gint excl[2], lc, sc = -1;
+  guint I, n_in, n_excl = 0, k;
+  gsize N, r, n_val, n_train, piece;
+
+  lc = lstm_table_column (t, a->label_column, error);
+  if (lc < 0)
+    return FALSE;
+  excl[n_excl++] = lc;
+  if (a->sequence_column) {
+    sc = lstm_table_column (t, a->sequence_column, error);
+    if (sc < 0)
+      return FALSE;
+    excl[n_excl++] = sc;
+  }
+  in_cols = lstm_table_columns (t, a->columns, excl, n_excl, &n_in, error);
+  if (in_cols == NULL)
+    return FALSE;
+  I = n_in;
+  N = t->n_rows;
+  if (N == 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: empty dataset: no rows", t->path);
+    return FALSE;
+  }
+  x = g_new (float, N * I);
+  if (!lstm_table_numbers (t, in_cols, n_in, x, error))
+    return FALSE;
+
+  /* the classes: the model's labels, or the sorted distinct cells */
+  if (init != NULL) {
+    const gchar *const *ml = lstm_model_get_labels (init);
+    if (ml == NULL || lstm_model_get_input_size (init) != I) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s: needs labels and %u inputs to fine-tune on %s", a->init, I,
+          t->path);
+      return FALSE;
+    }
+    d->labels = g_strdupv ((gchar **) ml);
+  } else {
+    g_autoptr (GPtrArray) names = g_ptr_array_new ();
+    for (r = 0; r < N; r++) {
+      gchar *c = t->cells[r * t->n_cols + lc];
+      if (*c && !g_hash_table_contains (index, c)) {
+        g_hash_table_add (index, c);
+        g_ptr_array_add (names, c);
+      }
+    }
+    if (names->len < 2) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: column '%s' holds %u distinct labels; classification needs "
+          "at least 2", t->path, a->label_column, names->len);
+      return FALSE;
+    }
+    qsort (names->pdata, names->len, sizeof (gpointer), cmp_str);
+    d->labels = g_new0 (gchar *, names->len + 1);
+    for (k = 0; k < names->len; k++)
+      d->labels[k] = g_strdup (names->pdata[k]);
+    g_hash_table_remove_all (index);
+  }
+  for (k = 0; d->labels[k]; k++)
+    g_hash_table_insert (index, d->labels[k], GUINT_TO_POINTER (k + 1));
+  cls = g_new (guint, N);
+  for (r = 0; r < N; r++) {
+    gchar *c = t->cells[r * t->n_cols + lc];
+    guint v = GPOINTER_TO_UINT (g_hash_table_lookup (index, c));
+    if (*c == '\0')
+      cls[r] = LSTM_TARGET_IGNORE;
+    else if (v == 0) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s:%u: unknown label '%s' (the model's labels do not include it)",
+          t->path, t->lines[r], c);
+      return FALSE;
+    } else
+      cls[r] = v - 1;
+  }
+  d->input_size = I;
+  d->output_size = g_strv_length (d->labels);
+  d->task = LSTM_TASK_CLASSIFICATION;
+  d->train = lstm_dataset_new (I, LSTM_TARGET_FRAME_CLASS, d->output_size,
+      error);
+  if (d->train == NULL)
+    return FALSE;
+
+  if (sc >= 0) {
+    /* one sequence per run of equal ids; the trainer holds out a random
+     * fraction of the sequences for validation */
+    gsize start = 0;
+    for (r = 1; r <= N; r++)
+      if (r == N || strcmp (t->cells[r * t->n_cols + sc],
+              t->cells[start * t->n_cols + sc]) != 0) {
+        if (!lstm_dataset_add_with_frame_classes (d->train, x + start * I,
+                r - start, cls + start, error))
+          return FALSE;
+        start = r;
+      }
+    d->train_frames = N;
+  } else {
+    n_val = val_count (N, a->val_fraction);
+    n_train = N - n_val;
+    if (n_train < 1) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: empty dataset: no training frame", t->path);
+      return FALSE;
+    }
+    piece = piece_length (n_train, a->chunk, a->batch_size);
+    if (!add_classes (d->train, x, cls, n_train, I, piece, error))
+      return FALSE;
+    if (n_val > 0) {
+      d->val = lstm_dataset_new (I, LSTM_TARGET_FRAME_CLASS, d->output_size,
+          error);
+      if (!lstm_dataset_add_with_frame_classes (d->val, x + n_train * I,
+              n_val, cls + n_train, error))
+        return FALSE;
+    }
+    d->train_frames = n_train;
+    d->val_frames = n_val;
+  }
+  if (init == NULL)
+    column_stats (x, d->train_frames, I, &d->input_mean, &d->input_std);
+  desc_str (d->desc, "kind", "labelled-series");
+  desc_names (d->desc, "columns", t, in_cols, n_in);
+  desc_str (d->desc, "label_column", a->label_column);
+  if (a->sequence_column)
+    desc_str (d->desc, "sequence_column", a->sequence_column);
+  desc_int (d->desc, "rows", (gint64) N);
+  return TRUE;
+}
+
+/* --text: a character model predicting the next character. */
+static gboolean
+text_data (Args *a, LstmModel *init, Data *d, GError **error)
+{
+  g_autoptr (LstmText) text = lstm_text_read (a->text, error);
+  g_autofree guint *codes = NULL, *next = NULL;
+  g_autofree float *x = NULL;
+  gsize M, n_val, n_train, t, piece;
+  guint V;
+
+  if (text == NULL)
+    return FALSE;
+  if (text->n < 3) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: empty dataset: %" G_GSIZE_FORMAT " characters", a->text,
+        text->n);
+    return FALSE;
+  }
+  if (init != NULL) {
+    if (!lstm_tool_is_char_model (init, error))
+      return FALSE;
+    d->labels = g_strdupv ((gchar **) lstm_model_get_labels (init));
+  } else {
+    d->labels = lstm_text_vocabulary (text);
+  }
+  V = g_strv_length (d->labels);
+  codes = lstm_text_encode (text, (const gchar * const *) d->labels,
+      a->text, error);
+  if (codes == NULL)
+    return FALSE;
+  /* frame t: one-hot character t; target: character t + 1 */
+  M = text->n - 1;
+  if (M > G_MAXSIZE / sizeof (float) / V) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: too large for one-hot frames", a->text);
+    return FALSE;
+  }
+  x = g_try_new0 (float, M * V);
+  if (x == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: not enough memory for %" G_GSIZE_FORMAT " one-hot frames of %u "
+        "characters", a->text, M, V);
+    return FALSE;
+  }
+  next = g_new (guint, M);
+  for (t = 0; t < M; t++) {
+    x[t * V + codes[t]] = 1.0f;
+    next[t] = codes[t + 1];
+  }
+  n_val = val_count (M, a->val_fraction);
+  n_train = M - n_val;
+  d->input_size = V;
+  d->output_size = V;
+  d->task = LSTM_TASK_CLASSIFICATION;
+  d->train = lstm_dataset_new (V, LSTM_TARGET_FRAME_CLASS, V, error);
+  if (d->train == NULL)
+    return FALSE;
+  piece = piece_length (n_train, a->chunk, a->batch_size);
+  if (!add_classes (d->train, x, next, n_train, V, piece, error))
+    return FALSE;
+  if (n_val > 0) {
+    d->val = lstm_dataset_new (V, LSTM_TARGET_FRAME_CLASS, V, error);
+    if (!lstm_dataset_add_with_frame_classes (d->val, x + n_train * V, n_val,
+            next + n_train, error))
+      return FALSE;
+  }
+  d->train_frames = n_train;
+  d->val_frames = n_val;
+  desc_str (d->desc, "kind", "text");
+  desc_int (d->desc, "characters", (gint64) text->n);
+  desc_int (d->desc, "vocabulary", V);
+  /* the validation part is the last validation_frames + 1 characters */
+  desc_int (d->desc, "validation_from_character", (gint64) n_train);
+  return TRUE;
+}
+
+/* ---- the command ---- */
+
+static gchar *
+architecture (Args *a, const Data *d)
+{
+  return g_strdup_printf ("[{\"type\":\"%s\",\"name\":\"rnn\",\"input_size\":"
+      "%u,\"hidden_size\":%d,\"num_layers\":%d},{\"type\":\"linear\","
+      "\"name\":\"head\",\"out_features\":%u,\"activation\":\"%s\"}]",
+      a->cell, d->input_size, a->hidden, a->layers, d->output_size,
+      d->task == LSTM_TASK_CLASSIFICATION ? "softmax" : "none");
+}
+
+static gboolean
+check_args (Args *a, GError **error)
+{
+  guint sources = (a->series != NULL) + (a->text != NULL) +
+      (a->manifest != NULL);
+
+#define BAD(...) do { g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT, \
+      __VA_ARGS__); return FALSE; } while (0)
+  if (a->manifest != NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "--manifest (audio clips and label tracks) is not available yet: it "
+        "needs the audio feature library; use --series or --text");
+    return FALSE;
+  }
+  if (sources != 1)
+    BAD ("give exactly one of --series CSV or --text FILE");
+  if (a->output == NULL)
+    BAD ("-o MODEL is required");
+  if (strcmp (a->cell, "lstm") != 0 && strcmp (a->cell, "gru") != 0)
+    BAD ("--cell must be lstm or gru, not '%s'", a->cell);
+  if (a->hidden < 1 || a->layers < 1 || a->epochs < 1 || a->batch_size < 1)
+    BAD ("--hidden, --layers, --epochs and --batch-size must be positive");
+  if (a->horizon < 1)
+    BAD ("--horizon must be at least 1");
+  if (a->window < 0 || a->chunk < 0 || a->patience < 0 ||
+      a->checkpoint_interval < 0)
+    BAD ("--window, --chunk, --patience and --checkpoint-interval cannot be "
+        "negative");
+  if (!(a->val_fraction >= 0 && a->val_fraction < 1))
+    BAD ("--val-fraction must be in [0, 1)");
+  if (strcmp (a->forget_bias, "none") != 0) {
+    gchar *end;
+    g_ascii_strtod (a->forget_bias, &end);
+    if (end == a->forget_bias || *end != '\0')
+      BAD ("--forget-bias must be a number or 'none', not '%s'",
+          a->forget_bias);
+  }
+  if (a->resume && a->checkpoint == NULL)
+    BAD ("--resume needs --checkpoint FILE");
+  if (a->text && (a->columns || a->targets || a->label_column))
+    BAD ("--columns, --targets and --label-column apply to --series");
+  if (a->sequence_column && !a->label_column)
+    BAD ("--sequence-column needs --label-column");
+#undef BAD
+  return TRUE;
+}
+
+static gchar *
+default_curve_path (const gchar *output)
+{
+  g_autofree gchar *base = g_str_has_suffix (output, ".safetensors") ?
+      g_strndup (output, strlen (output) - strlen (".safetensors")) :
+      g_strdup (output);
+  return g_strconcat (base, ".loss.csv", NULL);
+}
+
+int
+lstm_tool_train (int argc, char **argv, GError **error)
+{
+  Args a = { 0 };
+  Data d = { 0 };
+  Progress pr = { 0 };
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) opt_error = NULL;
+  g_autoptr (LstmModel) init = NULL, model = NULL, trained = NULL;
+  g_autoptr (LstmTrainer) tr = NULL;
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) desc_root = NULL;
+  g_autofree gchar *desc = NULL, *arch = NULL, *curve = NULL;
+  LstmTrainerOptions o;
+  const LstmEpochStats *hist;
+  gboolean ok = FALSE;
+  guint n_hist;
+  int ret = 1;
+  GOptionEntry entries[] = {
+    {"series", 0, 0, G_OPTION_ARG_FILENAME, &a.series,
+        "Time series: CSV with a header row", "CSV"},
+    {"columns", 0, 0, G_OPTION_ARG_STRING, &a.columns,
+        "Input columns, by name (default: all others)", "A,B"},
+    {"targets", 0, 0, G_OPTION_ARG_STRING, &a.targets,
+        "Columns to forecast (default: the input columns)", "A,B"},
+    {"horizon", 0, 0, G_OPTION_ARG_INT, &a.horizon,
+        "Forecast this many rows ahead (default 1)", "N"},
+    {"label-column", 0, 0, G_OPTION_ARG_STRING, &a.label_column,
+        "Classify frames: the column holding each row's label", "NAME"},
+    {"sequence-column", 0, 0, G_OPTION_ARG_STRING, &a.sequence_column,
+        "With --label-column: rows with one id form one sequence", "NAME"},
+    {"text", 0, 0, G_OPTION_ARG_FILENAME, &a.text,
+        "Character-level model of a UTF-8 text", "FILE"},
+    {"manifest", 0, 0, G_OPTION_ARG_FILENAME, &a.manifest,
+        "Audio clips (not available yet)", "CSV"},
+    {"cell", 0, 0, G_OPTION_ARG_STRING, &a.cell,
+        "lstm (default) or gru", "CELL"},
+    {"hidden", 0, 0, G_OPTION_ARG_INT, &a.hidden,
+        "Hidden size (default 64)", "N"},
+    {"layers", 0, 0, G_OPTION_ARG_INT, &a.layers,
+        "Stacked recurrent layers (default 1)", "N"},
+    {"forget-bias", 0, 0, G_OPTION_ARG_STRING, &a.forget_bias,
+        "New LSTM models: initial forget-gate bias (default 1, as Keras; "
+        "'none': PyTorch's random init)", "X"},
+    {"epochs", 0, 0, G_OPTION_ARG_INT, &a.epochs,
+        "Passes over the data (default 20)", "N"},
+    {"batch-size", 0, 0, G_OPTION_ARG_INT, &a.batch_size,
+        "Sequences per mini-batch (default 32)", "N"},
+    {"window", 0, 0, G_OPTION_ARG_INT, &a.window,
+        "Truncated BPTT window in frames (default 64; 0: whole sequences)",
+        "N"},
+    {"chunk", 0, 0, G_OPTION_ARG_INT, &a.chunk,
+        "Cut series and text into sequences of N frames (default 0: one "
+        "contiguous piece per batch lane)", "N"},
+    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.lr,
+        "Learning rate (default 1e-3 for adam, 1e-2 for sgd)", "X"},
+    {"optimizer", 0, 0, G_OPTION_ARG_STRING, &a.optimizer,
+        "adam (default) or sgd", "NAME"},
+    {"momentum", 0, 0, G_OPTION_ARG_DOUBLE, &a.momentum,
+        "SGD momentum (default 0)", "X"},
+    {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &a.weight_decay,
+        "L2 weight decay (default 0)", "X"},
+    {"clip", 0, 0, G_OPTION_ARG_DOUBLE, &a.clip,
+        "Clip the gradient norm to X (default 0: off)", "X"},
+    {"schedule", 0, 0, G_OPTION_ARG_STRING, &a.schedule,
+        "Learning rate: constant (default), step or cosine", "NAME"},
+    {"loss", 0, 0, G_OPTION_ARG_STRING, &a.loss,
+        "auto (default), mse, mae, cross-entropy", "NAME"},
+    {"val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &a.val_fraction,
+        "Hold out this fraction for validation (default 0.1; series and "
+        "text: the end)", "X"},
+    {"patience", 0, 0, G_OPTION_ARG_INT, &a.patience,
+        "Stop after N epochs without a better validation loss (default 0: "
+        "off)", "N"},
+    {"seed", 0, 0, G_OPTION_ARG_INT64, &a.seed,
+        "Seed of the initial weights and the shuffling (default 0)", "N"},
+    {"init", 0, 0, G_OPTION_ARG_FILENAME, &a.init,
+        "Fine-tune this model instead of starting afresh", "MODEL"},
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
+        "Where to save the trained model", "MODEL"},
+    {"curve", 0, 0, G_OPTION_ARG_FILENAME, &a.curve,
+        "Loss curve CSV (default: MODEL without .safetensors + .loss.csv)",
+        "CSV"},
+    {"plot", 0, 0, G_OPTION_ARG_FILENAME, &a.plot,
+        "Draw the loss curve into a .png or .svg file", "FILE"},
+    {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &a.checkpoint,
+        "Write resumable checkpoints here", "FILE"},
+    {"checkpoint-interval", 0, 0, G_OPTION_ARG_INT, &a.checkpoint_interval,
+        "Epochs between checkpoints (default 1)", "N"},
+    {"resume", 0, 0, G_OPTION_ARG_NONE, &a.resume,
+        "Continue the run saved in --checkpoint", NULL},
+    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet,
+        "No progress output", NULL},
+    {NULL}
+  };
+
+  a.horizon = 1;
+  a.window = 64;
+
+  a.hidden = 64;
+  a.layers = 1;
+  a.epochs = 20;
+  a.batch_size = 32;
+  a.lr = 0;
+  a.val_fraction = 0.1;
+  a.checkpoint_interval = 1;
+  ctx = g_option_context_new ("-o MODEL");
+  g_option_context_set_summary (ctx, "Trains an LSTM/GRU model:\n"
+      "  --series CSV               forecast columns --horizon rows ahead\n"
+      "  --series CSV --label-column NAME   classify every row\n"
+      "  --text FILE                a character model (lstm generate)\n"
+      "Ctrl-C stops after the current step, saves the model (and the "
+      "checkpoint) and exits with status 130.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &opt_error)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT, "%s",
+        opt_error->message);
+    goto out;
+  }
+  if (argc > 1) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "unexpected argument '%s'", argv[1]);
+    goto out;
+  }
+  /* string defaults after parsing: GOption would not free them */
+  if (a.cell == NULL)
+    a.cell = g_strdup ("lstm");
+  if (a.forget_bias == NULL)
+    a.forget_bias = g_strdup ("1");
+  if (!check_args (&a, error))
+    goto out;
+
+  lstm_trainer_options_init (&o);
+  if (a.optimizer && !lstm_optimizer_from_string (a.optimizer, &o.optimizer)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--optimizer must be adam or sgd, not '%s'", a.optimizer);
+    goto out;
+  }
+  if (a.schedule && !lstm_schedule_from_string (a.schedule, &o.schedule)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--schedule must be constant, step or cosine, not '%s'", a.schedule);
+    goto out;
+  }
+  if (a.loss && !lstm_loss_from_string (a.loss, &o.loss)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "unknown --loss '%s'", a.loss);
+    goto out;
+  }
+
+  if (a.init) {
+    init = lstm_model_load (a.init, error);
+    if (init == NULL)
+      goto out;
+  }
+
+  /* the data */
+  d.desc = json_builder_new ();
+  json_builder_begin_object (d.desc);
+  if (a.series) {
+    g_autoptr (LstmTable) table = lstm_table_read (a.series, error);
+    g_autofree gchar *base = g_path_get_basename (a.series);
+    if (table == NULL)
+      goto out;
+    desc_str (d.desc, "file", base);
+    ok = a.label_column ? series_labels (&a, table, init, &d, error) :
+        series_forecast (&a, table, init, &d, error);
+  } else {
+    g_autofree gchar *base = g_path_get_basename (a.text);
+    desc_str (d.desc, "file", base);
+    ok = text_data (&a, init, &d, error);
+  }
+  if (!ok)
+    goto out;
+  desc_int (d.desc, "train_frames", (gint64) d.train_frames);
+  desc_int (d.desc, "validation_frames", (gint64) d.val_frames);
+  if (a.init) {
+    g_autofree gchar *base = g_path_get_basename (a.init);
+    desc_str (d.desc, "init", base);
+  }
+  json_builder_end_object (d.desc);
+  desc_root = json_builder_get_root (d.desc);
+  json_generator_set_root (gen, desc_root);
+  desc = json_generator_to_data (gen, NULL);
+
+  /* the model */
+  if (init != NULL) {
+    if (lstm_model_get_input_size (init) != d.input_size ||
+        lstm_model_get_output_size (init) != d.output_size) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s: takes %u values and gives %u; the data need %u and %u",
+          a.init, lstm_model_get_input_size (init),
+          lstm_model_get_output_size (init), d.input_size, d.output_size);
+      goto out;
+    }
+    model = lstm_model_ref (init);
+  } else {
+    LstmModelOptions mo = { 0 };
+    mo.seed = (guint64) a.seed;
+    mo.task = d.task;
+    mo.labels = (const gchar * const *) d.labels;
+    mo.input_mean = d.input_mean;
+    mo.input_std = d.input_std;
+    arch = architecture (&a, &d);
+    model = lstm_model_new (arch, &mo, error);
+    if (model == NULL)
+      goto out;
+    if (strcmp (a.cell, "lstm") == 0 && strcmp (a.forget_bias, "none") != 0) {
+      LstmModel *fb = lstm_model_with_forget_bias (model,
+          (float) g_ascii_strtod (a.forget_bias, NULL), error);
+      if (fb == NULL)
+        goto out;
+      lstm_model_unref (model);
+      model = fb;
+    }
+  }
+
+  /* the trainer */
+  o.learning_rate = a.lr > 0 ? a.lr :
+      o.optimizer == LSTM_OPTIMIZER_SGD ? 1e-2 : 1e-3;
+  o.momentum = a.momentum;
+  o.weight_decay = a.weight_decay;
+  o.clip_norm = a.clip;
+  o.epochs = (guint) a.epochs;
+  o.batch_size = (guint) a.batch_size;
+  o.sequence_length = (guint) a.window;
+  o.patience = (guint) a.patience;
+  o.seed = (guint64) a.seed;
+  o.checkpoint_path = a.checkpoint;
+  o.checkpoint_interval = (guint) a.checkpoint_interval;
+  o.data_description = desc;
+  if (a.sequence_column)
+    o.validation_fraction = a.val_fraction;
+  if (init == NULL && d.target_mean != NULL) {
+    o.target_mean = d.target_mean;
+    o.target_std = d.target_std;
+  }
+  tr = lstm_trainer_new (model, &o, error);
+  if (tr == NULL)
+    goto out;
+  if (a.resume && !lstm_trainer_resume (tr, a.checkpoint, error))
+    goto out;
+  pr.tty = isatty (fileno (stderr));
+  pr.quiet = a.quiet;
+  lstm_trainer_set_progress_func (tr, on_progress, &pr, NULL);
+  if (!a.quiet)
+    fprintf (stderr, "training on %" G_GUINT64_FORMAT " frames in %u "
+        "sequences%s (validation: %" G_GUINT64_FORMAT " frames), %" 
+        G_GUINT64_FORMAT " parameters\n",
+        lstm_dataset_get_n_frames (d.train),
+        lstm_dataset_get_n_sequences (d.train),
+        a.sequence_column ? ", a fraction held out" : "",
+        d.val_frames, lstm_model_get_n_params (model));
+
+  signal (SIGINT, on_sigint);
+  ok = lstm_trainer_train (tr, d.train, d.val, error);
+  signal (SIGINT, SIG_DFL);
+  if (pr.line_open)
+    fprintf (stderr, "\n");
+  if (!ok)
+    goto out;                   /* diverged: keep the checkpoint, no model */
+
+  trained = lstm_trainer_get_model (tr);
+  if (!lstm_model_save (trained, a.output, error))
+    goto out;
+  hist = lstm_trainer_get_history (tr, &n_hist);
+  curve = a.curve ? g_strdup (a.curve) : default_curve_path (a.output);
+  if (!lstm_curve_write_csv (curve, hist, n_hist, error))
+    goto out;
+  if (a.plot) {
+    g_autofree gchar *base = g_path_get_basename (a.output);
+    if (!lstm_curve_plot (a.plot, hist, n_hist, base, error))
+      goto out;
+  }
+  if (interrupted) {
+    fprintf (stderr, "interrupted at epoch %u: saved %s%s%s\n", n_hist + 1,
+        a.output, a.checkpoint ? " and " : "",
+        a.checkpoint ? a.checkpoint : "");
+    ret = 130;
+  } else {
+    if (!a.quiet)
+      fprintf (stderr, "saved %s (loss curve: %s)\n", a.output, curve);
+    ret = 0;
+  }
+
+out:
+  data_clear (&d);
+  g_free (a.series);
+  g_free (a.text);
+  g_free (a.manifest);
+  g_free (a.columns);
+  g_free (a.targets);
+  g_free (a.label_column);
+  g_free (a.sequence_column);
+  g_free (a.cell);
+  g_free (a.forget_bias);
+  g_free (a.optimizer);
+  g_free (a.schedule);
+  g_free (a.loss);
+  g_free (a.init);
+  g_free (a.output);
+  g_free (a.plot);
+  g_free (a.curve);
+  g_free (a.checkpoint);
+  return ret;
+}

@@ -1,0 +1,86 @@
+/* lstm: data sources, metrics and plots of the training commands
+ * (train, eval, generate)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "lstm-tool.h"
+
+G_BEGIN_DECLS
+
+/* ---- CSV tables with a header row (lstm-series.c) ---- */
+
+typedef struct {
+  gchar *path;
+  guint n_cols;
+  guint n_rows;
+  gchar **names;        /* n_cols column names */
+  gchar **cells;        /* n_rows x n_cols strings */
+  guint *lines;         /* n_rows: line number of each row in the file */
+} LstmTable;
+
+LstmTable *lstm_table_read (const gchar *path, GError **error);
+void lstm_table_free (LstmTable *table);
+/* Index of column @name, or -1 with @error naming the known columns. */
+gint lstm_table_column (LstmTable *table, const gchar *name, GError **error);
+/* Parses the columns @cols (n of them) as numbers into @out (n_rows x n,
+ * row-major); a non-number, NaN or infinity is an error naming the line
+ * and column. */
+gboolean lstm_table_numbers (LstmTable *table, const gint *cols, guint n,
+    float *out, GError **error);
+/* Resolves a comma-separated list of column names (or, with @list NULL,
+ * every column that is not in @exclude) into indices. */
+gint *lstm_table_columns (LstmTable *table, const gchar *list,
+    const gint *exclude, guint n_exclude, guint *n_out, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmTable, lstm_table_free)
+
+/* ---- character text (lstm-text.c) ---- */
+
+typedef struct {
+  gunichar *chars;      /* the text, as code points */
+  gsize n;
+} LstmText;
+
+LstmText *lstm_text_read (const gchar *path, GError **error);
+void lstm_text_free (LstmText *text);
+/* The sorted distinct characters of @text, as UTF-8 strings. */
+gchar **lstm_text_vocabulary (const LstmText *text);
+/* Maps each character to its index in @labels (single characters, as a
+ * char model's labels); an unknown character is an error naming its line
+ * and column. */
+guint *lstm_text_encode (const LstmText *text, const gchar *const *labels,
+    const gchar *path, GError **error);
+/* TRUE if @model reads and writes one-hot characters named by its labels. */
+gboolean lstm_tool_is_char_model (LstmModel *model, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmText, lstm_text_free)
+
+/* ---- metrics (lstm-metrics.c) ---- */
+
+typedef struct {
+  guint n_classes;
+  guint64 *counts;      /* n_classes x n_classes: [true][predicted] */
+} LstmConfusion;
+
+LstmConfusion *lstm_confusion_new (guint n_classes);
+void lstm_confusion_free (LstmConfusion *c);
+void lstm_confusion_add (LstmConfusion *c, guint truth, guint predicted);
+double lstm_confusion_accuracy (const LstmConfusion *c);
+/* Prints accuracy, per-class precision/recall/F1/support, macro averages
+ * and the confusion matrix. */
+void lstm_confusion_print (const LstmConfusion *c, const gchar *const *labels,
+    FILE *out);
+guint lstm_argmax (const float *v, guint n);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmConfusion, lstm_confusion_free)
+
+/* ---- loss curves (lstm-plot.c) ---- */
+
+gboolean lstm_curve_write_csv (const gchar *path, const LstmEpochStats *h,
+    guint n, GError **error);
+/* Draws the loss curve into a .png or .svg file with cairo. */
+gboolean lstm_curve_plot (const gchar *path, const LstmEpochStats *h,
+    guint n, const gchar *title, GError **error);
+
+G_END_DECLS
