@@ -12,6 +12,7 @@
 #include <lstm/lstm-model.h>
 #include <lstm/lstm-state.h>
 #include <lstm/lstm-segments.h>
+#include <lstm/lstm-labels.h>
 #include <lstm/lstm-features.h>
 #include <lstm/lstm-trainer.h>
 
