@@ -14,6 +14,9 @@ typedef struct {
   gchar *series, *text, *manifest;
   gchar *columns, *targets, *label_column, *sequence_column;
   gint horizon, skip;
+  gint smoothing;                       /* --manifest: segments */
+  gdouble threshold, min_duration;
+  gchar *background;
 } Args;
 
 /* The "data" record of lstm.training, if any. */
@@ -313,7 +316,20 @@ lstm_tool_eval (int argc, char **argv, GError **error)
     {"text", 0, 0, G_OPTION_ARG_FILENAME, &a.text,
         "Text: cross-entropy and accuracy of a character model", "FILE"},
     {"manifest", 0, 0, G_OPTION_ARG_FILENAME, &a.manifest,
-        "Audio clips (not available yet)", "CSV"},
+        "Audio: clips (audio,label) or recordings with label tracks "
+        "(audio,labels.txt)", "CSV"},
+    {"smoothing", 0, 0, G_OPTION_ARG_INT, &a.smoothing,
+        "Label tracks: frames of moving average before the label decision "
+        "(default 1: none)", "N"},
+    {"threshold", 0, 0, G_OPTION_ARG_DOUBLE, &a.threshold,
+        "Label tracks: below this best score a frame is 'unknown' "
+        "(default 0)", "X"},
+    {"min-duration", 0, 0, G_OPTION_ARG_DOUBLE, &a.min_duration,
+        "Label tracks: seconds a new label must hold before it opens a "
+        "segment (default 0)", "S"},
+    {"background", 0, 0, G_OPTION_ARG_STRING, &a.background,
+        "Label tracks: the class of frames outside the stretches "
+        "(default: as trained)", "LABEL"},
     {NULL}
   };
 
@@ -322,23 +338,29 @@ lstm_tool_eval (int argc, char **argv, GError **error)
       "  --series CSV      forecast RMSE and MAE, against persistence\n"
       "  --series CSV --label-column NAME   accuracy, precision, recall, "
       "F1, confusion\n"
-      "  --text FILE       cross-entropy of a character model");
+      "  --text FILE       cross-entropy of a character model\n"
+      "  --manifest CSV    clips: accuracy, precision, recall, F1, "
+      "confusion;\n"
+      "                    label tracks: frame accuracy and segment scores");
   g_option_context_add_main_entries (ctx, entries, NULL);
   a.horizon = -1;
+  a.smoothing = 1;
   if (!g_option_context_parse (ctx, &argc, &argv, &opt_error)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT, "%s",
         opt_error->message);
     goto out;
   }
-  if (a.manifest != NULL) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
-        "--manifest (audio clips and label tracks) is not available yet: it "
-        "needs the audio feature library");
+  if (argc != 2 || (a.series != NULL) + (a.text != NULL) +
+      (a.manifest != NULL) != 1) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "usage: lstm eval MODEL --series CSV | --text FILE | --manifest CSV");
     goto out;
   }
-  if (argc != 2 || (a.series == NULL) == (a.text == NULL)) {
+  if (a.smoothing < 1 || !(a.threshold >= 0 && a.threshold <= 1) ||
+      !(a.min_duration >= 0 && isfinite (a.min_duration))) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "usage: lstm eval MODEL --series CSV | --text FILE");
+        "--smoothing must be at least 1, --threshold in [0, 1] and "
+        "--min-duration a non-negative number of seconds");
     goto out;
   }
   if (a.skip < 0) {
@@ -351,7 +373,19 @@ lstm_tool_eval (int argc, char **argv, GError **error)
     goto out;
   data = training_data (model, parser);
 
-  if (a.text) {
+  if (a.manifest) {
+    LstmSegmentScoring sc = { 0 };
+    sc.smoothing = (guint) a.smoothing;
+    sc.threshold = a.threshold;
+    sc.min_duration = a.min_duration;
+    sc.background = a.background;
+    if (sc.background == NULL && data != NULL) {
+      sc.background = json_object_get_string_member_with_default (data,
+          "background", NULL);
+      sc.background_from_training = sc.background != NULL;
+    }
+    ret = lstm_tool_eval_manifest (model, a.manifest, &sc, error);
+  } else if (a.text) {
     ret = eval_text (model, &a, error);
   } else {
     g_autoptr (LstmTable) t = lstm_table_read (a.series, error);
@@ -391,5 +425,6 @@ out:
   g_free (a.targets);
   g_free (a.label_column);
   g_free (a.sequence_column);
+  g_free (a.background);
   return ret;
 }

@@ -24,6 +24,8 @@ typedef struct {
   gint64 seed;
   gchar *init, *output, *plot, *curve, *checkpoint;
   gboolean resume, quiet;
+  gchar *features, *background;         /* --manifest */
+  gboolean every_frame;
 } Args;
 
 /* What the data became. */
@@ -38,6 +40,7 @@ typedef struct {
   float *target_mean, *target_std;      /* (output_size) or NULL */
   JsonBuilder *desc;                    /* the "data" record, open object */
   guint64 train_frames, val_frames;
+  gchar *features;                      /* audio: the features config */
 } Data;
 
 static void
@@ -50,6 +53,7 @@ data_clear (Data *d)
   g_clear_pointer (&d->input_std, g_free);
   g_clear_pointer (&d->target_mean, g_free);
   g_clear_pointer (&d->target_std, g_free);
+  g_clear_pointer (&d->features, g_free);
   g_clear_object (&d->desc);
 }
 
@@ -530,6 +534,199 @@ text_data (Args *a, LstmModel *init, Data *d, GError **error)
   return TRUE;
 }
 
+/* --manifest: audio clips with a class each, or recordings with a label
+ * track each. Features as lstm features / lstm run compute them. */
+static gboolean
+manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
+{
+  g_autoptr (LstmManifest) m = lstm_manifest_read (a->manifest, error);
+  g_autoptr (LstmFeatures) f = NULL;
+  g_autofree LstmManifestItem *items = NULL;
+  g_autofree float *x = NULL;
+  guint I, k, i, background = LSTM_TARGET_IGNORE;
+  gsize total = 0, labelled = 0, off;
+  gboolean tty = !a->quiet && isatty (fileno (stderr)), ok = FALSE;
+
+  if (m == NULL)
+    return FALSE;
+  if (a->background && m->kind != LSTM_MANIFEST_TRACKS) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: --background applies to recordings with label tracks, not to "
+        "clips", a->manifest);
+    return FALSE;
+  }
+  if (a->every_frame && m->kind != LSTM_MANIFEST_CLIPS) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: --every-frame applies to clips; label tracks give every frame "
+        "its own class already", a->manifest);
+    return FALSE;
+  }
+
+  /* the features: the fine-tuned model's, or --features */
+  if (init != NULL) {
+    f = lstm_features_new_for_model (init, error);
+    if (f == NULL)
+      return FALSE;
+    if (a->features) {
+      g_autoptr (LstmFeatures) other = lstm_manifest_features_open
+          (a->features, error);
+      g_autofree gchar *c1 = NULL, *c2 = NULL;
+      if (other == NULL)
+        return FALSE;
+      c1 = lstm_features_get_config (f);
+      c2 = lstm_features_get_config (other);
+      if (strcmp (c1, c2) != 0) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+            "--features %s differs from the features %s was trained on (%s);"
+            " fine-tuning keeps the model's", a->features, a->init, c1);
+        return FALSE;
+      }
+    }
+  } else {
+    if (a->features == NULL) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "--manifest needs --features KIND|CONFIG (fbank, mfcc, melspec, "
+          "raw, or a JSON configuration inline or in a file)");
+      return FALSE;
+    }
+    f = lstm_manifest_features_open (a->features, error);
+    if (f == NULL)
+      return FALSE;
+  }
+  I = lstm_features_get_size (f);
+  d->features = lstm_features_get_config (f);
+
+  /* the classes: the model's, or the sorted distinct labels */
+  if (init != NULL) {
+    const gchar *const *ml = lstm_model_get_labels (init);
+    if (ml == NULL || lstm_model_get_task (init) != LSTM_TASK_CLASSIFICATION
+        || lstm_model_get_input_size (init) != I) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s: needs to be a classifier with labels and %u inputs to "
+          "fine-tune on %s", a->init, I, a->manifest);
+      return FALSE;
+    }
+    if (a->background && !g_strv_contains (ml, a->background)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "--background '%s' is not one of %s's labels", a->background,
+          a->init);
+      return FALSE;
+    }
+    if (!lstm_manifest_check_labels (m, ml, error))
+      return FALSE;
+    d->labels = g_strdupv ((gchar **) ml);
+  } else {
+    d->labels = lstm_manifest_labels (m, a->background);
+    if (g_strv_length (d->labels) < 2) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: %u distinct label%s; classification needs at least 2%s",
+          a->manifest, g_strv_length (d->labels),
+          g_strv_length (d->labels) == 1 ? "" : "s",
+          m->kind == LSTM_MANIFEST_TRACKS && !a->background ?
+          " (--background LABEL names the frames outside the stretches)" :
+          "");
+      return FALSE;
+    }
+  }
+  for (k = 0; d->labels[k]; k++)
+    if (a->background && strcmp (d->labels[k], a->background) == 0)
+      background = k;
+  d->output_size = g_strv_length (d->labels);
+  d->input_size = I;
+  d->task = LSTM_TASK_CLASSIFICATION;
+
+  /* the frames, file by file */
+  items = g_new0 (LstmManifestItem, m->n_rows);
+  for (i = 0; i < m->n_rows; i++) {
+    if (tty)
+      fprintf (stderr, "\r\033[Kfeatures: %u/%u files", i + 1, m->n_rows);
+    if (!lstm_manifest_load_item (m, i, f, (const gchar * const *) d->labels,
+            background, &items[i], error))
+      goto out;
+    total += items[i].n_frames;
+    if (items[i].classes == NULL)
+      labelled += 1;
+    else
+      for (off = 0; off < items[i].n_frames; off++)
+        labelled += items[i].classes[off] != LSTM_TARGET_IGNORE;
+  }
+  if (tty)
+    fprintf (stderr, "\r\033[K");
+  if (labelled == 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: empty dataset: no frame falls inside a labelled stretch",
+        a->manifest);
+    goto out;
+  }
+  if (init == NULL) {
+    /* input normalisation from every frame */
+    x = g_try_new (float, total * I);
+    if (x == NULL) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: not enough memory for %" G_GSIZE_FORMAT " frames", a->manifest,
+          total);
+      goto out;
+    }
+    for (i = 0, off = 0; i < m->n_rows; i++) {
+      memcpy (x + off * I, items[i].frames, items[i].n_frames * I *
+          sizeof (float));
+      off += items[i].n_frames;
+    }
+    column_stats (x, total, I, &d->input_mean, &d->input_std);
+    g_clear_pointer (&x, g_free);
+  }
+
+  if (m->kind == LSTM_MANIFEST_CLIPS) {
+    d->train = lstm_dataset_new (I, LSTM_TARGET_SEQUENCE_CLASS,
+        d->output_size, error);
+    if (d->train == NULL)
+      goto out;
+    for (i = 0; i < m->n_rows; i++)
+      if (!lstm_dataset_add_with_class (d->train, items[i].frames,
+              items[i].n_frames, items[i].target, error))
+        goto out;
+  } else {
+    /* recordings cut into pieces as series are (--chunk, or about one per
+     * batch lane); pieces without a labelled frame are left out */
+    gsize piece = piece_length (total, a->chunk, a->batch_size);
+    d->train = lstm_dataset_new (I, LSTM_TARGET_FRAME_CLASS, d->output_size,
+        error);
+    if (d->train == NULL)
+      goto out;
+    for (i = 0; i < m->n_rows; i++)
+      for (off = 0; off < items[i].n_frames; off += piece) {
+        gsize len = MIN (piece, items[i].n_frames - off), t;
+        for (t = 0; t < len; t++)
+          if (items[i].classes[off + t] != LSTM_TARGET_IGNORE)
+            break;
+        if (t == len)
+          continue;
+        if (!lstm_dataset_add_with_frame_classes (d->train,
+                items[i].frames + off * I, len, items[i].classes + off,
+                error))
+          goto out;
+      }
+  }
+  d->train_frames = lstm_dataset_get_n_frames (d->train);
+  desc_str (d->desc, "kind", m->kind == LSTM_MANIFEST_CLIPS ? "clips" :
+      "label-tracks");
+  desc_int (d->desc, "rows", m->n_rows);
+  if (m->kind == LSTM_MANIFEST_CLIPS)
+    desc_str (d->desc, "loss_frames", a->every_frame ? "every" : "last");
+  else
+    desc_int (d->desc, "labelled_frames", (gint64) labelled);
+  if (a->background)
+    desc_str (d->desc, "background", a->background);
+  ok = TRUE;
+
+out:
+  if (tty && !ok)
+    fprintf (stderr, "\r\033[K");
+  for (i = 0; i < m->n_rows; i++)
+    lstm_manifest_item_clear (&items[i]);
+  return ok;
+}
+
 /* ---- the command ---- */
 
 static gchar *
@@ -550,14 +747,8 @@ check_args (Args *a, GError **error)
 
 #define BAD(...) do { g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT, \
       __VA_ARGS__); return FALSE; } while (0)
-  if (a->manifest != NULL) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
-        "--manifest (audio clips and label tracks) is not available yet: it "
-        "needs the audio feature library; use --series or --text");
-    return FALSE;
-  }
   if (sources != 1)
-    BAD ("give exactly one of --series CSV or --text FILE");
+    BAD ("give exactly one of --series CSV, --text FILE or --manifest CSV");
   if (a->output == NULL)
     BAD ("-o MODEL is required");
   if (strcmp (a->cell, "lstm") != 0 && strcmp (a->cell, "gru") != 0)
@@ -585,6 +776,10 @@ check_args (Args *a, GError **error)
     BAD ("--columns, --targets and --label-column apply to --series");
   if (a->sequence_column && !a->label_column)
     BAD ("--sequence-column needs --label-column");
+  if (a->manifest && (a->columns || a->targets || a->label_column))
+    BAD ("--columns, --targets and --label-column apply to --series");
+  if (!a->manifest && (a->features || a->background || a->every_frame))
+    BAD ("--features, --background and --every-frame apply to --manifest");
 #undef BAD
   return TRUE;
 }
@@ -632,7 +827,17 @@ lstm_tool_train (int argc, char **argv, GError **error)
     {"text", 0, 0, G_OPTION_ARG_FILENAME, &a.text,
         "Character-level model of a UTF-8 text", "FILE"},
     {"manifest", 0, 0, G_OPTION_ARG_FILENAME, &a.manifest,
-        "Audio clips (not available yet)", "CSV"},
+        "Audio: rows of 'audio,label' (clips) or 'audio,labels.txt' "
+        "(recordings with a label track)", "CSV"},
+    {"features", 0, 0, G_OPTION_ARG_STRING, &a.features,
+        "--manifest: fbank, mfcc, melspec, raw, or a JSON configuration "
+        "(inline or a file)", "KIND|CONFIG"},
+    {"background", 0, 0, G_OPTION_ARG_STRING, &a.background,
+        "Label tracks: the class of frames outside every stretch (default: "
+        "those frames are not trained on)", "LABEL"},
+    {"every-frame", 0, 0, G_OPTION_ARG_NONE, &a.every_frame,
+        "Clips: take the loss on every frame (a streaming tagger) instead "
+        "of the last one", NULL},
     {"cell", 0, 0, G_OPTION_ARG_STRING, &a.cell,
         "lstm (default) or gru", "CELL"},
     {"hidden", 0, 0, G_OPTION_ARG_INT, &a.hidden,
@@ -647,11 +852,11 @@ lstm_tool_train (int argc, char **argv, GError **error)
     {"batch-size", 0, 0, G_OPTION_ARG_INT, &a.batch_size,
         "Sequences per mini-batch (default 32)", "N"},
     {"window", 0, 0, G_OPTION_ARG_INT, &a.window,
-        "Truncated BPTT window in frames (default 64; 0: whole sequences)",
-        "N"},
+        "Truncated BPTT window in frames (default 64, clips 0; 0: whole "
+        "sequences)", "N"},
     {"chunk", 0, 0, G_OPTION_ARG_INT, &a.chunk,
-        "Cut series and text into sequences of N frames (default 0: one "
-        "contiguous piece per batch lane)", "N"},
+        "Cut series, text and recordings into sequences of N frames "
+        "(default 0: one contiguous piece per batch lane)", "N"},
     {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.lr,
         "Learning rate (default 1e-3 for adam, 1e-2 for sgd)", "X"},
     {"optimizer", 0, 0, G_OPTION_ARG_STRING, &a.optimizer,
@@ -668,7 +873,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "auto (default), mse, mae, cross-entropy", "NAME"},
     {"val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &a.val_fraction,
         "Hold out this fraction for validation (default 0.1; series and "
-        "text: the end)", "X"},
+        "text: the end; clips and recordings: random sequences)", "X"},
     {"patience", 0, 0, G_OPTION_ARG_INT, &a.patience,
         "Stop after N epochs without a better validation loss (default 0: "
         "off)", "N"},
@@ -695,7 +900,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
   };
 
   a.horizon = 1;
-  a.window = 64;
+  a.window = -1;                /* 64, or 0 for clips */
 
   a.hidden = 64;
   a.layers = 1;
@@ -709,6 +914,9 @@ lstm_tool_train (int argc, char **argv, GError **error)
       "  --series CSV               forecast columns --horizon rows ahead\n"
       "  --series CSV --label-column NAME   classify every row\n"
       "  --text FILE                a character model (lstm generate)\n"
+      "  --manifest CSV --features KIND   audio clips (audio,label) or "
+      "recordings\n"
+      "                             with label tracks (audio,labels.txt)\n"
       "Ctrl-C stops after the current step, saves the model (and the "
       "checkpoint) and exits with status 130.");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -727,6 +935,8 @@ lstm_tool_train (int argc, char **argv, GError **error)
     a.cell = g_strdup ("lstm");
   if (a.forget_bias == NULL)
     a.forget_bias = g_strdup ("1");
+  if (a.window == -1)
+    a.window = a.manifest && !a.series && !a.text ? 0 : 64;
   if (!check_args (&a, error))
     goto out;
 
@@ -764,6 +974,10 @@ lstm_tool_train (int argc, char **argv, GError **error)
     desc_str (d.desc, "file", base);
     ok = a.label_column ? series_labels (&a, table, init, &d, error) :
         series_forecast (&a, table, init, &d, error);
+  } else if (a.manifest) {
+    g_autofree gchar *base = g_path_get_basename (a.manifest);
+    desc_str (d.desc, "file", base);
+    ok = manifest_data (&a, init, &d, error);
   } else {
     g_autofree gchar *base = g_path_get_basename (a.text);
     desc_str (d.desc, "file", base);
@@ -800,6 +1014,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
     mo.labels = (const gchar * const *) d.labels;
     mo.input_mean = d.input_mean;
     mo.input_std = d.input_std;
+    mo.features = d.features;
     arch = architecture (&a, &d);
     model = lstm_model_new (arch, &mo, error);
     if (model == NULL)
@@ -828,8 +1043,9 @@ lstm_tool_train (int argc, char **argv, GError **error)
   o.checkpoint_path = a.checkpoint;
   o.checkpoint_interval = (guint) a.checkpoint_interval;
   o.data_description = desc;
-  if (a.sequence_column)
+  if (a.sequence_column || a.manifest)
     o.validation_fraction = a.val_fraction;
+  o.every_frame = a.every_frame;
   if (init == NULL && d.target_mean != NULL) {
     o.target_mean = d.target_mean;
     o.target_std = d.target_std;
@@ -842,13 +1058,19 @@ lstm_tool_train (int argc, char **argv, GError **error)
   pr.tty = isatty (fileno (stderr));
   pr.quiet = a.quiet;
   lstm_trainer_set_progress_func (tr, on_progress, &pr, NULL);
-  if (!a.quiet)
+  if (!a.quiet && o.validation_fraction > 0)
     fprintf (stderr, "training on %" G_GUINT64_FORMAT " frames in %u "
-        "sequences%s (validation: %" G_GUINT64_FORMAT " frames), %" 
+        "sequences (validation: %g%% of the sequences, drawn at random), %"
+        G_GUINT64_FORMAT " parameters\n",
+        lstm_dataset_get_n_frames (d.train),
+        lstm_dataset_get_n_sequences (d.train), 100 * o.validation_fraction,
+        lstm_model_get_n_params (model));
+  else if (!a.quiet)
+    fprintf (stderr, "training on %" G_GUINT64_FORMAT " frames in %u "
+        "sequences (validation: %" G_GUINT64_FORMAT " frames), %"
         G_GUINT64_FORMAT " parameters\n",
         lstm_dataset_get_n_frames (d.train),
         lstm_dataset_get_n_sequences (d.train),
-        a.sequence_column ? ", a fraction held out" : "",
         d.val_frames, lstm_model_get_n_params (model));
 
   signal (SIGINT, on_sigint);
@@ -901,5 +1123,7 @@ out:
   g_free (a.plot);
   g_free (a.curve);
   g_free (a.checkpoint);
+  g_free (a.features);
+  g_free (a.background);
   return ret;
 }

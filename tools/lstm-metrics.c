@@ -87,6 +87,13 @@ void
 lstm_confusion_print (const LstmConfusion *c, const gchar *const *labels,
     FILE *out)
 {
+  lstm_confusion_print_counted (c, labels, "frames", out);
+}
+
+void
+lstm_confusion_print_counted (const LstmConfusion *c,
+    const gchar *const *labels, const gchar *what, FILE *out)
+{
   guint n = c->n_classes, i, j, width = 5, present = 0;
   g_auto (GStrv) names = g_new0 (gchar *, n + 1);
   double macro_p = 0, macro_r = 0, macro_f = 0;
@@ -96,12 +103,12 @@ lstm_confusion_print (const LstmConfusion *c, const gchar *const *labels,
     names[i] = printable (labels ? labels[i] : NULL, i);
     width = MAX (width, (guint) g_utf8_strlen (names[i], -1));
   }
-  width = MIN (width, 24);
+  width = MIN (MAX (width, (guint) strlen ("macro avg")), 24);
   for (i = 0; i < (gsize) n * n; i++)
     total += c->counts[i];
 
-  fprintf (out, "accuracy: %.4f (%" G_GUINT64_FORMAT " frames)\n\n",
-      lstm_confusion_accuracy (c), total);
+  fprintf (out, "accuracy: %.4f (%" G_GUINT64_FORMAT " %s)\n\n",
+      lstm_confusion_accuracy (c), total, what);
   fprintf (out, "%-*s  precision  recall     f1  support\n", width, "class");
   for (i = 0; i < n; i++) {
     guint64 tp = c->counts[(gsize) i * n + i], pred = 0, truth = 0;

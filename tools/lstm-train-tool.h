@@ -71,6 +71,9 @@ double lstm_confusion_accuracy (const LstmConfusion *c);
  * and the confusion matrix. */
 void lstm_confusion_print (const LstmConfusion *c, const gchar *const *labels,
     FILE *out);
+/* The same, counting @what ("frames", "clips") in the header line. */
+void lstm_confusion_print_counted (const LstmConfusion *c,
+    const gchar *const *labels, const gchar *what, FILE *out);
 guint lstm_argmax (const float *v, guint n);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmConfusion, lstm_confusion_free)
@@ -82,5 +85,64 @@ gboolean lstm_curve_write_csv (const gchar *path, const LstmEpochStats *h,
 /* Draws the loss curve into a .png or .svg file with cairo. */
 gboolean lstm_curve_plot (const gchar *path, const LstmEpochStats *h,
     guint n, const gchar *title, GError **error);
+
+/* ---- audio manifests (lstm-manifest.c) ---- */
+
+typedef enum {
+  LSTM_MANIFEST_CLIPS,          /* path,label: one class per clip */
+  LSTM_MANIFEST_TRACKS,         /* path,labels.txt: a label track each */
+} LstmManifestKind;
+
+typedef struct {
+  guint line;                   /* in the manifest */
+  gchar *audio;                 /* resolved against the manifest's folder */
+  gchar *label;                 /* clips: the class */
+  gchar *track_path;            /* tracks: resolved */
+  LstmLabelTrack *track;        /* tracks */
+} LstmManifestRow;
+
+typedef struct {
+  gchar *path;
+  LstmManifestKind kind;
+  guint n_rows;
+  LstmManifestRow *rows;
+} LstmManifest;
+
+/* One row's frames and targets. */
+typedef struct {
+  float *frames;                /* n_frames x feature size */
+  gsize n_frames;
+  guint target;                 /* clips: the class */
+  guint *classes;               /* tracks: per frame (LSTM_TARGET_IGNORE or
+                                 * the background outside the stretches) */
+} LstmManifestItem;
+
+LstmManifest *lstm_manifest_read (const gchar *path, GError **error);
+void lstm_manifest_free (LstmManifest *m);
+gchar **lstm_manifest_labels (LstmManifest *m, const gchar *background);
+gboolean lstm_manifest_check_labels (LstmManifest *m,
+    const gchar *const *labels, GError **error);
+double lstm_manifest_frame_centre (LstmFeatures *f, guint64 index);
+gboolean lstm_manifest_load_item (LstmManifest *m, guint row,
+    LstmFeatures *f, const gchar *const *labels, guint background,
+    LstmManifestItem *item, GError **error);
+void lstm_manifest_item_clear (LstmManifestItem *item);
+/* --features: a kind ("fbank", ...), inline JSON, a JSON file or a model. */
+LstmFeatures *lstm_manifest_features_open (const gchar *arg, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmManifest, lstm_manifest_free)
+
+/* lstm eval --manifest (lstm-eval-manifest.c): the segmenter's settings
+ * (as lstminfer's properties) and the background label. */
+typedef struct {
+  guint smoothing;              /* frames, >= 1 */
+  double threshold;
+  double min_duration;          /* seconds */
+  const gchar *background;      /* or NULL */
+  gboolean background_from_training;
+} LstmSegmentScoring;
+
+int lstm_tool_eval_manifest (LstmModel *model, const gchar *path,
+    const LstmSegmentScoring *sc, GError **error);
 
 G_END_DECLS

@@ -20,7 +20,7 @@ static const struct {
   { "features", lstm_tool_features,
       "features CONFIG AUDIO OUT  features from audio (CONFIG: JSON or MODEL)" },
   { "train", lstm_tool_train,
-      "train [OPTIONS] -o MODEL   train from --series CSV or --text FILE" },
+      "train [OPTIONS] -o MODEL   train from --series, --text or --manifest (audio)" },
   { "eval", lstm_tool_eval,
       "eval MODEL --series CSV    forecast RMSE/MAE vs persistence, or class metrics" },
   { "generate", lstm_tool_generate,
