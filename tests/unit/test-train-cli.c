@@ -118,7 +118,7 @@ static const BadCase bad_cases[] = {
       "empty"},
   {"manifest", NULL, NULL,
       {"train", "--manifest", "clips.csv", "-o", "m.safetensors"},
-      "not available yet"},
+      "clips.csv: cannot read"},
   {"no-output", "t,value\n0,1\n", NULL,
       {"train", "--series", "bad.csv"},
       "-o MODEL is required"},
