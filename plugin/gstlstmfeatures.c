@@ -1090,8 +1090,11 @@ negotiate (GstLstmFeatures *self)
       info->frames_per_buffer);
   g_autoptr (GstCaps) peer = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GstCaps) current = NULL;
   GstLstmFramesInfo out;
 
+  /* what follows answers any reconfigure request so far */
+  gst_pad_check_reconfigure (self->srcpad);
   peer = gst_pad_peer_query_caps (self->srcpad, candidates);
   if (gst_caps_is_empty (peer)) {
     if (info->rate % info->shift != 0)
@@ -1114,6 +1117,10 @@ negotiate (GstLstmFeatures *self)
         ("caps: %" GST_PTR_FORMAT, peer));
     return FALSE;
   }
+  current = gst_pad_get_current_caps (self->srcpad);
+  if (self->have_out_caps && current != NULL &&
+      gst_caps_is_equal (current, peer))
+    return TRUE;
   GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, peer);
   if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (peer))) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
