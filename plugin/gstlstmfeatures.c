@@ -756,7 +756,8 @@ compose_config (const Settings *s, GError **error)
     }
     root = json_node_copy (json_parser_get_root (parser));
   } else {
-    root = json_node_init_object (json_node_alloc (), json_object_new ());
+    root = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (root, json_object_new ());
   }
   obj = json_node_get_object (root);
 
@@ -920,6 +921,14 @@ ensure_features_locked (GstLstmFeatures *self, GError **error)
   f = make_features (&s, error);
   if (f == NULL)
     return FALSE;
+  if ((guint64) s.frames_per_buffer * lstm_features_get_size (f) *
+      sizeof (gfloat) > G_MAXINT) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "frames-per-buffer=%u frames of %u values do not fit in a buffer",
+        s.frames_per_buffer, lstm_features_get_size (f));
+    lstm_features_free (f);
+    return FALSE;
+  }
   self->features = f;
   info_from_features (&self->info, f, s.frames_per_buffer);
   self->have_info = TRUE;
@@ -1236,7 +1245,7 @@ push_stage (GstLstmFeatures *self)
   if (self->out_info.family == GST_LSTM_FRAMES_TENSORS &&
       k != self->caps_frames) {
     GstLstmFramesInfo fi = self->out_info;
-    GstCaps *caps;
+    g_autoptr (GstCaps) caps = NULL;
 
     fi.frames_per_buffer = k;
     gst_util_fraction_multiply ((gint) self->info.rate, 1, 1,

@@ -595,11 +595,11 @@ test_caps_audio (void)
 static void
 push_refused_caps (GstHarness *h, const gchar *caps_str)
 {
+  g_autoptr (GstCaps) caps = gst_caps_from_string (caps_str);
   float zeros[64] = { 0 };
   GstSegment seg;
 
-  gst_harness_push_event (h, gst_event_new_caps (gst_caps_from_string
-          (caps_str)));
+  gst_harness_push_event (h, gst_event_new_caps (caps));
   gst_segment_init (&seg, GST_FORMAT_TIME);
   gst_harness_push_event (h, gst_event_new_segment (&seg));
   g_assert_cmpint (gst_harness_push (h, audio_buffer (zeros, sizeof zeros,
@@ -1427,6 +1427,9 @@ static const ErrorCase error_cases[] = {
       GST_RESOURCE_ERROR_SETTINGS, "low-freq" },
   { "normalize-without-model", { "normalize", "true", NULL },
       GST_RESOURCE_ERROR_SETTINGS, "normalize" },
+  { "buffer-too-large", { "config", "{\"kind\":\"raw\",\"win_length\":"
+          "1000000}", "frames-per-buffer", "65536", NULL },
+      GST_RESOURCE_ERROR_SETTINGS, "frames-per-buffer" },
 };
 
 /* Settings that cannot work: the element does not start, and its error
