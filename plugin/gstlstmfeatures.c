@@ -58,15 +58,16 @@
  * ## Timestamps
  *
  * Times come from sample counts, not from adding up durations: after each
- * (re)start of the framing, the first input buffer's timestamp is the time
- * of its first sample, and a frame's PTS is the time of the first sample of
- * its window, its duration the shift. A buffer's PTS is that of its first
- * frame and its duration runs to the end of its last frame's shift, so
- * consecutive buffers are contiguous. With melspec's `center=True` (and
- * `pad`) the first windows start before the first sample: their PTS is
- * clamped to that sample and their duration shortened to keep the frames
- * contiguous (the first frame of a 400-sample window with a 160-sample hop
- * lasts 0), as `lstm run` times them.
+ * (re)start of the framing, the first input buffer's timestamp (or, if it
+ * has none, the segment's start) is the time of its first sample, and
+ * later timestamps are not looked at. A frame's PTS is the time of the
+ * first sample of its window, its duration the shift. A buffer's PTS is
+ * that of its first frame and its duration runs to the end of its last
+ * frame's shift, so consecutive buffers are contiguous. With melspec's
+ * `center=True` (and `pad`) the first windows start before the first
+ * sample: their PTS is clamped to that sample and their duration shortened
+ * to keep the frames contiguous (the first frame of a 400-sample window
+ * with a 160-sample hop lasts 0), as `lstm run` times them.
  *
  * The framing restarts, the next output buffer flagged DISCONT, on a
  * DISCONT buffer, a GAP event or GAP buffer (no frames are made from a
