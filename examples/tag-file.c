@@ -1,14 +1,20 @@
-/* tag-file: run lstminfer over a stream and print its label segments
+/* tag-file: run lstminfer over an audio file and print its label segments
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Usage: tag-file [--predictions] MODEL INPUT CHANNELS RATE
+ * Usage: tag-file [--predictions] MODEL AUDIO
+ *        tag-file [--predictions] MODEL FRAMES CHANNELS RATE
  *
- * INPUT is a raw float32 file of frames (CHANNELS values each, RATE frames
- * per second), for instance examples/data/balance.f32 with
- * examples/data/placeholder-balance.safetensors, 2 channels at 100. Each
- * lstm-segment message becomes a line "start end label confidence" (seconds,
- * tab-separated: Audacity's label-track format, as `lstm run` prints);
- * --predictions also prints every lstm-prediction message.
+ * AUDIO is any audio file GStreamer decodes (WAV, FLAC, OGG, ...), for
+ * instance examples/data/tones.wav with
+ * examples/data/placeholder-tones.safetensors: lstmfeatures computes the
+ * frames the model's feature configuration describes, at the model's rate
+ * (audioresample converts). FRAMES is a raw float32 file of frames
+ * (CHANNELS values each, RATE frames per second), for instance
+ * examples/data/balance.f32 with examples/data/placeholder-balance.safetensors,
+ * 2 channels at 100. Each lstm-segment message becomes a line "start end
+ * label confidence" (seconds, tab-separated: Audacity's label-track format,
+ * as `lstm run` prints); --predictions also prints every lstm-prediction
+ * message.
  *
  * The plugin must be found: run from the source root with
  * GST_PLUGIN_PATH=build/plugin, or install it.
@@ -21,19 +27,24 @@
 static gboolean print_predictions;
 static int exit_status;
 
-/* The pipeline: frames from INPUT into lstminfer. Audio files take this
- * source instead once lstmfeatures is available (the model's features
- * config decides the frames):
- *   "filesrc location=\"%s\" ! decodebin ! audioconvert ! audioresample ! "
- *   "lstmfeatures model=\"%s\" ! " */
+/* The pipeline: the model's features from an audio file, or frames from a
+ * raw float file (channels > 0), into lstminfer. */
 static gchar *
 pipeline_description (const gchar *model, const gchar *input, guint channels,
     guint rate)
 {
-  return g_strdup_printf ("filesrc location=\"%s\" ! queue ! rawaudioparse "
-      "use-sink-caps=false format=pcm pcm-format=f32le num-channels=%u "
-      "sample-rate=%u ! lstminfer model=\"%s\" message-interval=%u ! "
-      "fakesink", input, channels, rate, model, print_predictions ? 10 : 0);
+  g_autofree gchar *source = NULL;
+
+  if (channels == 0)
+    source = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
+        "audioconvert ! audioresample ! lstmfeatures model=\"%s\"", input,
+        model);
+  else
+    source = g_strdup_printf ("filesrc location=\"%s\" ! queue ! "
+        "rawaudioparse use-sink-caps=false format=pcm pcm-format=f32le "
+        "num-channels=%u sample-rate=%u", input, channels, rate);
+  return g_strdup_printf ("%s ! lstminfer model=\"%s\" message-interval=%u "
+      "! fakesink", source, model, print_predictions ? 10 : 0);
 }
 
 static void
@@ -117,13 +128,19 @@ main (int argc, char **argv)
     print_predictions = TRUE;
     first = 2;
   }
-  if (argc - first != 4) {
-    g_printerr ("Usage: tag-file [--predictions] MODEL INPUT CHANNELS RATE\n"
-        "INPUT: raw float32 frames of CHANNELS values, RATE frames/s.\n");
+  if (argc - first == 2) {
+    desc = pipeline_description (argv[first], argv[first + 1], 0, 0);
+  } else if (argc - first == 4 && atoi (argv[first + 2]) > 0 &&
+      atoi (argv[first + 3]) > 0) {
+    desc = pipeline_description (argv[first], argv[first + 1],
+        (guint) atoi (argv[first + 2]), (guint) atoi (argv[first + 3]));
+  } else {
+    g_printerr ("Usage: tag-file [--predictions] MODEL AUDIO\n"
+        "       tag-file [--predictions] MODEL FRAMES CHANNELS RATE\n"
+        "AUDIO: an audio file (the model's features are computed from it).\n"
+        "FRAMES: raw float32 frames of CHANNELS values, RATE frames/s.\n");
     return 2;
   }
-  desc = pipeline_description (argv[first], argv[first + 1],
-      (guint) atoi (argv[first + 2]), (guint) atoi (argv[first + 3]));
   pipeline = gst_parse_launch (desc, &error);
   if (pipeline == NULL) {
     g_printerr ("tag-file: %s\n", error->message);

@@ -1,12 +1,17 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""tag-file.py: run lstminfer over a stream and print its label segments.
+"""tag-file.py: run lstminfer over an audio file and print its label segments.
 
-Usage: tag-file.py [--predictions] MODEL INPUT CHANNELS RATE
+Usage: tag-file.py [--predictions] MODEL AUDIO
+       tag-file.py [--predictions] MODEL FRAMES CHANNELS RATE
 
 The same as tag-file.c, through PyGObject (Debian: python3-gi and
-python3-gst-1.0). INPUT is a raw float32 file of frames, e.g.
+python3-gst-1.0). AUDIO is any audio file GStreamer decodes; lstmfeatures
+computes the model's features from it. FRAMES is a raw float32 file of
+frames. For instance:
 
+    GST_PLUGIN_PATH=build/plugin examples/tag-file.py \\
+        examples/data/placeholder-tones.safetensors examples/data/tones.wav
     GST_PLUGIN_PATH=build/plugin examples/tag-file.py \\
         examples/data/placeholder-balance.safetensors \\
         examples/data/balance.f32 2 100
@@ -23,12 +28,14 @@ from gi.repository import GLib, Gst  # noqa: E402
 
 
 def pipeline_description(model, path, channels, rate, predictions):
-    # Audio files take this source instead once lstmfeatures is available:
-    #   f'filesrc location="{path}" ! decodebin ! audioconvert ! '
-    #   f'audioresample ! lstmfeatures model="{model}" ! '
-    source = (f'filesrc location="{path}" ! queue ! rawaudioparse '
-              f'use-sink-caps=false format=pcm pcm-format=f32le '
-              f'num-channels={channels} sample-rate={rate} ! ')
+    if channels is None:
+        # an audio file: the model's features, at the model's rate
+        source = (f'filesrc location="{path}" ! decodebin ! audioconvert ! '
+                  f'audioresample ! lstmfeatures model="{model}" ! ')
+    else:
+        source = (f'filesrc location="{path}" ! queue ! rawaudioparse '
+                  f'use-sink-caps=false format=pcm pcm-format=f32le '
+                  f'num-channels={channels} sample-rate={rate} ! ')
     interval = 10 if predictions else 0
     return source + f'lstminfer model="{model}" message-interval={interval} ! fakesink'
 
@@ -36,11 +43,15 @@ def pipeline_description(model, path, channels, rate, predictions):
 def main(argv):
     predictions = len(argv) > 1 and argv[1] == "--predictions"
     args = argv[2:] if predictions else argv[1:]
-    if len(args) != 4:
+    if len(args) == 2:
+        channels = rate = None
+    elif len(args) == 4 and args[2].isdigit() and args[3].isdigit():
+        channels, rate = int(args[2]), int(args[3])
+    else:
         print(__doc__, file=sys.stderr)
         return 2
     Gst.init(None)
-    model, path, channels, rate = args[0], args[1], int(args[2]), int(args[3])
+    model, path = args[0], args[1]
     pipeline = Gst.parse_launch(
         pipeline_description(model, path, channels, rate, predictions))
     loop = GLib.MainLoop()

@@ -6,7 +6,7 @@
 #include <gst/gst.h>
 
 #include "gstlstminfer.h"
-/* -- audio features: #include "gstlstmfeatures.h" -- */
+#include "gstlstmfeatures.h"      /* -- audio features -- */
 /* -- training: #include "gstlstmtrain.h" -- */
 
 static gboolean
@@ -15,7 +15,7 @@ plugin_init (GstPlugin *plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (lstminfer, plugin);
-  /* -- audio features: ret |= GST_ELEMENT_REGISTER (lstmfeatures, plugin); -- */
+  ret |= GST_ELEMENT_REGISTER (lstmfeatures, plugin);    /* -- audio features -- */
   /* -- training: ret |= GST_ELEMENT_REGISTER (lstmtrain, plugin); -- */
 
   return ret;

@@ -24,7 +24,28 @@ typedef enum {
 #define GST_TYPE_LSTM_OUTPUT_MODE (gst_lstm_output_mode_get_type ())
 GType gst_lstm_output_mode_get_type (void);
 
-/* -- audio features: GstLstmFeaturesKind (fbank, mfcc, melspec, raw) -- */
+/* -- audio features -- */
+
+/**
+ * GstLstmFeaturesKind:
+ * @GST_LSTM_FEATURES_KIND_FBANK: Kaldi log-mel filterbank
+ *   (torchaudio.compliance.kaldi.fbank)
+ * @GST_LSTM_FEATURES_KIND_MFCC: Kaldi MFCC (torchaudio.compliance.kaldi.mfcc)
+ * @GST_LSTM_FEATURES_KIND_MELSPEC: torchaudio.transforms.MelSpectrogram,
+ *   then an optional log
+ * @GST_LSTM_FEATURES_KIND_RAW: windows of samples
+ *
+ * What lstmfeatures computes (the `kind` of a feature configuration).
+ */
+typedef enum {
+  GST_LSTM_FEATURES_KIND_FBANK,
+  GST_LSTM_FEATURES_KIND_MFCC,
+  GST_LSTM_FEATURES_KIND_MELSPEC,
+  GST_LSTM_FEATURES_KIND_RAW,
+} GstLstmFeaturesKind;
+
+#define GST_TYPE_LSTM_FEATURES_KIND (gst_lstm_features_kind_get_type ())
+GType gst_lstm_features_kind_get_type (void);
 
 /* -- training: GstLstmOptimizer, GstLstmCell, GstLstmTrainMode -- */
 

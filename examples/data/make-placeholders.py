@@ -22,13 +22,26 @@ whose outputs mean something and follow their input:
       - x(t-1).
   sine.f32      10 s of that sine at 100 frames/s (raw float32).
 
+  placeholder-tones.safetensors  audio classifier, labels "low" / "high":
+      which of two tones (440 Hz, 2500 Hz) is playing. Its lstm.features is
+      a Kaldi filterbank of 16 mel bins at 16 kHz (25 ms windows every
+      10 ms), computed by lstmfeatures or `lstm run` from audio. One LSTM
+      cell integrates tanh(0.05 (bins 1-3 - bins 9-10) + 0.64), where a
+      440 Hz tone fills bins 1-3 and a 2500 Hz tone bins 9-10; a second
+      cell the opposite; a softmax head compares them.
+  tones.wav     3 s of those tones at 16 kHz (mono, 16-bit): low 0.8 s,
+      high 0.7 s, low 0.5 s, high 1 s, over faint noise.
+
 Needs numpy only (and tools/export_pytorch.py for the file format):
     /usr/bin/python3 examples/data/make-placeholders.py
+`lstm run examples/data/placeholder-tones.safetensors examples/data/tones.wav`
+prints the tones' timeline.
 """
 
 import json
 import os
 import sys
+import wave
 
 import numpy as np
 
@@ -147,6 +160,61 @@ def sine():
     print("sine: RMSE %.5f (persistence %.5f)" % (rmse, persist))
 
 
+def tones():
+    rate = 16000
+    features = {"kind": "fbank", "sample_frequency": rate,
+                "num_mel_bins": 16, "frame_length": 25.0,
+                "frame_shift": 10.0}
+    H = 2
+    low_bins, high_bins = [1, 2, 3], [9, 10]
+    w_ih = np.zeros((4 * H, 16), np.float32)
+    bias = np.zeros(4 * H, np.float32)
+    for cell, sign in ((0, 1.0), (1, -1.0)):
+        w_ih[2 * H + cell, low_bins] = 0.05 * sign   # g = tanh(...)
+        w_ih[2 * H + cell, high_bins] = -0.05 * sign
+        bias[2 * H + cell] = 0.64 * sign   # centres the two tones' sums
+    bias[0:H] = 8.0                        # input gates ~1
+    bias[H:2 * H] = 2.0                    # forget gates ~0.88
+    bias[3 * H:4 * H] = 8.0                # output gates ~1
+    k = 4.0
+    sd = {
+        "rnn.weight_ih_l0": w_ih,
+        "rnn.weight_hh_l0": np.zeros((4 * H, H), np.float32),
+        "rnn.bias_ih_l0": bias,
+        "rnn.bias_hh_l0": np.zeros(4 * H, np.float32),
+        "head.weight": np.array([[k, -k], [-k, k]], np.float32),
+        "head.bias": np.zeros(2, np.float32),
+    }
+    arch = [{"type": "lstm", "name": "rnn", "input_size": 16,
+             "hidden_size": H},
+            {"type": "linear", "name": "head", "out_features": 2,
+             "activation": "softmax"}]
+    export(None, os.path.join(HERE, "placeholder-tones.safetensors"),
+           architecture=arch, state_dict=sd, task="classification",
+           labels=["low", "high"], features=features,
+           description="PLACEHOLDER (hand-set weights, not trained): which "
+           "of two tones (440 Hz 'low', 2500 Hz 'high') is playing",
+           training="none: weights set by examples/data/make-placeholders.py")
+
+    rng = np.random.RandomState(20240602)
+    parts = []
+    for freq, seconds in ((440, 0.8), (2500, 0.7), (440, 0.5), (2500, 1.0)):
+        n = int(seconds * rate)
+        t = np.arange(n) / rate
+        fade = np.minimum(1.0, np.minimum(t, (n - 1) / rate - t) / 0.01)
+        parts.append(0.3 * np.sin(2 * np.pi * freq * t) * fade)
+    x = np.concatenate(parts)
+    x = x + rng.normal(0, 0.002, len(x))
+    pcm = np.clip(np.round(x * 32768), -32768, 32767).astype("<i2")
+    with wave.open(os.path.join(HERE, "tones.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    print("tones: %.1f s at %d Hz" % (len(x) / rate, rate))
+
+
 if __name__ == "__main__":
     balance()
     sine()
+    tones()

@@ -1,8 +1,8 @@
 /* Whole pipelines through gst_parse_launch: lstminfer against `lstm run`
- * (bitwise), through rawaudioparse at several block sizes and through
- * appsrc tensors; segments against the CLI's timeline; errors; and every
- * example launch line of the element docs, README.md and
- * examples/pipelines.md, run as written.
+ * (bitwise), through rawaudioparse at several block sizes, through appsrc
+ * tensors and from a WAV file through lstmfeatures; segments against the
+ * CLI's timeline; errors; and every example launch line of the element
+ * docs, README.md and examples/pipelines.md, run as written.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -25,8 +25,17 @@
   "framerate=(fraction)100/7"
 #define TIMEOUT (60 * GST_SECOND)
 
+/* an audio model: 16 filterbank values per frame in */
+#define AUDIO_ARCH \
+  "[{\"type\":\"gru\",\"name\":\"rnn\",\"input_size\":16," \
+  "\"hidden_size\":12},{\"type\":\"linear\",\"name\":\"head\"," \
+  "\"out_features\":3,\"activation\":\"softmax\"}]"
+#define AUDIO_FEATURES "{\"kind\":\"fbank\",\"num_mel_bins\":16}"
+
 static const gchar *const labels[] = { "a", "b", "c", "d", NULL };
+static const gchar *const audio_labels[] = { "x", "y", "z", NULL };
 static gchar *model_path, *input_path, *cli_path;
+static gchar *audio_model_path, *wav_path, *wav_cli_path;
 static const gchar *source_root;
 
 static gchar *
@@ -141,6 +150,37 @@ setup (void)
   args[3] = cli_path;
   args[4] = NULL;
   out = run_tool (args);
+
+  /* an audio model with its features config, mean and std; `lstm run` on
+   * a WAV file */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (LstmModel) am = NULL;
+    g_autofree gchar *out2 = NULL;
+    LstmModelOptions opts = { 0 };
+    float mean[16], std[16];
+    guint j;
+
+    for (j = 0; j < 16; j++) {
+      mean[j] = -6.0f + 0.3f * j;
+      std[j] = 3.0f;
+    }
+    opts.seed = 44;
+    opts.task = LSTM_TASK_CLASSIFICATION;
+    opts.labels = audio_labels;
+    opts.features = AUDIO_FEATURES;
+    opts.input_mean = mean;
+    opts.input_std = std;
+    am = lstm_model_new (AUDIO_ARCH, &opts, &error);
+    g_assert_no_error (error);
+    audio_model_path = tu_model_save (am, "audio.safetensors");
+    wav_path = source_path ("tests/data/speech-16000.wav");
+    wav_cli_path = tu_tmp_path ("wav-cli.f32");
+    args[1] = audio_model_path;
+    args[2] = wav_path;
+    args[3] = wav_cli_path;
+    out2 = run_tool (args);
+  }
 }
 
 /* filesrc blocksize=N ! queue ! rawaudioparse ! lstminfer ! filesink gives
@@ -241,6 +281,80 @@ test_cli_equal_tensors (void)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   assert_files_equal (out, cli_path);
+}
+
+/* filesrc ! wavparse ! audioconvert ! lstmfeatures ! lstminfer ! filesink
+ * on a mono 16 kHz WAV gives the bytes `lstm run MODEL WAV OUT` gives,
+ * with frames in buffers of 1 or 7 (tensors 16:7, the last ones 16:k) or
+ * as audio/x-raw frames. */
+static void
+test_cli_equal_wav (gconstpointer data)
+{
+  const gchar *variant = data;
+  g_autofree gchar *name = g_strdup_printf ("wav-%s.f32", variant);
+  g_autofree gchar *out = tu_tmp_path (name);
+  g_autofree gchar *desc = NULL;
+  const gchar *link = "!";
+  guint fpb = 1;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = NULL;
+
+  if (strcmp (variant, "7") == 0)
+    fpb = 7;
+  else if (strcmp (variant, "audio") == 0)
+    link = "! audio/x-raw !";
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! wavparse ! "
+      "audioconvert ! lstmfeatures model=\"%s\" frames-per-buffer=%u %s "
+      "lstminfer model=\"%s\" message-interval=0 ! filesink "
+      "location=\"%s\"", wav_path, audio_model_path, fpb, link,
+      audio_model_path, out);
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  g_assert_true (run_to_eos (pipeline, NULL, NULL));
+  assert_files_equal (out, wav_cli_path);
+}
+
+/* The label segments of the shipped placeholder tone classifier on the
+ * shipped WAV are those `lstm run` prints (seconds). */
+static void
+test_cli_segments_wav (void)
+{
+  g_autofree gchar *model = source_path
+      ("examples/data/placeholder-tones.safetensors");
+  g_autofree gchar *wav = source_path ("examples/data/tones.wav");
+  const gchar *args[] = { "run", model, wav, NULL };
+  g_autofree gchar *timeline = run_tool (args);
+  g_auto (GStrv) lines = g_strsplit (timeline, "\n", -1);
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "wavparse ! audioconvert ! audioresample ! lstmfeatures model=\"%s\" "
+      "! lstminfer model=\"%s\" message-interval=0 ! fakesink", wav, model,
+      model);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_message_unref);
+  guint k, n_lines = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (run_to_eos (pipeline, msgs, NULL));
+  for (; lines[n_lines] && *lines[n_lines]; n_lines++);
+  g_assert_cmpuint (n_lines, ==, 4);
+  g_assert_cmpuint (msgs->len, ==, n_lines);
+  for (k = 0; k < n_lines; k++) {
+    const GstStructure *s = gst_message_get_structure (msgs->pdata[k]);
+    guint64 start = 0, end = 0;
+    double conf = 0.0;
+    g_autofree gchar *line = NULL;
+
+    g_assert_true (gst_structure_has_name (s, "lstm-segment"));
+    g_assert_true (gst_structure_get_uint64 (s, "start", &start));
+    g_assert_true (gst_structure_get_uint64 (s, "end", &end));
+    g_assert_true (gst_structure_get_double (s, "confidence", &conf));
+    line = g_strdup_printf ("%.3f\t%.3f\t%s\t%.3f",
+        (double) start / GST_SECOND, (double) end / GST_SECOND,
+        gst_structure_get_string (s, "label"), conf);
+    g_assert_cmpstr (line, ==, lines[k]);
+  }
 }
 
 /* The segments lstminfer posts are those `lstm run MODEL INPUT` prints
@@ -457,7 +571,7 @@ test_doc_launch_lines (void)
 {
   static const gchar *const files[] = {
     "plugin/gstlstminfer.c",
-    /* -- audio features: "plugin/gstlstmfeatures.c", -- */
+    "plugin/gstlstmfeatures.c", /* -- audio features -- */
     /* -- training: "plugin/gstlstmtrain.c", -- */
     "README.md",
     "examples/pipelines.md",
@@ -530,7 +644,14 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/pipelines/cli-equal/appsrc-tensors",
       test_cli_equal_tensors);
+  g_test_add_data_func ("/pipelines/cli-equal/wav/frames-per-buffer-1",
+      "1", test_cli_equal_wav);
+  g_test_add_data_func ("/pipelines/cli-equal/wav/frames-per-buffer-7",
+      "7", test_cli_equal_wav);
+  g_test_add_data_func ("/pipelines/cli-equal/wav/audio-frames", "audio",
+      test_cli_equal_wav);
   g_test_add_func ("/pipelines/cli-segments", test_cli_segments);
+  g_test_add_func ("/pipelines/cli-segments/wav", test_cli_segments_wav);
   g_test_add_func ("/pipelines/error/mismatch", test_mismatch);
   g_test_add_func ("/pipelines/error/missing-model", test_missing_model);
   g_test_add_func ("/pipelines/doc-launch-lines", test_doc_launch_lines);
@@ -539,6 +660,9 @@ main (int argc, char **argv)
   g_free (model_path);
   g_free (input_path);
   g_free (cli_path);
+  g_free (audio_model_path);
+  g_free (wav_path);
+  g_free (wav_cli_path);
   tu_cleanup ();
   return ret;
 }

@@ -1,0 +1,1670 @@
+/* GStreamer lstm plugin: lstmfeatures, audio to feature frames
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-lstmfeatures
+ * @title: lstmfeatures
+ * @see_also: lstminfer, audioresample, audioconvert
+ *
+ * Computes, from audio, the feature frames a model was trained on: Kaldi
+ * log-mel filterbanks (`fbank`) and MFCCs (`mfcc`), torchaudio's
+ * MelSpectrogram (`melspec`) or raw sample windows (`raw`), exactly as
+ * liblstm's `LstmFeatures` computes them: the frames are bitwise identical
+ * to those of `lstm features CONFIG AUDIO OUTPUT` on the same samples,
+ * however the audio is split into buffers.
+ *
+ * The configuration comes from one of:
+ *
+ * * #GstLstmFeatures:model: a model file; every setting is its
+ *   `lstm.features` (the frames it was trained on);
+ * * #GstLstmFeatures:config: a JSON configuration (the `lstm.features`
+ *   format: the `kind` and torchaudio's own argument names), inline or in
+ *   a file, which the properties below may override;
+ * * the properties #GstLstmFeatures:kind, #GstLstmFeatures:sample-rate,
+ *   #GstLstmFeatures:num-mel-bins, #GstLstmFeatures:num-ceps,
+ *   #GstLstmFeatures:frame-length-ms, #GstLstmFeatures:frame-shift-ms,
+ *   #GstLstmFeatures:low-freq and #GstLstmFeatures:high-freq; what none of
+ *   them sets takes torchaudio's default for the kind (for instance 16 kHz,
+ *   25 ms windows every 10 ms and 23 mel bins for fbank).
+ *
+ * The configuration is read when the element goes from READY to PAUSED.
+ * Nothing is normalised unless #GstLstmFeatures:normalize asks for it
+ * (lstminfer applies a model's `input.mean`/`input.std` itself).
+ *
+ * ## Input
+ *
+ * `audio/x-raw`, F32LE or S16LE (scaled by 1/32768), interleaved, any number
+ * of channels (averaged, unless the configuration names a `channel`), at
+ * the configuration's sample rate: audio at another rate is refused with a
+ * not-negotiated error that says so; put `audioresample` (and
+ * `audioconvert`) before the element. Bitwise equality with `lstm features`
+ * holds for mono input at the configuration's rate.
+ *
+ * ## Output
+ *
+ * One frame of D float32 values per shift, in either frame caps family,
+ * whichever downstream prefers (tensors when both will do):
+ *
+ * * `other/tensors,format=static,num_tensors=1,types=float32,
+ *   dimensions=(string)D:N,framerate=R/N` with N =
+ *   #GstLstmFeatures:frames-per-buffer (R being frames per second). A
+ *   buffer with fewer frames (k, at the end of the stream or before a
+ *   discontinuity) is announced by a CAPS event with `D:k` before it, and
+ *   `D:N` is sent again before the next full buffer (after a flush too).
+ * * `audio/x-raw,format=F32LE,layout=interleaved,channels=D,rate=R`, one
+ *   frame per sample, when R (sample rate / shift) is a whole number.
+ *
+ * ## Timestamps
+ *
+ * Times come from sample counts, not from adding up durations: after each
+ * (re)start of the framing, the first input buffer's timestamp (or, if it
+ * has none, the segment's start) is the time of its first sample, and
+ * later timestamps are not looked at. A frame's PTS is the time of the
+ * first sample of its window, its duration the shift. A buffer's PTS is
+ * that of its first frame and its duration runs to the end of its last
+ * frame's shift, so consecutive buffers are contiguous. With melspec's
+ * `center=True` (and `pad`) the first windows start before the first
+ * sample: their PTS is clamped to that sample and their duration shortened
+ * to keep the frames contiguous (the first frame of a 400-sample window
+ * with a 160-sample hop lasts 0), as `lstm run` times them.
+ *
+ * The framing restarts, the next output buffer flagged DISCONT, on a
+ * DISCONT buffer, a GAP event or GAP buffer (no frames are made from a
+ * gap), a new SEGMENT that is not a mere update (a seek), STREAM_START and
+ * FLUSH_STOP. Except after a flush, the frames still waiting for
+ * look-ahead are emitted first, as at EOS: melspec's centre padding at the
+ * end, the last frames' deltas. The window of samples not yet complete is
+ * dropped.
+ *
+ * ## Latency
+ *
+ * A frame can leave once its window and the look-ahead of the
+ * configuration (the deltas' context, melspec's reflection) are in, and a
+ * buffer once its last frame is. Since a frame's PTS is the start of its
+ * window, the element adds lstm_features_get_latency() (window - shift,
+ * plus that look-ahead) + N x shift samples to the LATENCY query's answer:
+ * 25 ms for the default fbank (25 ms windows every 10 ms) and one frame
+ * per buffer.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m filesrc location=examples/data/tones.wav ! wavparse ! audioconvert ! audioresample ! lstmfeatures model=examples/data/placeholder-tones.safetensors ! lstminfer model=examples/data/placeholder-tones.safetensors message-interval=50 ! fakesink
+ * ]|
+ * Tags a WAV file with the placeholder `low`/`high` tone classifier: the
+ * model's own features, an `lstm-prediction` message every 50 frames
+ * (half a second) and an `lstm-segment` per stretch of one label.
+ * |[
+ * gst-launch-1.0 filesrc location=examples/data/tones.wav ! wavparse ! lstmfeatures kind=mfcc num-ceps=20 num-mel-bins=40 frames-per-buffer=10 ! filesink location=mfcc.f32
+ * ]|
+ * Writes 20 MFCCs per 10 ms frame as raw float32, the bytes `lstm features
+ * '{"kind":"mfcc","num_ceps":20,"num_mel_bins":40}'
+ * examples/data/tones.wav mfcc-cli.f32` writes.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <gst/audio/audio.h>
+#include <json-glib/json-glib.h>
+#include <lstm/lstm.h>
+
+#include "gstlstmenums.h"
+#include "gstlstmfeatures.h"
+#include "gstlstmframes.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_lstm_features_debug);
+#define GST_CAT_DEFAULT gst_lstm_features_debug
+
+#define SINK_CAPS \
+  "audio/x-raw, " \
+  "format = (string) { F32LE, S16LE }, " \
+  "layout = (string) interleaved, " \
+  "rate = (int) [ 1, MAX ], " \
+  "channels = (int) [ 1, MAX ]"
+
+#define SRC_CAPS GST_LSTM_FRAMES_CAPS
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_CONFIG NULL
+#define DEFAULT_KIND GST_LSTM_FEATURES_KIND_FBANK
+#define DEFAULT_SAMPLE_RATE 0
+#define DEFAULT_NUM_MEL_BINS 0
+#define DEFAULT_NUM_CEPS 0
+#define DEFAULT_FRAME_LENGTH_MS 0.0
+#define DEFAULT_FRAME_SHIFT_MS 0.0
+#define DEFAULT_LOW_FREQ -1.0
+#define DEFAULT_HIGH_FREQ 0.0
+#define DEFAULT_FRAMES_PER_BUFFER 1
+#define MAX_FRAMES_PER_BUFFER 65536
+#define DEFAULT_NORMALIZE FALSE
+
+/* Input is handed to liblstm in blocks of this many sample frames, so that
+ * the frame scratch is sized once. */
+#define CHUNK_SAMPLES 4096
+
+/* Samples and frames are handed to liblstm and downstream as they are. */
+G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_CONFIG,
+  PROP_KIND,
+  PROP_SAMPLE_RATE,
+  PROP_NUM_MEL_BINS,
+  PROP_NUM_CEPS,
+  PROP_FRAME_LENGTH_MS,
+  PROP_FRAME_SHIFT_MS,
+  PROP_LOW_FREQ,
+  PROP_HIGH_FREQ,
+  PROP_FRAMES_PER_BUFFER,
+  PROP_NORMALIZE,
+};
+
+/* What the configuration says, for caps and latency queries from any
+ * thread. */
+typedef struct {
+  guint rate;                   /* samples per second */
+  guint dim;                    /* values per frame */
+  guint shift;                  /* samples between frames */
+  guint window;                 /* samples per window */
+  guint lookahead;              /* lstm_features_get_latency() */
+  gint channel;                 /* -1: channels averaged */
+  guint frames_per_buffer;
+} FeaturesInfo;
+
+struct _GstLstmFeatures
+{
+  GstElement parent;
+
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  /* properties: under the object lock */
+  gchar *model_location;
+  gchar *config;
+  GstLstmFeaturesKind kind;
+  gboolean kind_set;
+  guint sample_rate;
+  guint num_mel_bins;
+  guint num_ceps;
+  gdouble frame_length_ms;
+  gdouble frame_shift_ms;
+  gdouble low_freq;
+  gdouble high_freq;
+  guint frames_per_buffer;
+  gboolean normalize;
+  gboolean settings_changed;    /* since the extractor was made */
+
+  /* the extractor and what it says: under lock (building it reads files) */
+  GMutex lock;
+  LstmFeatures *features;
+  FeaturesInfo info;
+  gboolean have_info;
+  gboolean started;             /* between start and stop */
+
+  /* streaming state: touched only with the sink pad's stream lock held
+   * (chain, serialized events) or with the pads inactive (start, stop) */
+  GstAudioFormat in_format;
+  guint in_channels;
+  guint in_bpf;
+  gboolean have_in_caps;
+  gboolean caps_refused;        /* the error for refused input was posted */
+  GstLstmFramesInfo out_info;
+  gboolean have_out_caps;
+  guint caps_frames;            /* N of the tensors caps last pushed */
+  GstSegment segment;
+  GstClockTime base_ts;         /* time of the run's first sample */
+  gboolean run_started;         /* samples fed since the framing restarted */
+  guint64 run_frames;           /* frames made since then */
+  guint64 out_offset;           /* frames pushed since start or flush */
+  gboolean discont;             /* the next buffer pushed is DISCONT */
+  gfloat *frames;               /* scratch for one block's frames */
+  gsize frames_cap;             /* in frames */
+  gfloat *stage;                /* frames_per_buffer frames being gathered */
+  guint stage_n;
+  guint64 stage_first;          /* run index of the first staged frame */
+  guint8 *in_copy;              /* an aligned copy of unaligned input */
+  gsize in_copy_size;
+  GstBufferPool *pool;
+};
+
+G_DEFINE_TYPE (GstLstmFeatures, gst_lstm_features, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (lstmfeatures, "lstmfeatures", GST_RANK_NONE,
+    GST_TYPE_LSTM_FEATURES);
+
+static GstStaticPadTemplate sink_template_factory =
+GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (SINK_CAPS));
+
+static GstStaticPadTemplate src_template_factory =
+GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (SRC_CAPS));
+
+static void gst_lstm_features_finalize (GObject *object);
+static void gst_lstm_features_set_property (GObject *object, guint prop_id,
+    const GValue *value, GParamSpec *pspec);
+static void gst_lstm_features_get_property (GObject *object, guint prop_id,
+    GValue *value, GParamSpec *pspec);
+
+static GstStateChangeReturn gst_lstm_features_change_state (GstElement *
+    element, GstStateChange transition);
+static GstFlowReturn gst_lstm_features_chain (GstPad *pad, GstObject *parent,
+    GstBuffer *buffer);
+static gboolean gst_lstm_features_sink_event (GstPad *pad, GstObject *parent,
+    GstEvent *event);
+static gboolean gst_lstm_features_sink_query (GstPad *pad, GstObject *parent,
+    GstQuery *query);
+static gboolean gst_lstm_features_src_query (GstPad *pad, GstObject *parent,
+    GstQuery *query);
+
+static void
+gst_lstm_features_class_init (GstLstmFeaturesClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  gobject_class->set_property = gst_lstm_features_set_property;
+  gobject_class->get_property = gst_lstm_features_get_property;
+  gobject_class->finalize = gst_lstm_features_finalize;
+
+  /**
+   * GstLstmFeatures:model:
+   *
+   * A model file (safetensors) whose `lstm.features` gives every setting:
+   * the frames are those the model takes. Cannot be combined with
+   * #GstLstmFeatures:config or the individual feature properties.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Model file (safetensors) whose feature configuration "
+          "(lstm.features) gives every setting", DEFAULT_MODEL, flags));
+
+  /**
+   * GstLstmFeatures:config:
+   *
+   * A feature configuration: a JSON object (the `lstm.features` format:
+   * `kind` plus torchaudio's argument names for it, e.g.
+   * `{"kind":"melspec","n_fft":512,"n_mels":64,"log":"natural"}`), or the
+   * name of a file holding one. The individual feature properties that are
+   * set override its keys.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONFIG,
+      g_param_spec_string ("config", "Configuration",
+          "Feature configuration: a JSON object (lstm.features format) or "
+          "a file holding one", DEFAULT_CONFIG, flags));
+
+  /**
+   * GstLstmFeatures:kind:
+   *
+   * What to compute. Unless set, the kind of #GstLstmFeatures:config, or
+   * `fbank`.
+   */
+  g_object_class_install_property (gobject_class, PROP_KIND,
+      g_param_spec_enum ("kind", "Kind",
+          "What to compute (unless set, the configuration's kind, or fbank)",
+          GST_TYPE_LSTM_FEATURES_KIND, DEFAULT_KIND, flags));
+
+  /**
+   * GstLstmFeatures:sample-rate:
+   *
+   * The sample rate the features are computed at, in Hz (input at another
+   * rate is refused). 0: the configuration's, or 16000.
+   */
+  g_object_class_install_property (gobject_class, PROP_SAMPLE_RATE,
+      g_param_spec_uint ("sample-rate", "Sample rate",
+          "Sample rate of the features in Hz (0 = the configuration's, or "
+          "16000)", 0, 1000000, DEFAULT_SAMPLE_RATE, flags));
+
+  /**
+   * GstLstmFeatures:num-mel-bins:
+   *
+   * Mel bands: `num_mel_bins` for fbank and mfcc, `n_mels` for melspec.
+   * 0: the configuration's, or the kind's default (23 for fbank and mfcc,
+   * 128 for melspec).
+   */
+  g_object_class_install_property (gobject_class, PROP_NUM_MEL_BINS,
+      g_param_spec_uint ("num-mel-bins", "Mel bins",
+          "Mel bands (fbank, mfcc: num_mel_bins; melspec: n_mels; 0 = the "
+          "kind's default)", 0, 4096, DEFAULT_NUM_MEL_BINS, flags));
+
+  /**
+   * GstLstmFeatures:num-ceps:
+   *
+   * Cepstral coefficients per frame (mfcc only). 0: the configuration's,
+   * or 13.
+   */
+  g_object_class_install_property (gobject_class, PROP_NUM_CEPS,
+      g_param_spec_uint ("num-ceps", "Cepstra",
+          "Cepstral coefficients per frame, mfcc only (0 = the kind's "
+          "default, 13)", 0, 4096, DEFAULT_NUM_CEPS, flags));
+
+  /**
+   * GstLstmFeatures:frame-length-ms:
+   *
+   * Window length in milliseconds: `frame_length` for fbank, mfcc and raw;
+   * for melspec, `n_fft` and `win_length` in samples (truncated, as Kaldi
+   * counts them). 0: the configuration's, or the kind's default (25 ms;
+   * 400 samples for melspec).
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_LENGTH_MS,
+      g_param_spec_double ("frame-length-ms", "Frame length",
+          "Window length in ms (melspec: n_fft = win_length in samples; 0 = "
+          "the kind's default)", 0.0, 60000.0, DEFAULT_FRAME_LENGTH_MS,
+          flags));
+
+  /**
+   * GstLstmFeatures:frame-shift-ms:
+   *
+   * Time between frames in milliseconds: `frame_shift` for fbank, mfcc and
+   * raw, `hop_length` in samples for melspec. 0: the configuration's, or the
+   * kind's default (10 ms; half the window for melspec).
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_SHIFT_MS,
+      g_param_spec_double ("frame-shift-ms", "Frame shift",
+          "Time between frames in ms (melspec: hop_length in samples; 0 = "
+          "the kind's default)", 0.0, 60000.0, DEFAULT_FRAME_SHIFT_MS,
+          flags));
+
+  /**
+   * GstLstmFeatures:low-freq:
+   *
+   * Lower edge of the mel filters in Hz: `low_freq` for fbank and mfcc,
+   * `f_min` for melspec. -1: the configuration's, or the kind's default
+   * (20 Hz for fbank and mfcc, 0 for melspec).
+   */
+  g_object_class_install_property (gobject_class, PROP_LOW_FREQ,
+      g_param_spec_double ("low-freq", "Low frequency",
+          "Lower edge of the mel filters in Hz (fbank, mfcc: low_freq; "
+          "melspec: f_min; -1 = the kind's default)", -1.0, 500000.0,
+          DEFAULT_LOW_FREQ, flags));
+
+  /**
+   * GstLstmFeatures:high-freq:
+   *
+   * Upper edge of the mel filters in Hz: `high_freq` for fbank and mfcc,
+   * `f_max` for melspec. 0: the configuration's, or the Nyquist frequency.
+   * (Kaldi's negative offsets from the Nyquist frequency can be given in
+   * #GstLstmFeatures:config.)
+   */
+  g_object_class_install_property (gobject_class, PROP_HIGH_FREQ,
+      g_param_spec_double ("high-freq", "High frequency",
+          "Upper edge of the mel filters in Hz (fbank, mfcc: high_freq; "
+          "melspec: f_max; 0 = the kind's default, Nyquist)", 0.0, 500000.0,
+          DEFAULT_HIGH_FREQ, flags));
+
+  /**
+   * GstLstmFeatures:frames-per-buffer:
+   *
+   * Frames per output buffer: N of `dimensions=D:N` for tensors, buffers
+   * of N samples for audio. A buffer waits for its last frame, which adds
+   * to the latency.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAMES_PER_BUFFER,
+      g_param_spec_uint ("frames-per-buffer", "Frames per buffer",
+          "Frames per output buffer (N of dimensions=D:N)", 1,
+          MAX_FRAMES_PER_BUFFER, DEFAULT_FRAMES_PER_BUFFER, flags));
+
+  /**
+   * GstLstmFeatures:normalize:
+   *
+   * Applies the model's `input.mean` and `input.std` to the frames, for
+   * consumers other than lstminfer (which applies them itself: do not set
+   * this in front of lstminfer). Needs #GstLstmFeatures:model; a model
+   * without them leaves the frames as they are.
+   */
+  g_object_class_install_property (gobject_class, PROP_NORMALIZE,
+      g_param_spec_boolean ("normalize", "Normalize",
+          "Apply the model's input.mean / input.std to the frames (not "
+          "before lstminfer, which applies them itself)", DEFAULT_NORMALIZE,
+          flags));
+
+  gst_element_class_add_static_pad_template (element_class,
+      &sink_template_factory);
+  gst_element_class_add_static_pad_template (element_class,
+      &src_template_factory);
+  gst_element_class_set_static_metadata (element_class,
+      "LSTM audio features", "Filter/Analyzer/Audio",
+      "Computes feature frames from audio (Kaldi filterbanks and MFCCs, mel "
+      "spectrograms, sample windows) exactly as torchaudio and liblstm do, "
+      "from a model's configuration or the properties",
+      "gst-lstm developers");
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_lstm_features_change_state);
+
+  GST_DEBUG_CATEGORY_INIT (gst_lstm_features_debug, "lstmfeatures", 0,
+      "LSTM audio features");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_LSTM_FEATURES_KIND, 0);
+}
+
+static void
+gst_lstm_features_init (GstLstmFeatures *self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template_factory,
+      "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_lstm_features_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_lstm_features_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_lstm_features_sink_query));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template_factory,
+      "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_lstm_features_src_query));
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->model_location = g_strdup (DEFAULT_MODEL);
+  self->config = g_strdup (DEFAULT_CONFIG);
+  self->kind = DEFAULT_KIND;
+  self->sample_rate = DEFAULT_SAMPLE_RATE;
+  self->num_mel_bins = DEFAULT_NUM_MEL_BINS;
+  self->num_ceps = DEFAULT_NUM_CEPS;
+  self->frame_length_ms = DEFAULT_FRAME_LENGTH_MS;
+  self->frame_shift_ms = DEFAULT_FRAME_SHIFT_MS;
+  self->low_freq = DEFAULT_LOW_FREQ;
+  self->high_freq = DEFAULT_HIGH_FREQ;
+  self->frames_per_buffer = DEFAULT_FRAMES_PER_BUFFER;
+  self->normalize = DEFAULT_NORMALIZE;
+  self->settings_changed = TRUE;
+  g_mutex_init (&self->lock);
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  self->base_ts = GST_CLOCK_TIME_NONE;
+}
+
+static void
+gst_lstm_features_finalize (GObject *object)
+{
+  GstLstmFeatures *self = GST_LSTM_FEATURES (object);
+
+  g_clear_pointer (&self->features, lstm_features_free);
+  g_free (self->model_location);
+  g_free (self->config);
+  g_free (self->frames);
+  g_free (self->stage);
+  g_free (self->in_copy);
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_object_unref (self->pool);
+  }
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (gst_lstm_features_parent_class)->finalize (object);
+}
+
+static void
+gst_lstm_features_set_property (GObject *object, guint prop_id,
+    const GValue *value, GParamSpec *pspec)
+{
+  GstLstmFeatures *self = GST_LSTM_FEATURES (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free (self->model_location);
+      self->model_location = g_value_dup_string (value);
+      break;
+    case PROP_CONFIG:
+      g_free (self->config);
+      self->config = g_value_dup_string (value);
+      break;
+    case PROP_KIND:
+      self->kind = g_value_get_enum (value);
+      self->kind_set = TRUE;
+      break;
+    case PROP_SAMPLE_RATE:
+      self->sample_rate = g_value_get_uint (value);
+      break;
+    case PROP_NUM_MEL_BINS:
+      self->num_mel_bins = g_value_get_uint (value);
+      break;
+    case PROP_NUM_CEPS:
+      self->num_ceps = g_value_get_uint (value);
+      break;
+    case PROP_FRAME_LENGTH_MS:
+      self->frame_length_ms = g_value_get_double (value);
+      break;
+    case PROP_FRAME_SHIFT_MS:
+      self->frame_shift_ms = g_value_get_double (value);
+      break;
+    case PROP_LOW_FREQ:
+      self->low_freq = g_value_get_double (value);
+      break;
+    case PROP_HIGH_FREQ:
+      self->high_freq = g_value_get_double (value);
+      break;
+    case PROP_FRAMES_PER_BUFFER:
+      self->frames_per_buffer = g_value_get_uint (value);
+      break;
+    case PROP_NORMALIZE:
+      self->normalize = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      GST_OBJECT_UNLOCK (self);
+      return;
+  }
+  self->settings_changed = TRUE;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->lock);
+  if (self->started)
+    GST_WARNING_OBJECT (self, "'%s' changed while running: it takes effect "
+        "when the element next goes from READY to PAUSED", pspec->name);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_lstm_features_get_property (GObject *object, guint prop_id,
+    GValue *value, GParamSpec *pspec)
+{
+  GstLstmFeatures *self = GST_LSTM_FEATURES (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_location);
+      break;
+    case PROP_CONFIG:
+      g_value_set_string (value, self->config);
+      break;
+    case PROP_KIND:
+      g_value_set_enum (value, self->kind);
+      break;
+    case PROP_SAMPLE_RATE:
+      g_value_set_uint (value, self->sample_rate);
+      break;
+    case PROP_NUM_MEL_BINS:
+      g_value_set_uint (value, self->num_mel_bins);
+      break;
+    case PROP_NUM_CEPS:
+      g_value_set_uint (value, self->num_ceps);
+      break;
+    case PROP_FRAME_LENGTH_MS:
+      g_value_set_double (value, self->frame_length_ms);
+      break;
+    case PROP_FRAME_SHIFT_MS:
+      g_value_set_double (value, self->frame_shift_ms);
+      break;
+    case PROP_LOW_FREQ:
+      g_value_set_double (value, self->low_freq);
+      break;
+    case PROP_HIGH_FREQ:
+      g_value_set_double (value, self->high_freq);
+      break;
+    case PROP_FRAMES_PER_BUFFER:
+      g_value_set_uint (value, self->frames_per_buffer);
+      break;
+    case PROP_NORMALIZE:
+      g_value_set_boolean (value, self->normalize);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- the configuration ---- */
+
+/* A copy of the properties, taken under the object lock. */
+typedef struct {
+  gchar *model;
+  gchar *config;
+  GstLstmFeaturesKind kind;
+  gboolean kind_set;
+  guint sample_rate;
+  guint num_mel_bins;
+  guint num_ceps;
+  gdouble frame_length_ms;
+  gdouble frame_shift_ms;
+  gdouble low_freq;
+  gdouble high_freq;
+  guint frames_per_buffer;
+  gboolean normalize;
+} Settings;
+
+static void
+settings_clear (Settings *s)
+{
+  g_free (s->model);
+  g_free (s->config);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Settings, settings_clear)
+
+static void
+settings_take (GstLstmFeatures *self, Settings *s)
+{
+  GST_OBJECT_LOCK (self);
+  s->model = g_strdup (self->model_location);
+  s->config = g_strdup (self->config);
+  s->kind = self->kind;
+  s->kind_set = self->kind_set;
+  s->sample_rate = self->sample_rate;
+  s->num_mel_bins = self->num_mel_bins;
+  s->num_ceps = self->num_ceps;
+  s->frame_length_ms = self->frame_length_ms;
+  s->frame_shift_ms = self->frame_shift_ms;
+  s->low_freq = self->low_freq;
+  s->high_freq = self->high_freq;
+  s->frames_per_buffer = self->frames_per_buffer;
+  s->normalize = self->normalize;
+  self->settings_changed = FALSE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* The individual feature properties that are set, by name, or NULL. */
+static gchar *
+settings_overrides (const Settings *s)
+{
+  GString *str = g_string_new (NULL);
+
+  if (s->kind_set)
+    g_string_append (str, " kind");
+  if (s->sample_rate > 0)
+    g_string_append (str, " sample-rate");
+  if (s->num_mel_bins > 0)
+    g_string_append (str, " num-mel-bins");
+  if (s->num_ceps > 0)
+    g_string_append (str, " num-ceps");
+  if (s->frame_length_ms > 0)
+    g_string_append (str, " frame-length-ms");
+  if (s->frame_shift_ms > 0)
+    g_string_append (str, " frame-shift-ms");
+  if (s->low_freq >= 0)
+    g_string_append (str, " low-freq");
+  if (s->high_freq > 0)
+    g_string_append (str, " high-freq");
+  if (str->len == 0) {
+    g_string_free (str, TRUE);
+    return NULL;
+  }
+  return g_string_free (str, FALSE);
+}
+
+static gboolean
+is_blank_or_object (const gchar *s)
+{
+  while (g_ascii_isspace (*s))
+    s++;
+  return *s == '{';
+}
+
+/* Refuses a property that has no meaning for the kind. */
+static gboolean
+check_applies (gboolean set, const gchar *prop, const gchar *kind,
+    gboolean applies, const gchar *which, GError **error)
+{
+  if (set && !applies) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "'%s' does not apply to kind=%s (only to %s)", prop, kind, which);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The JSON configuration the settings describe: #GstLstmFeatures:config,
+ * or an empty object, with the individual properties written over it in
+ * the kind's own keys. */
+static gchar *
+compose_config (const Settings *s, GError **error)
+{
+  static const gchar *const kinds[] = { "fbank", "mfcc", "melspec", "raw",
+    NULL
+  };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) jerr = NULL;
+  g_autofree gchar *text = NULL;
+  const gchar *kind;
+  const gchar *rate_key;
+  JsonObject *obj;
+  gboolean kaldi, melspec, raw;
+  gdouble rate;
+
+  if (s->config != NULL && *s->config != '\0') {
+    if (is_blank_or_object (s->config)) {
+      text = g_strdup (s->config);
+    } else if (!g_file_get_contents (s->config, &text, NULL, &jerr)) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+          "config: cannot read '%s': %s", s->config, jerr->message);
+      return NULL;
+    }
+    if (!json_parser_load_from_data (parser, text, -1, &jerr)) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "config is not valid JSON: %s", jerr->message);
+      return NULL;
+    }
+    if (json_parser_get_root (parser) == NULL ||
+        !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "config must be a JSON object ({\"kind\": ...})");
+      return NULL;
+    }
+    root = json_node_copy (json_parser_get_root (parser));
+  } else {
+    root = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (root, json_object_new ());
+  }
+  obj = json_node_get_object (root);
+
+  if (s->kind_set || !json_object_has_member (obj, "kind"))
+    json_object_set_string_member (obj, "kind", kinds[s->kind]);
+  {
+    JsonNode *k = json_object_get_member (obj, "kind");
+    kind = k != NULL && JSON_NODE_HOLDS_VALUE (k) &&
+        json_node_get_value_type (k) == G_TYPE_STRING ?
+        json_node_get_string (k) : "";
+  }
+  kaldi = g_strcmp0 (kind, "fbank") == 0 || g_strcmp0 (kind, "mfcc") == 0;
+  melspec = g_strcmp0 (kind, "melspec") == 0;
+  raw = g_strcmp0 (kind, "raw") == 0;
+  if (!kaldi && !melspec && !raw) {
+    /* liblstm names the valid kinds */
+    return json_to_string (root, FALSE);
+  }
+
+  if (!check_applies (s->num_mel_bins > 0, "num-mel-bins", kind, !raw,
+          "fbank, mfcc, melspec", error) ||
+      !check_applies (s->num_ceps > 0, "num-ceps", kind,
+          g_strcmp0 (kind, "mfcc") == 0, "mfcc", error) ||
+      !check_applies (s->low_freq >= 0, "low-freq", kind, !raw,
+          "fbank, mfcc, melspec", error) ||
+      !check_applies (s->high_freq > 0, "high-freq", kind, !raw,
+          "fbank, mfcc, melspec", error))
+    return NULL;
+
+  rate_key = kaldi ? "sample_frequency" : "sample_rate";
+  if (s->sample_rate > 0)
+    json_object_set_int_member (obj, rate_key, s->sample_rate);
+  rate = 16000.0;
+  if (json_object_has_member (obj, rate_key) &&
+      JSON_NODE_HOLDS_VALUE (json_object_get_member (obj, rate_key)))
+    rate = json_object_get_double_member (obj, rate_key);
+
+  if (s->num_mel_bins > 0)
+    json_object_set_int_member (obj, melspec ? "n_mels" : "num_mel_bins",
+        s->num_mel_bins);
+  if (s->num_ceps > 0)
+    json_object_set_int_member (obj, "num_ceps", s->num_ceps);
+  if (melspec) {
+    /* in samples, truncated as Kaldi's frame sizes are */
+    if (s->frame_length_ms > 0) {
+      gint64 n = (gint64) (rate * s->frame_length_ms * 0.001);
+      json_object_set_int_member (obj, "n_fft", n);
+      json_object_set_int_member (obj, "win_length", n);
+    }
+    if (s->frame_shift_ms > 0)
+      json_object_set_int_member (obj, "hop_length",
+          (gint64) (rate * s->frame_shift_ms * 0.001));
+    if (s->low_freq >= 0)
+      json_object_set_double_member (obj, "f_min", s->low_freq);
+    if (s->high_freq > 0)
+      json_object_set_double_member (obj, "f_max", s->high_freq);
+  } else {
+    if (s->frame_length_ms > 0)
+      json_object_set_double_member (obj, "frame_length",
+          s->frame_length_ms);
+    if (s->frame_shift_ms > 0)
+      json_object_set_double_member (obj, "frame_shift", s->frame_shift_ms);
+    if (s->low_freq >= 0)
+      json_object_set_double_member (obj, "low_freq", s->low_freq);
+    if (s->high_freq > 0)
+      json_object_set_double_member (obj, "high_freq", s->high_freq);
+  }
+  return json_to_string (root, FALSE);
+}
+
+/* Makes the extractor the settings describe. @error gets a GStreamer
+ * resource error. */
+static LstmFeatures *
+make_features (const Settings *s, GError **error)
+{
+  g_autoptr (GError) lerr = NULL;
+  g_autoptr (LstmFeatures) f = NULL;
+  g_autofree gchar *overrides = settings_overrides (s);
+
+  if (s->model != NULL && *s->model != '\0') {
+    g_autoptr (LstmModel) model = NULL;
+
+    if ((s->config != NULL && *s->config != '\0') || overrides != NULL) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "model=%s gives every feature setting (the features the model "
+          "was trained on); unset %s%s", s->model,
+          s->config && *s->config ? "config" : "",
+          overrides ? overrides : "");
+      return NULL;
+    }
+    model = lstm_model_load (s->model, &lerr);
+    if (model == NULL) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+          "%s", lerr->message);
+      return NULL;
+    }
+    f = lstm_features_new_for_model (model, &lerr);
+    if (f == NULL) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "%s", lerr->message);
+      return NULL;
+    }
+    if (s->normalize && !lstm_features_set_normalization (f,
+            lstm_model_get_input_mean (model),
+            lstm_model_get_input_std (model), &lerr)) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "%s: %s", s->model, lerr->message);
+      return NULL;
+    }
+  } else {
+    g_autofree gchar *json = NULL;
+
+    if (s->normalize) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "normalize applies a model's input.mean / input.std: set model");
+      return NULL;
+    }
+    json = compose_config (s, error);
+    if (json == NULL)
+      return NULL;
+    f = lstm_features_new (json, &lerr);
+    if (f == NULL) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "%s", lerr->message);
+      return NULL;
+    }
+  }
+  return g_steal_pointer (&f);
+}
+
+static void
+info_from_features (FeaturesInfo *info, LstmFeatures *f, guint fpb)
+{
+  info->rate = lstm_features_get_sample_rate (f);
+  info->dim = lstm_features_get_size (f);
+  info->shift = lstm_features_get_shift (f);
+  info->window = lstm_features_get_window (f);
+  info->lookahead = lstm_features_get_latency (f);
+  info->channel = lstm_features_get_channel (f);
+  info->frames_per_buffer = fpb;
+}
+
+/* (Re)makes the extractor if the settings changed; with @lock held.
+ * Running, the extractor in use stays. */
+static gboolean
+ensure_features_locked (GstLstmFeatures *self, GError **error)
+{
+  g_auto (Settings) s = { 0 };
+  gboolean changed;
+  LstmFeatures *f;
+
+  GST_OBJECT_LOCK (self);
+  changed = self->settings_changed;
+  GST_OBJECT_UNLOCK (self);
+  if (self->started || (self->features != NULL && !changed))
+    return self->features != NULL;
+
+  settings_take (self, &s);
+  g_clear_pointer (&self->features, lstm_features_free);
+  self->have_info = FALSE;
+  f = make_features (&s, error);
+  if (f == NULL)
+    return FALSE;
+  if ((guint64) s.frames_per_buffer * lstm_features_get_size (f) *
+      sizeof (gfloat) > G_MAXINT) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "frames-per-buffer=%u frames of %u values do not fit in a buffer",
+        s.frames_per_buffer, lstm_features_get_size (f));
+    lstm_features_free (f);
+    return FALSE;
+  }
+  self->features = f;
+  info_from_features (&self->info, f, s.frames_per_buffer);
+  self->have_info = TRUE;
+  {
+    g_autofree gchar *json = lstm_features_get_config (f);
+    GST_INFO_OBJECT (self, "%u values per frame, every %u samples at %u Hz: "
+        "%s", self->info.dim, self->info.shift, self->info.rate, json);
+  }
+  return TRUE;
+}
+
+/* What the configuration says, for queries: FALSE when it is unusable
+ * (start() reports why). */
+static gboolean
+get_info (GstLstmFeatures *self, FeaturesInfo *info)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  ok = ensure_features_locked (self, NULL) && self->have_info;
+  if (ok)
+    *info = self->info;
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+/* ---- caps ---- */
+
+/* The frame caps the configuration can produce, tensors first; audio only
+ * when the frame rate is a whole number. */
+static GstCaps *
+frames_caps (const FeaturesInfo *info, guint n_frames)
+{
+  GstLstmFramesInfo fi = { 0 };
+  GstCaps *caps;
+  guint64 den = (guint64) info->shift * n_frames;
+  gint num, d;
+
+  gst_util_fraction_multiply ((gint) info->rate, 1, 1,
+      (gint) MIN (den, (guint64) G_MAXINT), &num, &d);
+  fi.family = GST_LSTM_FRAMES_TENSORS;
+  fi.dim = info->dim;
+  fi.frames_per_buffer = n_frames;
+  fi.rate_n = num;
+  fi.rate_d = d;
+  caps = gst_lstm_frames_info_to_caps (&fi);
+  if (info->rate % info->shift == 0) {
+    fi.family = GST_LSTM_FRAMES_AUDIO;
+    fi.frames_per_buffer = 0;
+    fi.rate_n = (gint) (info->rate / info->shift);
+    fi.rate_d = 1;
+    caps = gst_caps_merge (caps, gst_lstm_frames_info_to_caps (&fi));
+  }
+  return caps;
+}
+
+/* The input the configuration takes: its rate, enough channels. */
+static GstCaps *
+strict_sink_caps (GstLstmFeatures *self, const FeaturesInfo *info)
+{
+  GstCaps *caps = gst_pad_get_pad_template_caps (self->sinkpad);
+
+  caps = gst_caps_make_writable (caps);
+  gst_caps_set_simple (caps, "rate", G_TYPE_INT, (gint) info->rate, NULL);
+  if (info->channel >= 0)
+    gst_caps_set_simple (caps, "channels", GST_TYPE_INT_RANGE,
+        info->channel + 1, G_MAXINT, NULL);
+  return caps;
+}
+
+/* Input caps: the configuration's rate, so that audioresample converts to
+ * it. Offered only other rates (an upstream that cannot resample), any rate
+ * is answered, so that the caps arrive and are refused with a message that
+ * says to add audioresample, instead of a bare not-negotiated upstream. */
+static GstCaps *
+sink_caps (GstLstmFeatures *self, GstCaps *filter)
+{
+  GstCaps *tmpl = gst_pad_get_pad_template_caps (self->sinkpad);
+  FeaturesInfo info;
+  GstCaps *res;
+
+  if (!get_info (self, &info)) {
+    res = tmpl;
+  } else {
+    GstCaps *strict = strict_sink_caps (self, &info);
+    if (filter == NULL) {
+      /* the configuration's rate first */
+      res = gst_caps_merge (strict, tmpl);
+    } else if (gst_caps_can_intersect (filter, strict)) {
+      res = strict;
+      gst_caps_unref (tmpl);
+    } else {
+      res = tmpl;
+      gst_caps_unref (strict);
+    }
+  }
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, res,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (res);
+    res = tmp;
+  }
+  return res;
+}
+
+static GstCaps *
+src_caps (GstLstmFeatures *self, GstCaps *filter)
+{
+  FeaturesInfo info;
+  GstCaps *res;
+
+  if (get_info (self, &info))
+    res = frames_caps (&info, MAX (info.frames_per_buffer, 1));
+  else
+    res = gst_pad_get_pad_template_caps (self->srcpad);
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, res,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (res);
+    res = tmp;
+  }
+  return res;
+}
+
+/* Output buffers come from our pool, of frames_per_buffer frames each
+ * (shorter ones resized), with downstream's allocator. */
+static gboolean
+setup_pool (GstLstmFeatures *self, GstCaps *caps)
+{
+  GstQuery *query = gst_query_new_allocation (caps, TRUE);
+  GstAllocator *allocator = NULL;
+  GstAllocationParams params;
+  GstStructure *config;
+  guint size = self->info.frames_per_buffer * self->info.dim *
+      sizeof (gfloat);
+
+  gst_allocation_params_init (&params);
+  if (gst_pad_peer_query (self->srcpad, query) &&
+      gst_query_get_n_allocation_params (query) > 0)
+    gst_query_parse_nth_allocation_param (query, 0, &allocator, &params);
+  gst_query_unref (query);
+
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_clear_object (&self->pool);
+  }
+  self->pool = gst_buffer_pool_new ();
+  config = gst_buffer_pool_get_config (self->pool);
+  gst_buffer_pool_config_set_params (config, caps, size, 0, 0);
+  gst_buffer_pool_config_set_allocator (config, allocator, &params);
+  if (allocator)
+    gst_object_unref (allocator);
+  if (!gst_buffer_pool_set_config (self->pool, config) ||
+      !gst_buffer_pool_set_active (self->pool, TRUE)) {
+    gst_clear_object (&self->pool);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Picks the output family downstream prefers and pushes the caps for full
+ * buffers. Streaming thread. */
+static gboolean
+negotiate (GstLstmFeatures *self)
+{
+  const FeaturesInfo *info = &self->info;
+  g_autoptr (GstCaps) candidates = frames_caps (info,
+      info->frames_per_buffer);
+  g_autoptr (GstCaps) peer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstCaps) current = NULL;
+  GstLstmFramesInfo out;
+
+  /* what follows answers any reconfigure request so far */
+  gst_pad_check_reconfigure (self->srcpad);
+  peer = gst_pad_peer_query_caps (self->srcpad, candidates);
+  if (gst_caps_is_empty (peer)) {
+    if (info->rate % info->shift != 0)
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Downstream does not take other/tensors frames, and %u Hz / %u "
+              "samples per frame is not a whole number of frames per second, "
+              "which audio/x-raw frames would need.", info->rate,
+              info->shift), ("offered: %" GST_PTR_FORMAT, candidates));
+    else
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Downstream takes neither other/tensors nor audio/x-raw frames "
+              "of %u values.", info->dim),
+          ("offered: %" GST_PTR_FORMAT, candidates));
+    return FALSE;
+  }
+  peer = gst_caps_fixate (g_steal_pointer (&peer));
+  if (!gst_lstm_frames_info_from_caps (&out, peer, &error)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Could not negotiate output frames: %s", error->message),
+        ("caps: %" GST_PTR_FORMAT, peer));
+    return FALSE;
+  }
+  current = gst_pad_get_current_caps (self->srcpad);
+  if (self->have_out_caps && current != NULL &&
+      gst_caps_is_equal (current, peer))
+    return TRUE;
+  GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, peer);
+  if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (peer))) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Downstream refused the frames: %s %u values per frame.",
+            gst_lstm_frames_family_name (out.family), out.dim),
+        ("caps: %" GST_PTR_FORMAT, peer));
+    return FALSE;
+  }
+  self->out_info = out;
+  self->caps_frames = info->frames_per_buffer;
+  self->have_out_caps = TRUE;
+  if (!setup_pool (self, peer)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not set up a buffer pool for the output."), (NULL));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Input caps: audio at the configuration's rate, with enough channels.
+ * Upstream retries refused caps with every sticky event; the error is
+ * posted once. */
+static gboolean
+set_input_caps (GstLstmFeatures *self, GstCaps *caps)
+{
+  const FeaturesInfo *info = &self->info;
+  g_autofree gchar *problem = NULL;
+  GstAudioInfo ai;
+
+  if (!gst_audio_info_from_caps (&ai, caps) ||
+      (GST_AUDIO_INFO_FORMAT (&ai) != GST_AUDIO_FORMAT_F32LE &&
+          GST_AUDIO_INFO_FORMAT (&ai) != GST_AUDIO_FORMAT_S16LE) ||
+      GST_AUDIO_INFO_LAYOUT (&ai) != GST_AUDIO_LAYOUT_INTERLEAVED)
+    problem = g_strdup ("lstmfeatures takes interleaved F32LE or S16LE "
+        "audio; put audioconvert before it.");
+  else if ((guint) GST_AUDIO_INFO_RATE (&ai) != info->rate)
+    problem = g_strdup_printf ("The audio is at %d Hz but the features are "
+        "computed at %u Hz: put audioresample (and audioconvert) before "
+        "lstmfeatures.", GST_AUDIO_INFO_RATE (&ai), info->rate);
+  else if (info->channel >= 0 && GST_AUDIO_INFO_CHANNELS (&ai) <=
+      info->channel)
+    problem = g_strdup_printf ("The audio has %d channel(s) but the "
+        "features configuration takes channel %d.",
+        GST_AUDIO_INFO_CHANNELS (&ai), info->channel);
+  if (problem != NULL) {
+    if (!self->caps_refused)
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("%s", problem),
+          ("caps: %" GST_PTR_FORMAT, caps));
+    else
+      GST_DEBUG_OBJECT (self, "%s", problem);
+    self->caps_refused = TRUE;
+    return FALSE;
+  }
+  self->caps_refused = FALSE;
+  self->in_format = GST_AUDIO_INFO_FORMAT (&ai);
+  self->in_channels = (guint) GST_AUDIO_INFO_CHANNELS (&ai);
+  self->in_bpf = (guint) GST_AUDIO_INFO_BPF (&ai);
+  self->have_in_caps = TRUE;
+  GST_INFO_OBJECT (self, "input: %s, %u channel(s) at %u Hz",
+      gst_audio_format_to_string (self->in_format), self->in_channels,
+      info->rate);
+  if (!self->have_out_caps)
+    return negotiate (self);
+  return TRUE;
+}
+
+/* ---- framing and timestamps ---- */
+
+/* The time of sample @s of the current run, not before its first. */
+static GstClockTime
+sample_time (GstLstmFeatures *self, gint64 s)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (self->base_ts))
+    return GST_CLOCK_TIME_NONE;
+  return self->base_ts + gst_util_uint64_scale ((guint64) MAX (s, 0),
+      GST_SECOND, self->info.rate);
+}
+
+/* Forgets the samples and frames of the run: the next sample starts a new
+ * one, and the next buffer pushed is DISCONT. */
+static void
+restart_framing (GstLstmFeatures *self)
+{
+  if (self->features)
+    lstm_features_reset (self->features);
+  self->run_started = FALSE;
+  self->run_frames = 0;
+  self->stage_n = 0;
+  self->base_ts = GST_CLOCK_TIME_NONE;
+  self->discont = TRUE;
+}
+
+/* Pushes the staged frames as one buffer; a short tensors buffer is
+ * announced by caps with its frame count. */
+static GstFlowReturn
+push_stage (GstLstmFeatures *self)
+{
+  const guint k = self->stage_n;
+  const guint dim = self->info.dim;
+  GstBuffer *buf = NULL;
+  GstFlowReturn ret;
+  GstClockTime start, end;
+
+  if (k == 0)
+    return GST_FLOW_OK;
+  self->stage_n = 0;
+
+  if (gst_pad_check_reconfigure (self->srcpad) && !negotiate (self)) {
+    gst_pad_mark_reconfigure (self->srcpad);
+    return GST_PAD_IS_FLUSHING (self->srcpad) ? GST_FLOW_FLUSHING :
+        GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (self->out_info.family == GST_LSTM_FRAMES_TENSORS &&
+      k != self->caps_frames) {
+    GstLstmFramesInfo fi = self->out_info;
+    g_autoptr (GstCaps) caps = NULL;
+
+    fi.frames_per_buffer = k;
+    gst_util_fraction_multiply ((gint) self->info.rate, 1, 1,
+        (gint) MIN ((guint64) self->info.shift * k, (guint64) G_MAXINT),
+        &fi.rate_n, &fi.rate_d);
+    caps = gst_lstm_frames_info_to_caps (&fi);
+    GST_DEBUG_OBJECT (self, "a buffer of %u frames: %" GST_PTR_FORMAT, k,
+        caps);
+    if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (caps))) {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Downstream refused frames %u:%u.", dim, k), (NULL));
+      return GST_FLOW_NOT_NEGOTIATED;
+    }
+    self->caps_frames = k;
+  }
+
+  ret = gst_buffer_pool_acquire_buffer (self->pool, &buf, NULL);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  gst_buffer_fill (buf, 0, self->stage, (gsize) k * dim * sizeof (gfloat));
+  gst_buffer_set_size (buf, (gssize) ((gsize) k * dim * sizeof (gfloat)));
+
+  start = sample_time (self, lstm_features_get_frame_start (self->features,
+          self->stage_first));
+  end = sample_time (self, lstm_features_get_frame_start (self->features,
+          self->stage_first + k - 1) + self->info.shift);
+  GST_BUFFER_PTS (buf) = start;
+  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (start) ?
+      end - start : GST_CLOCK_TIME_NONE;
+  GST_BUFFER_OFFSET (buf) = self->out_offset;
+  GST_BUFFER_OFFSET_END (buf) = self->out_offset + k;
+  self->out_offset += k;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+  GST_LOG_OBJECT (self, "%u frames at %" GST_TIME_FORMAT " + %"
+      GST_TIME_FORMAT, k, GST_TIME_ARGS (start),
+      GST_TIME_ARGS (GST_BUFFER_DURATION (buf)));
+  return gst_pad_push (self->srcpad, buf);
+}
+
+/* Stages @n frames made by the extractor, pushing each full buffer. */
+static GstFlowReturn
+add_frames (GstLstmFeatures *self, const gfloat *frames, gsize n)
+{
+  const guint dim = self->info.dim;
+  const guint fpb = self->info.frames_per_buffer;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize done = 0;
+
+  while (done < n) {
+    gsize m = MIN (n - done, (gsize) (fpb - self->stage_n));
+
+    if (self->stage_n == 0)
+      self->stage_first = self->run_frames;
+    memcpy (self->stage + (gsize) self->stage_n * dim,
+        frames + done * dim, m * dim * sizeof (gfloat));
+    self->stage_n += (guint) m;
+    self->run_frames += m;
+    done += m;
+    if (self->stage_n == fpb && (ret = push_stage (self)) != GST_FLOW_OK)
+      break;
+  }
+  return ret;
+}
+
+/* The end of a run (EOS, DISCONT, GAP, a new segment or stream): the frames
+ * waiting for look-ahead, then the staged ones, even if fewer than a
+ * buffer; the extractor is reset. */
+static GstFlowReturn
+drain (GstLstmFeatures *self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (self->features == NULL)
+    return GST_FLOW_OK;
+  if (self->run_started) {
+    gsize n = lstm_features_flush (self->features, self->frames);
+    GST_DEBUG_OBJECT (self, "drained %" G_GSIZE_FORMAT " frames", n);
+    ret = add_frames (self, self->frames, n);
+  }
+  if (ret == GST_FLOW_OK)
+    ret = push_stage (self);
+  restart_framing (self);
+  return ret;
+}
+
+/* The input as aligned samples: the mapped memory, or a copy of it when a
+ * parser handed over a buffer at an odd address. */
+static const guint8 *
+aligned_input (GstLstmFeatures *self, const GstMapInfo *map)
+{
+  const gsize align = self->in_format == GST_AUDIO_FORMAT_F32LE ?
+      G_ALIGNOF (gfloat) : G_ALIGNOF (gint16);
+
+  if (((guintptr) map->data) % align == 0)
+    return map->data;
+  if (self->in_copy_size < map->size) {
+    g_free (self->in_copy);
+    self->in_copy = g_malloc (map->size);
+    self->in_copy_size = map->size;
+  }
+  memcpy (self->in_copy, map->data, map->size);
+  return self->in_copy;
+}
+
+static GstFlowReturn
+gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
+{
+  GstLstmFeatures *self = GST_LSTM_FEATURES (parent);
+  const LstmSampleFormat fmt = self->in_format == GST_AUDIO_FORMAT_F32LE ?
+      LSTM_SAMPLE_F32 : LSTM_SAMPLE_S16;
+  GstFlowReturn ret = GST_FLOW_OK;
+  const guint8 *data;
+  GstMapInfo map;
+  gsize n, done;
+
+  (void) pad;
+  if (!self->have_in_caps || !self->have_out_caps) {
+    gst_buffer_unref (buffer);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No caps before data."),
+        (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  if (GST_BUFFER_IS_DISCONT (buffer) ||
+      GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)) {
+    GST_DEBUG_OBJECT (self, "%s buffer at %" GST_TIME_FORMAT ": the framing "
+        "restarts", GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP) ?
+        "GAP" : "DISCONT", GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
+    ret = drain (self);
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (buffer);
+      return ret;
+    }
+    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)) {
+      /* no frames from a gap: downstream hears of it as a GAP event */
+      if (GST_BUFFER_PTS_IS_VALID (buffer))
+        gst_pad_push_event (self->srcpad, gst_event_new_gap
+            (GST_BUFFER_PTS (buffer), GST_BUFFER_DURATION (buffer)));
+      gst_buffer_unref (buffer);
+      return GST_FLOW_OK;
+    }
+  }
+
+  if (!self->run_started) {
+    self->base_ts = GST_BUFFER_PTS (buffer);
+    if (!GST_CLOCK_TIME_IS_VALID (self->base_ts) &&
+        self->segment.format == GST_FORMAT_TIME)
+      self->base_ts = self->segment.start;
+    self->run_started = TRUE;
+    GST_DEBUG_OBJECT (self, "framing starts at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (self->base_ts));
+  }
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    gst_buffer_unref (buffer);
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not map a buffer."),
+        (NULL));
+    return GST_FLOW_ERROR;
+  }
+  if (map.size % self->in_bpf != 0) {
+    gst_buffer_unmap (buffer, &map);
+    gst_buffer_unref (buffer);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("A buffer of %" G_GSIZE_FORMAT " bytes is not a whole number of "
+            "sample frames of %u bytes.", map.size, self->in_bpf), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  data = aligned_input (self, &map);
+  n = map.size / self->in_bpf;
+  for (done = 0; done < n && ret == GST_FLOW_OK;) {
+    gsize m = MIN (n - done, (gsize) CHUNK_SAMPLES);
+    gsize frames = lstm_features_process_interleaved (self->features,
+        data + done * self->in_bpf, fmt, self->in_channels, m, self->frames);
+    ret = add_frames (self, self->frames, frames);
+    done += m;
+  }
+  gst_buffer_unmap (buffer, &map);
+  gst_buffer_unref (buffer);
+  return ret;
+}
+
+/* ---- events and queries ---- */
+
+static gboolean
+segment_is_update (const GstSegment *old, const GstSegment *s)
+{
+  /* only the stop or duration moved: the same stream continues */
+  return old->format == s->format && old->rate == s->rate &&
+      old->applied_rate == s->applied_rate && old->base == s->base &&
+      old->offset == s->offset && old->start == s->start &&
+      old->time == s->time;
+}
+
+static gboolean
+gst_lstm_features_sink_event (GstPad *pad, GstObject *parent,
+    GstEvent *event)
+{
+  GstLstmFeatures *self = GST_LSTM_FEATURES (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gboolean ok;
+
+      gst_event_parse_caps (event, &caps);
+      ok = set_input_caps (self, caps);
+      gst_event_unref (event);
+      return ok;
+    }
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *s;
+
+      gst_event_parse_segment (event, &s);
+      if (!segment_is_update (&self->segment, s)) {
+        GST_DEBUG_OBJECT (self, "new segment: the framing restarts");
+        drain (self);
+      }
+      gst_segment_copy_into (s, &self->segment);
+      break;
+    }
+    case GST_EVENT_STREAM_START:
+      drain (self);
+      break;
+    case GST_EVENT_GAP:{
+      drain (self);
+      /* GAP events need caps downstream */
+      if (!self->have_out_caps) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    }
+    case GST_EVENT_EOS:
+      drain (self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      restart_framing (self);
+      self->out_offset = 0;
+      gst_segment_init (&self->segment, GST_FORMAT_TIME);
+      break;
+    default:
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_lstm_features_sink_query (GstPad *pad, GstObject *parent,
+    GstQuery *query)
+{
+  GstLstmFeatures *self = GST_LSTM_FEATURES (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      gst_query_parse_caps (query, &filter);
+      caps = sink_caps (self, filter);
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_ACCEPT_CAPS:{
+      GstCaps *caps, *tmpl;
+      gboolean ok;
+
+      /* any rate and channel count of the template: set_input_caps
+       * refuses what the configuration cannot take, with a message */
+      gst_query_parse_accept_caps (query, &caps);
+      tmpl = gst_pad_get_pad_template_caps (pad);
+      ok = gst_caps_is_fixed (caps) && gst_caps_is_subset (caps, tmpl);
+      gst_caps_unref (tmpl);
+      gst_query_set_accept_caps_result (query, ok);
+      return TRUE;
+    }
+    case GST_QUERY_ALLOCATION:
+      /* our own buffers are not the input's */
+      return FALSE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static gboolean
+gst_lstm_features_src_query (GstPad *pad, GstObject *parent,
+    GstQuery *query)
+{
+  GstLstmFeatures *self = GST_LSTM_FEATURES (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      gst_query_parse_caps (query, &filter);
+      caps = src_caps (self, filter);
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_LATENCY:{
+      GstClockTime min, max, ours = 0;
+      gboolean live;
+      FeaturesInfo info;
+
+      if (!gst_pad_peer_query (self->sinkpad, query))
+        return FALSE;
+      gst_query_parse_latency (query, &live, &min, &max);
+      if (get_info (self, &info))
+        ours = gst_util_uint64_scale ((guint64) info.lookahead +
+            (guint64) info.frames_per_buffer * info.shift, GST_SECOND,
+            info.rate);
+      GST_DEBUG_OBJECT (self, "latency: upstream %" GST_TIME_FORMAT
+          ", ours %" GST_TIME_FORMAT, GST_TIME_ARGS (min),
+          GST_TIME_ARGS (ours));
+      min += ours;
+      if (GST_CLOCK_TIME_IS_VALID (max))
+        max += ours;
+      gst_query_set_latency (query, live, min, max);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* ---- state changes ---- */
+
+static gboolean
+gst_lstm_features_start (GstLstmFeatures *self)
+{
+  g_autoptr (GError) error = NULL;
+  gsize frames_cap;
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  self->started = FALSE;
+  ok = ensure_features_locked (self, &error);
+  if (ok) {
+    LstmFeatures *f = self->features;
+    self->started = TRUE;
+    lstm_features_reset (f);
+    frames_cap = MAX (lstm_features_max_frames (f, CHUNK_SAMPLES),
+        lstm_features_max_flush_frames (f));
+    g_free (self->frames);
+    self->frames = g_new (gfloat, frames_cap * self->info.dim);
+    self->frames_cap = frames_cap;
+    g_free (self->stage);
+    self->stage = g_new (gfloat, (gsize) self->info.frames_per_buffer *
+        self->info.dim);
+  }
+  g_mutex_unlock (&self->lock);
+
+  if (!ok) {
+    if (error == NULL)
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Could not set up the features."), (NULL));
+    else if (error->code == GST_RESOURCE_ERROR_OPEN_READ)
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not read the feature configuration: %s", error->message),
+          (NULL));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid feature configuration: %s", error->message), (NULL));
+    return FALSE;
+  }
+
+  self->have_in_caps = FALSE;
+  self->caps_refused = FALSE;
+  self->have_out_caps = FALSE;
+  self->caps_frames = 0;
+  self->out_offset = 0;
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  restart_framing (self);
+  return TRUE;
+}
+
+static void
+gst_lstm_features_stop (GstLstmFeatures *self)
+{
+  g_mutex_lock (&self->lock);
+  self->started = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_clear_object (&self->pool);
+  }
+  g_clear_pointer (&self->frames, g_free);
+  g_clear_pointer (&self->stage, g_free);
+  g_clear_pointer (&self->in_copy, g_free);
+  self->frames_cap = 0;
+  self->in_copy_size = 0;
+  self->have_in_caps = FALSE;
+  self->have_out_caps = FALSE;
+  self->stage_n = 0;
+}
+
+static GstStateChangeReturn
+gst_lstm_features_change_state (GstElement *element,
+    GstStateChange transition)
+{
+  GstLstmFeatures *self = GST_LSTM_FEATURES (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
+      !gst_lstm_features_start (self))
+    return GST_STATE_CHANGE_FAILURE;
+
+  ret = GST_ELEMENT_CLASS (gst_lstm_features_parent_class)->change_state
+      (element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY ||
+      (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
+          ret == GST_STATE_CHANGE_FAILURE))
+    gst_lstm_features_stop (self);
+  return ret;
+}
