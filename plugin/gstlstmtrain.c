@@ -1361,7 +1361,7 @@ agg_start (GstAggregator *agg)
             ("%s", error->message));
       else
         TRAIN_ERROR (self, RESOURCE, READ,
-            ("Label file %s", error->message), (NULL));
+            ("Invalid label file: %s", error->message), (NULL));
       return FALSE;
     }
     if (lstm_label_track_get_n_spans (self->track) == 0) {

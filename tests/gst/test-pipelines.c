@@ -459,6 +459,7 @@ test_doc_launch_lines (void)
     "plugin/gstlstminfer.c",
     /* -- audio features: "plugin/gstlstmfeatures.c", -- */
     /* -- training: "plugin/gstlstmtrain.c", -- */
+    "plugin/gstlstmtrain.c",
     "README.md",
     "examples/pipelines.md",
   };
