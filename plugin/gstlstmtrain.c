@@ -60,13 +60,16 @@
  * training takes the values as they come: a new model has no input
  * normalisation, so feed values of order one.
  *
- * The model is saved to #GstLstmTrain:location at EOS, and (as a resumable
- * checkpoint, which loads as a model too) every
- * #GstLstmTrain:checkpoint-interval epochs; every save writes a temporary
- * file and renames it, so the file is never half-written. The location is
- * checked when the element starts. With `gst-launch-1.0 -e`, Ctrl-C sends
- * EOS: the model trains (or, online, keeps what it learnt) and is saved.
- * Stopping the pipeline without EOS saves nothing beyond the checkpoints.
+ * The model is saved to #GstLstmTrain:location at EOS, and every
+ * #GstLstmTrain:checkpoint-interval epochs as a checkpoint (the model plus
+ * its optimizer state, as liblstm's trainer writes them; it loads as a
+ * model); every save writes a temporary file in the same folder and renames
+ * it, so the file is never half-written. The location is checked when the
+ * element starts. With `gst-launch-1.0 -e`, Ctrl-C sends EOS: the model
+ * trains (or, online, keeps what it learnt) and is saved. Stopping the
+ * pipeline without EOS saves nothing more: while training at EOS, it
+ * interrupts training, and the location keeps the last checkpoint (one of
+ * that moment, when checkpoint-interval is not 0).
  *
  * Errors: an unwritable location (RESOURCE OPEN_WRITE, at start), a label
  * track that does not parse (RESOURCE READ, naming the line), no targets or
@@ -689,7 +692,7 @@ gst_lstm_train_init (GstLstmTrain *self)
 
   /* the sink that ends the pipeline: never prerolls on data (none comes),
    * so it must not hold the state change */
-  self->fakesink = gst_element_factory_make ("fakesink", "sink");
+  self->fakesink = gst_element_factory_make ("fakesink", "fakesink");
   if (self->fakesink != NULL) {
     g_object_set (self->fakesink, "sync", FALSE, "async", FALSE,
         "enable-last-sample", FALSE, NULL);
