@@ -554,23 +554,77 @@ test_label_finetune_harness (void)
   g_assert_cmpfloat (c1 / 300, >, c0 / 300 + 0.2);
 }
 
-/* label= with labels=: a new two-class model. */
+/* label= with labels=: a new two-class GRU model, with the feature
+ * configuration given. */
 static void
 test_label_new (void)
 {
+  static const gchar *features = "{\"kind\":\"fbank\","
+      "\"sample_frequency\":16000,\"num_mel_bins\":2}";
   g_autofree gchar *out = tu_tmp_path ("xy.safetensors");
-  g_autofree gchar *props = g_strdup_printf ("label=y labels=\"x, y\" "
+  g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! "
+      "lstmtrain name=train label=y labels=\"x, y\" cell=gru "
       "location=\"%s\" hidden-size=4 epochs=2 validation-fraction=0", out);
   g_autofree float *x = tu_random_frames (200, 2, 1, 1.0f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr (GstElement) train = NULL;
   g_autoptr (LstmModel) m = NULL;
   const gchar *const *ml;
+  LstmLayerInfo info;
 
-  g_assert_true (train_frames (props, x, 200, 2, NULL, NULL));
+  g_assert_no_error (error);
+  train = gst_bin_get_by_name (GST_BIN (pipeline), "train");
+  g_object_set (train, "features", features, NULL);
+  queue_frames (pipeline, "src", x, 200, 2, 20, 0, 0, -1);
+  end_stream (pipeline, "src");
+  g_assert_true (run_to_eos (pipeline, NULL, NULL));
   m = load (out);
   ml = lstm_model_get_labels (m);
   g_assert_cmpstr (ml[0], ==, "x");
   g_assert_cmpstr (ml[1], ==, "y");
   g_assert_null (ml[2]);
+  g_assert_cmpstr (lstm_model_get_features (m), ==, features);
+  g_assert_true (lstm_model_get_layer_info (m, 0, &info));
+  g_assert_cmpint (info.type, ==, LSTM_LAYER_GRU);
+  g_assert_cmpuint (info.hidden_size, ==, 4);
+}
+
+/* The same frames in buffers of other sizes train bitwise the same model,
+ * collected or online. */
+static void
+test_buffer_sizes (gconstpointer data)
+{
+  gboolean online = GPOINTER_TO_INT (data);
+  static const gsize sizes[] = { 1, 7, 64 };
+  g_autofree float *x = sine_series (0, 600);
+  g_autofree float *ref = NULL;
+  guint k;
+
+  for (k = 0; k < G_N_ELEMENTS (sizes); k++) {
+    g_autofree gchar *name = g_strdup_printf ("sizes-%d-%u.safetensors",
+        online, k);
+    g_autofree gchar *out = tu_tmp_path (name);
+    g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time "
+        "! lstmtrain mode=forecast online=%s location=\"%s\" hidden-size=6 "
+        "epochs=3 batch-size=3 sequence-length=16 seed=5",
+        online ? "true" : "false", out);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+    g_autoptr (LstmModel) m = NULL;
+    g_autofree float *y = NULL;
+
+    g_assert_no_error (error);
+    queue_frames (pipeline, "src", x, 600, 1, sizes[k], 0, 0, -1);
+    end_stream (pipeline, "src");
+    g_assert_true (run_to_eos (pipeline, NULL, NULL));
+    m = load (out);
+    y = tu_reference (m, x, 600);
+    if (ref == NULL)
+      ref = g_steal_pointer (&y);
+    else
+      g_assert_true (memcmp (ref, y, 600 * sizeof (float)) == 0);
+  }
 }
 
 /* ---- the target pad: targets lined up by time ---- */
@@ -1158,6 +1212,10 @@ main (int argc, char **argv)
   g_test_add_func ("/lstmtrain/label-file/learns", test_label_file);
   g_test_add_func ("/lstmtrain/label/fine-tune", test_label_finetune_harness);
   g_test_add_func ("/lstmtrain/label/new-model", test_label_new);
+  g_test_add_data_func ("/lstmtrain/buffer-sizes/collected",
+      GINT_TO_POINTER (FALSE), test_buffer_sizes);
+  g_test_add_data_func ("/lstmtrain/buffer-sizes/online",
+      GINT_TO_POINTER (TRUE), test_buffer_sizes);
   for (i = 0; i < G_N_ELEMENTS (align_cases); i++) {
     g_autofree gchar *path = g_strdup_printf ("/lstmtrain/target/%s",
         align_cases[i].name);
