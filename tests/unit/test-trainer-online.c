@@ -10,6 +10,8 @@
 #include <glib/gstdio.h>
 #include <lstm/lstm.h>
 
+#include "alloc-counter.h"
+
 #define ARCH_LSTM(I, H, O, ACT) \
   "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":" #I \
   ",\"hidden_size\":" #H "},{\"type\":\"linear\",\"name\":\"head\"," \
@@ -489,6 +491,61 @@ test_errors (void)
   g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
 }
 
+static gboolean
+count_progress (const LstmTrainProgress *p, gpointer data)
+{
+  (*(guint *) data) += !p->epoch_done;
+  return TRUE;
+}
+
+/* Steps allocate nothing once the workspaces have grown to the longest
+ * window, whatever the targets, masks and held-out windows. */
+static void
+test_no_allocation (gconstpointer data)
+{
+  LstmTargetKind kind = GPOINTER_TO_INT (data);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (kind == LSTM_TARGET_FRAME_CLASS ?
+      ARCH_LSTM (2, 8, 2, "softmax") : ARCH_LSTM (2, 8, 2, "none"), 2);
+  g_autoptr (Stream) s = stream_new (2000, 3);
+  g_autoptr (LstmTrainer) tr = NULL;
+  guint8 mask[20];
+  LstmTrainerOptions o;
+  guint64 n_allocs;
+  guint calls = 0, i;
+
+  lstm_trainer_options_init (&o);
+  o.sequence_length = 20;
+  o.clip_norm = 1.0;
+  o.validation_fraction = 0.25;
+  tr = lstm_trainer_new (m, &o, &error);
+  lstm_trainer_set_progress_func (tr, count_progress, &calls, NULL);
+  g_assert_true (lstm_trainer_begin_online (tr, kind, &error));
+  for (i = 0; i < 20; i++)
+    mask[i] = i % 3 != 0;
+  /* warm-up: the longest window */
+  step_through (tr, s, kind, 0, 20, 20);
+
+  alloc_counter_start ();
+  for (i = 1; i < 100; i++) {
+    gsize n = 20 - i % 7;       /* windows of 14 to 20 frames */
+    g_assert_true (lstm_trainer_step (tr, s->x + i * 40, n,
+            kind == LSTM_TARGET_FRAME_CLASS ? s->c + i * 20 : NULL,
+            kind == LSTM_TARGET_FRAME_VALUES ? s->y + i * 40 : NULL,
+            kind == LSTM_TARGET_FRAME_VALUES && i % 2 ? mask : NULL, NULL,
+            NULL, NULL));
+    if (i % 10 == 0)
+      lstm_trainer_reset_online_state (tr);
+  }
+  n_allocs = alloc_counter_stop (NULL);
+  if (!alloc_counter_available ()) {
+    g_test_skip ("no counting allocator (AddressSanitizer)");
+    return;
+  }
+  g_assert_cmpuint (calls, >, 50);
+  g_assert_cmpuint (n_allocs, ==, 0);
+}
+
 static void
 test_statistics (void)
 {
@@ -546,6 +603,10 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/online/progress-checkpoints",
       test_progress_checkpoints);
   g_test_add_func ("/trainer/online/errors", test_errors);
+  g_test_add_data_func ("/trainer/online/no-allocation/values",
+      GINT_TO_POINTER (LSTM_TARGET_FRAME_VALUES), test_no_allocation);
+  g_test_add_data_func ("/trainer/online/no-allocation/classes",
+      GINT_TO_POINTER (LSTM_TARGET_FRAME_CLASS), test_no_allocation);
   g_test_add_func ("/dataset/statistics", test_statistics);
   return g_test_run ();
 }
