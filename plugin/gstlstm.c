@@ -8,6 +8,7 @@
 #include "gstlstminfer.h"
 #include "gstlstmfeatures.h"      /* -- audio features -- */
 /* -- training: #include "gstlstmtrain.h" -- */
+#include "gstlstmtrain.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
@@ -17,6 +18,7 @@ plugin_init (GstPlugin *plugin)
   ret |= GST_ELEMENT_REGISTER (lstminfer, plugin);
   ret |= GST_ELEMENT_REGISTER (lstmfeatures, plugin);    /* -- audio features -- */
   /* -- training: ret |= GST_ELEMENT_REGISTER (lstmtrain, plugin); -- */
+  ret |= GST_ELEMENT_REGISTER (lstmtrain, plugin);
 
   return ret;
 }

@@ -52,3 +52,57 @@ gst_lstm_features_kind_get_type (void)
 }
 
 /* -- training -- */
+
+GType
+gst_lstm_train_mode_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    { GST_LSTM_TRAIN_MODE_AUTO,
+        "Targets from label, label-file or the target pad", "auto" },
+    { GST_LSTM_TRAIN_MODE_FORECAST,
+        "Targets are the input frames horizon frames ahead", "forecast" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstLstmTrainMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return (GType) type;
+}
+
+GType
+gst_lstm_cell_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    { GST_LSTM_CELL_LSTM, "LSTM layers (nn.LSTM)", "lstm" },
+    { GST_LSTM_CELL_GRU, "GRU layers (nn.GRU)", "gru" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstLstmCell", values);
+    g_once_init_leave (&type, t);
+  }
+  return (GType) type;
+}
+
+GType
+gst_lstm_optimizer_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    { GST_LSTM_OPTIMIZER_ADAM, "Adam (torch.optim.Adam)", "adam" },
+    { GST_LSTM_OPTIMIZER_SGD, "Stochastic gradient descent (torch.optim.SGD)",
+        "sgd" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstLstmOptimizer", values);
+    g_once_init_leave (&type, t);
+  }
+  return (GType) type;
+}

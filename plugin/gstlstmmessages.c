@@ -170,3 +170,41 @@ gst_lstm_message_new_segment (GstObject *src, const GstSegment *segment,
           "end", G_TYPE_UINT64, s_end,
           "confidence", G_TYPE_DOUBLE, confidence, NULL));
 }
+
+/* -- training -- */
+
+/**
+ * gst_lstm_message_new_train_progress:
+ * @src: the posting element
+ * @epoch: the epoch, from 1
+ * @step: optimizer steps taken so far
+ * @epoch_done: %TRUE at the end of an epoch, %FALSE for the messages
+ *   between (online training)
+ * @loss: mean training loss of the epoch (so far)
+ * @val_loss: validation loss, NAN when there is none
+ * @accuracy: training accuracy (classifiers), else NAN
+ * @val_accuracy: validation accuracy (classifiers), else NAN
+ * @frames_per_second: training throughput
+ *
+ * Builds an `lstm-train-progress` element message: `epoch` (guint), `step`
+ * (guint64), `epoch-done` (gboolean), `loss`, `val-loss`, `accuracy`,
+ * `val-accuracy`, `frames-per-second` (gdouble; NAN where not defined).
+ *
+ * Returns: (transfer full): the message.
+ */
+GstMessage *
+gst_lstm_message_new_train_progress (GstObject *src, guint epoch,
+    guint64 step, gboolean epoch_done, gdouble loss, gdouble val_loss,
+    gdouble accuracy, gdouble val_accuracy, gdouble frames_per_second)
+{
+  return gst_message_new_element (src,
+      gst_structure_new (GST_LSTM_TRAIN_PROGRESS_MESSAGE,
+          "epoch", G_TYPE_UINT, epoch,
+          "step", G_TYPE_UINT64, step,
+          "epoch-done", G_TYPE_BOOLEAN, epoch_done,
+          "loss", G_TYPE_DOUBLE, loss,
+          "val-loss", G_TYPE_DOUBLE, val_loss,
+          "accuracy", G_TYPE_DOUBLE, accuracy,
+          "val-accuracy", G_TYPE_DOUBLE, val_accuracy,
+          "frames-per-second", G_TYPE_DOUBLE, frames_per_second, NULL));
+}

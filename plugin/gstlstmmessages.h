@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 #define GST_LSTM_PREDICTION_MESSAGE "lstm-prediction"
 #define GST_LSTM_SEGMENT_MESSAGE "lstm-segment"
 /* -- training: GST_LSTM_TRAIN_PROGRESS_MESSAGE "lstm-train-progress" -- */
+#define GST_LSTM_TRAIN_PROGRESS_MESSAGE "lstm-train-progress"
 
 /* The label of frames whose best score is below the threshold. */
 #define GST_LSTM_LABEL_UNKNOWN "unknown"
@@ -40,5 +41,11 @@ GstMessage *gst_lstm_message_new_prediction (GstObject *src,
 GstMessage *gst_lstm_message_new_segment (GstObject *src,
     const GstSegment *segment, GstClockTime start, GstClockTime end,
     const gchar *label, gint index, gdouble confidence);
+
+/* -- training -- */
+GstMessage *gst_lstm_message_new_train_progress (GstObject *src,
+    guint epoch, guint64 step, gboolean epoch_done, gdouble loss,
+    gdouble val_loss, gdouble accuracy, gdouble val_accuracy,
+    gdouble frames_per_second);
 
 G_END_DECLS

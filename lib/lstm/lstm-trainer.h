@@ -312,6 +312,22 @@ LSTM_API const gchar *lstm_schedule_to_string (LstmSchedule schedule);
 LSTM_API gboolean lstm_schedule_from_string (const gchar *str,
     LstmSchedule *schedule);
 
+/* ---- Streams: online training, window by window, and data statistics
+ * (what the lstmtrain element needs; see the functions' documentation) ---- */
+
+LSTM_API gboolean lstm_trainer_begin_online (LstmTrainer *trainer,
+    LstmTargetKind kind, GError **error);
+LSTM_API gboolean lstm_trainer_step (LstmTrainer *trainer,
+    const float *frames, gsize n_frames, const guint *classes,
+    const float *values, const guint8 *mask, double *loss,
+    gboolean *held_out, GError **error);
+LSTM_API void lstm_trainer_reset_online_state (LstmTrainer *trainer);
+LSTM_API gboolean lstm_trainer_end_online_epoch (LstmTrainer *trainer,
+    GError **error);
+LSTM_API gboolean lstm_dataset_get_statistics (LstmDataset *dataset,
+    float *input_mean, float *input_std, float *target_mean,
+    float *target_std);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmDataset, lstm_dataset_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmTrainer, lstm_trainer_free)
 

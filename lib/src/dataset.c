@@ -350,3 +350,92 @@ lstm_dataset_fingerprint (LstmDataset *ds, guint64 h)
               ds->target_size), ds->target_size * sizeof (float));
   return h;
 }
+
+/* ---- statistics, for input normalisation and target scaling ---- */
+
+/* Mean and sample standard deviation of column @j of the @dim-wide rows
+ * of @x whose @keep flag is set (all when NULL); std 1 for a constant
+ * column or fewer than two rows. */
+static void
+column_stats (const float *x, gsize n, guint dim, guint j,
+    const guint8 *keep, float *mean, float *std)
+{
+  double s = 0, s2 = 0, m, v;
+  gsize t, k = 0;
+
+  for (t = 0; t < n; t++)
+    if (keep == NULL || keep[t]) {
+      s += x[t * dim + j];
+      k++;
+    }
+  m = s / MAX (k, 1);
+  for (t = 0; t < n; t++)
+    if (keep == NULL || keep[t])
+      s2 += (x[t * dim + j] - m) * (x[t * dim + j] - m);
+  v = k > 1 ? s2 / (k - 1) : 0;
+  *mean = (float) m;
+  *std = (float) sqrt (v);
+  if (!(*std > 0.0f) || !isfinite (*std))
+    *std = 1.0f;
+}
+
+/**
+ * lstm_dataset_get_statistics:
+ * @dataset: a dataset
+ * @input_mean: (out caller-allocates) (array) (optional): input_size means
+ *   of the frames' values
+ * @input_std: (out caller-allocates) (array) (optional): their sample
+ *   standard deviations
+ * @target_mean: (out caller-allocates) (array) (optional):
+ *   %LSTM_TARGET_FRAME_VALUES: target_size means of the targets that count
+ *   (mask non-zero)
+ * @target_std: (out caller-allocates) (array) (optional): their sample
+ *   standard deviations
+ *
+ * The statistics of #LstmModelOptions' input normalisation and of
+ * #LstmTrainerOptions' target scaling, as `lstm train` computes them:
+ * means and sample standard deviations (divisor n - 1) in double, a
+ * standard deviation of 1 where a column is constant. Datasets of class
+ * targets have no target statistics: @target_mean and @target_std are then
+ * left alone.
+ *
+ * Returns: %TRUE; %FALSE when @dataset holds no frame (or, for the target
+ * statistics, no counted target).
+ */
+gboolean
+lstm_dataset_get_statistics (LstmDataset *dataset, float *input_mean,
+    float *input_std, float *target_mean, float *target_std)
+{
+  LstmDataset *ds = dataset;
+  float mean, std;
+  gsize i, counted = 0;
+  guint j;
+
+  g_return_val_if_fail (dataset != NULL, FALSE);
+  if (ds->n_frames == 0)
+    return FALSE;
+  for (j = 0; j < ds->input_size; j++) {
+    column_stats ((const float *) (gpointer) ds->frames->data, ds->n_frames,
+        ds->input_size, j, NULL, &mean, &std);
+    if (input_mean)
+      input_mean[j] = mean;
+    if (input_std)
+      input_std[j] = std;
+  }
+  if (ds->kind != LSTM_TARGET_FRAME_VALUES ||
+      (target_mean == NULL && target_std == NULL))
+    return TRUE;
+  for (i = 0; i < ds->n_frames; i++)
+    counted += g_array_index (ds->mask, guint8, i) != 0;
+  if (counted == 0)
+    return FALSE;
+  for (j = 0; j < ds->target_size; j++) {
+    column_stats ((const float *) (gpointer) ds->values->data, ds->n_frames,
+        ds->target_size, j, (const guint8 *) ds->mask->data, &mean, &std);
+    if (target_mean)
+      target_mean[j] = mean;
+    if (target_std)
+      target_std[j] = std;
+  }
+  return TRUE;
+}

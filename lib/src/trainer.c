@@ -93,6 +93,14 @@ struct _LstmTrainer {
   gpointer progress_data;
   GDestroyNotify progress_destroy;
   gboolean stop;
+
+  /* online training (lstm_trainer_begin_online) */
+  gboolean online;
+  float *online_hc;             /* (state_size) the stream's carried state */
+  double val_loss_sum;          /* held-out windows of the current epoch */
+  double val_count;
+  guint64 val_correct;
+  guint64 online_frames;        /* frames seen by lstm_trainer_step() */
 };
 
 /* ---- enums ---- */
@@ -472,6 +480,7 @@ lstm_trainer_free (LstmTrainer *trainer)
   lstm_aligned_free (trainer->v);
   lstm_aligned_free (trainer->best);
   lstm_aligned_free (trainer->lanes);
+  lstm_aligned_free (trainer->online_hc);
   lstm_aligned_free (trainer->dout);
   g_free (trainer->cls_buf);
   g_free (trainer->perm);
@@ -780,20 +789,20 @@ count_targets (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
   return 0.0;
 }
 
-/* The loss of the tape's last forward (frames [off, off + T) of @s), its
- * gradient (times @scale) into tr->dout. */
+/* The loss of the tape's last forward (@T frames, outputs @out) against
+ * value targets @tgt ((T, output_size), counted where @mask is non-zero)
+ * or frame classes @classes ((T)), its gradient (times @scale) into
+ * tr->dout. */
 static double
-window_loss (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
-    gsize T, const float *out, float scale, guint64 *correct)
+frames_loss (LstmTrainer *tr, LstmTargetKind kind, const guint *classes,
+    const float *tgt, const guint8 *mask, gsize T, const float *out,
+    float scale, guint64 *correct)
 {
   guint n = tr->model->output_size;
   const float *z = lstm_tape_logits (tr->tape);
   gsize t;
 
-  if (ds->kind == LSTM_TARGET_FRAME_VALUES) {
-    const float *tgt = &g_array_index (ds->values, float,
-        (s->start + off) * n);
-    const guint8 *mask = &g_array_index (ds->mask, guint8, s->start + off);
+  if (kind == LSTM_TARGET_FRAME_VALUES) {
     double sum;
     guint j;
 
@@ -823,14 +832,31 @@ window_loss (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
           tr->dout[t * n + j] = tr->dout[t * n + j] * tr->t_std[j];
     return sum;
   }
+  return lstm_loss_cross_entropy (z, classes, T, n, scale, tr->dout,
+      correct);
+}
+
+/* The loss of the tape's last forward (frames [off, off + T) of @s), its
+ * gradient (times @scale) into tr->dout. */
+static double
+window_loss (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
+    gsize T, const float *out, float scale, guint64 *correct)
+{
+  guint n = tr->model->output_size;
+  gsize t;
+
+  if (ds->kind == LSTM_TARGET_FRAME_VALUES)
+    return frames_loss (tr, ds->kind, NULL, &g_array_index (ds->values,
+            float, (s->start + off) * n), &g_array_index (ds->mask, guint8,
+            s->start + off), T, out, scale, correct);
   if (ds->kind == LSTM_TARGET_FRAME_CLASS)
-    return lstm_loss_cross_entropy (z, &g_array_index (ds->classes, guint,
-            s->start + off), T, n, scale, tr->dout, correct);
+    return frames_loss (tr, ds->kind, &g_array_index (ds->classes, guint,
+            s->start + off), NULL, NULL, T, out, scale, correct);
   for (t = 0; t < T; t++)
     tr->cls_buf[t] = tr->opt.every_frame || off + t == s->n - 1 ? s->cls :
         LSTM_TARGET_IGNORE;
-  return lstm_loss_cross_entropy (z, tr->cls_buf, T, n, scale, tr->dout,
-      correct);
+  return lstm_loss_cross_entropy (lstm_tape_logits (tr->tape), tr->cls_buf,
+      T, n, scale, tr->dout, correct);
 }
 
 static double
@@ -863,6 +889,41 @@ diverged (LstmTrainer *tr, const gchar *what, double value, GError **error)
   return FALSE;
 }
 
+/* One optimizer step on tr->grads, which hold the gradient of the mean
+ * loss over @count targets whose summed loss is @loss. */
+static gboolean
+update_weights (LstmTrainer *tr, double loss, double count, GError **error)
+{
+  LstmModel *m = tr->model;
+  double norm, lr;
+
+  if (!isfinite (loss))
+    return diverged (tr, "loss", loss / count, error);
+  norm = lstm_clip_grad_norm (tr->grads, tr->n, tr->opt.clip_norm);
+  if (!isfinite (norm))
+    return diverged (tr, "gradient norm", norm, error);
+  lr = learning_rate_at (tr, tr->epoch);
+  tr->step++;
+  if (tr->opt.optimizer == LSTM_OPTIMIZER_ADAM)
+    lstm_optim_adam_step (m->params, tr->grads, tr->m, tr->v, tr->n,
+        tr->step, lr, tr->opt.beta1, tr->opt.beta2, tr->opt.eps,
+        tr->opt.weight_decay);
+  else
+    lstm_optim_sgd_step (m->params, tr->grads, tr->m, tr->n, tr->step, lr,
+        tr->opt.momentum, tr->opt.dampening, tr->opt.nesterov,
+        tr->opt.weight_decay);
+  norm = lstm_grad_norm (m->params, tr->n);
+  if (!isfinite (norm)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_DIVERGED,
+        "training diverged at epoch %u, step %" G_GUINT64_FORMAT ": the "
+        "update made weights non-finite%s%s", tr->epoch + 1, tr->step,
+        tr->checkpoint_path ? "; the last good checkpoint is " : "",
+        tr->checkpoint_path ? tr->checkpoint_path : "");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Runs window @w (frames [w W, (w + 1) W)) of the lanes @lanes and takes
  * one optimizer step on it. */
 static gboolean
@@ -875,7 +936,6 @@ train_window (LstmTrainer *tr, const guint *lanes, guint n_lanes, gsize W,
   double count = 0, loss = 0;
   guint64 correct = 0, frames = 0;
   gint64 t0 = g_get_monotonic_time ();
-  double norm, lr;
   guint b;
 
   for (b = 0; b < n_lanes; b++) {
@@ -903,32 +963,8 @@ train_window (LstmTrainer *tr, const guint *lanes, guint n_lanes, gsize W,
     lstm_tape_backward (tr->tape, tr->dout, tr->wrt_logits, tr->grads);
   }
   *step_loss = count > 0 ? loss / count : NAN;
-  if (count > 0) {
-    if (!isfinite (loss))
-      return diverged (tr, "loss", loss / count, error);
-    norm = lstm_clip_grad_norm (tr->grads, tr->n, tr->opt.clip_norm);
-    if (!isfinite (norm))
-      return diverged (tr, "gradient norm", norm, error);
-    lr = learning_rate_at (tr, tr->epoch);
-    tr->step++;
-    if (tr->opt.optimizer == LSTM_OPTIMIZER_ADAM)
-      lstm_optim_adam_step (m->params, tr->grads, tr->m, tr->v, tr->n,
-          tr->step, lr, tr->opt.beta1, tr->opt.beta2, tr->opt.eps,
-          tr->opt.weight_decay);
-    else
-      lstm_optim_sgd_step (m->params, tr->grads, tr->m, tr->n, tr->step, lr,
-          tr->opt.momentum, tr->opt.dampening, tr->opt.nesterov,
-          tr->opt.weight_decay);
-    norm = lstm_grad_norm (m->params, tr->n);
-    if (!isfinite (norm)) {
-      g_set_error (error, LSTM_ERROR, LSTM_ERROR_DIVERGED,
-          "training diverged at epoch %u, step %" G_GUINT64_FORMAT ": the "
-          "update made weights non-finite%s%s", tr->epoch + 1, tr->step,
-          tr->checkpoint_path ? "; the last good checkpoint is " : "",
-          tr->checkpoint_path ? tr->checkpoint_path : "");
-      return FALSE;
-    }
-  }
+  if (count > 0 && !update_weights (tr, loss, count, error))
+    return FALSE;
   tr->ep_loss += loss;
   tr->ep_count += count;
   tr->ep_correct += correct;
@@ -995,7 +1031,7 @@ lstm_trainer_evaluate (LstmTrainer *trainer, LstmDataset *dataset,
   double l, a;
 
   g_return_val_if_fail (trainer != NULL && dataset != NULL, FALSE);
-  if (trainer->bound && dataset->kind != trainer->kind) {
+  if ((trainer->bound || trainer->online) && dataset->kind != trainer->kind) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "trainer: the evaluation set's targets are not of the training "
         "set's kind");
@@ -1043,7 +1079,7 @@ report (LstmTrainer *tr, gboolean epoch_done, double step_loss,
     p.epoch = tr->epoch + 1;
     p.epoch_fraction = total ? (double) tr->ep_frames / total : 0;
     p.loss = tr->ep_count > 0 ? tr->ep_loss / tr->ep_count : NAN;
-    p.accuracy = tr->train_ds->kind != LSTM_TARGET_FRAME_VALUES &&
+    p.accuracy = tr->kind != LSTM_TARGET_FRAME_VALUES &&
         tr->ep_count > 0 ? tr->ep_correct / tr->ep_count : NAN;
     p.val_loss = NAN;
     p.val_accuracy = NAN;
@@ -1074,7 +1110,7 @@ shuffle_epoch (LstmTrainer *tr)
 static void
 end_epoch (LstmTrainer *tr, LstmEpochStats *st)
 {
-  gboolean classes = tr->train_ds->kind != LSTM_TARGET_FRAME_VALUES;
+  gboolean classes = tr->kind != LSTM_TARGET_FRAME_VALUES;
 
   st->epoch = tr->epoch + 1;
   st->loss = tr->ep_count > 0 ? tr->ep_loss / tr->ep_count : NAN;
@@ -1082,9 +1118,19 @@ end_epoch (LstmTrainer *tr, LstmEpochStats *st)
       tr->ep_correct / tr->ep_count : NAN;
   st->val_loss = NAN;
   st->val_accuracy = NAN;
-  if (tr->val_ds != NULL && tr->val_idx->len > 0)
+  if (tr->online) {
+    /* the windows lstm_trainer_step() held out */
+    if (tr->val_count > 0) {
+      st->val_loss = tr->val_loss_sum / tr->val_count;
+      if (classes)
+        st->val_accuracy = tr->val_correct / tr->val_count;
+    }
+    tr->val_loss_sum = tr->val_count = 0;
+    tr->val_correct = 0;
+  } else if (tr->val_ds != NULL && tr->val_idx->len > 0) {
     evaluate_indices (tr, tr->val_ds, tr->val_idx, &st->val_loss,
         &st->val_accuracy);
+  }
   st->learning_rate = learning_rate_at (tr, tr->epoch);
   st->frames_per_second = tr->ep_time_us > 0 ?
       tr->ep_frames * 1e6 / tr->ep_time_us : 0;
@@ -1156,6 +1202,12 @@ lstm_trainer_train (LstmTrainer *trainer, LstmDataset *train,
   gsize S;
 
   g_return_val_if_fail (trainer != NULL && train != NULL, FALSE);
+  if (tr->online) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: trains online (lstm_trainer_begin_online()); it cannot "
+        "also train on datasets");
+    return FALSE;
+  }
   if (!bind_data (tr, train, validation, error))
     return FALSE;
   m = tr->model;
@@ -1367,6 +1419,10 @@ training_json (LstmTrainer *tr)
   j_int (s, "seed", (gint64) o->seed);
   if (tr->t_mean != NULL)
     j_bool (s, "target_scaling", TRUE);
+  if (tr->online) {
+    j_bool (s, "online", TRUE);
+    j_int (s, "train_frames", (gint64) tr->online_frames);
+  }
   if (tr->bound) {
     j_int (s, "train_sequences", tr->train_idx->len);
     j_int (s, "train_frames", (gint64) tr->train_frames);
@@ -1727,7 +1783,7 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
   guint i;
 
   g_return_val_if_fail (trainer != NULL && checkpoint != NULL, FALSE);
-  if (tr->bound) {
+  if (tr->bound || tr->online) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: a trainer can resume a checkpoint only before it trains",
         checkpoint);
@@ -1904,5 +1960,273 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
       "bad_epochs", 0);
   g_array_unref (tr->history);
   tr->history = history;
+  return TRUE;
+}
+
+/* ---- online training: windows as a stream delivers them ----
+ *
+ * The lstmtrain element's online mode: one stream, cut into windows as it
+ * arrives. Each window runs from the stream's carried state, takes one
+ * optimizer step (truncated BPTT: no gradient flows into the state before
+ * the window) and leaves the state at its end for the next window. A
+ * seeded fraction of the windows is held out: evaluated, not trained on.
+ * The epoch's sums, the progress function, the history and checkpoints
+ * work as in lstm_trainer_train(); an epoch ends when the caller says so.
+ */
+
+/**
+ * lstm_trainer_begin_online:
+ * @trainer: a trainer that has not trained on datasets
+ * @kind: the targets the windows will carry: %LSTM_TARGET_FRAME_CLASS or
+ *   %LSTM_TARGET_FRAME_VALUES
+ * @error: return location for a #GError
+ *
+ * Readies @trainer for lstm_trainer_step(): windows of frames from one
+ * stream, in order, with the recurrent state carried from window to
+ * window (starting from zeros). Options that concern datasets (batch_size,
+ * shuffle, patience) do not apply; validation_fraction is the probability
+ * that a window is held out; epochs only sizes the learning-rate schedule.
+ * Calling it again with the same @kind does nothing.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set when @trainer already
+ * trained on datasets, @kind is not a per-frame kind or does not fit the
+ * model's output layer, or the model is bidirectional.
+ */
+gboolean
+lstm_trainer_begin_online (LstmTrainer *trainer, LstmTargetKind kind,
+    GError **error)
+{
+  LstmTrainer *tr = trainer;
+  LstmModel *m;
+
+  g_return_val_if_fail (trainer != NULL, FALSE);
+  m = tr->model;
+  if (tr->online && tr->kind == kind)
+    return TRUE;
+  if (tr->bound || tr->online) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: already trains %s; online training needs a fresh trainer",
+        tr->bound ? "on datasets" : "online on other targets");
+    return FALSE;
+  }
+  if (kind != LSTM_TARGET_FRAME_CLASS && kind != LSTM_TARGET_FRAME_VALUES) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: online training takes targets per frame (classes or "
+        "values), not one class per sequence");
+    return FALSE;
+  }
+  if (!m->streamable) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "trainer: %s has a bidirectional layer, which needs whole "
+        "sequences; it cannot train on a stream", m->name);
+    return FALSE;
+  }
+  if (!resolve_loss (tr, kind, error))
+    return FALSE;
+  ensure_tape (tr, MAX (tr->opt.sequence_length, 1));
+  tr->online_hc = lstm_aligned_alloc (MAX (m->state_size, 1));
+  memset (tr->online_hc, 0, MAX (m->state_size, 1) * sizeof (float));
+  tr->kind = kind;
+  tr->online = TRUE;
+  return TRUE;
+}
+
+/* Checks a window's values; the error names the frame. */
+static gboolean
+check_window (LstmTrainer *tr, const float *frames, gsize T,
+    const guint *classes, const float *values, const guint8 *mask,
+    GError **error)
+{
+  LstmModel *m = tr->model;
+  guint n = m->output_size;
+  gsize i, j;
+
+  for (i = 0; i < T * m->input_size; i++)
+    if (!isfinite (frames[i])) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "trainer: window frame %" G_GSIZE_FORMAT ", value %" G_GSIZE_FORMAT
+          " is %g (must be finite)", i / m->input_size, i % m->input_size,
+          (double) frames[i]);
+      return FALSE;
+    }
+  for (i = 0; i < T; i++) {
+    if (tr->kind == LSTM_TARGET_FRAME_CLASS) {
+      if (classes[i] >= n && classes[i] != LSTM_TARGET_IGNORE) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+            "trainer: window frame %" G_GSIZE_FORMAT ": class %u is out of "
+            "range (%u classes)", i, classes[i], n);
+        return FALSE;
+      }
+      continue;
+    }
+    if (mask != NULL && !mask[i])
+      continue;
+    for (j = 0; j < n; j++)
+      if (!isfinite (values[i * n + j])) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "trainer: window frame %" G_GSIZE_FORMAT ": target %"
+            G_GSIZE_FORMAT " is %g (must be finite)", i, j,
+            (double) values[i * n + j]);
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+/**
+ * lstm_trainer_step:
+ * @trainer: a trainer after lstm_trainer_begin_online()
+ * @frames: (array): @n_frames x input_size values, the stream's next frames
+ * @n_frames: how many (the window; usually the sequence_length option)
+ * @classes: (nullable) (array): %LSTM_TARGET_FRAME_CLASS: @n_frames
+ *   classes, each below the output size or %LSTM_TARGET_IGNORE
+ * @values: (nullable) (array): %LSTM_TARGET_FRAME_VALUES: @n_frames x
+ *   output_size target values
+ * @mask: (nullable) (array): with @values: @n_frames flags, non-zero where
+ *   a frame has a target; %NULL: every frame has one
+ * @loss: (out) (optional): the window's mean loss (before the update), or
+ *   NAN when no frame of it has a target
+ * @held_out: (out) (optional): whether the window was held out for
+ *   validation (evaluated, not trained on)
+ * @error: return location for a #GError
+ *
+ * Runs the model over one window of the stream from the carried state,
+ * which then moves to the window's end, and, unless the window is held out
+ * or has no target, takes one optimizer step on the window's mean loss
+ * (truncated BPTT). Then the progress function sees the epoch so far
+ * (its return value is ignored: the caller decides when to stop).
+ * Workspaces grow to the longest window once; nothing is allocated per
+ * call after that.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set for a non-finite value
+ * or a class out of range (nothing changes then), or
+ * %LSTM_ERROR_DIVERGED as lstm_trainer_train() has it.
+ */
+gboolean
+lstm_trainer_step (LstmTrainer *trainer, const float *frames,
+    gsize n_frames, const guint *classes, const float *values,
+    const guint8 *mask, double *loss, gboolean *held_out, GError **error)
+{
+  LstmTrainer *tr = trainer;
+  gboolean held = FALSE;
+  double count = 0, sum;
+  guint64 correct = 0;
+  gint64 t0;
+  const float *out;
+  gsize t;
+
+  g_return_val_if_fail (trainer != NULL, FALSE);
+  g_return_val_if_fail (frames != NULL || n_frames == 0, FALSE);
+  if (loss)
+    *loss = NAN;
+  if (held_out)
+    *held_out = FALSE;
+  if (!tr->online) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: lstm_trainer_step() needs lstm_trainer_begin_online() "
+        "first");
+    return FALSE;
+  }
+  if ((tr->kind == LSTM_TARGET_FRAME_CLASS && classes == NULL && n_frames) ||
+      (tr->kind == LSTM_TARGET_FRAME_VALUES && values == NULL && n_frames)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: the window has no %s",
+        tr->kind == LSTM_TARGET_FRAME_CLASS ? "classes" : "target values");
+    return FALSE;
+  }
+  if (n_frames == 0)
+    return TRUE;
+  if (!check_window (tr, frames, n_frames, classes, values, mask, error))
+    return FALSE;
+
+  t0 = g_get_monotonic_time ();
+  ensure_tape (tr, n_frames);
+  for (t = 0; t < n_frames; t++)
+    count += tr->kind == LSTM_TARGET_FRAME_CLASS ?
+        classes[t] != LSTM_TARGET_IGNORE : mask == NULL || mask[t];
+  if (tr->kind == LSTM_TARGET_FRAME_VALUES)
+    count *= tr->model->output_size;
+  if (count > 0 && tr->opt.validation_fraction > 0)
+    held = lstm_rng_uniform (&tr->rng) < tr->opt.validation_fraction;
+
+  out = lstm_tape_forward (tr->tape, frames, n_frames, tr->online_hc);
+  tr->online_frames += n_frames;
+  if (count == 0)
+    return TRUE;
+  if (held) {
+    sum = frames_loss (tr, tr->kind, classes, values, mask, n_frames, out,
+        1.0f, &correct);
+    tr->val_loss_sum += sum;
+    tr->val_count += count;
+    tr->val_correct += correct;
+  } else {
+    memset (tr->grads, 0, tr->n * sizeof (float));
+    sum = frames_loss (tr, tr->kind, classes, values, mask, n_frames, out,
+        (float) (1.0 / count), &correct);
+    lstm_tape_backward (tr->tape, tr->dout, tr->wrt_logits, tr->grads);
+    if (!update_weights (tr, sum, count, error))
+      return FALSE;
+    tr->ep_loss += sum;
+    tr->ep_count += count;
+    tr->ep_correct += correct;
+    tr->ep_frames += n_frames;
+    tr->ep_time_us += g_get_monotonic_time () - t0;
+    (void) report (tr, FALSE, sum / count, NULL);
+  }
+  if (loss)
+    *loss = sum / count;
+  if (held_out)
+    *held_out = held;
+  return TRUE;
+}
+
+/**
+ * lstm_trainer_reset_online_state:
+ * @trainer: a trainer after lstm_trainer_begin_online()
+ *
+ * Zeroes the carried recurrent state: the next window starts a new stretch
+ * of the stream (after a discontinuity, or for another stream).
+ */
+void
+lstm_trainer_reset_online_state (LstmTrainer *trainer)
+{
+  g_return_if_fail (trainer != NULL);
+  if (trainer->online_hc != NULL)
+    memset (trainer->online_hc, 0, MAX (trainer->model->state_size, 1) *
+        sizeof (float));
+}
+
+/**
+ * lstm_trainer_end_online_epoch:
+ * @trainer: a trainer after lstm_trainer_begin_online()
+ * @error: return location for a #GError
+ *
+ * Closes the epoch of online steps (a pass over the stream, or whatever
+ * stretch the caller calls an epoch): appends its row to the history, with
+ * the loss and accuracy of the trained windows and the validation loss and
+ * accuracy of the held-out ones; writes a checkpoint when the epoch count
+ * reaches a multiple of checkpoint_interval (and a checkpoint path is
+ * set); then calls the progress function with @epoch_done set. The carried
+ * state is kept.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set when the checkpoint
+ * cannot be written.
+ */
+gboolean
+lstm_trainer_end_online_epoch (LstmTrainer *trainer, GError **error)
+{
+  LstmEpochStats stats;
+
+  g_return_val_if_fail (trainer != NULL, FALSE);
+  if (!trainer->online) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: lstm_trainer_end_online_epoch() needs "
+        "lstm_trainer_begin_online() first");
+    return FALSE;
+  }
+  end_epoch (trainer, &stats);
+  if (!maybe_checkpoint (trainer, FALSE, error))
+    return FALSE;
+  (void) report (trainer, TRUE, NAN, &stats);
   return TRUE;
 }

@@ -573,6 +573,7 @@ test_doc_launch_lines (void)
     "plugin/gstlstminfer.c",
     "plugin/gstlstmfeatures.c", /* -- audio features -- */
     /* -- training: "plugin/gstlstmtrain.c", -- */
+    "plugin/gstlstmtrain.c",
     "README.md",
     "examples/pipelines.md",
   };
