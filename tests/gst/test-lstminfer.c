@@ -860,6 +860,7 @@ typedef struct {
   GstHarness *h;
   const float *x;
   guint n_buffers;
+  gint swaps;
   gboolean done;
 } PushThread;
 
@@ -870,6 +871,10 @@ push_thread (gpointer data)
   guint k;
 
   for (k = 0; k < p->n_buffers; k++) {
+    /* halfway, make sure the other thread has swapped at least twice, so
+     * that swaps happen while buffers flow however busy the machine is */
+    while (k == p->n_buffers / 2 && g_atomic_int_get (&p->swaps) < 2)
+      g_usleep (100);
     g_assert_cmpint (push_frames (p->h, p->x, 3, 5 * k, 5, k == 0), ==,
         GST_FLOW_OK);
   }
@@ -887,7 +892,7 @@ test_hot_swap_concurrent (void)
   g_autofree gchar *caps = audio_caps (3);
   GstBus *bus;
   GstHarness *h = harness_new (path_a, &bus, "message-interval", 7, NULL);
-  PushThread p = { h, x, n_buffers, FALSE };
+  PushThread p = { h, x, n_buffers, 0, FALSE };
   GThread *t;
   guint k, swaps = 0;
 
@@ -896,6 +901,7 @@ test_hot_swap_concurrent (void)
   while (!g_atomic_int_get (&p.done)) {
     g_object_set (h->element, "model", swaps % 2 ? path_a : path_b, NULL);
     swaps++;
+    g_atomic_int_set (&p.swaps, (gint) swaps);
     g_usleep (200);
   }
   g_thread_join (t);
