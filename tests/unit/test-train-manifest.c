@@ -34,7 +34,8 @@ write_file (const gchar *name, const gchar *text)
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
 }
 
-/* Runs the lstm tool in tmpdir; returns its exit status. */
+/* Runs the lstm tool in tmpdir; returns its exit status. *out and *err
+ * (NULL or earlier results) are replaced, their old contents freed. */
 static gint
 lstm (gchar **out, gchar **err, const gchar *first, ...)
 {
@@ -56,14 +57,18 @@ lstm (gchar **out, gchar **err, const gchar *first, ...)
   g_assert_true (g_spawn_sync (tmpdir, (gchar **) argv->pdata, NULL, 0, NULL,
           NULL, &o, &e, &status, &error));
   g_assert_no_error (error);
-  if (out)
+  if (out) {
+    g_free (*out);
     *out = o;
-  else
+  } else {
     g_free (o);
-  if (err)
+  }
+  if (err) {
+    g_free (*err);
     *err = e;
-  else
+  } else {
     g_free (e);
+  }
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
