@@ -1435,16 +1435,6 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
 /* ---- events and queries ---- */
 
 static gboolean
-segment_is_update (const GstSegment *old, const GstSegment *s)
-{
-  /* only the stop or duration moved: the same stream continues */
-  return old->format == s->format && old->rate == s->rate &&
-      old->applied_rate == s->applied_rate && old->base == s->base &&
-      old->offset == s->offset && old->start == s->start &&
-      old->time == s->time;
-}
-
-static gboolean
 gst_lstm_features_sink_event (GstPad *pad, GstObject *parent,
     GstEvent *event)
 {
@@ -1464,7 +1454,7 @@ gst_lstm_features_sink_event (GstPad *pad, GstObject *parent,
       const GstSegment *s;
 
       gst_event_parse_segment (event, &s);
-      if (!segment_is_update (&self->segment, s)) {
+      if (!gst_lstm_segment_is_update (&self->segment, s)) {
         GST_DEBUG_OBJECT (self, "new segment: the framing restarts");
         drain (self);
       }

@@ -320,3 +320,20 @@ gst_lstm_frames_caps_with_dim (const GstCaps *caps, guint dim,
   }
   return res;
 }
+
+/**
+ * gst_lstm_segment_is_update:
+ * @old: the segment in force
+ * @s: a new segment
+ *
+ * Returns: %TRUE when @s only moves the stop or duration of @old: the same
+ * stream continues, and the elements keep their state and framing.
+ */
+gboolean
+gst_lstm_segment_is_update (const GstSegment *old, const GstSegment *s)
+{
+  return old->format == s->format && old->rate == s->rate &&
+      old->applied_rate == s->applied_rate && old->base == s->base &&
+      old->offset == s->offset && old->start == s->start &&
+      old->time == s->time;
+}

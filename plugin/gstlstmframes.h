@@ -78,4 +78,7 @@ GstCaps *gst_lstm_frames_caps_with_dim (const GstCaps *caps, guint dim,
     gboolean output);
 const gchar *gst_lstm_frames_family_name (GstLstmFramesFamily family);
 
+gboolean gst_lstm_segment_is_update (const GstSegment *old,
+    const GstSegment *s);
+
 G_END_DECLS

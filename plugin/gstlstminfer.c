@@ -1247,16 +1247,6 @@ gst_lstm_infer_transform_size (GstBaseTransform *trans,
 }
 
 static gboolean
-segment_is_update (const GstSegment *old, const GstSegment *s)
-{
-  /* only the stop or duration moved: the same stream continues */
-  return old->format == s->format && old->rate == s->rate &&
-      old->applied_rate == s->applied_rate && old->base == s->base &&
-      old->offset == s->offset && old->start == s->start &&
-      old->time == s->time;
-}
-
-static gboolean
 gst_lstm_infer_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstLstmInfer *self = GST_LSTM_INFER (trans);
@@ -1274,7 +1264,7 @@ gst_lstm_infer_sink_event (GstBaseTransform *trans, GstEvent *event)
     case GST_EVENT_SEGMENT:{
       const GstSegment *s;
       gst_event_parse_segment (event, &s);
-      if (!trans->have_segment || !segment_is_update (&trans->segment, s))
+      if (!trans->have_segment || !gst_lstm_segment_is_update (&trans->segment, s))
         reset = "SEGMENT";
       break;
     }
