@@ -240,3 +240,45 @@ tu_pop_message (GstBus *bus, GstMessageType type)
 {
   return gst_bus_pop_filtered (bus, type);
 }
+
+/* Runs @pipeline to EOS; TRUE on EOS, FALSE with @error on an ERROR.
+ * Element messages are collected in @msgs when given. */
+gboolean
+tu_run_to_eos (GstElement *pipeline, GstClockTime timeout, GPtrArray *msgs,
+    GstMessage **error_msg)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gboolean ok = FALSE, done = FALSE;
+
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE)
+    done = TRUE;
+  while (!done) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, timeout,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+    if (msg == NULL)
+      g_error ("the pipeline did not finish within %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (timeout));
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_EOS:
+        ok = done = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        done = TRUE;
+        if (error_msg)
+          *error_msg = gst_message_ref (msg);
+        break;
+      default:
+        if (msgs)
+          g_ptr_array_add (msgs, gst_message_ref (msg));
+        break;
+    }
+    gst_message_unref (msg);
+  }
+  /* errors posted at a failed state change */
+  if (!ok && error_msg && *error_msg == NULL)
+    *error_msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  return ok;
+}

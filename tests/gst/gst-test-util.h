@@ -45,4 +45,7 @@ GPtrArray *tu_pop_element_messages (GstBus *bus, const gchar *name);
 /* Pops every message of @type; the first error's GError when asked. */
 GstMessage *tu_pop_message (GstBus *bus, GstMessageType type);
 
+gboolean tu_run_to_eos (GstElement *pipeline, GstClockTime timeout,
+    GPtrArray *msgs, GstMessage **error_msg);
+
 G_END_DECLS

@@ -46,46 +46,6 @@ sine_series (gsize from, gsize n)
   return x;
 }
 
-/* Runs @pipeline to EOS; TRUE on EOS, FALSE on an ERROR (kept in
- * @error_msg). Element messages go to @msgs when given. */
-static gboolean
-run_to_eos (GstElement *pipeline, GPtrArray *msgs, GstMessage **error_msg)
-{
-  GstBus *bus = gst_element_get_bus (pipeline);
-  gboolean ok = FALSE, done = FALSE;
-
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE)
-    done = TRUE;
-  while (!done) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, TIMEOUT,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
-    if (msg == NULL)
-      g_error ("the pipeline did not finish within %" GST_TIME_FORMAT,
-          GST_TIME_ARGS (TIMEOUT));
-    switch (GST_MESSAGE_TYPE (msg)) {
-      case GST_MESSAGE_EOS:
-        ok = done = TRUE;
-        break;
-      case GST_MESSAGE_ERROR:
-        done = TRUE;
-        if (error_msg)
-          *error_msg = gst_message_ref (msg);
-        break;
-      default:
-        if (msgs)
-          g_ptr_array_add (msgs, gst_message_ref (msg));
-        break;
-    }
-    gst_message_unref (msg);
-  }
-  if (!ok && error_msg && *error_msg == NULL)
-    *error_msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (bus);
-  return ok;
-}
-
 /* Queues @n frames of @dim values from @x on appsrc @name as numeric audio
  * at RATE, @per frames a buffer, timed from frame @first plus @offset;
  * @discont_at: a frame index whose buffer starts flagged DISCONT (or -1). */
@@ -137,7 +97,7 @@ train_frames (const gchar *props, const float *x, gsize n, guint dim,
   g_assert_no_error (error);
   queue_frames (pipeline, "src", x, n, dim, 20, 0, 0, -1);
   end_stream (pipeline, "src");
-  return run_to_eos (pipeline, msgs, error_msg);
+  return tu_run_to_eos (pipeline, TIMEOUT, msgs, error_msg);
 }
 
 static GPtrArray *
@@ -436,7 +396,7 @@ test_label_file (void)
       "sequence-length=50 learning-rate=0.01", raw, RATE, labels, out);
   pipeline = gst_parse_launch (desc, &error);
   g_assert_no_error (error);
-  g_assert_true (run_to_eos (pipeline, msgs, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, msgs, NULL));
 
   prog = progress_of (msgs);
   g_assert_cmpuint (prog->len, ==, 30);
@@ -578,7 +538,7 @@ test_label_new (void)
   g_object_set (train, "features", features, NULL);
   queue_frames (pipeline, "src", x, 200, 2, 20, 0, 0, -1);
   end_stream (pipeline, "src");
-  g_assert_true (run_to_eos (pipeline, NULL, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
   m = load (out);
   ml = lstm_model_get_labels (m);
   g_assert_cmpstr (ml[0], ==, "x");
@@ -617,7 +577,7 @@ test_buffer_sizes (gconstpointer data)
     g_assert_no_error (error);
     queue_frames (pipeline, "src", x, 600, 1, sizes[k], 0, 0, -1);
     end_stream (pipeline, "src");
-    g_assert_true (run_to_eos (pipeline, NULL, NULL));
+    g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
     m = load (out);
     y = tu_reference (m, x, 600);
     if (ref == NULL)
@@ -697,7 +657,7 @@ test_target_alignment (gconstpointer data)
             n, 1, t0, t1 - t0));
   }
   gst_app_src_end_of_stream (GST_APP_SRC (tsrc));
-  g_assert_true (run_to_eos (pipeline, msgs, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, msgs, NULL));
 
   m = load (out);
   g_assert_cmpint (lstm_model_get_task (m), ==, LSTM_TASK_REGRESSION);
@@ -770,7 +730,7 @@ test_online (void)
    * targets, 50 more steps */
   queue_frames (pipeline, "src", x + 505, 495, 1, 5, 505, 0, 505);
   end_stream (pipeline, "src");
-  g_assert_true (run_to_eos (pipeline, msgs, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, msgs, NULL));
   prog = progress_of (msgs);
   g_assert_cmpuint (prog->len, >=, 1);
   g_assert_true (gst_structure_get_boolean (prog->pdata[prog->len - 1],
@@ -870,7 +830,7 @@ test_checkpoints (void)
   gst_bus_set_sync_handler (bus, on_sync, &w, NULL);
   queue_frames (pipeline, "src", x, 400, 1, 20, 0, 0, -1);
   end_stream (pipeline, "src");
-  g_assert_true (run_to_eos (pipeline, NULL, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
   gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
 
   g_assert_cmpuint (w.seen->len, ==, 5);
@@ -1063,7 +1023,7 @@ test_error (gconstpointer data)
     queue_frames (pipeline, "tsrc", x, 500, 2, 20, 0, 0, -1);
     end_stream (pipeline, "tsrc");
   }
-  g_assert_false (run_to_eos (pipeline, NULL, &msg));
+  g_assert_false (tu_run_to_eos (pipeline, TIMEOUT, NULL, &msg));
   assert_error (msg, domain, code, text);
   gst_message_unref (msg);
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
@@ -1165,10 +1125,10 @@ test_forecast_file (void)
   gint status = 0;
 
   g_assert_no_error (error);
-  g_assert_true (run_to_eos (p1, NULL, NULL));
+  g_assert_true (tu_run_to_eos (p1, TIMEOUT, NULL, NULL));
   p2 = gst_parse_launch (d2, &error);
   g_assert_no_error (error);
-  g_assert_true (run_to_eos (p2, NULL, NULL));
+  g_assert_true (tu_run_to_eos (p2, TIMEOUT, NULL, NULL));
   g_assert_true (g_file_get_contents (pred, &y, &ny, NULL));
   g_assert_true (g_file_get_contents (test, &x, &nx, NULL));
   g_assert_cmpuint (ny, ==, nx);

@@ -77,47 +77,6 @@ count_buffers (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Runs @pipeline to EOS; TRUE on EOS, FALSE with @error on an ERROR.
- * Element messages are collected in @msgs when given. */
-static gboolean
-run_to_eos (GstElement *pipeline, GPtrArray *msgs, GstMessage **error_msg)
-{
-  GstBus *bus = gst_element_get_bus (pipeline);
-  gboolean ok = FALSE, done = FALSE;
-
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE)
-    done = TRUE;
-  while (!done) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, TIMEOUT,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
-    if (msg == NULL)
-      g_error ("the pipeline did not finish within %" GST_TIME_FORMAT,
-          GST_TIME_ARGS (TIMEOUT));
-    switch (GST_MESSAGE_TYPE (msg)) {
-      case GST_MESSAGE_EOS:
-        ok = done = TRUE;
-        break;
-      case GST_MESSAGE_ERROR:
-        done = TRUE;
-        if (error_msg)
-          *error_msg = gst_message_ref (msg);
-        break;
-      default:
-        if (msgs)
-          g_ptr_array_add (msgs, gst_message_ref (msg));
-        break;
-    }
-    gst_message_unref (msg);
-  }
-  /* errors posted at a failed state change */
-  if (!ok && error_msg && *error_msg == NULL)
-    *error_msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (bus);
-  return ok;
-}
-
 static void
 assert_files_equal (const gchar *a, const gchar *b)
 {
@@ -209,7 +168,7 @@ test_cli_equal_audio (gconstpointer data)
   pad = gst_element_get_static_pad (infer, "sink");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffers,
       &n_buffers, NULL);
-  g_assert_true (run_to_eos (pipeline, NULL, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
   assert_files_equal (out, cli_path);
   /* the block size really decided the buffers */
   if (blocksize % 12 == 0 && blocksize < N_FRAMES * 12)
@@ -310,7 +269,7 @@ test_cli_equal_wav (gconstpointer data)
       audio_model_path, out);
   pipeline = gst_parse_launch (desc, &error);
   g_assert_no_error (error);
-  g_assert_true (run_to_eos (pipeline, NULL, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
   assert_files_equal (out, wav_cli_path);
 }
 
@@ -336,7 +295,7 @@ test_cli_segments_wav (void)
   guint k, n_lines = 0;
 
   g_assert_no_error (error);
-  g_assert_true (run_to_eos (pipeline, msgs, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, msgs, NULL));
   for (; lines[n_lines] && *lines[n_lines]; n_lines++);
   g_assert_cmpuint (n_lines, ==, 4);
   g_assert_cmpuint (msgs->len, ==, n_lines);
@@ -380,7 +339,7 @@ test_cli_segments (void)
   guint k = 0, n_lines = 0;
 
   g_assert_no_error (error);
-  g_assert_true (run_to_eos (pipeline, msgs, NULL));
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, msgs, NULL));
   for (; lines[n_lines] && *lines[n_lines]; n_lines++);
   g_assert_cmpuint (n_lines, >=, 3);
   g_assert_cmpuint (msgs->len, ==, n_lines);
@@ -420,7 +379,7 @@ test_mismatch (void)
   GstMessage *msg = NULL;
 
   g_assert_no_error (error);
-  g_assert_false (run_to_eos (pipeline, NULL, &msg));
+  g_assert_false (tu_run_to_eos (pipeline, TIMEOUT, NULL, &msg));
   g_assert_nonnull (msg);
   g_assert_cmpstr (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), ==, "infer");
   gst_message_parse_error (msg, &gerr, &dbg);
@@ -444,7 +403,7 @@ test_missing_model (void)
   GstMessage *msg = NULL;
 
   g_assert_no_error (error);
-  g_assert_false (run_to_eos (pipeline, NULL, &msg));
+  g_assert_false (tu_run_to_eos (pipeline, TIMEOUT, NULL, &msg));
   g_assert_nonnull (msg);
   gst_message_parse_error (msg, &gerr, &dbg);
   g_assert_error (gerr, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ);
@@ -618,7 +577,7 @@ test_doc_launch_lines (void)
     pipeline = gst_parse_launch (desc, &error);
     if (error != NULL)
       g_error ("%s: does not parse: %s", l->where, error->message);
-    if (!run_to_eos (pipeline, NULL, &msg)) {
+    if (!tu_run_to_eos (pipeline, TIMEOUT, NULL, &msg)) {
       g_autoptr (GError) gerr = NULL;
       g_autofree gchar *dbg = NULL;
       if (msg)
