@@ -12,6 +12,8 @@
 #include <glib/gstdio.h>
 #include <lstm/lstm.h>
 
+#include "tool-util.h"
+
 #define ARCH \
   "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":2,\"hidden_size\":5}," \
   "{\"type\":\"linear\",\"name\":\"head\",\"out_features\":3," \
@@ -138,23 +140,14 @@ static gint
 run_tool (const gchar *const *args, gchar **out, gchar **err)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) error = NULL;
-  const gchar *tool = g_getenv ("LSTM_TOOL");
-  gint status;
   guint i;
 
-  g_assert_nonnull (tool);
-  g_ptr_array_add (argv, g_strdup (tool));
   for (i = 0; args[i]; i++) {
     g_auto (GStrv) parts = g_strsplit (args[i], "@", -1);
     g_ptr_array_add (argv, g_strjoinv (dir, parts));
   }
   g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, out, err, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
+  return tool_run (NULL, (const gchar * const *) argv->pdata, out, err);
 }
 
 static void

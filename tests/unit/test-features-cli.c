@@ -11,11 +11,12 @@
 #include <math.h>
 #include <string.h>
 
-#include <sys/wait.h>
 
 #include <glib/gstdio.h>
 #include <sndfile.h>
 #include <lstm/lstm.h>
+
+#include "tool-util.h"
 
 static gchar *tmpdir;
 
@@ -31,28 +32,6 @@ static gchar *
 tmp_path (const gchar *name)
 {
   return g_build_filename (tmpdir, name, NULL);
-}
-
-/* Runs the tool; returns its exit status, output in @out / @err. */
-static gint
-run_tool (const gchar *const *args, gchar **out, gchar **err)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  const gchar *tool = g_getenv ("LSTM_TOOL");
-  gint status = 0;
-
-  g_assert_nonnull (tool);
-  g_ptr_array_add (argv, (gpointer) tool);
-  for (; *args; args++)
-    g_ptr_array_add (argv, (gpointer) * args);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL,
-          G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error));
-  g_assert_no_error (error);
-  if (!WIFEXITED (status))
-    g_error ("lstm did not exit normally (status %d)", status);
-  return WEXITSTATUS (status);
 }
 
 static void
@@ -140,7 +119,7 @@ check_tool_equals (const gchar *config, const gchar *wav, const float *ref,
   g_autofree gchar *so = NULL, *se = NULL, *data = NULL;
   gsize len;
 
-  if (run_tool (args, &so, &se) != 0)
+  if (tool_run (NULL, args, &so, &se) != 0)
     g_error ("lstm features failed: %s", se);
   data = read_output (out, &len);
   g_assert_cmpuint (len, ==, n_ref * dim * sizeof (float));
@@ -222,7 +201,7 @@ test_flac_ogg (void)
   }
   ref = library_frames (cfg, s16, LSTM_SAMPLE_S16, 1, n, &nr);
   check_tool_equals (cfg, flac, ref, nr, 40);
-  if (run_tool (args, &so, &se) != 0)
+  if (tool_run (NULL, args, &so, &se) != 0)
     g_error ("lstm features failed on OGG: %s", se);
   data = read_output (out, &len);
   g_assert_cmpuint (len, ==, nr * 40 * sizeof (float));
@@ -273,7 +252,7 @@ test_csv (void)
 
   write_wav (wav, SF_FORMAT_FLOAT, 16000, 1, x, n);
   ref = library_frames (cfg, x, LSTM_SAMPLE_F32, 1, n, &nr);
-  g_assert_cmpint (run_tool (args, &so, &se), ==, 0);
+  g_assert_cmpint (tool_run (NULL, args, &so, &se), ==, 0);
   data = read_output (csv, &len);
   lines = g_strsplit (data, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, nr + 1);
@@ -321,7 +300,7 @@ test_resample (void)
   }
   write_wav (wav, SF_FORMAT_FLOAT, 48000, 1, x48, n48);
   ref = library_frames (cfg, x16, LSTM_SAMPLE_F32, 1, n16, &nr);
-  if (run_tool (args, &so, &se) != 0)
+  if (tool_run (NULL, args, &so, &se) != 0)
     g_error ("lstm features failed: %s", se);
   data = read_output (out, &len);
   g_assert_cmpuint (len, ==, nr * 40 * sizeof (float));
@@ -391,7 +370,7 @@ test_errors (void)
       out, NULL
     };
     g_autofree gchar *so = NULL, *se = NULL;
-    g_assert_cmpint (run_tool (args, &so, &se), !=, 0);
+    g_assert_cmpint (tool_run (NULL, args, &so, &se), !=, 0);
     if (strstr (se, cases[c].message) == NULL)
       g_error ("case %u: '%s' does not say '%s'", c, se, cases[c].message);
     g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
@@ -445,7 +424,7 @@ test_model (void)
     };
     g_autofree gchar *so2 = NULL, *se2 = NULL;
     const float *got;
-    g_assert_cmpint (run_tool (args, &so2, &se2), ==, 0);
+    g_assert_cmpint (tool_run (NULL, args, &so2, &se2), ==, 0);
     data = read_output (out, &len);
     g_assert_cmpuint (len, ==, nr * 26 * 4);
     got = (const float *) data;
@@ -461,7 +440,7 @@ test_model (void)
   {
     const gchar *args[] = { "run", model_path, wav, scores, NULL };
     g_autofree gchar *so2 = NULL, *se2 = NULL, *sdata = NULL;
-    if (run_tool (args, &so2, &se2) != 0)
+    if (tool_run (NULL, args, &so2, &se2) != 0)
       g_error ("lstm run failed: %s", se2);
     state = lstm_state_new (model);
     ref_scores = g_new (float, nr * 3);
@@ -478,7 +457,7 @@ test_model (void)
     g_auto (GStrv) lines = NULL;
     double last_end = 0;
     guint i;
-    g_assert_cmpint (run_tool (args, &so2, &se2), ==, 0);
+    g_assert_cmpint (tool_run (NULL, args, &so2, &se2), ==, 0);
     lines = g_strsplit (so2, "\n", -1);
     g_assert_cmpuint (g_strv_length (lines), >=, 2);
     for (i = 0; lines[i] && *lines[i]; i++) {

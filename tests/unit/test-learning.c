@@ -15,41 +15,17 @@
 
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <lstm/lstm.h>
 
+#include "tool-util.h"
+
 static gchar *tmpdir;
 
-static gint
-lstm (gchar **out, const gchar *first, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  gchar *o = NULL, *e = NULL;
-  const gchar *a;
-  gint status;
-  va_list ap;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("LSTM_TOOL"));
-  va_start (ap, first);
-  for (a = first; a != NULL; a = va_arg (ap, const gchar *))
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (tmpdir, (gchar **) argv->pdata, NULL, 0, NULL,
-          NULL, &o, &e, &status, &error));
-  g_assert_no_error (error);
-  g_test_message ("%s", e);
-  g_free (e);
-  if (out)
-    *out = o;
-  else
-    g_free (o);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
+/* `lstm ARGS..., NULL` run in tmpdir, stderr to the test log */
+#define lstm(out, ...) tool_run_va (tmpdir, out, NULL, __VA_ARGS__)
 
 /* ---- forecasting ---- */
 

@@ -12,7 +12,12 @@
 #include <glib/gstdio.h>
 #include <lstm/lstm.h>
 
+#include "tool-util.h"
+
 static gchar *tmpdir;
+
+/* `lstm ARGS..., NULL` run in tmpdir */
+#define lstm(out, err, ...) tool_run_va (tmpdir, out, err, __VA_ARGS__)
 
 static gchar *
 tmp_path (const gchar *name)
@@ -25,39 +30,6 @@ write_file (const gchar *name, const gchar *text)
 {
   g_autofree gchar *path = tmp_path (name);
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
-}
-
-/* Runs the lstm tool; returns its exit status. */
-static gint
-lstm (gchar **out, gchar **err, const gchar *first, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  const gchar *tool = g_getenv ("LSTM_TOOL");
-  gchar *o = NULL, *e = NULL;
-  const gchar *a;
-  gint status = 0;
-  va_list ap;
-
-  g_assert_nonnull (tool);
-  g_ptr_array_add (argv, (gpointer) tool);
-  va_start (ap, first);
-  for (a = first; a != NULL; a = va_arg (ap, const gchar *))
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (tmpdir, (gchar **) argv->pdata, NULL, 0, NULL,
-          NULL, &o, &e, &status, &error));
-  g_assert_no_error (error);
-  if (out)
-    *out = o;
-  else
-    g_free (o);
-  if (err)
-    *err = e;
-  else
-    g_free (e);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
 static void

@@ -12,14 +12,18 @@
 
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <sndfile.h>
 #include <lstm/lstm.h>
 
+#include "tool-util.h"
+
 static gchar *tmpdir;
+
+/* `lstm ARGS..., NULL` run in tmpdir */
+#define lstm(out, err, ...) tool_run_va (tmpdir, out, err, __VA_ARGS__)
 
 static gchar *
 tmp_path (const gchar *name)
@@ -32,44 +36,6 @@ write_file (const gchar *name, const gchar *text)
 {
   g_autofree gchar *path = tmp_path (name);
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
-}
-
-/* Runs the lstm tool in tmpdir; returns its exit status. *out and *err
- * (NULL or earlier results) are replaced, their old contents freed. */
-static gint
-lstm (gchar **out, gchar **err, const gchar *first, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  const gchar *tool = g_getenv ("LSTM_TOOL");
-  gchar *o = NULL, *e = NULL;
-  const gchar *a;
-  gint status = 0;
-  va_list ap;
-
-  g_assert_nonnull (tool);
-  g_ptr_array_add (argv, (gpointer) tool);
-  va_start (ap, first);
-  for (a = first; a != NULL; a = va_arg (ap, const gchar *))
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (tmpdir, (gchar **) argv->pdata, NULL, 0, NULL,
-          NULL, &o, &e, &status, &error));
-  g_assert_no_error (error);
-  if (out) {
-    g_free (*out);
-    *out = o;
-  } else {
-    g_free (o);
-  }
-  if (err) {
-    g_free (*err);
-    *err = e;
-  } else {
-    g_free (e);
-  }
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
 /* ---- generated audio ---- */
