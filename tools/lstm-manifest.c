@@ -30,50 +30,6 @@ lstm_manifest_free (LstmManifest *m)
   g_free (m);
 }
 
-/* Splits a CSV line into trimmed cells. A cell may be double-quoted (for
- * paths holding commas), "" standing for a quote inside. FALSE for an
- * unterminated quote. */
-static gboolean
-split_cells (const gchar *line, GPtrArray *cells)
-{
-  const gchar *p = line;
-
-  while (TRUE) {
-    GString *cell = g_string_new (NULL);
-    while (*p == ' ' || *p == '\t')
-      p++;
-    if (*p == '"') {
-      p++;
-      while (TRUE) {
-        if (*p == '\0') {
-          g_string_free (cell, TRUE);
-          return FALSE;
-        }
-        if (*p == '"' && p[1] == '"') {
-          g_string_append_c (cell, '"');
-          p += 2;
-        } else if (*p == '"') {
-          p++;
-          break;
-        } else {
-          g_string_append_c (cell, *p++);
-        }
-      }
-      while (*p && *p != ',')
-        p++;
-    } else {
-      while (*p && *p != ',')
-        g_string_append_c (cell, *p++);
-      g_strchomp (cell->str);
-      g_string_set_size (cell, strlen (cell->str));
-    }
-    g_ptr_array_add (cells, g_string_free (cell, FALSE));
-    if (*p != ',')
-      return TRUE;
-    p++;
-  }
-}
-
 /* Whether a second cell names a label track rather than a class. */
 static gboolean
 is_track_cell (const gchar *cell)
@@ -141,7 +97,7 @@ lstm_manifest_read (const gchar *path, GError **error)
 
     if (*line == '\0' || *line == '#')
       continue;
-    if (!split_cells (line, cells)) {
+    if (!lstm_csv_split (line, cells)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
           "%s:%u: a quote is not closed", path, i + 1);
       goto fail;

@@ -25,16 +25,49 @@ lstm_table_free (LstmTable *table)
   g_free (table);
 }
 
-/* Splits one CSV line on commas, trimming spaces; quotes are not
- * supported (cells are numbers or plain labels). */
-static gchar **
-split_line (const gchar *line)
+/* Splits a CSV line into trimmed cells, appended to @cells (newly
+ * allocated strings). A cell may be double-quoted (for paths or names
+ * holding commas), "" standing for a quote inside. FALSE for an
+ * unterminated quote. Shared by tables (series) and manifests. */
+gboolean
+lstm_csv_split (const gchar *line, GPtrArray *cells)
 {
-  gchar **f = g_strsplit (line, ",", -1);
-  guint i;
-  for (i = 0; f[i]; i++)
-    g_strstrip (f[i]);
-  return f;
+  const gchar *p = line;
+
+  while (TRUE) {
+    GString *cell = g_string_new (NULL);
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p == '"') {
+      p++;
+      while (TRUE) {
+        if (*p == '\0') {
+          g_string_free (cell, TRUE);
+          return FALSE;
+        }
+        if (*p == '"' && p[1] == '"') {
+          g_string_append_c (cell, '"');
+          p += 2;
+        } else if (*p == '"') {
+          p++;
+          break;
+        } else {
+          g_string_append_c (cell, *p++);
+        }
+      }
+      while (*p && *p != ',')
+        p++;
+    } else {
+      while (*p && *p != ',')
+        g_string_append_c (cell, *p++);
+      g_strchomp (cell->str);
+      g_string_set_size (cell, strlen (cell->str));
+    }
+    g_ptr_array_add (cells, g_string_free (cell, FALSE));
+    if (*p != ',')
+      return TRUE;
+    p++;
+  }
 }
 
 /**
@@ -71,13 +104,20 @@ lstm_table_read (const gchar *path, GError **error)
   lines = g_strsplit (text, "\n", -1);
   for (i = 0; lines[i]; i++) {
     gchar *line = lines[i];
+    g_autoptr (GPtrArray) row = g_ptr_array_new_with_free_func (g_free);
     g_auto (GStrv) f = NULL;
     guint n;
 
     g_strchomp (line);                      /* also drops a '\r' */
     if (*g_strchug (line) == '\0' || line[0] == '#')
       continue;
-    f = split_line (line);
+    if (!lstm_csv_split (line, row)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s:%u: a quote is not closed", path, i + 1);
+      goto fail;
+    }
+    g_ptr_array_add (row, NULL);
+    f = (gchar **) g_ptr_array_steal (row, NULL);
     n = g_strv_length (f);
     if (t->names == NULL) {
       for (j = 0; j < n; j++) {

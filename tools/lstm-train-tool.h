@@ -19,6 +19,7 @@ typedef struct {
   guint *lines;         /* n_rows: line number of each row in the file */
 } LstmTable;
 
+gboolean lstm_csv_split (const gchar *line, GPtrArray *cells);
 LstmTable *lstm_table_read (const gchar *path, GError **error);
 void lstm_table_free (LstmTable *table);
 /* Index of column @name, or -1 with @error naming the known columns. */

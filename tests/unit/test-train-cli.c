@@ -68,6 +68,13 @@ static const BadCase bad_cases[] = {
   {"ragged-row", "t,value\n0,1\n1,2,3\n", NULL,
       {"train", "--series", "bad.csv", "-o", "m.safetensors"},
       "bad.csv:3: 3 cells, but the header names 2 columns"},
+  {"unclosed-quote", "t,\"value\n0,1\n", NULL,
+      {"train", "--series", "bad.csv", "-o", "m.safetensors"},
+      "bad.csv:1: a quote is not closed"},
+  /* a quoted column name holding a comma is one column */
+  {"quoted-column", "t,\"a, b\"\n0,1\n1,x\n2,3\n", NULL,
+      {"train", "--series", "bad.csv", "-o", "m.safetensors"},
+      "bad.csv:3: column 'a, b': 'x' is not a number"},
   {"unknown-column", "t,value\n0,1\n1,2\n2,3\n", NULL,
       {"train", "--series", "bad.csv", "--columns", "nope", "-o",
           "m.safetensors"},
