@@ -19,6 +19,7 @@ int lstm_tool_run (int argc, char **argv, GError **error);
 int lstm_tool_train (int argc, char **argv, GError **error);
 int lstm_tool_eval (int argc, char **argv, GError **error);
 int lstm_tool_generate (int argc, char **argv, GError **error);
+int lstm_tool_forecast (int argc, char **argv, GError **error);
 
 /* ---- frame files: .f32 (raw little-endian float32, n x D) and .csv ---- */
 

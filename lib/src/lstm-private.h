@@ -86,6 +86,8 @@ struct _LstmModel {
   guint n_tensors;
   float *input_mean;    /* (input_size) or NULL */
   float *input_std;     /* (input_size) or NULL */
+  guint *residual;      /* (output_size) input index added to each output
+                         * (lstm.residual), or NULL */
   LstmTask task;
   gchar **labels;       /* NULL-terminated, output_size entries, or NULL */
   gchar *features;      /* JSON object text, or NULL */
@@ -230,9 +232,15 @@ LstmTape *lstm_tape_new (LstmModel *model, const LstmKernels *k,
 void lstm_tape_free (LstmTape *tape);
 /* Runs the model over @T frames of @in ((T, input_size)) from the state
  * @hc (state_size floats, LstmState's layout), which is updated. Returns
- * the outputs, (T, output_size), bitwise equal to lstm_model_forward()'s. */
+ * the outputs, (T, output_size), bitwise equal to lstm_model_forward()'s
+ * (for a residual model: before the residual is added). */
 const float *lstm_tape_forward (LstmTape *tape, const float *in, gsize T,
     float *hc);
+/* The last forward's frames as given (before the input normalisation),
+ * (T, input_size). The tape's outputs are the head's: for a residual model
+ * (model->residual) the caller adds in[t, residual[j]] to output j, as
+ * lstm_model_forward() does. */
+const float *lstm_tape_raw_input (LstmTape *tape);
 /* The last layer's pre-activation (T, output_size) when it is a linear
  * layer, else the outputs. */
 const float *lstm_tape_logits (LstmTape *tape);

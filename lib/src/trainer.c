@@ -806,12 +806,21 @@ frames_loss (LstmTrainer *tr, LstmTargetKind kind, const guint *classes,
     double sum;
     guint j;
 
-    if (tr->t_mean != NULL) {
-      /* y = head * std + mean; the gradient reaches the head times std */
+    if (tr->t_mean != NULL || tr->model->residual != NULL) {
+      /* y = head * std + mean (+ x_raw[residual[j]] for a residual model:
+       * no parameter, so the gradient reaches the head times std) */
+      const guint *res = tr->model->residual;
+      const float *x = lstm_tape_raw_input (tr->tape);
+      guint I = tr->model->input_size;
       for (t = 0; t < T; t++)
-        for (j = 0; j < n; j++)
-          tr->scaled[t * n + j] = out[t * n + j] * tr->t_std[j] +
-              tr->t_mean[j];
+        for (j = 0; j < n; j++) {
+          float v = out[t * n + j];
+          if (tr->t_mean != NULL)
+            v = v * tr->t_std[j] + tr->t_mean[j];
+          if (res != NULL)
+            v += x[t * I + res[j]];
+          tr->scaled[t * n + j] = v;
+        }
       out = tr->scaled;
     }
     switch (tr->loss) {
