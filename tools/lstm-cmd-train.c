@@ -26,6 +26,7 @@ typedef struct {
   gboolean resume, quiet;
   gchar *features, *background;         /* --manifest */
   gboolean every_frame;
+  gboolean no_residual;                 /* --series forecasts */
 } Args;
 
 /* What the data became. */
@@ -41,6 +42,7 @@ typedef struct {
   JsonBuilder *desc;                    /* the "data" record, open object */
   guint64 train_frames, val_frames;
   gchar *features;                      /* audio: the features config */
+  gchar *residual, *horizon;            /* forecasts: lstm.* metadata */
 } Data;
 
 static void
@@ -54,6 +56,8 @@ data_clear (Data *d)
   g_clear_pointer (&d->target_mean, g_free);
   g_clear_pointer (&d->target_std, g_free);
   g_clear_pointer (&d->features, g_free);
+  g_clear_pointer (&d->residual, g_free);
+  g_clear_pointer (&d->horizon, g_free);
   g_clear_object (&d->desc);
 }
 
@@ -227,15 +231,43 @@ val_count (gsize n, double fraction)
   return fraction > 0 ? (gsize) floor (n * fraction) : 0;
 }
 
+/* The residual of a new forecast model: the input index of every target
+ * column, as lstm.residual's JSON list, or NULL when a target is not an
+ * input column. @res: (O) the indices. */
+static gchar *
+series_residual (const gint *in_cols, guint n_in, const gint *tg_cols,
+    guint n_tg, guint *res)
+{
+  GString *s = g_string_new ("[");
+  guint i, j;
+
+  for (j = 0; j < n_tg; j++) {
+    i = 0;
+    while (i < n_in && in_cols[i] != tg_cols[j])
+      i++;
+    if (i == n_in) {
+      g_string_free (s, TRUE);
+      return NULL;
+    }
+    res[j] = i;
+    g_string_append_printf (s, "%s%u", j ? "," : "", i);
+  }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
 /* --series without --label-column: forecast the target columns --horizon
- * frames ahead. */
+ * frames ahead. A new model predicts the change from each target's input
+ * value (lstm.residual) unless --no-residual or a target is not an input:
+ * its target scaling is then that of the differences. */
 static gboolean
 series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
     GError **error)
 {
   g_autofree gint *in_cols = NULL, *tg_cols = NULL;
-  g_autofree float *x = NULL, *y = NULL, *yt = NULL;
-  guint I, O, n_in, n_tg;
+  g_autofree float *x = NULL, *y = NULL, *yt = NULL, *dy = NULL;
+  g_autofree guint *res = NULL;
+  guint I, O, n_in, n_tg, j;
   gsize N, M, n_val, n_train, t_, piece;
   gint h = a->horizon;
 
@@ -290,9 +322,18 @@ series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
   for (t_ = 0; t_ < O; t_++)
     d->labels[t_] = g_strdup (t->names[tg_cols[t_]]);
   if (init == NULL) {
+    res = g_new0 (guint, O);
+    if (!a->no_residual)
+      d->residual = series_residual (in_cols, n_in, tg_cols, n_tg, res);
+    dy = g_memdup2 (yt, M * O * sizeof (float));
+    if (d->residual != NULL)
+      for (t_ = 0; t_ < M; t_++)
+        for (j = 0; j < O; j++)
+          dy[t_ * O + j] -= x[t_ * I + res[j]];
     column_stats (x, n_train, I, &d->input_mean, &d->input_std);
-    column_stats (yt, n_train, O, &d->target_mean, &d->target_std);
+    column_stats (dy, n_train, O, &d->target_mean, &d->target_std);
   }
+  d->horizon = g_strdup_printf ("%d", h);
   d->train = lstm_dataset_new (I, LSTM_TARGET_FRAME_VALUES, O, error);
   if (d->train == NULL)
     return FALSE;
@@ -311,6 +352,7 @@ series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
   desc_names (d->desc, "columns", t, in_cols, n_in);
   desc_names (d->desc, "targets", t, tg_cols, n_tg);
   desc_int (d->desc, "horizon", h);
+  desc_str (d->desc, "output", d->residual ? "residual" : "level");
   desc_int (d->desc, "rows", (gint64) N);
   return TRUE;
 }
@@ -835,6 +877,9 @@ lstm_tool_train (int argc, char **argv, GError **error)
     {"background", 0, 0, G_OPTION_ARG_STRING, &a.background,
         "Label tracks: the class of frames outside every stretch (default: "
         "those frames are not trained on)", "LABEL"},
+    {"no-residual", 0, 0, G_OPTION_ARG_NONE, &a.no_residual,
+        "--series forecasts: predict levels, not the change from the "
+        "last value", NULL},
     {"every-frame", 0, 0, G_OPTION_ARG_NONE, &a.every_frame,
         "Clips: take the loss on every frame (a streaming tagger) instead "
         "of the last one", NULL},
@@ -1027,6 +1072,20 @@ lstm_tool_train (int argc, char **argv, GError **error)
       lstm_model_unref (model);
       model = fb;
     }
+  }
+  if (d.residual != NULL || d.horizon != NULL) {
+    LstmModel *md = d.residual == NULL ? lstm_model_ref (model) :
+        lstm_model_with_metadata (model, "lstm.residual", d.residual, error);
+    if (md != NULL) {
+      lstm_model_unref (model);
+      model = md;
+      md = d.horizon == NULL ? lstm_model_ref (model) :
+          lstm_model_with_metadata (model, "lstm.horizon", d.horizon, error);
+    }
+    if (md == NULL)
+      goto out;
+    lstm_model_unref (model);
+    model = md;
   }
 
   /* the trainer */
