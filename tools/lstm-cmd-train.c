@@ -12,6 +12,23 @@
 
 #include "lstm-train-tool.h"
 
+/* Defaults of --series forecasts (without --label-column), chosen by
+ * measuring one-step forecasts of twelve real series (84 to 7980 rows,
+ * most of them 100 to 300) against persistence and least-squares AR(p),
+ * over four seeds: a small GRU trained for many short steps on one
+ * contiguous lane, with a little weight decay, stopped early on the
+ * held-out end with the best validation weights kept. The old defaults
+ * (LSTM 64, 20 epochs, 32 lanes) left such series a handful of steps on
+ * pieces of a few rows. */
+#define SERIES_CELL "gru"
+#define SERIES_HIDDEN 32
+#define SERIES_EPOCHS 200
+#define SERIES_WINDOW 32
+#define SERIES_LR 3e-3
+#define SERIES_PATIENCE 30
+#define SERIES_WEIGHT_DECAY 1e-3
+#define SERIES_ROWS_PER_LANE 512       /* batch lanes: one per this many rows */
+
 typedef struct {
   gchar *series, *text, *manifest;
   gchar *columns, *targets, *label_column, *sequence_column;
@@ -337,6 +354,8 @@ series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
   d->train = lstm_dataset_new (I, LSTM_TARGET_FRAME_VALUES, O, error);
   if (d->train == NULL)
     return FALSE;
+  if (a->batch_size == -1)
+    a->batch_size = (gint) CLAMP (n_train / SERIES_ROWS_PER_LANE, 1, 32);
   piece = piece_length (n_train, a->chunk, a->batch_size);
   if (!add_values (d->train, x, yt, n_train, I, O, piece, error))
     return FALSE;
@@ -795,7 +814,8 @@ check_args (Args *a, GError **error)
     BAD ("-o MODEL is required");
   if (strcmp (a->cell, "lstm") != 0 && strcmp (a->cell, "gru") != 0)
     BAD ("--cell must be lstm or gru, not '%s'", a->cell);
-  if (a->hidden < 1 || a->layers < 1 || a->epochs < 1 || a->batch_size < 1)
+  if (a->hidden < 1 || a->layers < 1 || a->epochs < 1 ||
+      (a->batch_size < 1 && a->batch_size != -1))
     BAD ("--hidden, --layers, --epochs and --batch-size must be positive");
   if (a->horizon < 1)
     BAD ("--horizon must be at least 1");
@@ -884,32 +904,34 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "Clips: take the loss on every frame (a streaming tagger) instead "
         "of the last one", NULL},
     {"cell", 0, 0, G_OPTION_ARG_STRING, &a.cell,
-        "lstm (default) or gru", "CELL"},
+        "lstm or gru (default lstm; series forecasts gru)", "CELL"},
     {"hidden", 0, 0, G_OPTION_ARG_INT, &a.hidden,
-        "Hidden size (default 64)", "N"},
+        "Hidden size (default 64; series forecasts 32)", "N"},
     {"layers", 0, 0, G_OPTION_ARG_INT, &a.layers,
         "Stacked recurrent layers (default 1)", "N"},
     {"forget-bias", 0, 0, G_OPTION_ARG_STRING, &a.forget_bias,
         "New LSTM models: initial forget-gate bias (default 1, as Keras; "
         "'none': PyTorch's random init)", "X"},
     {"epochs", 0, 0, G_OPTION_ARG_INT, &a.epochs,
-        "Passes over the data (default 20)", "N"},
+        "Passes over the data (default 20; series forecasts 200)", "N"},
     {"batch-size", 0, 0, G_OPTION_ARG_INT, &a.batch_size,
-        "Sequences per mini-batch (default 32)", "N"},
+        "Sequences per mini-batch (default 32; series forecasts: one "
+        "lane per 512 rows)", "N"},
     {"window", 0, 0, G_OPTION_ARG_INT, &a.window,
-        "Truncated BPTT window in frames (default 64, clips 0; 0: whole "
-        "sequences)", "N"},
+        "Truncated BPTT window in frames (default 64, series forecasts 32, "
+        "clips 0; 0: whole sequences)", "N"},
     {"chunk", 0, 0, G_OPTION_ARG_INT, &a.chunk,
         "Cut series, text and recordings into sequences of N frames "
         "(default 0: one contiguous piece per batch lane)", "N"},
     {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.lr,
-        "Learning rate (default 1e-3 for adam, 1e-2 for sgd)", "X"},
+        "Learning rate (default 1e-3 for adam, series forecasts 3e-3; 1e-2 "
+        "for sgd)", "X"},
     {"optimizer", 0, 0, G_OPTION_ARG_STRING, &a.optimizer,
         "adam (default) or sgd", "NAME"},
     {"momentum", 0, 0, G_OPTION_ARG_DOUBLE, &a.momentum,
         "SGD momentum (default 0)", "X"},
     {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &a.weight_decay,
-        "L2 weight decay (default 0)", "X"},
+        "L2 weight decay (default 0; series forecasts 1e-3)", "X"},
     {"clip", 0, 0, G_OPTION_ARG_DOUBLE, &a.clip,
         "Clip the gradient norm to X (default 0: off)", "X"},
     {"schedule", 0, 0, G_OPTION_ARG_STRING, &a.schedule,
@@ -920,8 +942,8 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "Hold out this fraction for validation (default 0.1; series and "
         "text: the end; clips and recordings: random sequences)", "X"},
     {"patience", 0, 0, G_OPTION_ARG_INT, &a.patience,
-        "Stop after N epochs without a better validation loss (default 0: "
-        "off)", "N"},
+        "Stop after N epochs without a better validation loss, keeping the "
+        "best weights (default 0: off; series forecasts 30)", "N"},
     {"seed", 0, 0, G_OPTION_ARG_INT64, &a.seed,
         "Seed of the initial weights and the shuffling (default 0)", "N"},
     {"init", 0, 0, G_OPTION_ARG_FILENAME, &a.init,
@@ -946,12 +968,11 @@ lstm_tool_train (int argc, char **argv, GError **error)
 
   a.horizon = 1;
   a.window = -1;                /* 64, or 0 for clips */
-
-  a.hidden = 64;
+  /* -1: the default of the kind of data (series forecasts or others) */
+  a.hidden = a.epochs = a.batch_size = a.patience = -1;
   a.layers = 1;
-  a.epochs = 20;
-  a.batch_size = 32;
   a.lr = 0;
+  a.weight_decay = -1;
   a.val_fraction = 0.1;
   a.checkpoint_interval = 1;
   ctx = g_option_context_new ("-o MODEL");
@@ -977,9 +998,27 @@ lstm_tool_train (int argc, char **argv, GError **error)
   }
   /* string defaults after parsing: GOption would not free them */
   if (a.cell == NULL)
-    a.cell = g_strdup ("lstm");
+    a.cell = g_strdup (a.series && !a.label_column ? SERIES_CELL : "lstm");
   if (a.forget_bias == NULL)
     a.forget_bias = g_strdup ("1");
+  if (a.series && !a.label_column) {
+    a.hidden = a.hidden == -1 ? SERIES_HIDDEN : a.hidden;
+    a.epochs = a.epochs == -1 ? SERIES_EPOCHS : a.epochs;
+    a.window = a.window == -1 ? SERIES_WINDOW : a.window;
+    a.patience = a.patience == -1 ? SERIES_PATIENCE : a.patience;
+    a.weight_decay = a.weight_decay == -1 ? SERIES_WEIGHT_DECAY :
+        a.weight_decay;
+    if (a.lr == 0 && (a.optimizer == NULL || strcmp (a.optimizer, "adam") ==
+            0))
+      a.lr = SERIES_LR;
+    /* batch lanes: from the number of rows, in series_forecast() */
+  } else if (a.batch_size == -1) {
+    a.batch_size = 32;
+  }
+  a.hidden = a.hidden == -1 ? 64 : a.hidden;
+  a.epochs = a.epochs == -1 ? 20 : a.epochs;
+  a.patience = a.patience == -1 ? 0 : a.patience;
+  a.weight_decay = a.weight_decay == -1 ? 0 : a.weight_decay;
   if (a.window == -1)
     a.window = a.manifest && !a.series && !a.text ? 0 : 64;
   if (!check_args (&a, error))
