@@ -26,7 +26,10 @@
 #define SERIES_WINDOW 32
 #define SERIES_LR 3e-3
 #define SERIES_PATIENCE 30
-#define SERIES_WEIGHT_DECAY 1e-3
+/* weight decay: this many rows over the training rows (1e-3 for 200 rows):
+ * a prior of fixed strength against the summed loss, so long series are
+ * barely held back and short ones are kept from fitting their noise */
+#define SERIES_WEIGHT_DECAY_ROWS 0.2
 #define SERIES_ROWS_PER_LANE 512       /* batch lanes: one per this many rows */
 
 typedef struct {
@@ -356,6 +359,8 @@ series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
     return FALSE;
   if (a->batch_size == -1)
     a->batch_size = (gint) CLAMP (n_train / SERIES_ROWS_PER_LANE, 1, 32);
+  if (a->weight_decay == -1)
+    a->weight_decay = SERIES_WEIGHT_DECAY_ROWS / n_train;
   piece = piece_length (n_train, a->chunk, a->batch_size);
   if (!add_values (d->train, x, yt, n_train, I, O, piece, error))
     return FALSE;
@@ -931,7 +936,8 @@ lstm_tool_train (int argc, char **argv, GError **error)
     {"momentum", 0, 0, G_OPTION_ARG_DOUBLE, &a.momentum,
         "SGD momentum (default 0)", "X"},
     {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &a.weight_decay,
-        "L2 weight decay (default 0; series forecasts 1e-3)", "X"},
+        "L2 weight decay (default 0; series forecasts 0.2 / training "
+        "rows)", "X"},
     {"clip", 0, 0, G_OPTION_ARG_DOUBLE, &a.clip,
         "Clip the gradient norm to X (default 0: off)", "X"},
     {"schedule", 0, 0, G_OPTION_ARG_STRING, &a.schedule,
@@ -1006,19 +1012,18 @@ lstm_tool_train (int argc, char **argv, GError **error)
     a.epochs = a.epochs == -1 ? SERIES_EPOCHS : a.epochs;
     a.window = a.window == -1 ? SERIES_WINDOW : a.window;
     a.patience = a.patience == -1 ? SERIES_PATIENCE : a.patience;
-    a.weight_decay = a.weight_decay == -1 ? SERIES_WEIGHT_DECAY :
-        a.weight_decay;
     if (a.lr == 0 && (a.optimizer == NULL || strcmp (a.optimizer, "adam") ==
             0))
       a.lr = SERIES_LR;
-    /* batch lanes: from the number of rows, in series_forecast() */
-  } else if (a.batch_size == -1) {
-    a.batch_size = 32;
+    /* batch lanes, weight decay: from the number of rows, in
+     * series_forecast() */
+  } else {
+    a.batch_size = a.batch_size == -1 ? 32 : a.batch_size;
+    a.weight_decay = a.weight_decay == -1 ? 0 : a.weight_decay;
   }
   a.hidden = a.hidden == -1 ? 64 : a.hidden;
   a.epochs = a.epochs == -1 ? 20 : a.epochs;
   a.patience = a.patience == -1 ? 0 : a.patience;
-  a.weight_decay = a.weight_decay == -1 ? 0 : a.weight_decay;
   if (a.window == -1)
     a.window = a.manifest && !a.series && !a.text ? 0 : 64;
   if (!check_args (&a, error))
