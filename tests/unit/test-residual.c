@@ -21,7 +21,7 @@ static LstmModel *
 new_model (const gchar *arch, const gchar *residual, const gchar *horizon)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (LstmModel) m = NULL, r = NULL;
+  g_autoptr (LstmModel) m = NULL, r = NULL, h = NULL;
   static const float mean[] = { 1.0f, -2.0f, 0.5f, 3.0f };
   static const float std[] = { 2.0f, 0.5f, 1.5f, 4.0f };
   LstmModelOptions opts = { 0 };
@@ -37,9 +37,9 @@ new_model (const gchar *arch, const gchar *residual, const gchar *horizon)
   g_assert_no_error (error);
   if (horizon == NULL)
     return g_steal_pointer (&r);
-  m = lstm_model_with_metadata (r, "lstm.horizon", horizon, &error);
+  h = lstm_model_with_metadata (r, "lstm.horizon", horizon, &error);
   g_assert_no_error (error);
-  return g_steal_pointer (&m);
+  return g_steal_pointer (&h);
 }
 
 static float *
