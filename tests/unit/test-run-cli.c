@@ -289,13 +289,15 @@ test_plot_svg (void)
 {
   g_autofree gchar *svg = tmp_path ("timeline.svg");
   g_autofree gchar *text = NULL;
+  g_autofree gchar *view_box = g_strdup_printf ("viewBox=\"0 0 %d %d\"",
+      LSTM_TIMELINE_WIDTH, LSTM_TIMELINE_HEIGHT);
 
   g_assert_cmpint (tool_run_va (NULL, NULL, NULL, "run", model_path,
           wav_path, "--plot", svg, NULL), ==, 0);
   g_assert_true (g_file_get_contents (svg, &text, NULL, NULL));
   g_assert_true (g_str_has_prefix (text, "<?xml"));
   g_assert_nonnull (strstr (text, "<svg"));
-  g_assert_nonnull (strstr (text, "width=\"1000\""));
+  g_assert_nonnull (strstr (text, view_box));
 }
 
 typedef struct {
