@@ -189,7 +189,7 @@ parse_double (const gchar *opt, const gchar *text, double lo, double hi,
  * min-segment-duration in whole nanoseconds, turned into frames as the
  * element does (rounded up, at least 1) from the duration of a frame as
  * its caps give it (the feature shift over the rate, rounded down to the
- * nanosecond). */
+ * nanosecond), at most G_MAXUINT / 2 frames. */
 static gboolean
 segment_settings (const RunOptions *o, LstmModel *model, guint *smoothing,
     double *threshold, guint64 *min_frames, GError **error)
@@ -212,8 +212,8 @@ segment_settings (const RunOptions *o, LstmModel *model, guint *smoothing,
           "a score from 0 to 1", threshold, error))
     return FALSE;
   if (o->min_duration && !parse_double ("--min-segment-duration",
-          o->min_duration, 0.0, G_MAXUINT64 / 1e9,
-          "a duration in seconds (0 or more)", &secs, error))
+          o->min_duration, 0.0, G_MAXINT64 / 1e9,
+          "a duration in seconds (0 to 9.2e9)", &secs, error))
     return FALSE;
   if (secs > 0) {
     g_autoptr (LstmFeatures) f = NULL;
@@ -234,6 +234,8 @@ segment_settings (const RunOptions *o, LstmModel *model, guint *smoothing,
         (1000000000) / lstm_features_get_sample_rate (f);
     if (frame_ns > 0 && min_ns > 0)
       *min_frames = MAX ((min_ns + frame_ns - 1) / frame_ns, 1);
+    /* the element's bound too */
+    *min_frames = MIN (*min_frames, G_MAXUINT / 2);
   }
   return TRUE;
 }
