@@ -31,6 +31,8 @@
  * barely held back and short ones are kept from fitting their noise */
 #define SERIES_WEIGHT_DECAY_ROWS 0.2
 #define SERIES_ROWS_PER_LANE 512       /* batch lanes: one per this many rows */
+/* --augment not given: 1 augmented copy per clip on average */
+#define AUGMENT_DEFAULT G_MININT
 
 typedef struct {
   gchar *series, *text, *manifest;
@@ -46,6 +48,9 @@ typedef struct {
   gboolean resume, quiet;
   gchar *features, *background;         /* --manifest */
   gboolean every_frame;
+  gchar *clip_loss, *mix_with;          /* --manifest clips */
+  gint augment;                         /* copies per clip, on average */
+  gboolean no_augment, no_balance;
   gboolean no_residual;                 /* --series forecasts */
 } Args;
 
@@ -62,6 +67,8 @@ typedef struct {
   JsonBuilder *desc;                    /* the "data" record, open object */
   guint64 train_frames, val_frames;
   gchar *features;                      /* audio: the features config */
+  gboolean clips;                       /* clips: validation set made here */
+  guint n_extra;                        /* clips: augmented or copied */
   gchar *residual, *horizon;            /* forecasts: lstm.* metadata */
 } Data;
 
@@ -600,6 +607,204 @@ text_data (Args *a, LstmModel *init, Data *d, GError **error)
   return TRUE;
 }
 
+/* Clips: a validation set drawn from the originals of each class (seeded,
+ * stratified, so that no copy of a validation clip is trained on), then a
+ * training set in which every class has as many clips: the originals plus
+ * augmented copies (or, with --no-augment, exact copies) of the smaller
+ * classes' clips, (1 + --augment) x the mean class size per class. */
+typedef struct {
+  guint *order;                 /* clips of one class, shuffled */
+  guint n;
+} ClassClips;
+
+static gboolean
+clip_add (LstmDataset *ds, const float *frames, gsize n, guint target,
+    guint64 *frames_total, GError **error)
+{
+  *frames_total += n;
+  return lstm_dataset_add_with_class (ds, frames, n, target, error);
+}
+
+static gboolean
+clips_data (Args *a, LstmManifest *m, LstmManifestItem *items,
+    LstmFeatures *f, LstmModel *init, Data *d, GError **error)
+{
+  const guint C = d->output_size, I = d->input_size;
+  g_autoptr (GRand) rng = g_rand_new_with_seed ((guint32) (a->seed ^
+          0x636c6970));
+  g_autofree ClassClips *cls = g_new0 (ClassClips, C);
+  g_autofree gboolean *is_val = g_new0 (gboolean, m->n_rows);
+  g_autofree float **bg = NULL;
+  g_autofree gsize *n_bg = NULL;
+  g_auto (GStrv) mix = NULL;
+  LstmToolAugment aug;
+  guint i, c, k, n_train = 0, n_mix = 0, target, copies;
+  guint64 n_aug = 0, n_dup = 0;
+  gsize min_n = lstm_features_get_window (f);
+  gboolean ok = FALSE, augment = !a->no_augment;
+
+  lstm_tool_augment_init (&aug);
+  for (i = 0; i < m->n_rows; i++)
+    cls[items[i].target].n++;
+  for (c = 0; c < C; c++) {
+    cls[c].order = g_new (guint, MAX (cls[c].n, 1));
+    cls[c].n = 0;
+  }
+  for (i = 0; i < m->n_rows; i++) {
+    ClassClips *cc = &cls[items[i].target];
+    cc->order[cc->n++] = i;
+  }
+
+  /* validation: round(fraction x n) clips of each class of 2 or more */
+  for (c = 0; c < C; c++) {
+    ClassClips *cc = &cls[c];
+    guint n_val = cc->n >= 2 ? (guint) floor (a->val_fraction * cc->n + 0.5)
+        : 0;
+    for (k = cc->n; k > 1; k--) {
+      guint j = (guint) g_rand_int_range (rng, 0, (gint32) k), t;
+      t = cc->order[k - 1];
+      cc->order[k - 1] = cc->order[j];
+      cc->order[j] = t;
+    }
+    n_val = MIN (n_val, cc->n - 1);
+    for (k = 0; k < n_val; k++)
+      is_val[cc->order[k]] = TRUE;
+    memmove (cc->order, cc->order + n_val, (cc->n - n_val) * sizeof (guint));
+    cc->n -= n_val;
+    n_train += cc->n;
+    if (n_val > 0 && d->val == NULL) {
+      d->val = lstm_dataset_new (I, LSTM_TARGET_SEQUENCE_CLASS, C, error);
+      if (d->val == NULL)
+        goto out;
+    }
+  }
+
+  /* input normalisation from the training originals */
+  if (init == NULL) {
+    guint64 total = 0, off = 0;
+    g_autofree float *x = NULL;
+    for (i = 0; i < m->n_rows; i++)
+      if (!is_val[i])
+        total += items[i].n_frames;
+    x = g_try_new (float, total * I);
+    if (x == NULL) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: not enough memory for %" G_GUINT64_FORMAT " frames",
+          a->manifest, total);
+      goto out;
+    }
+    for (i = 0; i < m->n_rows; i++)
+      if (!is_val[i]) {
+        memcpy (x + off * I, items[i].frames, items[i].n_frames * I *
+            sizeof (float));
+        off += items[i].n_frames;
+      }
+    column_stats (x, total, I, &d->input_mean, &d->input_std);
+  }
+
+  d->train = lstm_dataset_new (I, LSTM_TARGET_SEQUENCE_CLASS, C, error);
+  if (d->train == NULL)
+    goto out;
+  for (i = 0; i < m->n_rows; i++)
+    if (!clip_add (is_val[i] ? d->val : d->train, items[i].frames,
+            items[i].n_frames, items[i].target, is_val[i] ? &d->val_frames :
+            &d->train_frames, error))
+      goto out;
+
+  /* backgrounds to mix in: the training clips of the --mix-with labels */
+  if (augment && a->mix_with != NULL) {
+    mix = g_strsplit (a->mix_with, ",", -1);
+    for (k = 0; mix[k]; k++)
+      if (!g_strv_contains ((const gchar * const *) d->labels, mix[k])) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+            "--mix-with: '%s' is not a label of %s", mix[k], a->manifest);
+        goto out;
+      }
+    bg = g_new0 (float *, m->n_rows);
+    n_bg = g_new0 (gsize, m->n_rows);
+    for (i = 0; i < m->n_rows; i++)
+      if (!is_val[i] && g_strv_contains ((const gchar * const *) mix,
+              d->labels[items[i].target])) {
+        bg[n_mix] = lstm_tool_audio_read_mono (m->rows[i].audio, f,
+            &n_bg[n_mix], error);
+        if (bg[n_mix] == NULL)
+          goto out;
+        n_mix++;
+      }
+  }
+
+  /* balance: every class up to (1 + augment) x the mean class size */
+  copies = a->augment == AUGMENT_DEFAULT ? 1 : (guint) a->augment;
+  target = a->no_balance ? 0 : (guint) ceil ((1.0 + (augment ? copies : 0)) *
+      n_train / C);
+  for (c = 0; c < C; c++) {
+    ClassClips *cc = &cls[c];
+    guint extra = a->no_balance ? (augment ? cc->n * copies : 0)
+        : target > cc->n ? target - cc->n : 0;
+    if (cc->n == 0 || extra == 0)
+      continue;
+    /* clip order[k % n] gets copy k: each source is read once */
+    for (k = 0; k < cc->n; k++) {
+      const LstmManifestItem *it = &items[cc->order[k]];
+      guint n_copies = extra / cc->n + (k < extra % cc->n), j;
+      g_autofree float *x = NULL;
+      gsize n_x = 0;
+
+      if (n_copies == 0)
+        continue;
+      if (!augment) {
+        for (j = 0; j < n_copies; j++, n_dup++)
+          if (!clip_add (d->train, it->frames, it->n_frames, it->target,
+                  &d->train_frames, error))
+            goto out;
+        continue;
+      }
+      x = lstm_tool_audio_read_mono (m->rows[cc->order[k]].audio, f, &n_x,
+          error);
+      if (x == NULL)
+        goto out;
+      for (j = 0; j < n_copies; j++, n_aug++) {
+        guint b = n_mix ? (guint) g_rand_int_range (rng, 0, (gint32) n_mix)
+            : 0;
+        gsize n_y, n_fr;
+        g_autofree float *y = lstm_tool_augment_waveform (&aug, rng, x, n_x,
+            min_n, n_mix ? bg[b] : NULL, n_mix ? n_bg[b] : 0, &n_y);
+        g_autofree float *fr = g_new (float, (lstm_features_max_frames (f,
+                    n_y) + lstm_features_max_flush_frames (f) + 1) * I);
+        lstm_features_reset (f);
+        n_fr = lstm_features_process (f, y, n_y, fr);
+        n_fr += lstm_features_flush (f, fr + n_fr * I);
+        lstm_features_reset (f);
+        if (n_fr == 0)
+          continue;
+        if (d->input_mean != NULL)    /* masks: to the mean, 0 normalised */
+          lstm_tool_augment_mask (&aug, rng, fr, n_fr, I, d->input_mean);
+        if (!clip_add (d->train, fr, n_fr, it->target, &d->train_frames,
+                error))
+          goto out;
+      }
+    }
+  }
+  d->clips = TRUE;
+  d->n_extra = (guint) (n_aug + n_dup);
+  desc_int (d->desc, "validation_clips", d->val ?
+      lstm_dataset_get_n_sequences (d->val) : 0);
+  desc_int (d->desc, "augmented_clips", (gint64) n_aug);
+  desc_int (d->desc, "duplicated_clips", (gint64) n_dup);
+  if (n_mix > 0)
+    desc_str (d->desc, "mix_with", a->mix_with);
+  ok = TRUE;
+
+out:
+  for (c = 0; c < C; c++)
+    g_free (cls[c].order);
+  for (i = 0; i < n_mix; i++)
+    g_free (bg[i]);
+  g_free (bg);
+  g_free (n_bg);
+  return ok;
+}
+
 /* --manifest: audio clips with a class each, or recordings with a label
  * track each. Features as lstm features / lstm run compute them. */
 static gboolean
@@ -621,10 +826,12 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
         "clips", a->manifest);
     return FALSE;
   }
-  if (a->every_frame && m->kind != LSTM_MANIFEST_CLIPS) {
+  if ((a->every_frame || a->clip_loss || a->mix_with || a->augment != AUGMENT_DEFAULT ||
+          a->no_augment || a->no_balance) && m->kind != LSTM_MANIFEST_CLIPS) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: --every-frame applies to clips; label tracks give every frame "
-        "its own class already", a->manifest);
+        "%s: --clip-loss, --every-frame, --augment, --no-augment, "
+        "--mix-with and --no-balance apply to clips; label tracks give every "
+        "frame its own class already", a->manifest);
     return FALSE;
   }
 
@@ -724,7 +931,10 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
         a->manifest);
     goto out;
   }
-  if (init == NULL) {
+  if (m->kind == LSTM_MANIFEST_CLIPS) {
+    if (!clips_data (a, m, items, f, init, d, error))
+      goto out;
+  } else if (init == NULL) {
     /* input normalisation from every frame */
     x = g_try_new (float, total * I);
     if (x == NULL) {
@@ -742,16 +952,7 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
     g_clear_pointer (&x, g_free);
   }
 
-  if (m->kind == LSTM_MANIFEST_CLIPS) {
-    d->train = lstm_dataset_new (I, LSTM_TARGET_SEQUENCE_CLASS,
-        d->output_size, error);
-    if (d->train == NULL)
-      goto out;
-    for (i = 0; i < m->n_rows; i++)
-      if (!lstm_dataset_add_with_class (d->train, items[i].frames,
-              items[i].n_frames, items[i].target, error))
-        goto out;
-  } else {
+  if (m->kind != LSTM_MANIFEST_CLIPS) {
     /* recordings cut into pieces as series are (--chunk, or about one per
      * batch lane); pieces without a labelled frame are left out */
     gsize piece = piece_length (total, a->chunk, a->batch_size);
@@ -773,13 +974,12 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
           goto out;
       }
   }
-  d->train_frames = lstm_dataset_get_n_frames (d->train);
+  if (m->kind != LSTM_MANIFEST_CLIPS)
+    d->train_frames = lstm_dataset_get_n_frames (d->train);
   desc_str (d->desc, "kind", m->kind == LSTM_MANIFEST_CLIPS ? "clips" :
       "label-tracks");
   desc_int (d->desc, "rows", m->n_rows);
-  if (m->kind == LSTM_MANIFEST_CLIPS)
-    desc_str (d->desc, "loss_frames", a->every_frame ? "every" : "last");
-  else
+  if (m->kind != LSTM_MANIFEST_CLIPS)
     desc_int (d->desc, "labelled_frames", (gint64) labelled);
   if (a->background)
     desc_str (d->desc, "background", a->background);
@@ -845,8 +1045,17 @@ check_args (Args *a, GError **error)
     BAD ("--sequence-column needs --label-column");
   if (a->manifest && (a->columns || a->targets || a->label_column))
     BAD ("--columns, --targets and --label-column apply to --series");
-  if (!a->manifest && (a->features || a->background || a->every_frame))
-    BAD ("--features, --background and --every-frame apply to --manifest");
+  if (!a->manifest && (a->features || a->background || a->every_frame ||
+          a->clip_loss || a->mix_with || a->augment != AUGMENT_DEFAULT || a->no_augment ||
+          a->no_balance))
+    BAD ("--features, --background, --clip-loss, --every-frame, --augment, "
+        "--no-augment, --mix-with and --no-balance apply to --manifest");
+  if (a->every_frame && a->clip_loss)
+    BAD ("--every-frame is --clip-loss every-frame: give one of them");
+  if (a->augment != AUGMENT_DEFAULT && a->augment < 0)
+    BAD ("--augment cannot be negative");
+  if (a->no_augment && (a->augment != AUGMENT_DEFAULT || a->mix_with))
+    BAD ("--no-augment contradicts --augment and --mix-with");
 #undef BAD
   return TRUE;
 }
@@ -875,7 +1084,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
   g_autofree gchar *desc = NULL, *arch = NULL, *curve = NULL;
   LstmTrainerOptions o;
   const LstmEpochStats *hist;
-  gboolean ok = FALSE;
+  gboolean ok = FALSE, clips;
   guint n_hist;
   int ret = 1;
   GOptionEntry entries[] = {
@@ -905,9 +1114,24 @@ lstm_tool_train (int argc, char **argv, GError **error)
     {"no-residual", 0, 0, G_OPTION_ARG_NONE, &a.no_residual,
         "--series forecasts: predict levels, not the change from the "
         "last value", NULL},
+    {"clip-loss", 0, 0, G_OPTION_ARG_STRING, &a.clip_loss,
+        "Clips: score the clip's mean scores over all its frames (mean, "
+        "default), its last frame (last) or every frame (every-frame)",
+        "HOW"},
     {"every-frame", 0, 0, G_OPTION_ARG_NONE, &a.every_frame,
-        "Clips: take the loss on every frame (a streaming tagger) instead "
-        "of the last one", NULL},
+        "Clips: --clip-loss every-frame", NULL},
+    {"augment", 0, 0, G_OPTION_ARG_INT, &a.augment,
+        "Clips: augmented copies per clip, on average (default 1): gain, "
+        "noise or --mix-with backgrounds, crops, time/frequency masks",
+        "N"},
+    {"mix-with", 0, 0, G_OPTION_ARG_STRING, &a.mix_with,
+        "Clips: mix the clips of these labels in as backgrounds (default: "
+        "generated noise)", "A,B"},
+    {"no-augment", 0, 0, G_OPTION_ARG_NONE, &a.no_augment,
+        "Clips: no augmentation (classes are balanced with exact copies)",
+        NULL},
+    {"no-balance", 0, 0, G_OPTION_ARG_NONE, &a.no_balance,
+        "Clips: do not balance the classes", NULL},
     {"cell", 0, 0, G_OPTION_ARG_STRING, &a.cell,
         "lstm or gru (default lstm; series forecasts gru)", "CELL"},
     {"hidden", 0, 0, G_OPTION_ARG_INT, &a.hidden,
@@ -918,7 +1142,8 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "New LSTM models: initial forget-gate bias (default 1, as Keras; "
         "'none': PyTorch's random init)", "X"},
     {"epochs", 0, 0, G_OPTION_ARG_INT, &a.epochs,
-        "Passes over the data (default 20; series forecasts 200)", "N"},
+        "Passes over the data (default 20, clips 60, series forecasts "
+        "200)", "N"},
     {"batch-size", 0, 0, G_OPTION_ARG_INT, &a.batch_size,
         "Sequences per mini-batch (default 32; series forecasts: one "
         "lane per 512 rows)", "N"},
@@ -949,7 +1174,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "text: the end; clips and recordings: random sequences)", "X"},
     {"patience", 0, 0, G_OPTION_ARG_INT, &a.patience,
         "Stop after N epochs without a better validation loss, keeping the "
-        "best weights (default 0: off; series forecasts 30)", "N"},
+        "best weights (default 0: off; clips 10, series forecasts 30)", "N"},
     {"seed", 0, 0, G_OPTION_ARG_INT64, &a.seed,
         "Seed of the initial weights and the shuffling (default 0)", "N"},
     {"init", 0, 0, G_OPTION_ARG_FILENAME, &a.init,
@@ -974,12 +1199,14 @@ lstm_tool_train (int argc, char **argv, GError **error)
 
   a.horizon = 1;
   a.window = -1;                /* 64, or 0 for clips */
-  /* -1: the default of the kind of data (series forecasts or others) */
-  a.hidden = a.epochs = a.batch_size = a.patience = -1;
+  a.augment = AUGMENT_DEFAULT;
+  /* -1: the default of the kind of data (series forecasts, clips, others) */
+  a.hidden = a.epochs = a.batch_size = -1;
   a.layers = 1;
   a.lr = 0;
   a.weight_decay = -1;
   a.val_fraction = 0.1;
+  a.patience = -1;              /* 0, clips 10, series forecasts 30 */
   a.checkpoint_interval = 1;
   ctx = g_option_context_new ("-o MODEL");
   g_option_context_set_summary (ctx, "Trains an LSTM/GRU model:\n"
@@ -1007,6 +1234,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
     a.cell = g_strdup (a.series && !a.label_column ? SERIES_CELL : "lstm");
   if (a.forget_bias == NULL)
     a.forget_bias = g_strdup ("1");
+  clips = a.manifest && !a.series && !a.text;
   if (a.series && !a.label_column) {
     a.hidden = a.hidden == -1 ? SERIES_HIDDEN : a.hidden;
     a.epochs = a.epochs == -1 ? SERIES_EPOCHS : a.epochs;
@@ -1022,10 +1250,12 @@ lstm_tool_train (int argc, char **argv, GError **error)
     a.weight_decay = a.weight_decay == -1 ? 0 : a.weight_decay;
   }
   a.hidden = a.hidden == -1 ? 64 : a.hidden;
-  a.epochs = a.epochs == -1 ? 20 : a.epochs;
-  a.patience = a.patience == -1 ? 0 : a.patience;
   if (a.window == -1)
-    a.window = a.manifest && !a.series && !a.text ? 0 : 64;
+    a.window = clips ? 0 : 64;
+  if (a.epochs == -1)
+    a.epochs = clips ? 60 : 20;
+  if (a.patience == -1)
+    a.patience = clips ? 10 : 0;
   if (!check_args (&a, error))
     goto out;
 
@@ -1040,6 +1270,16 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "--schedule must be constant, step or cosine, not '%s'", a.schedule);
     goto out;
   }
+  if (a.clip_loss && !lstm_clip_loss_from_string (a.clip_loss,
+          &o.clip_loss)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--clip-loss must be mean, last or every-frame, not '%s'",
+        a.clip_loss);
+    goto out;
+  }
+  if (a.clip_loss == NULL)
+    o.clip_loss = a.every_frame ? LSTM_CLIP_LOSS_EVERY_FRAME :
+        LSTM_CLIP_LOSS_MEAN;
   if (a.loss && !lstm_loss_from_string (a.loss, &o.loss)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "unknown --loss '%s'", a.loss);
@@ -1146,9 +1386,8 @@ lstm_tool_train (int argc, char **argv, GError **error)
   o.checkpoint_path = a.checkpoint;
   o.checkpoint_interval = (guint) a.checkpoint_interval;
   o.data_description = desc;
-  if (a.sequence_column || a.manifest)
+  if (a.sequence_column || (a.manifest && !d.clips))
     o.validation_fraction = a.val_fraction;
-  o.every_frame = a.every_frame;
   if (init == NULL && d.target_mean != NULL) {
     o.target_mean = d.target_mean;
     o.target_std = d.target_std;
@@ -1161,7 +1400,15 @@ lstm_tool_train (int argc, char **argv, GError **error)
   pr.tty = isatty (fileno (stderr));
   pr.quiet = a.quiet;
   lstm_trainer_set_progress_func (tr, on_progress, &pr, NULL);
-  if (!a.quiet && o.validation_fraction > 0)
+  if (!a.quiet && d.clips)
+    fprintf (stderr, "training on %u clips (%u augmented or copied to "
+        "balance the classes), %" G_GUINT64_FORMAT " frames; validation: %u "
+        "clips held out by class; %" G_GUINT64_FORMAT " parameters\n",
+        lstm_dataset_get_n_sequences (d.train), d.n_extra,
+        lstm_dataset_get_n_frames (d.train),
+        d.val ? lstm_dataset_get_n_sequences (d.val) : 0,
+        lstm_model_get_n_params (model));
+  else if (!a.quiet && o.validation_fraction > 0)
     fprintf (stderr, "training on %" G_GUINT64_FORMAT " frames in %u "
         "sequences (validation: %g%% of the sequences, drawn at random), %"
         G_GUINT64_FORMAT " parameters\n",
@@ -1228,5 +1475,7 @@ out:
   g_free (a.checkpoint);
   g_free (a.features);
   g_free (a.background);
+  g_free (a.clip_loss);
+  g_free (a.mix_with);
   return ret;
 }

@@ -265,6 +265,10 @@ double lstm_loss_mae (const float *y, const float *target,
  * frames whose argmax is the class into @n_correct. */
 double lstm_loss_cross_entropy (const float *z, const guint *classes,
     gsize T, guint n, float scale, float *d, guint64 *n_correct);
+/* Softmax cross-entropy of the mean over T frames of softmax(z) against
+ * class @c: one target for the whole clip. */
+double lstm_loss_mean_cross_entropy (const float *z, guint c, gsize T,
+    guint n, float scale, float *d, guint64 *n_correct);
 /* Binary cross-entropy on logits z (T, n) (sigmoid outputs); targets in
  * [0, 1]. */
 double lstm_loss_binary_cross_entropy (const float *z, const float *target,
