@@ -56,9 +56,31 @@
  * instead: one optimizer step per #GstLstmTrain:sequence-length frames as
  * they arrive, the state carried from window to window and reset at
  * discontinuities; the whole stream is one epoch, and a seeded
- * #GstLstmTrain:validation-fraction of the windows is held out. Online
- * training takes the values as they come: a new model has no input
- * normalisation, so feed values of order one.
+ * #GstLstmTrain:validation-fraction of the windows is held out. Online, a
+ * new model standardises its input with running means and standard
+ * deviations of the stream so far (Welford's algorithm; numeric targets
+ * too, with the scaling folded into the output layer), frozen into the
+ * model whenever it is saved; #GstLstmTrain:save-interval saves it every so
+ * many frames while the stream flows.
+ *
+ * The training properties (#GstLstmTrain:cell to #GstLstmTrain:seed:
+ * `hidden-size`, `num-layers`, `forget-bias`, `epochs`, `batch-size`,
+ * `sequence-length`, `learning-rate`, `optimizer`, `momentum`,
+ * `weight-decay`, `clip-norm`, `schedule`, `step-size`, `gamma`, `min-lr`,
+ * `loss`, `clip-loss`, `validation-fraction`, `patience`,
+ * `checkpoint-interval`, `seed`) are installed from liblstm's table of
+ * training options (lstm_train_options_list()): they are `lstm train`'s
+ * long options, with the same ranges, defaults and meaning, and a new model
+ * is liblstm's recipe (lstm_model_new_from_recipe()), as `lstm train`
+ * makes it. `learning-rate` 0 (the default) is the optimizer's usual rate
+ * (1e-3 for Adam, 1e-2 for SGD).
+ *
+ * When #GstLstmTrain:features is not set and the frames come from an
+ * `lstmfeatures` (directly or through elements that pass queries on),
+ * lstmtrain asks it for its configuration (the custom query
+ * `lstm-features-config`, sent upstream when the frame caps arrive) and
+ * records it in the model, so that `lstm run MODEL AUDIO` and
+ * `lstmfeatures model=` compute the frames it was trained on.
  *
  * The model is saved to #GstLstmTrain:location at EOS, and every
  * #GstLstmTrain:checkpoint-interval epochs as a checkpoint (the model plus
@@ -90,13 +112,17 @@
  * * #gboolean `epoch-done`: %TRUE at the end of an epoch, %FALSE for the
  *   online messages between.
  * * #gdouble `loss`: the mean training loss of the epoch (so far): mean
- *   squared error for numeric targets, cross-entropy for classes.
- * * #gdouble `val-loss`: the validation loss, NaN when nothing is held out
- *   (and in the online messages between epochs).
- * * #gdouble `accuracy`: classifiers: the fraction of training frames whose
- *   best class is the target; NaN for numeric targets.
- * * #gdouble `val-accuracy`: the same on the validation frames, or NaN.
+ *   squared error for numeric targets, cross-entropy for classes (or the
+ *   #GstLstmTrain:loss chosen).
+ * * #gdouble `val-loss`: the validation loss; absent when nothing is held
+ *   out, and in the online messages between epochs.
+ * * #gdouble `accuracy`: classifiers only: the fraction of training frames
+ *   whose best class is the target.
+ * * #gdouble `val-accuracy`: the same on the validation frames, when there
+ *   are some.
  * * #gdouble `frames-per-second`: training throughput.
+ *
+ * A field that was not measured is left out, never NaN.
  *
  * ## Example launch line
  * |[
@@ -174,18 +200,6 @@ struct _GstLstmTrain
 G_DEFINE_TYPE (GstLstmTrain, gst_lstm_train, GST_TYPE_BIN);
 GST_ELEMENT_REGISTER_DEFINE (lstmtrain, "lstmtrain", GST_RANK_NONE,
     GST_TYPE_LSTM_TRAIN);
-
-static GstStaticPadTemplate sink_template_factory =
-GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK,
-    GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_LSTM_TRAIN_CAPS));
-
-static GstStaticPadTemplate target_template_factory =
-GST_STATIC_PAD_TEMPLATE ("target",
-    GST_PAD_SINK,
-    GST_PAD_REQUEST,
-    GST_STATIC_CAPS (GST_LSTM_TRAIN_CAPS));
 
 static void gst_lstm_train_finalize (GObject *object);
 static void gst_lstm_train_set_property (GObject *object, guint prop_id,
@@ -395,9 +409,9 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
         train_option_pspec (&opts[i], flags));
 
   gst_element_class_add_static_pad_template (element_class,
-      &sink_template_factory);
+      &gst_lstm_train_sink_template);
   gst_element_class_add_static_pad_template (element_class,
-      &target_template_factory);
+      &gst_lstm_train_target_template);
   gst_element_class_set_static_metadata (element_class,
       "LSTM/GRU training", "Sink/Analyzer",
       "Trains an LSTM or GRU model on a stream of frames (numeric audio or "
@@ -453,7 +467,7 @@ gst_lstm_train_init (GstLstmTrain *self)
   }
 
   pad = gst_element_get_static_pad (GST_ELEMENT (self->agg), "sink");
-  templ = gst_static_pad_template_get (&sink_template_factory);
+  templ = gst_static_pad_template_get (&gst_lstm_train_sink_template);
   ghost = gst_ghost_pad_new_from_template ("sink", pad, templ);
   gst_object_unref (templ);
   gst_object_unref (pad);

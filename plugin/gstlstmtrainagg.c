@@ -7,6 +7,13 @@
  * events, the frames and their targets (a label, a label track, the target
  * pad by running time, the stream itself ahead), collecting them and
  * training at EOS, or training online window by window.
+ *
+ * About 1500 lines, on purpose: one GstAggregator subclass whose parts all
+ * work on its streaming state (the frame cursor, the target store, the
+ * collected arrays, the online window); the numerics are liblstm's. What
+ * stands alone is elsewhere: the element and its properties
+ * (gstlstmtrain.c), caps parsing (gstlstmframes.c), messages
+ * (gstlstmmessages.c).
  */
 
 #include "config.h"
@@ -115,13 +122,13 @@ struct _GstLstmTrainAgg
 
 G_DEFINE_TYPE (GstLstmTrainAgg, gst_lstm_train_agg, GST_TYPE_AGGREGATOR);
 
-static GstStaticPadTemplate sink_template_factory =
+GstStaticPadTemplate gst_lstm_train_sink_template =
 GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_LSTM_TRAIN_CAPS));
 
-static GstStaticPadTemplate target_template_factory =
+GstStaticPadTemplate gst_lstm_train_target_template =
 GST_STATIC_PAD_TEMPLATE ("target",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
@@ -159,9 +166,9 @@ gst_lstm_train_agg_class_init (GstLstmTrainAggClass *klass)
 
   gobject_class->finalize = agg_finalize;
   gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &sink_template_factory, GST_TYPE_AGGREGATOR_PAD);
+      &gst_lstm_train_sink_template, GST_TYPE_AGGREGATOR_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &target_template_factory, GST_TYPE_AGGREGATOR_PAD);
+      &gst_lstm_train_target_template, GST_TYPE_AGGREGATOR_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &internal_src_template_factory, GST_TYPE_AGGREGATOR_PAD);
   gst_element_class_set_static_metadata (element_class,

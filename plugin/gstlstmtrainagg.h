@@ -20,6 +20,10 @@ G_BEGIN_DECLS
  * aggregator's alike). */
 #define GST_LSTM_TRAIN_CAPS GST_LSTM_FRAMES_CAPS
 
+/* gstlstmtrainagg.c: the templates of those pads */
+extern GstStaticPadTemplate gst_lstm_train_sink_template;
+extern GstStaticPadTemplate gst_lstm_train_target_template;
+
 /* The properties: the training options of liblstm's table in @train, the
  * element's own besides. */
 typedef struct

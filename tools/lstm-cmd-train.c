@@ -1,5 +1,9 @@
 /* lstm train: train a model from a time series, labelled frames or text
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * About 1300 lines: one reader per kind of data (series, labelled series,
+ * text, clips, label tracks) beside the command itself; the model recipe,
+ * the training options and the statistics are liblstm's.
  */
 #include "config.h"
 

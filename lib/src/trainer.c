@@ -2,6 +2,13 @@
  * early stopping, online training (checkpoint files: checkpoint.c)
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
+ * Above 1200 lines on purpose: the epoch loop, the window step, evaluation
+ * and the online steps all work on the trainer's private state through the
+ * same static helpers (the tape, the loss of a window, the optimizer
+ * update, the epoch's sums); split, they would need those helpers exported
+ * across files. What can stand alone is apart: the files a trainer writes
+ * (checkpoint.c), datasets, losses, the optimizer and the tape.
+ *
  * An epoch shuffles the training sequences (seeded) and cuts them into
  * mini-batches of batch_size sequences. The sequences of a batch run side
  * by side ("lanes"), window by window (sequence_length frames, or whole
@@ -1320,18 +1327,40 @@ lstm_trainer_fold_scaling (LstmTrainer *tr, float *params)
   }
 }
 
-/* Running statistics: the mean and standard deviation of input value @j
- * so far (std 1 for a constant value or fewer than two frames, as
- * lstm_compute_statistics() has it). */
+/* Welford's running statistics of @dim-wide rows: adds @T rows of @x
+ * (those whose @mask flag is set; all when NULL). */
 static void
-running_stats (LstmTrainer *tr, guint j, float *mean, float *std)
+welford_add (guint64 *n, double *mean, double *m2, const float *x, gsize T,
+    guint dim, const guint8 *mask)
 {
-  double v = tr->rs_n > 1 ? tr->rs_m2[j] / (tr->rs_n - 1) : 0;
+  gsize t;
+  guint j;
 
-  *mean = (float) tr->rs_mean[j];
-  *std = (float) sqrt (v);
-  if (!(*std > 0.0f) || !isfinite (*std))
-    *std = 1.0f;
+  for (t = 0; t < T; t++) {
+    if (mask != NULL && !mask[t])
+      continue;
+    (*n)++;
+    for (j = 0; j < dim; j++) {
+      double v = x[t * dim + j], d = v - mean[j];
+      mean[j] += d / *n;
+      m2[j] += d * (v - mean[j]);
+    }
+  }
+}
+
+/* The mean and standard deviation of value @j so far (std 1 for a
+ * constant value or fewer than two rows, as lstm_compute_statistics() has
+ * it). */
+static void
+welford_get (guint64 n, const double *mean, const double *m2, guint j,
+    float *mean_out, float *std_out)
+{
+  double v = n > 1 ? m2[j] / (n - 1) : 0;
+
+  *mean_out = (float) mean[j];
+  *std_out = (float) sqrt (v);
+  if (!(*std_out > 0.0f) || !isfinite (*std_out))
+    *std_out = 1.0f;
 }
 
 /* Writes the running statistics into @copy as its input normalisation. */
@@ -1345,7 +1374,8 @@ lstm_trainer_freeze_statistics (LstmTrainer *tr, LstmModel *copy)
   copy->input_mean = g_new (float, I);
   copy->input_std = g_new (float, I);
   for (j = 0; j < I; j++)
-    running_stats (tr, j, &copy->input_mean[j], &copy->input_std[j]);
+    welford_get (tr->rs_n, tr->rs_mean, tr->rs_m2, j, &copy->input_mean[j],
+        &copy->input_std[j]);
 }
 
 /**
@@ -1526,17 +1556,10 @@ standardise (LstmTrainer *tr, const float *frames, gsize T)
     tr->rs_buf = g_new (float, T * I);
     tr->rs_cap = T;
   }
-  for (t = 0; t < T; t++) {
-    tr->rs_n++;
-    for (j = 0; j < I; j++) {
-      double x = frames[t * I + j], d = x - tr->rs_mean[j];
-      tr->rs_mean[j] += d / tr->rs_n;
-      tr->rs_m2[j] += d * (x - tr->rs_mean[j]);
-    }
-  }
+  welford_add (&tr->rs_n, tr->rs_mean, tr->rs_m2, frames, T, I, NULL);
   for (j = 0; j < I; j++) {
     float mean, std;
-    running_stats (tr, j, &mean, &std);
+    welford_get (tr->rs_n, tr->rs_mean, tr->rs_m2, j, &mean, &std);
     for (t = 0; t < T; t++)
       tr->rs_buf[t * I + j] = (frames[t * I + j] - mean) / std;
   }
@@ -1550,24 +1573,11 @@ update_target_scaling (LstmTrainer *tr, const float *values,
     const guint8 *mask, gsize T)
 {
   guint O = tr->model->output_size, j;
-  gsize t;
 
-  for (t = 0; t < T; t++) {
-    if (mask != NULL && !mask[t])
-      continue;
-    tr->rt_n++;
-    for (j = 0; j < O; j++) {
-      double y = values[t * O + j], d = y - tr->rt_mean[j];
-      tr->rt_mean[j] += d / tr->rt_n;
-      tr->rt_m2[j] += d * (y - tr->rt_mean[j]);
-    }
-  }
-  for (j = 0; j < O; j++) {
-    double v = tr->rt_n > 1 ? tr->rt_m2[j] / (tr->rt_n - 1) : 0;
-    float std = (float) sqrt (v);
-    tr->t_mean[j] = (float) tr->rt_mean[j];
-    tr->t_std[j] = std > 0.0f && isfinite (std) ? std : 1.0f;
-  }
+  welford_add (&tr->rt_n, tr->rt_mean, tr->rt_m2, values, T, O, mask);
+  for (j = 0; j < O; j++)
+    welford_get (tr->rt_n, tr->rt_mean, tr->rt_m2, j, &tr->t_mean[j],
+        &tr->t_std[j]);
 }
 
 /**
