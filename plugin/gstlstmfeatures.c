@@ -87,6 +87,15 @@
  * 25 ms for the default fbank (25 ms windows every 10 ms) and one frame
  * per buffer.
  *
+ * ## Its configuration, for trainers
+ *
+ * Once it has started, the element answers the custom upstream query
+ * `lstm-features-config` (a #GstStructure of that name) on its source pad
+ * by setting the string field `config` to its configuration as a JSON
+ * object, the `lstm.features` format: `lstmtrain` asks for it when its
+ * frame caps arrive and records it in the model it trains, so that
+ * `lstmfeatures model=` and `lstm run` compute the same frames.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m filesrc location=examples/data/tones.wav ! wavparse ! audioconvert ! audioresample ! lstmfeatures model=examples/data/placeholder-tones.safetensors ! lstminfer model=examples/data/placeholder-tones.safetensors message-interval=50 ! fakesink
