@@ -982,9 +982,10 @@ on_train_option (const gchar *option_name, const gchar *value, gpointer data,
 }
 
 /* The command-line entries of the training options' table (and hidden
- * ones for the older spellings); the array owns nothing. */
+ * ones for the older spellings, named in the help); @texts keeps the help
+ * texts made here. */
 static GArray *
-train_option_entries (void)
+train_option_entries (GPtrArray *texts)
 {
   GArray *e = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   const LstmTrainOption *opts;
@@ -996,6 +997,10 @@ train_option_entries (void)
       (gpointer) on_train_option, opts[i].blurb, opts[i].arg_description };
     g_array_append_val (e, entry);
     if (opts[i].alias != NULL) {
+      gchar *help = g_strdup_printf ("%s (also --%s)", opts[i].blurb,
+          opts[i].alias);
+      g_ptr_array_add (texts, help);
+      g_array_index (e, GOptionEntry, e->len - 1).description = help;
       entry.long_name = opts[i].alias;
       entry.flags = G_OPTION_FLAG_HIDDEN;
       g_array_append_val (e, entry);
@@ -1026,7 +1031,8 @@ lstm_tool_train (int argc, char **argv, GError **error)
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) desc_root = NULL;
   g_autofree gchar *desc = NULL, *curve = NULL;
-  g_autoptr (GArray) train_entries = train_option_entries ();
+  g_autoptr (GPtrArray) help_texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) train_entries = train_option_entries (help_texts);
   GOptionGroup *group;
   LstmTrainerOptions o;
   const LstmEpochStats *hist;
