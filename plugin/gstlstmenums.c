@@ -72,37 +72,50 @@ gst_lstm_train_mode_get_type (void)
   return (GType) type;
 }
 
+/**
+ * gst_lstm_choice_enum_get_type:
+ * @option: a liblstm training option's name (`clip-loss`)
+ * @choices: (array zero-terminated=1): its choices, in enum order
+ *
+ * The GEnum of a choice option of liblstm's training table, registered on
+ * first use as `GstLstm` + the option's name in CamelCase (`GstLstmClipLoss`):
+ * values are the choices' indices, nicks their names, so the properties
+ * take the command line's words.
+ *
+ * Returns: the type.
+ */
 GType
-gst_lstm_cell_get_type (void)
+gst_lstm_choice_enum_get_type (const gchar *option,
+    const gchar *const *choices)
 {
-  static gsize type = 0;
-  static const GEnumValue values[] = {
-    { GST_LSTM_CELL_LSTM, "LSTM layers (nn.LSTM)", "lstm" },
-    { GST_LSTM_CELL_GRU, "GRU layers (nn.GRU)", "gru" },
-    { 0, NULL, NULL },
-  };
+  static GMutex lock;
+  GString *name = g_string_new ("GstLstm");
+  GEnumValue *values;
+  GType type;
+  guint i, n = g_strv_length ((gchar **) choices);
+  gboolean up = TRUE;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstLstmCell", values);
-    g_once_init_leave (&type, t);
+  for (i = 0; option[i]; i++) {
+    if (option[i] == '-') {
+      up = TRUE;
+      continue;
+    }
+    g_string_append_c (name, up ? g_ascii_toupper (option[i]) : option[i]);
+    up = FALSE;
   }
-  return (GType) type;
-}
-
-GType
-gst_lstm_optimizer_get_type (void)
-{
-  static gsize type = 0;
-  static const GEnumValue values[] = {
-    { GST_LSTM_OPTIMIZER_ADAM, "Adam (torch.optim.Adam)", "adam" },
-    { GST_LSTM_OPTIMIZER_SGD, "Stochastic gradient descent (torch.optim.SGD)",
-        "sgd" },
-    { 0, NULL, NULL },
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstLstmOptimizer", values);
-    g_once_init_leave (&type, t);
+  g_mutex_lock (&lock);
+  type = g_type_from_name (name->str);
+  if (type == 0) {
+    /* kept for the type's lifetime: the process's */
+    values = g_new0 (GEnumValue, n + 1);
+    for (i = 0; i < n; i++) {
+      values[i].value = (gint) i;
+      values[i].value_name = choices[i];
+      values[i].value_nick = choices[i];
+    }
+    type = g_enum_register_static (g_intern_string (name->str), values);
   }
-  return (GType) type;
+  g_mutex_unlock (&lock);
+  g_string_free (name, TRUE);
+  return type;
 }

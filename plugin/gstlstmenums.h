@@ -66,34 +66,7 @@ typedef enum {
 #define GST_TYPE_LSTM_TRAIN_MODE (gst_lstm_train_mode_get_type ())
 GType gst_lstm_train_mode_get_type (void);
 
-/**
- * GstLstmCell:
- * @GST_LSTM_CELL_LSTM: LSTM layers (PyTorch nn.LSTM)
- * @GST_LSTM_CELL_GRU: GRU layers (PyTorch nn.GRU)
- *
- * The recurrent layers of a model lstmtrain creates.
- */
-typedef enum {
-  GST_LSTM_CELL_LSTM,
-  GST_LSTM_CELL_GRU,
-} GstLstmCell;
-
-#define GST_TYPE_LSTM_CELL (gst_lstm_cell_get_type ())
-GType gst_lstm_cell_get_type (void);
-
-/**
- * GstLstmOptimizer:
- * @GST_LSTM_OPTIMIZER_ADAM: Adam (torch.optim.Adam)
- * @GST_LSTM_OPTIMIZER_SGD: stochastic gradient descent (torch.optim.SGD)
- *
- * lstmtrain's optimizer; the values are liblstm's LstmOptimizer.
- */
-typedef enum {
-  GST_LSTM_OPTIMIZER_ADAM,
-  GST_LSTM_OPTIMIZER_SGD,
-} GstLstmOptimizer;
-
-#define GST_TYPE_LSTM_OPTIMIZER (gst_lstm_optimizer_get_type ())
-GType gst_lstm_optimizer_get_type (void);
+GType gst_lstm_choice_enum_get_type (const gchar *option,
+    const gchar *const *choices);
 
 G_END_DECLS

@@ -87,6 +87,15 @@
  * 25 ms for the default fbank (25 ms windows every 10 ms) and one frame
  * per buffer.
  *
+ * ## Its configuration, for trainers
+ *
+ * Once it has started, the element answers the custom upstream query
+ * `lstm-features-config` (a #GstStructure of that name) on its source pad
+ * by setting the string field `config` to its configuration as a JSON
+ * object, the `lstm.features` format: `lstmtrain` asks for it when its
+ * frame caps arrive and records it in the model it trains, so that
+ * `lstmfeatures model=` and `lstm run` compute the same frames.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m filesrc location=examples/data/tones.wav ! wavparse ! audioconvert ! audioresample ! lstmfeatures model=examples/data/placeholder-tones.safetensors ! lstminfer model=examples/data/placeholder-tones.safetensors message-interval=50 ! fakesink
@@ -202,6 +211,7 @@ struct _GstLstmFeatures
   /* the extractor and what it says: under lock (building it reads files) */
   GMutex lock;
   LstmFeatures *features;
+  gchar *config_json;           /* its configuration, under the object lock */
   FeaturesInfo info;
   gboolean have_info;
   gboolean started;             /* between start and stop */
@@ -490,6 +500,7 @@ gst_lstm_features_finalize (GObject *object)
 {
   GstLstmFeatures *self = GST_LSTM_FEATURES (object);
 
+  g_clear_pointer (&self->config_json, g_free);
   g_clear_pointer (&self->features, lstm_features_free);
   g_free (self->model_location);
   g_free (self->config);
@@ -931,6 +942,10 @@ ensure_features_locked (GstLstmFeatures *self, GError **error)
     return FALSE;
   }
   self->features = f;
+  GST_OBJECT_LOCK (self);
+  g_free (self->config_json);
+  self->config_json = lstm_features_get_config (f);
+  GST_OBJECT_UNLOCK (self);
   info_from_features (&self->info, f, s.frames_per_buffer);
   self->have_info = TRUE;
   {
@@ -1561,9 +1576,49 @@ gst_lstm_features_src_query (GstPad *pad, GstObject *parent,
       gst_query_set_latency (query, live, min, max);
       return TRUE;
     }
+    case GST_QUERY_CUSTOM:{
+      g_autofree gchar *json = NULL;
+      const GstStructure *qs = gst_query_get_structure (query);
+      if (qs == NULL || !gst_structure_has_name (qs,
+              GST_LSTM_FEATURES_CONFIG_QUERY))
+        return gst_pad_query_default (pad, parent, query);
+      GST_OBJECT_LOCK (self);
+      json = g_strdup (self->config_json);
+      GST_OBJECT_UNLOCK (self);
+      if (json == NULL)
+        return FALSE;           /* not configured yet */
+      gst_structure_set (gst_query_writable_structure (query), "config",
+          G_TYPE_STRING, json, NULL);
+      return TRUE;
+    }
     default:
       return gst_pad_query_default (pad, parent, query);
   }
+}
+
+/**
+ * gst_lstm_features_query_config:
+ * @pad: a pad downstream of an lstmfeatures (a sink pad)
+ *
+ * Asks upstream of @pad for the configuration of the lstmfeatures that
+ * makes its frames (the query #GST_LSTM_FEATURES_CONFIG_QUERY), as a
+ * trainer records it in the model's `lstm.features`.
+ *
+ * Returns: (transfer full) (nullable): the JSON object, or %NULL when no
+ * lstmfeatures answers.
+ */
+gchar *
+gst_lstm_features_query_config (GstPad *pad)
+{
+  GstQuery *q = gst_query_new_custom (GST_QUERY_CUSTOM,
+      gst_structure_new_empty (GST_LSTM_FEATURES_CONFIG_QUERY));
+  gchar *config = NULL;
+
+  if (gst_pad_peer_query (pad, q))
+    config = g_strdup (gst_structure_get_string (gst_query_get_structure (q),
+            "config"));
+  gst_query_unref (q);
+  return config;
 }
 
 /* ---- state changes ---- */

@@ -13,4 +13,12 @@ G_DECLARE_FINAL_TYPE (GstLstmFeatures, gst_lstm_features, GST, LSTM_FEATURES,
 
 GST_ELEMENT_REGISTER_DECLARE (lstmfeatures);
 
+/* The custom upstream query lstmfeatures answers with its feature
+ * configuration: a structure of this name whose string field "config" it
+ * sets to the JSON object (the lstm.features format) of the frames it
+ * makes. */
+#define GST_LSTM_FEATURES_CONFIG_QUERY "lstm-features-config"
+
+gchar *gst_lstm_features_query_config (GstPad *pad);
+
 G_END_DECLS

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+
 #include "gstlstmmessages.h"
 
 /**
@@ -187,8 +189,9 @@ gst_lstm_message_new_segment (GstObject *src, const GstSegment *segment,
  * @frames_per_second: training throughput
  *
  * Builds an `lstm-train-progress` element message: `epoch` (guint), `step`
- * (guint64), `epoch-done` (gboolean), `loss`, `val-loss`, `accuracy`,
- * `val-accuracy`, `frames-per-second` (gdouble; NAN where not defined).
+ * (guint64), `epoch-done` (gboolean), and those of `loss`, `val-loss`,
+ * `accuracy`, `val-accuracy`, `frames-per-second` (gdouble) that were
+ * measured: a field whose value is NAN is left out.
  *
  * Returns: (transfer full): the message.
  */
@@ -197,14 +200,21 @@ gst_lstm_message_new_train_progress (GstObject *src, guint epoch,
     guint64 step, gboolean epoch_done, gdouble loss, gdouble val_loss,
     gdouble accuracy, gdouble val_accuracy, gdouble frames_per_second)
 {
-  return gst_message_new_element (src,
-      gst_structure_new (GST_LSTM_TRAIN_PROGRESS_MESSAGE,
-          "epoch", G_TYPE_UINT, epoch,
-          "step", G_TYPE_UINT64, step,
-          "epoch-done", G_TYPE_BOOLEAN, epoch_done,
-          "loss", G_TYPE_DOUBLE, loss,
-          "val-loss", G_TYPE_DOUBLE, val_loss,
-          "accuracy", G_TYPE_DOUBLE, accuracy,
-          "val-accuracy", G_TYPE_DOUBLE, val_accuracy,
-          "frames-per-second", G_TYPE_DOUBLE, frames_per_second, NULL));
+  const gchar *const names[] = { "loss", "val-loss", "accuracy",
+    "val-accuracy", "frames-per-second"
+  };
+  const gdouble values[] = { loss, val_loss, accuracy, val_accuracy,
+    frames_per_second
+  };
+  GstStructure *s = gst_structure_new (GST_LSTM_TRAIN_PROGRESS_MESSAGE,
+      "epoch", G_TYPE_UINT, epoch,
+      "step", G_TYPE_UINT64, step,
+      "epoch-done", G_TYPE_BOOLEAN, epoch_done, NULL);
+  guint i;
+
+  /* only what was measured */
+  for (i = 0; i < G_N_ELEMENTS (names); i++)
+    if (isfinite (values[i]))
+      gst_structure_set (s, names[i], G_TYPE_DOUBLE, values[i], NULL);
+  return gst_message_new_element (src, s);
 }

@@ -56,9 +56,31 @@
  * instead: one optimizer step per #GstLstmTrain:sequence-length frames as
  * they arrive, the state carried from window to window and reset at
  * discontinuities; the whole stream is one epoch, and a seeded
- * #GstLstmTrain:validation-fraction of the windows is held out. Online
- * training takes the values as they come: a new model has no input
- * normalisation, so feed values of order one.
+ * #GstLstmTrain:validation-fraction of the windows is held out. Online, a
+ * new model standardises its input with running means and standard
+ * deviations of the stream so far (Welford's algorithm; numeric targets
+ * too, with the scaling folded into the output layer), frozen into the
+ * model whenever it is saved; #GstLstmTrain:save-interval saves it every so
+ * many frames while the stream flows.
+ *
+ * The training properties (#GstLstmTrain:cell to #GstLstmTrain:seed:
+ * `hidden-size`, `num-layers`, `forget-bias`, `epochs`, `batch-size`,
+ * `sequence-length`, `learning-rate`, `optimizer`, `momentum`,
+ * `weight-decay`, `clip-norm`, `schedule`, `step-size`, `gamma`, `min-lr`,
+ * `loss`, `clip-loss`, `validation-fraction`, `patience`,
+ * `checkpoint-interval`, `seed`) are installed from liblstm's table of
+ * training options (lstm_train_options_list()): they are `lstm train`'s
+ * long options, with the same ranges, defaults and meaning, and a new model
+ * is liblstm's recipe (lstm_model_new_from_recipe()), as `lstm train`
+ * makes it. `learning-rate` 0 (the default) is the optimizer's usual rate
+ * (1e-3 for Adam, 1e-2 for SGD).
+ *
+ * When #GstLstmTrain:features is not set and the frames come from an
+ * `lstmfeatures` (directly or through elements that pass queries on),
+ * lstmtrain asks it for its configuration (the custom query
+ * `lstm-features-config`, sent upstream when the frame caps arrive) and
+ * records it in the model, so that `lstm run MODEL AUDIO` and
+ * `lstmfeatures model=` compute the frames it was trained on.
  *
  * The model is saved to #GstLstmTrain:location at EOS, and every
  * #GstLstmTrain:checkpoint-interval epochs as a checkpoint (the model plus
@@ -90,13 +112,17 @@
  * * #gboolean `epoch-done`: %TRUE at the end of an epoch, %FALSE for the
  *   online messages between.
  * * #gdouble `loss`: the mean training loss of the epoch (so far): mean
- *   squared error for numeric targets, cross-entropy for classes.
- * * #gdouble `val-loss`: the validation loss, NaN when nothing is held out
- *   (and in the online messages between epochs).
- * * #gdouble `accuracy`: classifiers: the fraction of training frames whose
- *   best class is the target; NaN for numeric targets.
- * * #gdouble `val-accuracy`: the same on the validation frames, or NaN.
+ *   squared error for numeric targets, cross-entropy for classes (or the
+ *   #GstLstmTrain:loss chosen).
+ * * #gdouble `val-loss`: the validation loss; absent when nothing is held
+ *   out, and in the online messages between epochs.
+ * * #gdouble `accuracy`: classifiers only: the fraction of training frames
+ *   whose best class is the target.
+ * * #gdouble `val-accuracy`: the same on the validation frames, when there
+ *   are some.
  * * #gdouble `frames-per-second`: training throughput.
+ *
+ * A field that was not measured is left out, never NaN.
  *
  * ## Example launch line
  * |[
@@ -120,27 +146,14 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <glib/gstdio.h>
-#include <gst/base/gstaggregator.h>
-#include <json-glib/json-glib.h>
-#include <lstm/lstm.h>
-
-#include "gstlstmenums.h"
-#include "gstlstmframes.h"
-#include "gstlstmmessages.h"
 #include "gstlstmtrain.h"
+#include "gstlstmtrainagg.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_lstm_train_debug);
 #define GST_CAT_DEFAULT gst_lstm_train_debug
-
-#define ALLOWED_CAPS GST_LSTM_FRAMES_CAPS
-/* the internal aggregator's output, which nothing ever reads */
-#define INTERNAL_SRC_CAPS "application/x-lstm-train"
 
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_MODE GST_LSTM_TRAIN_MODE_AUTO
@@ -150,32 +163,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_train_debug);
 #define DEFAULT_LABELS NULL
 #define DEFAULT_LABEL_FILE NULL
 #define DEFAULT_INIT_MODEL NULL
-#define DEFAULT_CELL GST_LSTM_CELL_LSTM
-#define DEFAULT_HIDDEN_SIZE 64
-#define MAX_HIDDEN_SIZE 65536
-#define DEFAULT_NUM_LAYERS 1
-#define MAX_NUM_LAYERS 64
 #define DEFAULT_FEATURES NULL
-#define DEFAULT_EPOCHS 20
-#define MAX_EPOCHS 1000000
-#define DEFAULT_BATCH_SIZE 32
-#define MAX_BATCH_SIZE 65536
-#define DEFAULT_SEQUENCE_LENGTH 64
-#define MAX_SEQUENCE_LENGTH (1 << 20)
-#define DEFAULT_LEARNING_RATE 1e-3
-#define DEFAULT_OPTIMIZER GST_LSTM_OPTIMIZER_ADAM
-#define DEFAULT_CLIP_NORM 0.0
-#define DEFAULT_VALIDATION_FRACTION 0.1
-#define MAX_VALIDATION_FRACTION 0.9
-#define DEFAULT_SEED 0
 #define DEFAULT_ONLINE FALSE
-#define DEFAULT_CHECKPOINT_INTERVAL 1
 #define DEFAULT_PROGRESS_INTERVAL 100
-/* New LSTM models start with this forget-gate bias (Keras', lstm train's) */
-#define FORGET_BIAS 1.0f
-
-/* Frames are F32LE and go to liblstm as they are copied. */
-G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
+#define DEFAULT_SAVE_INTERVAL 0
 
 enum
 {
@@ -187,137 +178,13 @@ enum
   PROP_LABELS,
   PROP_LABEL_FILE,
   PROP_INIT_MODEL,
-  PROP_CELL,
-  PROP_HIDDEN_SIZE,
-  PROP_NUM_LAYERS,
   PROP_FEATURES,
-  PROP_EPOCHS,
-  PROP_BATCH_SIZE,
-  PROP_SEQUENCE_LENGTH,
-  PROP_LEARNING_RATE,
-  PROP_OPTIMIZER,
-  PROP_CLIP_NORM,
-  PROP_VALIDATION_FRACTION,
-  PROP_SEED,
   PROP_ONLINE,
-  PROP_CHECKPOINT_INTERVAL,
   PROP_PROGRESS_INTERVAL,
+  PROP_SAVE_INTERVAL,
+  /* then one per option of lstm_train_options_list(), in its order */
+  PROP_TRAIN_OPTION_0,
 };
-
-/* The properties, read by the aggregator when it starts. */
-typedef struct
-{
-  gchar *location;
-  GstLstmTrainMode mode;
-  guint horizon;
-  gchar *label;
-  gchar *labels;
-  gchar *label_file;
-  gchar *init_model;
-  GstLstmCell cell;
-  guint hidden_size;
-  guint num_layers;
-  gchar *features;
-  guint epochs;
-  guint batch_size;
-  guint sequence_length;
-  gdouble learning_rate;
-  GstLstmOptimizer optimizer;
-  gdouble clip_norm;
-  gdouble validation_fraction;
-  guint64 seed;
-  gboolean online;
-  guint checkpoint_interval;
-  guint progress_interval;
-} Settings;
-
-/* Where the targets come from. */
-typedef enum
-{
-  SOURCE_LABEL,
-  SOURCE_LABEL_FILE,
-  SOURCE_TARGET_PAD,
-  SOURCE_FORECAST,
-} Source;
-
-static const gchar *const source_names[] =
-    { "label", "label-file", "target", "forecast" };
-
-/* ---- the internal aggregator ---- */
-
-#define GST_TYPE_LSTM_TRAIN_AGG (gst_lstm_train_agg_get_type ())
-G_DECLARE_FINAL_TYPE (GstLstmTrainAgg, gst_lstm_train_agg, GST,
-    LSTM_TRAIN_AGG, GstAggregator)
-
-/* One input stream's caps and timing. */
-typedef struct
-{
-  GstLstmFramesInfo info;
-  gboolean have_caps;
-  GstClockTime next;            /* buffer time where the last buffer ended */
-} PadStream;
-
-struct _GstLstmTrainAgg
-{
-  GstAggregator parent;
-
-  GstLstmTrain *train;          /* the bin, which owns this element */
-  GstAggregatorPad *sinkpad;
-  GstAggregatorPad *targetpad;  /* or NULL; under the object lock */
-  gint cancel;                  /* atomic: stopping, leave training */
-
-  /* configuration, fixed from start() to stop() */
-  Settings s;
-  Source source;
-  LstmLabelTrack *track;
-  LstmModel *init;              /* init-model, features applied */
-  gchar **classes;              /* classifiers: the model's labels */
-  GHashTable *class_index;      /* label -> index + 1 */
-  guint label_class;            /* SOURCE_LABEL: its index */
-  guint want_in;                /* init-model: frame size, else 0 */
-  guint want_out;               /* init-model: output size, else 0 */
-
-  /* streaming state (the aggregate thread) */
-  PadStream in, tg;
-  guint in_dim, out_dim;        /* 0 until known */
-  gboolean classify;            /* class targets, else values */
-  float *scratch;               /* (in_dim) one frame, aligned */
-  gsize buf_offset;             /* frames of the queued sink buffer done */
-  gboolean buf_started;         /* its DISCONT flag was handled */
-  guint64 n_frames;             /* frames taken */
-  guint64 n_targets;            /* frames with a target */
-  guint n_stretches;
-  gboolean failed;
-
-  /* targets from the target pad, running time spans and values */
-  GArray *tg_start;             /* GstClockTime */
-  GArray *tg_end;               /* GstClockTime */
-  GArray *tg_values;            /* float (n, out_dim) */
-  guint tg_head;                /* first entry still in use */
-
-  /* forecast: the last horizon frames, oldest first, in a ring */
-  float *fifo;                  /* (horizon, in_dim) */
-  guint fifo_len, fifo_pos;
-
-  /* collected frames (training at EOS) */
-  GArray *c_frames;             /* float (n, in_dim) */
-  GArray *c_classes;            /* guint (n) */
-  GArray *c_values;             /* float (n, out_dim) */
-  GArray *c_mask;               /* guint8 (n) */
-  GArray *c_breaks;             /* gsize: first frame of each stretch */
-
-  /* online training */
-  LstmTrainer *trainer;
-  float *w_frames;              /* (sequence_length, in_dim) */
-  guint *w_classes;             /* (sequence_length) */
-  float *w_values;              /* (sequence_length, out_dim) */
-  guint8 *w_mask;               /* (sequence_length) */
-  guint w_len;
-};
-
-G_DEFINE_TYPE (GstLstmTrainAgg, gst_lstm_train_agg, GST_TYPE_AGGREGATOR);
-
-/* ---- the element: a bin ---- */
 
 struct _GstLstmTrain
 {
@@ -327,30 +194,12 @@ struct _GstLstmTrain
   GstElement *fakesink;
   GstPad *target_ghost;         /* under the object lock */
 
-  Settings settings;            /* under the object lock */
+  GstLstmTrainSettings settings;        /* under the object lock */
 };
 
 G_DEFINE_TYPE (GstLstmTrain, gst_lstm_train, GST_TYPE_BIN);
 GST_ELEMENT_REGISTER_DEFINE (lstmtrain, "lstmtrain", GST_RANK_NONE,
     GST_TYPE_LSTM_TRAIN);
-
-static GstStaticPadTemplate sink_template_factory =
-GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK,
-    GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (ALLOWED_CAPS));
-
-static GstStaticPadTemplate target_template_factory =
-GST_STATIC_PAD_TEMPLATE ("target",
-    GST_PAD_SINK,
-    GST_PAD_REQUEST,
-    GST_STATIC_CAPS (ALLOWED_CAPS));
-
-static GstStaticPadTemplate internal_src_template_factory =
-GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC,
-    GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (INTERNAL_SRC_CAPS));
 
 static void gst_lstm_train_finalize (GObject *object);
 static void gst_lstm_train_set_property (GObject *object, guint prop_id,
@@ -361,8 +210,36 @@ static GstPad *gst_lstm_train_request_new_pad (GstElement *element,
     GstPadTemplate *templ, const gchar *name, const GstCaps *caps);
 static void gst_lstm_train_release_pad (GstElement *element, GstPad *pad);
 
-static void settings_clear (Settings *s);
-static void settings_copy (Settings *dst, const Settings *src);
+/* The property of a training option: its name, blurb, range and default
+ * are liblstm's (the same as lstm train's command-line option). */
+static GParamSpec *
+train_option_pspec (const LstmTrainOption *o, GParamFlags flags)
+{
+  switch (o->type) {
+    case LSTM_TRAIN_OPTION_UINT:
+      return g_param_spec_uint (o->name, o->name, o->blurb,
+          (guint) o->minimum, (guint) o->maximum, (guint) o->default_value,
+          flags);
+    case LSTM_TRAIN_OPTION_UINT64:
+      return g_param_spec_uint64 (o->name, o->name, o->blurb,
+          (guint64) o->minimum, G_MAXUINT64, (guint64) o->default_value,
+          flags);
+    case LSTM_TRAIN_OPTION_DOUBLE:
+      return g_param_spec_double (o->name, o->name, o->blurb, o->minimum,
+          o->maximum, o->default_value, flags);
+    case LSTM_TRAIN_OPTION_CHOICE:
+      return g_param_spec_enum (o->name, o->name, o->blurb,
+          gst_lstm_choice_enum_get_type (o->name, o->choices),
+          (gint) o->default_value, flags);
+    case LSTM_TRAIN_OPTION_DOUBLE_OR_NONE:{
+      gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+      return g_param_spec_string (o->name, o->name, o->blurb,
+          isnan (o->default_value) ? "none" : g_ascii_dtostr (buf,
+              sizeof buf, o->default_value), flags);
+    }
+  }
+  g_return_val_if_reached (NULL);
+}
 
 static void
 gst_lstm_train_class_init (GstLstmTrainClass *klass)
@@ -371,6 +248,8 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
+  const LstmTrainOption *opts;
+  guint n_opts, i;
 
   gobject_class->set_property = gst_lstm_train_set_property;
   gobject_class->get_property = gst_lstm_train_get_property;
@@ -380,8 +259,9 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
    * GstLstmTrain:location:
    *
    * Where the trained model is saved (safetensors), atomically, at EOS and
-   * every #GstLstmTrain:checkpoint-interval epochs. Required; checked when
-   * the element starts (the folder must exist and take new files).
+   * every #GstLstmTrain:checkpoint-interval epochs (online: also every
+   * #GstLstmTrain:save-interval frames). Required; checked when the element
+   * starts (the folder must exist and take new files).
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -457,9 +337,9 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
    * GstLstmTrain:init-model:
    *
    * A model to fine-tune instead of creating one (#GstLstmTrain:cell,
-   * #GstLstmTrain:hidden-size and #GstLstmTrain:num-layers then do not
-   * apply). Its frame size, output size and labels must fit the stream and
-   * the targets.
+   * #GstLstmTrain:hidden-size, #GstLstmTrain:num-layers and
+   * #GstLstmTrain:forget-bias then do not apply). Its frame size, output
+   * size and labels must fit the stream and the targets.
    */
   g_object_class_install_property (gobject_class, PROP_INIT_MODEL,
       g_param_spec_string ("init-model", "Initial model",
@@ -467,136 +347,21 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
           DEFAULT_INIT_MODEL, flags));
 
   /**
-   * GstLstmTrain:cell:
-   *
-   * The recurrent layers of a new model.
-   */
-  g_object_class_install_property (gobject_class, PROP_CELL,
-      g_param_spec_enum ("cell", "Cell", "Recurrent layers of a new model",
-          GST_TYPE_LSTM_CELL, DEFAULT_CELL, flags));
-
-  /**
-   * GstLstmTrain:hidden-size:
-   *
-   * Hidden units per recurrent layer of a new model.
-   */
-  g_object_class_install_property (gobject_class, PROP_HIDDEN_SIZE,
-      g_param_spec_uint ("hidden-size", "Hidden size",
-          "Hidden units per recurrent layer of a new model", 1,
-          MAX_HIDDEN_SIZE, DEFAULT_HIDDEN_SIZE, flags));
-
-  /**
-   * GstLstmTrain:num-layers:
-   *
-   * Stacked recurrent layers of a new model.
-   */
-  g_object_class_install_property (gobject_class, PROP_NUM_LAYERS,
-      g_param_spec_uint ("num-layers", "Layers",
-          "Stacked recurrent layers of a new model", 1, MAX_NUM_LAYERS,
-          DEFAULT_NUM_LAYERS, flags));
-
-  /**
    * GstLstmTrain:features:
    *
    * A feature configuration (a JSON object, design.md section 5) stored in
    * the saved model as `lstm.features`, so that `lstmfeatures model=...`
-   * computes the frames the model was trained on. Replaces an
-   * init-model's.
+   * and `lstm run` compute the frames the model was trained on. Replaces an
+   * init-model's. When it is not set and the frames come from an
+   * `lstmfeatures` (directly or through elements that pass queries on), that
+   * element's configuration is recorded: lstmtrain asks for it with the
+   * custom upstream query `lstm-features-config` when the frame caps come.
    */
   g_object_class_install_property (gobject_class, PROP_FEATURES,
       g_param_spec_string ("features", "Features",
           "Feature configuration (JSON object) stored in the model as "
-          "lstm.features, for lstmfeatures model=...", DEFAULT_FEATURES,
-          flags));
-
-  /**
-   * GstLstmTrain:epochs:
-   *
-   * Passes over the collected frames. Online training makes one pass.
-   */
-  g_object_class_install_property (gobject_class, PROP_EPOCHS,
-      g_param_spec_uint ("epochs", "Epochs",
-          "Passes over the collected frames (online: one pass)", 1,
-          MAX_EPOCHS, DEFAULT_EPOCHS, flags));
-
-  /**
-   * GstLstmTrain:batch-size:
-   *
-   * The collected stream is cut into this many contiguous pieces (more
-   * where discontinuities cut it) that train side by side, one mini-batch.
-   * Online training has a batch of one.
-   */
-  g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
-      g_param_spec_uint ("batch-size", "Batch size",
-          "Contiguous pieces of the stream per mini-batch, trained side by "
-          "side (online: 1)", 1, MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE, flags));
-
-  /**
-   * GstLstmTrain:sequence-length:
-   *
-   * The truncated backpropagation window in frames: one optimizer step per
-   * this many frames of each piece (online: of the stream as it arrives),
-   * the recurrent state carried to the next window.
-   */
-  g_object_class_install_property (gobject_class, PROP_SEQUENCE_LENGTH,
-      g_param_spec_uint ("sequence-length", "Sequence length",
-          "Truncated BPTT window: frames per optimizer step, the state "
-          "carried between windows", 1, MAX_SEQUENCE_LENGTH,
-          DEFAULT_SEQUENCE_LENGTH, flags));
-
-  /**
-   * GstLstmTrain:learning-rate:
-   *
-   * The optimizer's learning rate.
-   */
-  g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
-      g_param_spec_double ("learning-rate", "Learning rate",
-          "The optimizer's learning rate", 1e-12, 100.0,
-          DEFAULT_LEARNING_RATE, flags));
-
-  /**
-   * GstLstmTrain:optimizer:
-   *
-   * Adam (PyTorch's `torch.optim.Adam`, betas 0.9 and 0.999) or plain SGD.
-   */
-  g_object_class_install_property (gobject_class, PROP_OPTIMIZER,
-      g_param_spec_enum ("optimizer", "Optimizer",
-          "Adam (torch.optim.Adam) or plain SGD", GST_TYPE_LSTM_OPTIMIZER,
-          DEFAULT_OPTIMIZER, flags));
-
-  /**
-   * GstLstmTrain:clip-norm:
-   *
-   * Clips the global gradient norm to this before each step; 0 does not
-   * clip.
-   */
-  g_object_class_install_property (gobject_class, PROP_CLIP_NORM,
-      g_param_spec_double ("clip-norm", "Clip norm",
-          "Clip the global gradient norm to this (0 = no clipping)", 0.0,
-          G_MAXDOUBLE, DEFAULT_CLIP_NORM, flags));
-
-  /**
-   * GstLstmTrain:validation-fraction:
-   *
-   * The last fraction of the collected frames is held out and reported as
-   * `val-loss`; online, a seeded fraction of the windows is.
-   */
-  g_object_class_install_property (gobject_class, PROP_VALIDATION_FRACTION,
-      g_param_spec_double ("validation-fraction", "Validation fraction",
-          "Hold out the last fraction of the frames for validation (online: "
-          "a random fraction of the windows)", 0.0, MAX_VALIDATION_FRACTION,
-          DEFAULT_VALIDATION_FRACTION, flags));
-
-  /**
-   * GstLstmTrain:seed:
-   *
-   * Seeds a new model's initial weights and the training's random choices:
-   * the same stream and settings give the same model.
-   */
-  g_object_class_install_property (gobject_class, PROP_SEED,
-      g_param_spec_uint64 ("seed", "Seed",
-          "Seed of the initial weights and of the training's random "
-          "choices", 0, G_MAXUINT64, DEFAULT_SEED, flags));
+          "lstm.features (default: an upstream lstmfeatures' configuration)",
+          DEFAULT_FEATURES, flags));
 
   /**
    * GstLstmTrain:online:
@@ -612,19 +377,6 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
           DEFAULT_ONLINE, flags));
 
   /**
-   * GstLstmTrain:checkpoint-interval:
-   *
-   * Saves a resumable checkpoint (optimizer state included; it loads as a
-   * model) to #GstLstmTrain:location every this many epochs; 0 saves only
-   * at EOS.
-   */
-  g_object_class_install_property (gobject_class, PROP_CHECKPOINT_INTERVAL,
-      g_param_spec_uint ("checkpoint-interval", "Checkpoint interval",
-          "Save a checkpoint to location every this many epochs (0 = only "
-          "the final model at EOS)", 0, G_MAXUINT,
-          DEFAULT_CHECKPOINT_INTERVAL, flags));
-
-  /**
    * GstLstmTrain:progress-interval:
    *
    * Online training: optimizer steps between `lstm-train-progress`
@@ -636,10 +388,30 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
           "= only at the end)", 0, G_MAXUINT, DEFAULT_PROGRESS_INTERVAL,
           flags));
 
+  /**
+   * GstLstmTrain:save-interval:
+   *
+   * Online training: saves the model to #GstLstmTrain:location (atomically,
+   * a loadable model, not a checkpoint) every this many frames of the
+   * stream, counted from the start, at the end of the window that reaches
+   * the count; 0 saves only at EOS.
+   */
+  g_object_class_install_property (gobject_class, PROP_SAVE_INTERVAL,
+      g_param_spec_uint64 ("save-interval", "Save interval",
+          "Online: save the model to location every this many frames while "
+          "streaming (0 = only at EOS)", 0, G_MAXUINT64,
+          DEFAULT_SAVE_INTERVAL, flags));
+
+  /* the training options: liblstm's table, lstm train's options */
+  opts = lstm_train_options_list (&n_opts);
+  for (i = 0; i < n_opts; i++)
+    g_object_class_install_property (gobject_class, PROP_TRAIN_OPTION_0 + i,
+        train_option_pspec (&opts[i], flags));
+
   gst_element_class_add_static_pad_template (element_class,
-      &sink_template_factory);
+      &gst_lstm_train_sink_template);
   gst_element_class_add_static_pad_template (element_class,
-      &target_template_factory);
+      &gst_lstm_train_target_template);
   gst_element_class_set_static_metadata (element_class,
       "LSTM/GRU training", "Sink/Analyzer",
       "Trains an LSTM or GRU model on a stream of frames (numeric audio or "
@@ -656,38 +428,28 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
       "LSTM/GRU training");
 
   gst_type_mark_as_plugin_api (GST_TYPE_LSTM_TRAIN_MODE, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_LSTM_CELL, 0);
-  gst_type_mark_as_plugin_api (GST_TYPE_LSTM_OPTIMIZER, 0);
+  for (i = 0; i < n_opts; i++)
+    if (opts[i].type == LSTM_TRAIN_OPTION_CHOICE)
+      gst_type_mark_as_plugin_api (gst_lstm_choice_enum_get_type
+          (opts[i].name, opts[i].choices), 0);
 }
 
 static void
 gst_lstm_train_init (GstLstmTrain *self)
 {
-  Settings *s = &self->settings;
+  GstLstmTrainSettings *s = &self->settings;
   GstPadTemplate *templ;
   GstPad *pad, *ghost;
 
   s->location = g_strdup (DEFAULT_LOCATION);
   s->mode = DEFAULT_MODE;
   s->horizon = DEFAULT_HORIZON;
-  s->cell = DEFAULT_CELL;
-  s->hidden_size = DEFAULT_HIDDEN_SIZE;
-  s->num_layers = DEFAULT_NUM_LAYERS;
-  s->epochs = DEFAULT_EPOCHS;
-  s->batch_size = DEFAULT_BATCH_SIZE;
-  s->sequence_length = DEFAULT_SEQUENCE_LENGTH;
-  s->learning_rate = DEFAULT_LEARNING_RATE;
-  s->optimizer = DEFAULT_OPTIMIZER;
-  s->clip_norm = DEFAULT_CLIP_NORM;
-  s->validation_fraction = DEFAULT_VALIDATION_FRACTION;
-  s->seed = DEFAULT_SEED;
   s->online = DEFAULT_ONLINE;
-  s->checkpoint_interval = DEFAULT_CHECKPOINT_INTERVAL;
   s->progress_interval = DEFAULT_PROGRESS_INTERVAL;
+  s->save_interval = DEFAULT_SAVE_INTERVAL;
+  lstm_train_settings_init (&s->train);
 
-  self->agg = g_object_new (GST_TYPE_LSTM_TRAIN_AGG, "name", "aggregator",
-      NULL);
-  self->agg->train = self;
+  self->agg = gst_lstm_train_agg_new (GST_ELEMENT (self));
   gst_bin_add (GST_BIN (self), GST_ELEMENT (self->agg));
 
   /* the sink that ends the pipeline: never prerolls on data (none comes),
@@ -705,7 +467,7 @@ gst_lstm_train_init (GstLstmTrain *self)
   }
 
   pad = gst_element_get_static_pad (GST_ELEMENT (self->agg), "sink");
-  templ = gst_static_pad_template_get (&sink_template_factory);
+  templ = gst_static_pad_template_get (&gst_lstm_train_sink_template);
   ghost = gst_ghost_pad_new_from_template ("sink", pad, templ);
   gst_object_unref (templ);
   gst_object_unref (pad);
@@ -717,7 +479,7 @@ gst_lstm_train_finalize (GObject *object)
 {
   GstLstmTrain *self = GST_LSTM_TRAIN (object);
 
-  settings_clear (&self->settings);
+  gst_lstm_train_settings_clear (&self->settings);
   G_OBJECT_CLASS (gst_lstm_train_parent_class)->finalize (object);
 }
 
@@ -728,13 +490,82 @@ set_string (gchar **dst, const GValue *value)
   *dst = g_value_dup_string (value);
 }
 
+/* A training option's property, into the settings. */
+static void
+set_train_option (GstLstmTrain *self, const LstmTrainOption *o,
+    const GValue *value)
+{
+  LstmTrainSettings *t = &self->settings.train;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *text = NULL;
+  gboolean ok = TRUE;
+
+  switch (o->type) {
+    case LSTM_TRAIN_OPTION_UINT:
+      ok = lstm_train_option_set_value (o, t, g_value_get_uint (value),
+          &error);
+      break;
+    case LSTM_TRAIN_OPTION_UINT64:
+      /* as text: a double would round large seeds */
+      text = g_strdup_printf ("%" G_GUINT64_FORMAT,
+          g_value_get_uint64 (value));
+      ok = lstm_train_option_parse (o, t, text, &error);
+      break;
+    case LSTM_TRAIN_OPTION_DOUBLE:
+      ok = lstm_train_option_set_value (o, t, g_value_get_double (value),
+          &error);
+      break;
+    case LSTM_TRAIN_OPTION_CHOICE:
+      ok = lstm_train_option_set_value (o, t, g_value_get_enum (value),
+          &error);
+      break;
+    case LSTM_TRAIN_OPTION_DOUBLE_OR_NONE:
+      ok = lstm_train_option_parse (o, t, g_value_get_string (value) ?
+          g_value_get_string (value) : "none", &error);
+      break;
+  }
+  if (!ok)
+    GST_WARNING_OBJECT (self, "%s not changed: %s", o->name, error->message);
+}
+
+static void
+get_train_option (GstLstmTrain *self, const LstmTrainOption *o,
+    GValue *value)
+{
+  const LstmTrainSettings *t = &self->settings.train;
+  double v = lstm_train_option_get_value (o, t);
+
+  switch (o->type) {
+    case LSTM_TRAIN_OPTION_UINT:
+      g_value_set_uint (value, (guint) v);
+      break;
+    case LSTM_TRAIN_OPTION_UINT64:{
+      g_autofree gchar *text = lstm_train_option_to_string (o, t);
+      g_value_set_uint64 (value, g_ascii_strtoull (text, NULL, 10));
+      break;
+    }
+    case LSTM_TRAIN_OPTION_DOUBLE:
+      g_value_set_double (value, v);
+      break;
+    case LSTM_TRAIN_OPTION_CHOICE:
+      g_value_set_enum (value, (gint) v);
+      break;
+    case LSTM_TRAIN_OPTION_DOUBLE_OR_NONE:
+      g_value_take_string (value, lstm_train_option_to_string (o, t));
+      break;
+  }
+}
+
 static void
 gst_lstm_train_set_property (GObject *object, guint prop_id,
     const GValue *value, GParamSpec *pspec)
 {
   GstLstmTrain *self = GST_LSTM_TRAIN (object);
-  Settings *s = &self->settings;
+  GstLstmTrainSettings *s = &self->settings;
+  const LstmTrainOption *opts;
+  guint n_opts;
 
+  opts = lstm_train_options_list (&n_opts);
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
@@ -758,53 +589,24 @@ gst_lstm_train_set_property (GObject *object, guint prop_id,
     case PROP_INIT_MODEL:
       set_string (&s->init_model, value);
       break;
-    case PROP_CELL:
-      s->cell = g_value_get_enum (value);
-      break;
-    case PROP_HIDDEN_SIZE:
-      s->hidden_size = g_value_get_uint (value);
-      break;
-    case PROP_NUM_LAYERS:
-      s->num_layers = g_value_get_uint (value);
-      break;
     case PROP_FEATURES:
       set_string (&s->features, value);
-      break;
-    case PROP_EPOCHS:
-      s->epochs = g_value_get_uint (value);
-      break;
-    case PROP_BATCH_SIZE:
-      s->batch_size = g_value_get_uint (value);
-      break;
-    case PROP_SEQUENCE_LENGTH:
-      s->sequence_length = g_value_get_uint (value);
-      break;
-    case PROP_LEARNING_RATE:
-      s->learning_rate = g_value_get_double (value);
-      break;
-    case PROP_OPTIMIZER:
-      s->optimizer = g_value_get_enum (value);
-      break;
-    case PROP_CLIP_NORM:
-      s->clip_norm = g_value_get_double (value);
-      break;
-    case PROP_VALIDATION_FRACTION:
-      s->validation_fraction = g_value_get_double (value);
-      break;
-    case PROP_SEED:
-      s->seed = g_value_get_uint64 (value);
       break;
     case PROP_ONLINE:
       s->online = g_value_get_boolean (value);
       break;
-    case PROP_CHECKPOINT_INTERVAL:
-      s->checkpoint_interval = g_value_get_uint (value);
-      break;
     case PROP_PROGRESS_INTERVAL:
       s->progress_interval = g_value_get_uint (value);
       break;
+    case PROP_SAVE_INTERVAL:
+      s->save_interval = g_value_get_uint64 (value);
+      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (prop_id >= PROP_TRAIN_OPTION_0 &&
+          prop_id < PROP_TRAIN_OPTION_0 + n_opts)
+        set_train_option (self, &opts[prop_id - PROP_TRAIN_OPTION_0], value);
+      else
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -815,8 +617,11 @@ gst_lstm_train_get_property (GObject *object, guint prop_id, GValue *value,
     GParamSpec *pspec)
 {
   GstLstmTrain *self = GST_LSTM_TRAIN (object);
-  Settings *s = &self->settings;
+  GstLstmTrainSettings *s = &self->settings;
+  const LstmTrainOption *opts;
+  guint n_opts;
 
+  opts = lstm_train_options_list (&n_opts);
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
@@ -840,60 +645,31 @@ gst_lstm_train_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_INIT_MODEL:
       g_value_set_string (value, s->init_model);
       break;
-    case PROP_CELL:
-      g_value_set_enum (value, s->cell);
-      break;
-    case PROP_HIDDEN_SIZE:
-      g_value_set_uint (value, s->hidden_size);
-      break;
-    case PROP_NUM_LAYERS:
-      g_value_set_uint (value, s->num_layers);
-      break;
     case PROP_FEATURES:
       g_value_set_string (value, s->features);
-      break;
-    case PROP_EPOCHS:
-      g_value_set_uint (value, s->epochs);
-      break;
-    case PROP_BATCH_SIZE:
-      g_value_set_uint (value, s->batch_size);
-      break;
-    case PROP_SEQUENCE_LENGTH:
-      g_value_set_uint (value, s->sequence_length);
-      break;
-    case PROP_LEARNING_RATE:
-      g_value_set_double (value, s->learning_rate);
-      break;
-    case PROP_OPTIMIZER:
-      g_value_set_enum (value, s->optimizer);
-      break;
-    case PROP_CLIP_NORM:
-      g_value_set_double (value, s->clip_norm);
-      break;
-    case PROP_VALIDATION_FRACTION:
-      g_value_set_double (value, s->validation_fraction);
-      break;
-    case PROP_SEED:
-      g_value_set_uint64 (value, s->seed);
       break;
     case PROP_ONLINE:
       g_value_set_boolean (value, s->online);
       break;
-    case PROP_CHECKPOINT_INTERVAL:
-      g_value_set_uint (value, s->checkpoint_interval);
-      break;
     case PROP_PROGRESS_INTERVAL:
       g_value_set_uint (value, s->progress_interval);
       break;
+    case PROP_SAVE_INTERVAL:
+      g_value_set_uint64 (value, s->save_interval);
+      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (prop_id >= PROP_TRAIN_OPTION_0 &&
+          prop_id < PROP_TRAIN_OPTION_0 + n_opts)
+        get_train_option (self, &opts[prop_id - PROP_TRAIN_OPTION_0], value);
+      else
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
 }
 
-static void
-settings_clear (Settings *s)
+void
+gst_lstm_train_settings_clear (GstLstmTrainSettings *s)
 {
   g_clear_pointer (&s->location, g_free);
   g_clear_pointer (&s->label, g_free);
@@ -903,10 +679,11 @@ settings_clear (Settings *s)
   g_clear_pointer (&s->features, g_free);
 }
 
-static void
-settings_copy (Settings *dst, const Settings *src)
+void
+gst_lstm_train_settings_copy (GstLstmTrainSettings *dst,
+    const GstLstmTrainSettings *src)
 {
-  settings_clear (dst);
+  gst_lstm_train_settings_clear (dst);
   *dst = *src;
   dst->location = g_strdup (src->location);
   dst->label = g_strdup (src->label);
@@ -914,6 +691,19 @@ settings_copy (Settings *dst, const Settings *src)
   dst->label_file = g_strdup (src->label_file);
   dst->init_model = g_strdup (src->init_model);
   dst->features = g_strdup (src->features);
+}
+
+void
+gst_lstm_train_get_settings (GstElement *bin, GstLstmTrainSettings *dst,
+    gboolean *target_linked)
+{
+  GstLstmTrain *self = GST_LSTM_TRAIN (bin);
+
+  GST_OBJECT_LOCK (self);
+  gst_lstm_train_settings_copy (dst, &self->settings);
+  *target_linked = self->target_ghost != NULL &&
+      gst_pad_is_linked (self->target_ghost);
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* ---- the target request pad ---- */
@@ -972,1311 +762,3 @@ gst_lstm_train_release_pad (GstElement *element, GstPad *pad)
   }
 }
 
-/* ---- the aggregator: set-up ---- */
-
-static gboolean agg_start (GstAggregator *agg);
-static gboolean agg_stop (GstAggregator *agg);
-static GstFlowReturn agg_aggregate (GstAggregator *agg, gboolean timeout);
-static GstFlowReturn agg_flush (GstAggregator *agg);
-static gboolean agg_sink_event (GstAggregator *agg, GstAggregatorPad *pad,
-    GstEvent *event);
-static GstFlowReturn agg_sink_event_pre_queue (GstAggregator *agg,
-    GstAggregatorPad *pad, GstEvent *event);
-static GstAggregatorPad *agg_create_new_pad (GstAggregator *agg,
-    GstPadTemplate *templ, const gchar *req_name, const GstCaps *caps);
-static GstStateChangeReturn agg_change_state (GstElement *element,
-    GstStateChange transition);
-static void agg_release_pad (GstElement *element, GstPad *pad);
-static void agg_finalize (GObject *object);
-
-static void
-gst_lstm_train_agg_class_init (GstLstmTrainAggClass *klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstAggregatorClass *agg_class = GST_AGGREGATOR_CLASS (klass);
-
-  gobject_class->finalize = agg_finalize;
-  gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &sink_template_factory, GST_TYPE_AGGREGATOR_PAD);
-  gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &target_template_factory, GST_TYPE_AGGREGATOR_PAD);
-  gst_element_class_add_static_pad_template_with_gtype (element_class,
-      &internal_src_template_factory, GST_TYPE_AGGREGATOR_PAD);
-  gst_element_class_set_static_metadata (element_class,
-      "LSTM/GRU training (internal)", "Sink/Analyzer",
-      "The aggregator inside lstmtrain: lines frames up with their targets "
-      "and trains", "gst-lstm developers");
-  element_class->change_state = GST_DEBUG_FUNCPTR (agg_change_state);
-  element_class->release_pad = GST_DEBUG_FUNCPTR (agg_release_pad);
-
-  agg_class->start = GST_DEBUG_FUNCPTR (agg_start);
-  agg_class->stop = GST_DEBUG_FUNCPTR (agg_stop);
-  agg_class->aggregate = GST_DEBUG_FUNCPTR (agg_aggregate);
-  agg_class->flush = GST_DEBUG_FUNCPTR (agg_flush);
-  agg_class->sink_event = GST_DEBUG_FUNCPTR (agg_sink_event);
-  agg_class->sink_event_pre_queue =
-      GST_DEBUG_FUNCPTR (agg_sink_event_pre_queue);
-  agg_class->create_new_pad = GST_DEBUG_FUNCPTR (agg_create_new_pad);
-}
-
-static void
-gst_lstm_train_agg_init (GstLstmTrainAgg *self)
-{
-  GstPadTemplate *templ = gst_element_class_get_pad_template
-      (GST_ELEMENT_GET_CLASS (self), "sink");
-
-  self->sinkpad = g_object_new (GST_TYPE_AGGREGATOR_PAD, "name", "sink",
-      "direction", GST_PAD_SINK, "template", templ, NULL);
-  gst_element_add_pad (GST_ELEMENT (self), GST_PAD (self->sinkpad));
-  self->tg_start = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
-  self->tg_end = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
-  self->tg_values = g_array_new (FALSE, FALSE, sizeof (float));
-  self->c_frames = g_array_new (FALSE, FALSE, sizeof (float));
-  self->c_classes = g_array_new (FALSE, FALSE, sizeof (guint));
-  self->c_values = g_array_new (FALSE, FALSE, sizeof (float));
-  self->c_mask = g_array_new (FALSE, FALSE, sizeof (guint8));
-  self->c_breaks = g_array_new (FALSE, FALSE, sizeof (gsize));
-}
-
-/* Frees everything a run built (from start() on). */
-static void
-clear_run (GstLstmTrainAgg *self)
-{
-  g_clear_pointer (&self->track, lstm_label_track_free);
-  g_clear_pointer (&self->init, lstm_model_unref);
-  g_clear_pointer (&self->classes, g_strfreev);
-  g_clear_pointer (&self->class_index, g_hash_table_unref);
-  g_clear_pointer (&self->trainer, lstm_trainer_free);
-  g_clear_pointer (&self->fifo, g_free);
-  g_clear_pointer (&self->scratch, g_free);
-  g_clear_pointer (&self->w_frames, g_free);
-  g_clear_pointer (&self->w_classes, g_free);
-  g_clear_pointer (&self->w_values, g_free);
-  g_clear_pointer (&self->w_mask, g_free);
-  g_array_set_size (self->tg_start, 0);
-  g_array_set_size (self->tg_end, 0);
-  g_array_set_size (self->tg_values, 0);
-  g_array_set_size (self->c_frames, 0);
-  g_array_set_size (self->c_classes, 0);
-  g_array_set_size (self->c_values, 0);
-  g_array_set_size (self->c_mask, 0);
-  g_array_set_size (self->c_breaks, 0);
-  memset (&self->in, 0, sizeof self->in);
-  memset (&self->tg, 0, sizeof self->tg);
-  self->in.next = self->tg.next = GST_CLOCK_TIME_NONE;
-  self->in_dim = self->out_dim = 0;
-  self->want_in = self->want_out = 0;
-  self->buf_offset = 0;
-  self->buf_started = FALSE;
-  self->n_frames = self->n_targets = 0;
-  self->n_stretches = 0;
-  self->tg_head = 0;
-  self->fifo_len = self->fifo_pos = 0;
-  self->w_len = 0;
-  self->failed = FALSE;
-}
-
-static void
-agg_finalize (GObject *object)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (object);
-
-  clear_run (self);
-  settings_clear (&self->s);
-  g_array_unref (self->tg_start);
-  g_array_unref (self->tg_end);
-  g_array_unref (self->tg_values);
-  g_array_unref (self->c_frames);
-  g_array_unref (self->c_classes);
-  g_array_unref (self->c_values);
-  g_array_unref (self->c_mask);
-  g_array_unref (self->c_breaks);
-  G_OBJECT_CLASS (gst_lstm_train_agg_parent_class)->finalize (object);
-}
-
-static GstAggregatorPad *
-agg_create_new_pad (GstAggregator *agg, GstPadTemplate *templ,
-    const gchar *req_name, const GstCaps *caps)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (agg);
-  GstAggregatorPad *pad;
-
-  (void) req_name;
-  (void) caps;
-  if (g_strcmp0 (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ), "target") != 0)
-    return NULL;
-  GST_OBJECT_LOCK (self);
-  if (self->targetpad != NULL) {
-    GST_OBJECT_UNLOCK (self);
-    return NULL;
-  }
-  pad = g_object_new (GST_TYPE_AGGREGATOR_PAD, "name", "target",
-      "direction", GST_PAD_SINK, "template", templ, NULL);
-  self->targetpad = pad;
-  GST_OBJECT_UNLOCK (self);
-  return pad;
-}
-
-static void
-agg_release_pad (GstElement *element, GstPad *pad)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (element);
-
-  GST_OBJECT_LOCK (self);
-  if (pad == GST_PAD (self->targetpad))
-    self->targetpad = NULL;
-  GST_OBJECT_UNLOCK (self);
-  GST_ELEMENT_CLASS (gst_lstm_train_agg_parent_class)->release_pad (element,
-      pad);
-}
-
-static GstStateChangeReturn
-agg_change_state (GstElement *element, GstStateChange transition)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (element);
-
-  /* training at EOS runs in the aggregator's thread, which the parent
-   * class joins when it stops: make training give up first */
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    g_atomic_int_set (&self->cancel, 1);
-  else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-    g_atomic_int_set (&self->cancel, 0);
-  return GST_ELEMENT_CLASS (gst_lstm_train_agg_parent_class)->change_state
-      (element, transition);
-}
-
-/* Posts an error from the lstmtrain element (the bin users named). */
-#define TRAIN_ERROR(self, domain, code, text, debug) \
-  GST_ELEMENT_ERROR ((self)->train, domain, code, text, debug)
-
-/* Checks that @location can be written: not a folder, in a folder that
- * takes new files (where the atomic save puts its temporary file). */
-static gboolean
-check_location (GstLstmTrainAgg *self, const gchar *location)
-{
-  g_autofree gchar *dir = NULL, *base = NULL, *tmpl = NULL;
-  int fd, saved;
-
-  if (location == NULL || *location == '\0') {
-    TRAIN_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No location given: set the 'location' property to the model file "
-            "to write."), (NULL));
-    return FALSE;
-  }
-  if (g_file_test (location, G_FILE_TEST_IS_DIR)) {
-    TRAIN_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Cannot write the model to \"%s\": it is a folder.", location),
-        (NULL));
-    return FALSE;
-  }
-  dir = g_path_get_dirname (location);
-  base = g_path_get_basename (location);
-  tmpl = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  fd = g_mkstemp (tmpl);
-  if (fd < 0) {
-    saved = errno;
-    TRAIN_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Cannot write the model to \"%s\": cannot create files in \"%s\" "
-            "(%s).", location, dir, g_strerror (saved)), (NULL));
-    return FALSE;
-  }
-  close (fd);
-  g_unlink (tmpl);
-  return TRUE;
-}
-
-static gint
-cmp_str (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
-}
-
-/* The classes of a classifier: init-model's, labels=, or the label
- * track's sorted; then every label used must be one of them. */
-static gboolean
-setup_classes (GstLstmTrainAgg *self)
-{
-  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
-  guint i;
-
-  if (self->init != NULL) {
-    const gchar *const *ml = lstm_model_get_labels (self->init);
-    if (lstm_model_get_task (self->init) != LSTM_TASK_CLASSIFICATION ||
-        ml == NULL) {
-      TRAIN_ERROR (self, RESOURCE, SETTINGS,
-          ("Model \"%s\" is not a classifier with labels: it cannot learn "
-              "from %s.", self->s.init_model,
-              source_names[self->source]), (NULL));
-      return FALSE;
-    }
-    for (i = 0; ml[i]; i++)
-      g_ptr_array_add (list, g_strdup (ml[i]));
-  } else if (self->s.labels != NULL) {
-    g_auto (GStrv) parts = g_strsplit (self->s.labels, ",", -1);
-    for (i = 0; parts[i]; i++) {
-      gchar *l = g_strstrip (parts[i]);
-      guint k;
-      if (*l == '\0')
-        continue;
-      for (k = 0; k < list->len; k++)
-        if (strcmp (list->pdata[k], l) == 0) {
-          TRAIN_ERROR (self, RESOURCE, SETTINGS,
-              ("Label \"%s\" appears twice in labels=\"%s\".", l,
-                  self->s.labels), (NULL));
-          return FALSE;
-        }
-      g_ptr_array_add (list, g_strdup (l));
-    }
-  } else if (self->track != NULL) {
-    g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-    for (i = 0; i < lstm_label_track_get_n_spans (self->track); i++) {
-      const gchar *l = lstm_label_track_get_span (self->track, i)->label;
-      if (g_hash_table_add (seen, (gpointer) l))
-        g_ptr_array_add (list, g_strdup (l));
-    }
-    g_ptr_array_sort (list, cmp_str);
-  } else {
-    g_ptr_array_add (list, g_strdup (self->s.label));
-  }
-  if (list->len < 2) {
-    TRAIN_ERROR (self, RESOURCE, SETTINGS,
-        ("A new classifier needs at least two classes; it has %u (%s). Set "
-            "'labels' to every class, or fine-tune an init-model.", list->len,
-            list->len ? (const gchar *) list->pdata[0] : "none"), (NULL));
-    return FALSE;
-  }
-  g_ptr_array_add (list, NULL);
-  self->classes = (gchar **) g_ptr_array_steal (list, NULL);
-  self->class_index = g_hash_table_new (g_str_hash, g_str_equal);
-  for (i = 0; self->classes[i]; i++)
-    g_hash_table_insert (self->class_index, self->classes[i],
-        GUINT_TO_POINTER (i + 1));
-
-  if (self->source == SOURCE_LABEL) {
-    guint idx = GPOINTER_TO_UINT (g_hash_table_lookup (self->class_index,
-            self->s.label));
-    if (idx == 0) {
-      g_autofree gchar *all = g_strjoinv (", ", self->classes);
-      TRAIN_ERROR (self, RESOURCE, SETTINGS,
-          ("Label \"%s\" is not one of the model's labels (%s).",
-              self->s.label, all), (NULL));
-      return FALSE;
-    }
-    self->label_class = idx - 1;
-  } else {
-    for (i = 0; i < lstm_label_track_get_n_spans (self->track); i++) {
-      const LstmLabelSpan *sp = lstm_label_track_get_span (self->track, i);
-      if (!g_hash_table_contains (self->class_index, sp->label)) {
-        g_autofree gchar *all = g_strjoinv (", ", self->classes);
-        TRAIN_ERROR (self, RESOURCE, SETTINGS,
-            ("%s: label \"%s\" (%g-%g s) is not one of the model's labels "
-                "(%s).", self->s.label_file, sp->label, sp->start, sp->end,
-                all), (NULL));
-        return FALSE;
-      }
-    }
-  }
-  return TRUE;
-}
-
-/* Reads the settings and checks everything that can be checked before
- * data flows; posts an error and returns FALSE otherwise. */
-static gboolean
-agg_start (GstAggregator *agg)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (agg);
-  Settings *s = &self->s;
-  g_autoptr (GError) error = NULL;
-  const gchar *given[4];
-  guint n_given = 0;
-  gboolean have_target, target_linked;
-
-  clear_run (self);
-  GST_OBJECT_LOCK (self->train);
-  settings_copy (s, &self->train->settings);
-  target_linked = self->train->target_ghost != NULL &&
-      gst_pad_is_linked (self->train->target_ghost);
-  GST_OBJECT_UNLOCK (self->train);
-  GST_OBJECT_LOCK (self);
-  have_target = self->targetpad != NULL;
-  GST_OBJECT_UNLOCK (self);
-
-  if (!check_location (self, s->location))
-    return FALSE;
-
-  /* exactly one source of targets */
-  if (s->label != NULL) {
-    given[n_given++] = "label";
-    self->source = SOURCE_LABEL;
-  }
-  if (s->label_file != NULL) {
-    given[n_given++] = "label-file";
-    self->source = SOURCE_LABEL_FILE;
-  }
-  if (have_target) {
-    given[n_given++] = "the target pad";
-    self->source = SOURCE_TARGET_PAD;
-  }
-  if (s->mode == GST_LSTM_TRAIN_MODE_FORECAST) {
-    given[n_given++] = "mode=forecast";
-    self->source = SOURCE_FORECAST;
-  }
-  if (n_given == 0) {
-    TRAIN_ERROR (self, RESOURCE, SETTINGS,
-        ("No targets to train on: set 'label' or 'label-file', link the "
-            "'target' pad, or set mode=forecast."), (NULL));
-    return FALSE;
-  }
-  if (n_given > 1) {
-    TRAIN_ERROR (self, RESOURCE, SETTINGS,
-        ("Targets from %s and %s at once: choose one.", given[0], given[1]),
-        (NULL));
-    return FALSE;
-  }
-  if (have_target && !target_linked) {
-    TRAIN_ERROR (self, RESOURCE, SETTINGS,
-        ("The target pad was requested but is not linked."), (NULL));
-    return FALSE;
-  }
-  self->classify = self->source == SOURCE_LABEL ||
-      self->source == SOURCE_LABEL_FILE;
-
-  if (s->features != NULL) {
-    g_autoptr (JsonParser) parser = json_parser_new ();
-    JsonNode *root;
-    if (!json_parser_load_from_data (parser, s->features, -1, &error) ||
-        (root = json_parser_get_root (parser)) == NULL ||
-        !JSON_NODE_HOLDS_OBJECT (root)) {
-      TRAIN_ERROR (self, RESOURCE, SETTINGS,
-          ("The 'features' property is not a JSON object."),
-          ("%s", error ? error->message : s->features));
-      return FALSE;
-    }
-  }
-
-  if (s->label_file != NULL) {
-    self->track = lstm_label_track_load (s->label_file, &error);
-    if (self->track == NULL) {
-      if (error->code == LSTM_ERROR_IO)
-        TRAIN_ERROR (self, RESOURCE, OPEN_READ,
-            ("Could not read label file \"%s\".", s->label_file),
-            ("%s", error->message));
-      else
-        TRAIN_ERROR (self, RESOURCE, READ,
-            ("Invalid label file: %s", error->message), (NULL));
-      return FALSE;
-    }
-    if (lstm_label_track_get_n_spans (self->track) == 0) {
-      TRAIN_ERROR (self, RESOURCE, READ,
-          ("Label file \"%s\" labels nothing.", s->label_file), (NULL));
-      return FALSE;
-    }
-  }
-
-  if (s->init_model != NULL) {
-    g_autoptr (LstmModel) m = lstm_model_load (s->init_model, &error);
-    if (m == NULL) {
-      TRAIN_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not read model file \"%s\".", s->init_model),
-          ("%s", error->message));
-      return FALSE;
-    }
-    if (!lstm_model_is_streamable (m)) {
-      TRAIN_ERROR (self, RESOURCE, SETTINGS,
-          ("Model \"%s\" has a bidirectional layer, which needs whole "
-              "sequences: lstmtrain trains on streams.", s->init_model),
-          (NULL));
-      return FALSE;
-    }
-    if (s->features != NULL) {
-      LstmModel *f = lstm_model_with_metadata (m, "lstm.features",
-          s->features, &error);
-      if (f == NULL) {
-        TRAIN_ERROR (self, RESOURCE, SETTINGS,
-            ("The 'features' property does not fit model \"%s\".",
-                s->init_model), ("%s", error->message));
-        return FALSE;
-      }
-      lstm_model_unref (m);
-      m = f;
-    }
-    self->want_in = lstm_model_get_input_size (m);
-    self->want_out = lstm_model_get_output_size (m);
-    if (self->source == SOURCE_FORECAST && self->want_in != self->want_out) {
-      TRAIN_ERROR (self, RESOURCE, SETTINGS,
-          ("Model \"%s\" takes %u values per frame and gives %u: a "
-              "forecaster gives as many as it takes.", s->init_model,
-              self->want_in, self->want_out), (NULL));
-      return FALSE;
-    }
-    self->init = g_steal_pointer (&m);
-  }
-  if (self->classify && !setup_classes (self))
-    return FALSE;
-  if (self->classify)
-    self->out_dim = g_strv_length (self->classes);
-  GST_INFO_OBJECT (self, "targets from %s, %s training",
-      source_names[self->source], s->online ? "online" : "at EOS");
-  return TRUE;
-}
-
-static gboolean
-agg_stop (GstAggregator *agg)
-{
-  clear_run (GST_LSTM_TRAIN_AGG (agg));
-  return TRUE;
-}
-
-/* ---- caps and events ---- */
-
-/* Upstream's thread: refuses frame caps the model cannot take, so that
- * the push fails at once with our error. */
-static GstFlowReturn
-agg_sink_event_pre_queue (GstAggregator *agg, GstAggregatorPad *pad,
-    GstEvent *event)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (agg);
-
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
-    g_autoptr (GError) error = NULL;
-    gboolean is_target = pad != self->sinkpad;
-    GstLstmFramesInfo info;
-    GstCaps *caps;
-    guint want = is_target ? self->want_out : self->want_in;
-
-    gst_event_parse_caps (event, &caps);
-    if (!gst_lstm_frames_info_from_caps (&info, caps, &error)) {
-      TRAIN_ERROR (self, STREAM, FORMAT,
-          ("Unusable %s caps: %s.", is_target ? "target" : "frame",
-              error->message), ("%" GST_PTR_FORMAT, caps));
-      gst_event_unref (event);
-      return GST_FLOW_NOT_NEGOTIATED;
-    }
-    if (want != 0 && info.dim != want) {
-      if (is_target)
-        TRAIN_ERROR (self, STREAM, FORMAT,
-            ("Targets have %u values per frame but model \"%s\" gives %u.",
-                info.dim, self->s.init_model, want), (NULL));
-      else
-        TRAIN_ERROR (self, STREAM, FORMAT,
-            ("Frames have %u values but model \"%s\" takes %u per frame.",
-                info.dim, self->s.init_model, want), (NULL));
-      gst_event_unref (event);
-      return GST_FLOW_NOT_NEGOTIATED;
-    }
-    if (!is_target && self->source == SOURCE_TARGET_PAD && info.family ==
-        GST_LSTM_FRAMES_TENSORS && info.fps_n == 0)
-      GST_DEBUG_OBJECT (self, "frames without a frame rate: buffer "
-          "durations time them");
-  }
-  return GST_AGGREGATOR_CLASS (gst_lstm_train_agg_parent_class)->
-      sink_event_pre_queue (agg, pad, event);
-}
-
-static void break_stream (GstLstmTrainAgg *self);
-
-/* The aggregate thread, in stream order. */
-static gboolean
-agg_sink_event (GstAggregator *agg, GstAggregatorPad *pad, GstEvent *event)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (agg);
-  gboolean is_target = pad != self->sinkpad;
-  PadStream *ps = is_target ? &self->tg : &self->in;
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstLstmFramesInfo info;
-      GstCaps *caps;
-      guint *dim = is_target ? &self->out_dim : &self->in_dim;
-
-      gst_event_parse_caps (event, &caps);
-      if (!gst_lstm_frames_info_from_caps (&info, caps, NULL)) {
-        gst_event_unref (event);
-        return FALSE;           /* refused before the queue */
-      }
-      if (*dim != 0 && info.dim != *dim) {
-        TRAIN_ERROR (self, STREAM, FORMAT,
-            ("The %s changed from %u to %u values per frame mid-stream.",
-                is_target ? "targets" : "frames", *dim, info.dim), (NULL));
-        self->failed = TRUE;
-        gst_event_unref (event);
-        return FALSE;
-      }
-      *dim = info.dim;
-      if (!is_target && self->source == SOURCE_FORECAST)
-        self->out_dim = info.dim;
-      ps->info = info;
-      ps->have_caps = TRUE;
-      GST_DEBUG_OBJECT (pad, "%u values per frame, %d/%d frames/s",
-          info.dim, info.fps_n, info.fps_d);
-      /* frame caps stop here: the internal output has its own */
-      gst_event_unref (event);
-      return TRUE;
-    }
-    case GST_EVENT_SEGMENT:
-    case GST_EVENT_STREAM_START:
-      ps->next = GST_CLOCK_TIME_NONE;
-      if (!is_target)
-        break_stream (self);
-      break;
-    default:
-      break;
-  }
-  return GST_AGGREGATOR_CLASS (gst_lstm_train_agg_parent_class)->sink_event
-      (agg, pad, event);
-}
-
-static GstFlowReturn
-agg_flush (GstAggregator *agg)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (agg);
-
-  break_stream (self);
-  self->buf_offset = 0;
-  self->buf_started = FALSE;
-  self->in.next = self->tg.next = GST_CLOCK_TIME_NONE;
-  g_array_set_size (self->tg_start, 0);
-  g_array_set_size (self->tg_end, 0);
-  g_array_set_size (self->tg_values, 0);
-  self->tg_head = 0;
-  return GST_FLOW_OK;
-}
-
-/* ---- models and trainers ---- */
-
-static gboolean
-on_progress (const LstmTrainProgress *p, gpointer data)
-{
-  GstLstmTrainAgg *self = data;
-
-  if (p->epoch_done || (self->s.online && self->s.progress_interval > 0 &&
-          p->step % self->s.progress_interval == 0))
-    gst_element_post_message (GST_ELEMENT (self->train),
-        gst_lstm_message_new_train_progress (GST_OBJECT (self->train),
-            p->epoch, p->step, p->epoch_done, p->loss, p->val_loss,
-            p->accuracy, p->val_accuracy, p->frames_per_second));
-  return !g_atomic_int_get (&self->cancel);
-}
-
-static LstmTask
-task_of (GstLstmTrainAgg *self)
-{
-  if (self->classify)
-    return LSTM_TASK_CLASSIFICATION;
-  return self->source == SOURCE_FORECAST ? LSTM_TASK_FORECAST :
-      LSTM_TASK_REGRESSION;
-}
-
-/* A new model for frames of in_dim values and out_dim outputs. */
-static LstmModel *
-new_model (GstLstmTrainAgg *self, const float *in_mean, const float *in_std,
-    GError **error)
-{
-  g_autofree gchar *arch = NULL;
-  g_autoptr (LstmModel) m = NULL;
-  LstmModelOptions mo = { 0 };
-  const gchar *cell = self->s.cell == GST_LSTM_CELL_GRU ? "gru" : "lstm";
-
-  arch = g_strdup_printf ("[{\"type\":\"%s\",\"name\":\"rnn\",\"input_size\":"
-      "%u,\"hidden_size\":%u,\"num_layers\":%u},{\"type\":\"linear\","
-      "\"name\":\"head\",\"out_features\":%u,\"activation\":\"%s\"}]", cell,
-      self->in_dim, self->s.hidden_size, self->s.num_layers, self->out_dim,
-      self->classify ? "softmax" : "none");
-  mo.seed = self->s.seed;
-  mo.task = task_of (self);
-  mo.labels = self->classify ? (const gchar * const *) self->classes : NULL;
-  mo.features = self->s.features;
-  mo.description = "trained by the lstmtrain GStreamer element";
-  mo.input_mean = in_mean;
-  mo.input_std = in_std;
-  m = lstm_model_new (arch, &mo, error);
-  if (m == NULL)
-    return NULL;
-  if (self->s.cell == GST_LSTM_CELL_LSTM)
-    return lstm_model_with_forget_bias (m, FORGET_BIAS, error);
-  return g_steal_pointer (&m);
-}
-
-/* The "data" record of lstm.training. */
-static gchar *
-data_description (GstLstmTrainAgg *self, guint64 n_val)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-#define MEMBER_STR(k, v) G_STMT_START { json_builder_set_member_name (b, k); \
-    json_builder_add_string_value (b, v); } G_STMT_END
-#define MEMBER_INT(k, v) G_STMT_START { json_builder_set_member_name (b, k); \
-    json_builder_add_int_value (b, (gint64) (v)); } G_STMT_END
-  json_builder_begin_object (b);
-  MEMBER_STR ("kind", "stream");
-  MEMBER_STR ("element", "lstmtrain");
-  MEMBER_STR ("targets", source_names[self->source]);
-  if (self->source == SOURCE_FORECAST)
-    MEMBER_INT ("horizon", self->s.horizon);
-  if (self->source == SOURCE_LABEL)
-    MEMBER_STR ("label", self->s.label);
-  if (self->source == SOURCE_LABEL_FILE) {
-    g_autofree gchar *base = g_path_get_basename (self->s.label_file);
-    MEMBER_STR ("label_file", base);
-  }
-  if (self->init != NULL) {
-    g_autofree gchar *base = g_path_get_basename (self->s.init_model);
-    MEMBER_STR ("init", base);
-  }
-  json_builder_set_member_name (b, "online");
-  json_builder_add_boolean_value (b, self->s.online);
-  if (!self->s.online) {
-    MEMBER_INT ("frames", self->n_frames);
-    MEMBER_INT ("frames_with_targets", self->n_targets);
-    MEMBER_INT ("validation_frames", n_val);
-    MEMBER_INT ("stretches", self->n_stretches);
-  }
-  json_builder_end_object (b);
-#undef MEMBER_STR
-#undef MEMBER_INT
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
-}
-
-static LstmTrainer *
-new_trainer (GstLstmTrainAgg *self, LstmModel *model, const gchar *desc,
-    const float *t_mean, const float *t_std, GError **error)
-{
-  LstmTrainerOptions o;
-  LstmTrainer *tr;
-
-  lstm_trainer_options_init (&o);
-  o.optimizer = self->s.optimizer == GST_LSTM_OPTIMIZER_SGD ?
-      LSTM_OPTIMIZER_SGD : LSTM_OPTIMIZER_ADAM;
-  o.learning_rate = self->s.learning_rate;
-  o.clip_norm = self->s.clip_norm;
-  o.epochs = self->s.online ? 1 : self->s.epochs;
-  o.batch_size = self->s.batch_size;
-  o.sequence_length = self->s.sequence_length;
-  o.seed = self->s.seed;
-  /* collected: the validation set is given; online: windows held out */
-  o.validation_fraction = self->s.online ? self->s.validation_fraction : 0;
-  o.checkpoint_path = self->s.checkpoint_interval > 0 ? self->s.location :
-      NULL;
-  o.checkpoint_interval = self->s.checkpoint_interval;
-  o.data_description = desc;
-  o.target_mean = t_mean;
-  o.target_std = t_std;
-  tr = lstm_trainer_new (model, &o, error);
-  if (tr != NULL)
-    lstm_trainer_set_progress_func (tr, on_progress, self, NULL);
-  return tr;
-}
-
-/* Saves the trainer's model to the location; posts the error. */
-static gboolean
-save_model (GstLstmTrainAgg *self, LstmTrainer *tr)
-{
-  g_autoptr (LstmModel) m = lstm_trainer_get_model (tr);
-  g_autoptr (GError) error = NULL;
-
-  if (!lstm_model_save (m, self->s.location, &error)) {
-    TRAIN_ERROR (self, RESOURCE, WRITE,
-        ("Could not save the model to \"%s\".", self->s.location),
-        ("%s", error->message));
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "saved %s", self->s.location);
-  return TRUE;
-}
-
-static void
-post_training_error (GstLstmTrainAgg *self, const GError *error)
-{
-  if (error->domain == LSTM_ERROR && error->code == LSTM_ERROR_IO)
-    TRAIN_ERROR (self, RESOURCE, WRITE,
-        ("Could not save a checkpoint to \"%s\".", self->s.location),
-        ("%s", error->message));
-  else
-    TRAIN_ERROR (self, STREAM, FAILED, ("Training failed: %s",
-            error->message), (NULL));
-}
-
-/* ---- online ---- */
-
-static gboolean
-ensure_online_trainer (GstLstmTrainAgg *self)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (LstmModel) model = NULL;
-  g_autofree gchar *desc = NULL;
-  guint W = self->s.sequence_length;
-
-  if (self->trainer != NULL)
-    return TRUE;
-  if (self->out_dim == 0) {
-    TRAIN_ERROR (self, STREAM, FORMAT,
-        ("The target pad gave no caps: its frame size is unknown."), (NULL));
-    return FALSE;
-  }
-  model = self->init ? lstm_model_ref (self->init) : new_model (self, NULL,
-      NULL, &error);
-  if (model == NULL) {
-    TRAIN_ERROR (self, LIBRARY, SETTINGS, ("Could not create the model."),
-        ("%s", error->message));
-    return FALSE;
-  }
-  desc = data_description (self, 0);
-  self->trainer = new_trainer (self, model, desc, NULL, NULL, &error);
-  if (self->trainer == NULL ||
-      !lstm_trainer_begin_online (self->trainer, self->classify ?
-          LSTM_TARGET_FRAME_CLASS : LSTM_TARGET_FRAME_VALUES, &error)) {
-    TRAIN_ERROR (self, LIBRARY, SETTINGS, ("Could not set up training."),
-        ("%s", error->message));
-    return FALSE;
-  }
-  self->w_frames = g_new (float, (gsize) W * self->in_dim);
-  if (self->classify) {
-    self->w_classes = g_new (guint, W);
-  } else {
-    self->w_values = g_new0 (float, (gsize) W * self->out_dim);
-    self->w_mask = g_new (guint8, W);
-  }
-  self->w_len = 0;
-  return TRUE;
-}
-
-static gboolean
-step_window (GstLstmTrainAgg *self)
-{
-  g_autoptr (GError) error = NULL;
-  guint n = self->w_len;
-
-  if (n == 0 || self->trainer == NULL)
-    return TRUE;
-  self->w_len = 0;
-  if (!lstm_trainer_step (self->trainer, self->w_frames, n,
-          self->w_classes, self->w_values, self->w_mask, NULL, NULL,
-          &error)) {
-    post_training_error (self, error);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* ---- frames and their targets ---- */
-
-/* Takes one frame with its target (@cls for classes, @values for
- * numbers; @has: whether it has one). */
-static gboolean
-emit (GstLstmTrainAgg *self, const float *frame, gboolean has, guint cls,
-    const float *values)
-{
-  guint I = self->in_dim, O = self->out_dim;
-
-  self->n_frames++;
-  self->n_targets += has;
-  if (self->s.online) {
-    guint k;
-    if (!ensure_online_trainer (self))
-      return FALSE;
-    k = self->w_len++;
-    memcpy (self->w_frames + (gsize) k * I, frame, I * sizeof (float));
-    if (self->classify) {
-      self->w_classes[k] = has ? cls : LSTM_TARGET_IGNORE;
-    } else {
-      self->w_mask[k] = has;
-      if (has)
-        memcpy (self->w_values + (gsize) k * O, values, O * sizeof (float));
-    }
-    if (self->w_len == self->s.sequence_length)
-      return step_window (self);
-    return TRUE;
-  }
-
-  if (self->c_breaks->len == 0) {
-    gsize first = 0;
-    g_array_append_val (self->c_breaks, first);
-    self->n_stretches++;
-  }
-  g_array_append_vals (self->c_frames, frame, I);
-  if (self->classify) {
-    guint c = has ? cls : LSTM_TARGET_IGNORE;
-    g_array_append_val (self->c_classes, c);
-  } else {
-    guint8 m = has;
-    if (O == 0) {
-      TRAIN_ERROR (self, STREAM, FORMAT,
-          ("The target pad gave no caps: its frame size is unknown."),
-          (NULL));
-      return FALSE;
-    }
-    g_array_append_val (self->c_mask, m);
-    if (has)
-      g_array_append_vals (self->c_values, values, O);
-    else
-      g_array_set_size (self->c_values, self->c_values->len + O);
-  }
-  return TRUE;
-}
-
-/* A discontinuity: the stream goes on from a fresh state. */
-static void
-break_stream (GstLstmTrainAgg *self)
-{
-  self->fifo_len = 0;
-  self->fifo_pos = 0;
-  if (self->s.online) {
-    if (self->trainer != NULL) {
-      if (!step_window (self))
-        self->failed = TRUE;
-      lstm_trainer_reset_online_state (self->trainer);
-    }
-    return;
-  }
-  if (self->c_breaks->len > 0) {
-    gsize here = self->c_frames->len / MAX (self->in_dim, 1);
-    if (g_array_index (self->c_breaks, gsize, self->c_breaks->len - 1) !=
-        here) {
-      g_array_append_val (self->c_breaks, here);
-      self->n_stretches++;
-    }
-  }
-}
-
-/* Forecasting: frame t's target is frame t + horizon. */
-static gboolean
-push_forecast (GstLstmTrainAgg *self, const float *frame)
-{
-  guint I = self->in_dim, h = self->s.horizon;
-  float *slot;
-
-  if (self->fifo == NULL)
-    self->fifo = g_new (float, (gsize) h * I);
-  if (self->fifo_len == h) {
-    /* the oldest frame gets this one as its target, then makes room */
-    slot = self->fifo + (gsize) self->fifo_pos * I;
-    if (!emit (self, slot, TRUE, 0, frame))
-      return FALSE;
-    memcpy (slot, frame, I * sizeof (float));
-    self->fifo_pos = (self->fifo_pos + 1) % h;
-    return TRUE;
-  }
-  slot = self->fifo + (gsize) ((self->fifo_pos + self->fifo_len) % h) * I;
-  memcpy (slot, frame, I * sizeof (float));
-  self->fifo_len++;
-  return TRUE;
-}
-
-/* The buffer time of frame @i of a buffer of @n frames starting at @base
- * (lasting @dur): from the rate for numeric audio, else from the buffer's
- * duration, else from the caps' frame rate. */
-static GstClockTime
-frame_time (const GstLstmFramesInfo *info, GstClockTime base,
-    GstClockTime dur, gsize n, gsize i)
-{
-  GstClockTime fd;
-
-  if (!GST_CLOCK_TIME_IS_VALID (base))
-    return GST_CLOCK_TIME_NONE;
-  if (i == 0)
-    return base;
-  if (info->family == GST_LSTM_FRAMES_AUDIO && info->rate_n > 0)
-    return base + gst_util_uint64_scale_int (i, GST_SECOND, info->rate_n);
-  if (GST_CLOCK_TIME_IS_VALID (dur) && n > 0)
-    return base + gst_util_uint64_scale (i, dur, n);
-  fd = gst_lstm_frames_info_frame_duration (info);
-  return GST_CLOCK_TIME_IS_VALID (fd) ? base + i * fd : GST_CLOCK_TIME_NONE;
-}
-
-/* Appends the frames of a target buffer to the store (running times). */
-static gboolean
-take_target_buffer (GstLstmTrainAgg *self, GstBuffer *buf)
-{
-  GstSegment *seg = &self->targetpad->segment;
-  GstClockTime base, dur = GST_BUFFER_DURATION (buf);
-  guint O = self->out_dim;
-  GstMapInfo map;
-  gsize n, i;
-
-  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) ||
-      gst_buffer_get_size (buf) == 0) {
-    self->tg.next = GST_CLOCK_TIME_NONE;
-    return TRUE;                /* no targets for that while */
-  }
-  if (!self->tg.have_caps || O == 0) {
-    TRAIN_ERROR (self, STREAM, FORMAT,
-        ("Target buffer without caps."), (NULL));
-    return FALSE;
-  }
-  if (gst_buffer_get_size (buf) % ((gsize) O * sizeof (float)) != 0) {
-    TRAIN_ERROR (self, STREAM, FORMAT,
-        ("A target buffer of %" G_GSIZE_FORMAT " bytes does not hold whole "
-            "frames of %u values.", gst_buffer_get_size (buf), O), (NULL));
-    return FALSE;
-  }
-  n = gst_buffer_get_size (buf) / ((gsize) O * sizeof (float));
-  base = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : self->tg.next;
-  if (!GST_CLOCK_TIME_IS_VALID (base) ||
-      !GST_CLOCK_TIME_IS_VALID (frame_time (&self->tg.info, base, dur, n,
-              n))) {
-    TRAIN_ERROR (self, STREAM, FORMAT,
-        ("Target frames need timestamps and a rate (or buffer durations) "
-            "to be lined up with the frames."), (NULL));
-    return FALSE;
-  }
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    TRAIN_ERROR (self, STREAM, FAILED, ("Cannot read a target buffer."),
-        (NULL));
-    return FALSE;
-  }
-  /* compact what expired */
-  if (self->tg_head > 0 && self->tg_head * 2 >= self->tg_start->len) {
-    g_array_remove_range (self->tg_start, 0, self->tg_head);
-    g_array_remove_range (self->tg_end, 0, self->tg_head);
-    g_array_remove_range (self->tg_values, 0, self->tg_head * O);
-    self->tg_head = 0;
-  }
-  for (i = 0; i < n; i++) {
-    GstClockTime s = frame_time (&self->tg.info, base, dur, n, i);
-    GstClockTime e = frame_time (&self->tg.info, base, dur, n, i + 1);
-    s = gst_segment_to_running_time (seg, GST_FORMAT_TIME, s);
-    e = gst_segment_to_running_time (seg, GST_FORMAT_TIME, e);
-    if (!GST_CLOCK_TIME_IS_VALID (s) || !GST_CLOCK_TIME_IS_VALID (e) ||
-        e <= s)
-      continue;                 /* outside the segment */
-    g_array_append_val (self->tg_start, s);
-    g_array_append_val (self->tg_end, e);
-    g_array_append_vals (self->tg_values, (const float *) map.data + i * O,
-        O);
-  }
-  gst_buffer_unmap (buf, &map);
-  self->tg.next = frame_time (&self->tg.info, base, dur, n, n);
-  return TRUE;
-}
-
-typedef enum
-{
-  LOOKUP_READY,
-  LOOKUP_WAIT,
-  LOOKUP_ERROR,
-} Lookup;
-
-/* The target of the frame at running time @rt: the target frame whose
- * span holds it, reading target buffers as far as needed. */
-static Lookup
-lookup_target (GstLstmTrainAgg *self, GstClockTime rt, const float **values)
-{
-  *values = NULL;
-  if (!GST_CLOCK_TIME_IS_VALID (rt))
-    return LOOKUP_READY;
-  for (;;) {
-    GstBuffer *buf;
-    guint len = self->tg_start->len;
-
-    while (self->tg_head < len &&
-        g_array_index (self->tg_end, GstClockTime, self->tg_head) <= rt)
-      self->tg_head++;
-    if (self->tg_head < len) {
-      if (g_array_index (self->tg_start, GstClockTime, self->tg_head) <= rt)
-        *values = &g_array_index (self->tg_values, float,
-            (gsize) self->tg_head * self->out_dim);
-      return LOOKUP_READY;      /* covered, or before the next target */
-    }
-    buf = gst_aggregator_pad_peek_buffer (self->targetpad);
-    if (buf == NULL)
-      return gst_aggregator_pad_is_eos (self->targetpad) ? LOOKUP_READY :
-          LOOKUP_WAIT;
-    if (!take_target_buffer (self, buf)) {
-      gst_buffer_unref (buf);
-      return LOOKUP_ERROR;
-    }
-    gst_buffer_unref (buf);
-    gst_aggregator_pad_drop_buffer (self->targetpad);
-  }
-}
-
-typedef enum
-{
-  BUFFER_DONE,
-  BUFFER_WAIT,
-  BUFFER_ERROR,
-} BufferResult;
-
-/* Takes the frames of the queued sink buffer from buf_offset on. */
-static BufferResult
-process_buffer (GstLstmTrainAgg *self, GstBuffer *buf)
-{
-  GstSegment *seg = &self->sinkpad->segment;
-  GstClockTime base, dur = GST_BUFFER_DURATION (buf);
-  guint I = self->in_dim;
-  gsize n, i, frame_bytes;
-  BufferResult res = BUFFER_DONE;
-  GstMapInfo map;
-
-  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)) {
-    break_stream (self);
-    self->in.next = GST_CLOCK_TIME_NONE;
-    return BUFFER_DONE;
-  }
-  if (gst_buffer_get_size (buf) == 0)
-    return BUFFER_DONE;
-  if (!self->in.have_caps || I == 0) {
-    TRAIN_ERROR (self, STREAM, FORMAT, ("Frames without caps."), (NULL));
-    return BUFFER_ERROR;
-  }
-  frame_bytes = (gsize) I * sizeof (float);
-  if (gst_buffer_get_size (buf) % frame_bytes != 0) {
-    TRAIN_ERROR (self, STREAM, FORMAT,
-        ("A buffer of %" G_GSIZE_FORMAT " bytes does not hold whole frames "
-            "of %u values.", gst_buffer_get_size (buf), I), (NULL));
-    return BUFFER_ERROR;
-  }
-  n = gst_buffer_get_size (buf) / frame_bytes;
-  if (self->scratch == NULL)
-    self->scratch = g_new (float, I);
-  if (!self->buf_started) {
-    self->buf_started = TRUE;
-    if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
-      break_stream (self);
-  }
-  base = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : self->in.next;
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    TRAIN_ERROR (self, STREAM, FAILED, ("Cannot read a buffer."), (NULL));
-    return BUFFER_ERROR;
-  }
-  for (i = self->buf_offset; i < n; i++) {
-    /* copied: mapped memory need not be aligned for floats */
-    float *x = self->scratch;
-    const float *values = NULL;
-    gboolean ok = TRUE;
-
-    memcpy (x, map.data + i * frame_bytes, frame_bytes);
-
-    switch (self->source) {
-      case SOURCE_LABEL:
-        ok = emit (self, x, TRUE, self->label_class, NULL);
-        break;
-      case SOURCE_FORECAST:
-        ok = push_forecast (self, x);
-        break;
-      case SOURCE_LABEL_FILE:{
-        GstClockTime t = frame_time (&self->in.info, base, dur, n, i);
-        GstClockTime st = GST_CLOCK_TIME_IS_VALID (t) ?
-            gst_segment_to_stream_time (seg, GST_FORMAT_TIME, t) :
-            GST_CLOCK_TIME_NONE;
-        const gchar *label;
-        if (!GST_CLOCK_TIME_IS_VALID (st)) {
-          TRAIN_ERROR (self, STREAM, FORMAT,
-              ("Frames need timestamps (and a rate) to be labelled from a "
-                  "label file."), (NULL));
-          ok = FALSE;
-          break;
-        }
-        label = lstm_label_track_lookup (self->track,
-            (double) st / GST_SECOND);
-        ok = emit (self, x, label != NULL, label ?
-            GPOINTER_TO_UINT (g_hash_table_lookup (self->class_index,
-                    label)) - 1 : 0, NULL);
-        break;
-      }
-      case SOURCE_TARGET_PAD:{
-        GstClockTime t = frame_time (&self->in.info, base, dur, n, i);
-        GstClockTime rt;
-        Lookup l;
-        if (!GST_CLOCK_TIME_IS_VALID (t)) {
-          TRAIN_ERROR (self, STREAM, FORMAT,
-              ("Frames need timestamps (and a rate) to be lined up with "
-                  "the target pad's frames."), (NULL));
-          ok = FALSE;
-          break;
-        }
-        rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME, t);
-        l = lookup_target (self, rt, &values);
-        if (l == LOOKUP_WAIT) {
-          self->buf_offset = i;
-          res = BUFFER_WAIT;
-          break;
-        }
-        ok = l == LOOKUP_READY && emit (self, x, values != NULL, 0, values);
-        break;
-      }
-    }
-    if (!ok)
-      res = BUFFER_ERROR;
-    if (res != BUFFER_DONE)
-      break;
-  }
-  gst_buffer_unmap (buf, &map);
-  if (res == BUFFER_DONE)
-    self->in.next = frame_time (&self->in.info, base, dur, n, n);
-  return res;
-}
-
-/* ---- the end: train (or finish online training) and save ---- */
-
-static gboolean
-add_range (GstLstmTrainAgg *self, LstmDataset *ds, gsize a, gsize b,
-    GError **error)
-{
-  guint I = self->in_dim, O = self->out_dim;
-  const float *x = &g_array_index (self->c_frames, float, a * I);
-
-  if (b <= a)
-    return TRUE;
-  if (self->classify)
-    return lstm_dataset_add_with_frame_classes (ds, x, b - a,
-        &g_array_index (self->c_classes, guint, a), error);
-  return lstm_dataset_add_with_values (ds, x, b - a,
-      &g_array_index (self->c_values, float, a * O),
-      &g_array_index (self->c_mask, guint8, a), error);
-}
-
-static gboolean
-no_targets_error (GstLstmTrainAgg *self, const gchar *where)
-{
-  if (self->n_frames == 0)
-    TRAIN_ERROR (self, STREAM, FAILED,
-        ("No frames came: there is nothing to train on."), (NULL));
-  else
-    TRAIN_ERROR (self, STREAM, FAILED,
-        ("None of the %" G_GUINT64_FORMAT " frames%s has a target (targets "
-            "from %s): there is nothing to train on.", self->n_frames, where,
-            source_names[self->source]), (NULL));
-  return FALSE;
-}
-
-static gboolean
-train_collected (GstLstmTrainAgg *self)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (LstmDataset) train = NULL, val = NULL;
-  g_autoptr (LstmModel) model = NULL;
-  g_autoptr (LstmTrainer) tr = NULL;
-  g_autofree float *in_mean = NULL, *in_std = NULL;
-  g_autofree float *t_mean = NULL, *t_std = NULL;
-  g_autofree gchar *desc = NULL;
-  LstmTargetKind kind = self->classify ? LSTM_TARGET_FRAME_CLASS :
-      LSTM_TARGET_FRAME_VALUES;
-  gsize n = self->c_frames->len / MAX (self->in_dim, 1);
-  gsize n_val, n_train, piece, end;
-  guint k, B = self->s.batch_size;
-
-  if (self->n_targets == 0)
-    return no_targets_error (self, "");
-  n_val = (gsize) floor (n * self->s.validation_fraction);
-  n_train = n - n_val;
-  train = lstm_dataset_new (self->in_dim, kind, self->out_dim, &error);
-  if (n_val > 0)
-    val = lstm_dataset_new (self->in_dim, kind, self->out_dim, &error);
-  if (train == NULL || (n_val > 0 && val == NULL))
-    goto failed;
-
-  /* every stretch between discontinuities: its training part cut into
-   * pieces, one per batch lane; its validation part whole */
-  piece = MAX ((n_train + B - 1) / B, 1);
-  for (k = 0; k < self->c_breaks->len; k++) {
-    gsize a = g_array_index (self->c_breaks, gsize, k), off;
-    end = k + 1 < self->c_breaks->len ?
-        g_array_index (self->c_breaks, gsize, k + 1) : n;
-    for (off = a; off < MIN (end, n_train); off += piece)
-      if (!add_range (self, train, off, MIN (MIN (off + piece, end),
-                  n_train), &error))
-        goto failed;
-    if (val != NULL && !add_range (self, val, MAX (a, n_train), end, &error))
-      goto failed;
-  }
-  if (lstm_dataset_get_n_sequences (train) == 0)
-    return no_targets_error (self, " of the training part");
-  if (val != NULL && lstm_dataset_get_n_sequences (val) == 0)
-    g_clear_pointer (&val, lstm_dataset_free);
-
-  if (self->init != NULL) {
-    model = lstm_model_ref (self->init);
-  } else {
-    in_mean = g_new (float, self->in_dim);
-    in_std = g_new (float, self->in_dim);
-    if (!self->classify) {
-      t_mean = g_new (float, self->out_dim);
-      t_std = g_new (float, self->out_dim);
-    }
-    if (!lstm_dataset_get_statistics (train, in_mean, in_std, t_mean, t_std))
-      return no_targets_error (self, " of the training part");
-    model = new_model (self, in_mean, in_std, &error);
-    if (model == NULL)
-      goto failed;
-  }
-  desc = data_description (self, n_val);
-  tr = new_trainer (self, model, desc, t_mean, t_std, &error);
-  if (tr == NULL)
-    goto failed;
-  GST_INFO_OBJECT (self, "training on %" G_GSIZE_FORMAT " frames in %u "
-      "sequences, validating on %" G_GSIZE_FORMAT, n_train,
-      lstm_dataset_get_n_sequences (train), n_val);
-  if (!lstm_trainer_train (tr, train, val, &error)) {
-    post_training_error (self, error);
-    return FALSE;
-  }
-  if (g_atomic_int_get (&self->cancel)) {
-    GST_INFO_OBJECT (self, "stopped while training: the final model is not "
-        "saved");
-    return TRUE;
-  }
-  return save_model (self, tr);
-
-failed:
-  TRAIN_ERROR (self, STREAM, FAILED, ("Could not set up training: %s",
-          error->message), (NULL));
-  return FALSE;
-}
-
-static gboolean
-finish_online (GstLstmTrainAgg *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (self->n_targets == 0 || self->trainer == NULL)
-    return no_targets_error (self, "");
-  if (!step_window (self))
-    return FALSE;
-  if (!lstm_trainer_end_online_epoch (self->trainer, &error)) {
-    post_training_error (self, error);
-    return FALSE;
-  }
-  return save_model (self, self->trainer);
-}
-
-static GstFlowReturn
-agg_aggregate (GstAggregator *agg, gboolean timeout)
-{
-  GstLstmTrainAgg *self = GST_LSTM_TRAIN_AGG (agg);
-
-  (void) timeout;
-  for (;;) {
-    GstBuffer *buf;
-    BufferResult res;
-
-    if (self->failed)
-      return GST_FLOW_ERROR;
-    buf = gst_aggregator_pad_peek_buffer (self->sinkpad);
-    if (buf == NULL) {
-      gboolean ok;
-      if (!gst_aggregator_pad_is_eos (self->sinkpad))
-        return GST_FLOW_OK;
-      /* EOS: what is left of forecast windows has no target */
-      ok = self->s.online ? finish_online (self) : train_collected (self);
-      self->failed = !ok;
-      return ok ? GST_FLOW_EOS : GST_FLOW_ERROR;
-    }
-    res = process_buffer (self, buf);
-    gst_buffer_unref (buf);
-    if (res == BUFFER_WAIT)
-      return GST_FLOW_OK;
-    if (res == BUFFER_ERROR || self->failed) {
-      self->failed = TRUE;
-      return GST_FLOW_ERROR;
-    }
-    gst_aggregator_pad_drop_buffer (self->sinkpad);
-    self->buf_offset = 0;
-    self->buf_started = FALSE;
-  }
-}

@@ -1,5 +1,9 @@
 /* lstm train: train a model from a time series, labelled frames or text
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * About 1300 lines: one reader per kind of data (series, labelled series,
+ * text, clips, label tracks) beside the command itself; the model recipe,
+ * the training options and the statistics are liblstm's.
  */
 #include "config.h"
 
@@ -21,11 +25,11 @@
  * (LSTM 64, 20 epochs, 32 lanes) left such series a handful of steps on
  * pieces of a few rows. */
 #define SERIES_CELL "gru"
-#define SERIES_HIDDEN 32
-#define SERIES_EPOCHS 200
-#define SERIES_WINDOW 32
+#define SERIES_HIDDEN "32"
+#define SERIES_EPOCHS "200"
+#define SERIES_WINDOW "32"
 #define SERIES_LR 3e-3
-#define SERIES_PATIENCE 30
+#define SERIES_PATIENCE "30"
 /* weight decay: this many rows over the training rows (1e-3 for 200 rows):
  * a prior of fixed strength against the summed loss, so long series are
  * barely held back and short ones are kept from fitting their noise */
@@ -37,18 +41,20 @@
 typedef struct {
   gchar *series, *text, *manifest;
   gchar *columns, *targets, *label_column, *sequence_column;
-  gint horizon, window, chunk;
-  gchar *cell, *forget_bias;
-  gint hidden, layers;
-  gint epochs, batch_size, patience, checkpoint_interval;
-  gdouble lr, momentum, weight_decay, clip, val_fraction;
-  gchar *optimizer, *schedule, *loss;
+  gint horizon, chunk;
+  /* the model and training options, shared with lstmtrain (the table of
+   * lstm_train_options_list()); the names given on the command line */
+  LstmTrainSettings st;
+  GHashTable *given;
+  /* copies of st's, for the data readers */
+  gint batch_size;
+  gdouble val_fraction;
   gint64 seed;
   gchar *init, *output, *plot, *curve, *checkpoint;
   gboolean resume, quiet;
   gchar *features, *background;         /* --manifest */
   gboolean every_frame;
-  gchar *clip_loss, *mix_with;          /* --manifest clips */
+  gchar *mix_with;                      /* --manifest clips */
   gint augment;                         /* copies per clip, on average */
   gboolean no_augment, no_balance;
   gboolean no_residual;                 /* --series forecasts */
@@ -187,31 +193,15 @@ desc_names (JsonBuilder *b, const gchar *k, LstmTable *t, const gint *cols,
   json_builder_end_array (b);
 }
 
-/* Mean and standard deviation of @n frames of @dim values (std 1 where a
- * column is constant). */
+/* Mean and standard deviation of @n frames of @dim values, as liblstm
+ * computes them for every front end, into new arrays. */
 static void
 column_stats (const float *x, gsize n, guint dim, float **mean_out,
     float **std_out)
 {
-  float *mean = g_new0 (float, dim), *std = g_new0 (float, dim);
-  guint j;
-  gsize t;
-
-  for (j = 0; j < dim; j++) {
-    double s = 0, s2 = 0, m, v;
-    for (t = 0; t < n; t++)
-      s += x[t * dim + j];
-    m = s / MAX (n, 1);
-    for (t = 0; t < n; t++)
-      s2 += (x[t * dim + j] - m) * (x[t * dim + j] - m);
-    v = n > 1 ? s2 / (n - 1) : 0;
-    mean[j] = (float) m;
-    std[j] = (float) sqrt (v);
-    if (!(std[j] > 0.0f) || !isfinite (std[j]))
-      std[j] = 1.0f;                    /* a constant column */
-  }
-  *mean_out = mean;
-  *std_out = std;
+  *mean_out = g_new0 (float, dim);
+  *std_out = g_new0 (float, dim);
+  lstm_compute_statistics (x, n, dim, NULL, *mean_out, *std_out);
 }
 
 /* Frames [0, n) are cut into training sequences: of @chunk frames, or
@@ -364,10 +354,12 @@ series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
   d->train = lstm_dataset_new (I, LSTM_TARGET_FRAME_VALUES, O, error);
   if (d->train == NULL)
     return FALSE;
-  if (a->batch_size == -1)
-    a->batch_size = (gint) CLAMP (n_train / SERIES_ROWS_PER_LANE, 1, 32);
-  if (a->weight_decay == -1)
-    a->weight_decay = SERIES_WEIGHT_DECAY_ROWS / n_train;
+  /* batch lanes and weight decay by the number of rows, unless given */
+  if (!g_hash_table_contains (a->given, "batch-size"))
+    a->st.trainer.batch_size = a->batch_size = (gint) CLAMP (n_train /
+        SERIES_ROWS_PER_LANE, 1, 32);
+  if (!g_hash_table_contains (a->given, "weight-decay"))
+    a->st.trainer.weight_decay = SERIES_WEIGHT_DECAY_ROWS / n_train;
   piece = piece_length (n_train, a->chunk, a->batch_size);
   if (!add_values (d->train, x, yt, n_train, I, O, piece, error))
     return FALSE;
@@ -826,7 +818,8 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
         "clips", a->manifest);
     return FALSE;
   }
-  if ((a->every_frame || a->clip_loss || a->mix_with || a->augment != AUGMENT_DEFAULT ||
+  if ((a->every_frame || g_hash_table_contains (a->given, "clip-loss") ||
+          a->mix_with || a->augment != AUGMENT_DEFAULT ||
           a->no_augment || a->no_balance) && m->kind != LSTM_MANIFEST_CLIPS) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: --clip-loss, --every-frame, --augment, --no-augment, "
@@ -995,16 +988,6 @@ out:
 
 /* ---- the command ---- */
 
-static gchar *
-architecture (Args *a, const Data *d)
-{
-  return g_strdup_printf ("[{\"type\":\"%s\",\"name\":\"rnn\",\"input_size\":"
-      "%u,\"hidden_size\":%d,\"num_layers\":%d},{\"type\":\"linear\","
-      "\"name\":\"head\",\"out_features\":%u,\"activation\":\"%s\"}]",
-      a->cell, d->input_size, a->hidden, a->layers, d->output_size,
-      d->task == LSTM_TASK_CLASSIFICATION ? "softmax" : "none");
-}
-
 static gboolean
 check_args (Args *a, GError **error)
 {
@@ -1017,26 +1000,10 @@ check_args (Args *a, GError **error)
     BAD ("give exactly one of --series CSV, --text FILE or --manifest CSV");
   if (a->output == NULL)
     BAD ("-o MODEL is required");
-  if (strcmp (a->cell, "lstm") != 0 && strcmp (a->cell, "gru") != 0)
-    BAD ("--cell must be lstm or gru, not '%s'", a->cell);
-  if (a->hidden < 1 || a->layers < 1 || a->epochs < 1 ||
-      (a->batch_size < 1 && a->batch_size != -1))
-    BAD ("--hidden, --layers, --epochs and --batch-size must be positive");
   if (a->horizon < 1)
     BAD ("--horizon must be at least 1");
-  if (a->window < 0 || a->chunk < 0 || a->patience < 0 ||
-      a->checkpoint_interval < 0)
-    BAD ("--window, --chunk, --patience and --checkpoint-interval cannot be "
-        "negative");
-  if (!(a->val_fraction >= 0 && a->val_fraction < 1))
-    BAD ("--val-fraction must be in [0, 1)");
-  if (strcmp (a->forget_bias, "none") != 0) {
-    gchar *end;
-    g_ascii_strtod (a->forget_bias, &end);
-    if (end == a->forget_bias || *end != '\0')
-      BAD ("--forget-bias must be a number or 'none', not '%s'",
-          a->forget_bias);
-  }
+  if (a->chunk < 0)
+    BAD ("--chunk cannot be negative");
   if (a->resume && a->checkpoint == NULL)
     BAD ("--resume needs --checkpoint FILE");
   if (a->text && (a->columns || a->targets || a->label_column))
@@ -1046,11 +1013,11 @@ check_args (Args *a, GError **error)
   if (a->manifest && (a->columns || a->targets || a->label_column))
     BAD ("--columns, --targets and --label-column apply to --series");
   if (!a->manifest && (a->features || a->background || a->every_frame ||
-          a->clip_loss || a->mix_with || a->augment != AUGMENT_DEFAULT || a->no_augment ||
+          g_hash_table_contains (a->given, "clip-loss") || a->mix_with || a->augment != AUGMENT_DEFAULT || a->no_augment ||
           a->no_balance))
     BAD ("--features, --background, --clip-loss, --every-frame, --augment, "
         "--no-augment, --mix-with and --no-balance apply to --manifest");
-  if (a->every_frame && a->clip_loss)
+  if (a->every_frame && g_hash_table_contains (a->given, "clip-loss"))
     BAD ("--every-frame is --clip-loss every-frame: give one of them");
   if (a->augment != AUGMENT_DEFAULT && a->augment < 0)
     BAD ("--augment cannot be negative");
@@ -1058,6 +1025,55 @@ check_args (Args *a, GError **error)
     BAD ("--no-augment contradicts --augment and --mix-with");
 #undef BAD
   return TRUE;
+}
+
+/* A training option of the table: --NAME VALUE. */
+static gboolean
+on_train_option (const gchar *option_name, const gchar *value, gpointer data,
+    GError **error)
+{
+  Args *a = data;
+  const gchar *name = g_str_has_prefix (option_name, "--") ?
+      option_name + 2 : option_name;
+  const LstmTrainOption *opt = lstm_train_option_find (name);
+  g_autoptr (GError) local = NULL;
+
+  g_assert (opt != NULL);
+  if (!lstm_train_option_parse (opt, &a->st, value, &local)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--%s",
+        local->message);
+    return FALSE;
+  }
+  g_hash_table_add (a->given, (gpointer) opt->name);
+  return TRUE;
+}
+
+/* The command-line entries of the training options' table (and hidden
+ * ones for the older spellings, named in the help); @texts keeps the help
+ * texts made here. */
+static GArray *
+train_option_entries (GPtrArray *texts)
+{
+  GArray *e = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+  const LstmTrainOption *opts;
+  guint n, i;
+
+  opts = lstm_train_options_list (&n);
+  for (i = 0; i < n; i++) {
+    GOptionEntry entry = { opts[i].name, 0, 0, G_OPTION_ARG_CALLBACK,
+      (gpointer) on_train_option, opts[i].blurb, opts[i].arg_description };
+    g_array_append_val (e, entry);
+    if (opts[i].alias != NULL) {
+      gchar *help = g_strdup_printf ("%s (also --%s)", opts[i].blurb,
+          opts[i].alias);
+      g_ptr_array_add (texts, help);
+      g_array_index (e, GOptionEntry, e->len - 1).description = help;
+      entry.long_name = opts[i].alias;
+      entry.flags = G_OPTION_FLAG_HIDDEN;
+      g_array_append_val (e, entry);
+    }
+  }
+  return e;
 }
 
 static gchar *
@@ -1081,13 +1097,16 @@ lstm_tool_train (int argc, char **argv, GError **error)
   g_autoptr (LstmTrainer) tr = NULL;
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) desc_root = NULL;
-  g_autofree gchar *desc = NULL, *arch = NULL, *curve = NULL;
+  g_autofree gchar *desc = NULL, *curve = NULL;
+  g_autoptr (GPtrArray) help_texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) train_entries = train_option_entries (help_texts);
+  GOptionGroup *group;
   LstmTrainerOptions o;
   const LstmEpochStats *hist;
   gboolean ok = FALSE, clips;
   guint n_hist;
   int ret = 1;
-  GOptionEntry entries[] = {
+  GOptionEntry data_entries[] = {
     {"series", 0, 0, G_OPTION_ARG_FILENAME, &a.series,
         "Time series: CSV with a header row", "CSV"},
     {"columns", 0, 0, G_OPTION_ARG_STRING, &a.columns,
@@ -1114,10 +1133,6 @@ lstm_tool_train (int argc, char **argv, GError **error)
     {"no-residual", 0, 0, G_OPTION_ARG_NONE, &a.no_residual,
         "--series forecasts: predict levels, not the change from the "
         "last value", NULL},
-    {"clip-loss", 0, 0, G_OPTION_ARG_STRING, &a.clip_loss,
-        "Clips: score the clip's mean scores over all its frames (mean, "
-        "default), its last frame (last) or every frame (every-frame)",
-        "HOW"},
     {"every-frame", 0, 0, G_OPTION_ARG_NONE, &a.every_frame,
         "Clips: --clip-loss every-frame", NULL},
     {"augment", 0, 0, G_OPTION_ARG_INT, &a.augment,
@@ -1132,51 +1147,12 @@ lstm_tool_train (int argc, char **argv, GError **error)
         NULL},
     {"no-balance", 0, 0, G_OPTION_ARG_NONE, &a.no_balance,
         "Clips: do not balance the classes", NULL},
-    {"cell", 0, 0, G_OPTION_ARG_STRING, &a.cell,
-        "lstm or gru (default lstm; series forecasts gru)", "CELL"},
-    {"hidden", 0, 0, G_OPTION_ARG_INT, &a.hidden,
-        "Hidden size (default 64; series forecasts 32)", "N"},
-    {"layers", 0, 0, G_OPTION_ARG_INT, &a.layers,
-        "Stacked recurrent layers (default 1)", "N"},
-    {"forget-bias", 0, 0, G_OPTION_ARG_STRING, &a.forget_bias,
-        "New LSTM models: initial forget-gate bias (default 1, as Keras; "
-        "'none': PyTorch's random init)", "X"},
-    {"epochs", 0, 0, G_OPTION_ARG_INT, &a.epochs,
-        "Passes over the data (default 20, clips 60, series forecasts "
-        "200)", "N"},
-    {"batch-size", 0, 0, G_OPTION_ARG_INT, &a.batch_size,
-        "Sequences per mini-batch (default 32; series forecasts: one "
-        "lane per 512 rows)", "N"},
-    {"window", 0, 0, G_OPTION_ARG_INT, &a.window,
-        "Truncated BPTT window in frames (default 64, series forecasts 32, "
-        "clips 0; 0: whole sequences)", "N"},
     {"chunk", 0, 0, G_OPTION_ARG_INT, &a.chunk,
         "Cut series, text and recordings into sequences of N frames "
         "(default 0: one contiguous piece per batch lane)", "N"},
-    {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.lr,
-        "Learning rate (default 1e-3 for adam, series forecasts 3e-3; 1e-2 "
-        "for sgd)", "X"},
-    {"optimizer", 0, 0, G_OPTION_ARG_STRING, &a.optimizer,
-        "adam (default) or sgd", "NAME"},
-    {"momentum", 0, 0, G_OPTION_ARG_DOUBLE, &a.momentum,
-        "SGD momentum (default 0)", "X"},
-    {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &a.weight_decay,
-        "L2 weight decay (default 0; series forecasts 0.2 / training "
-        "rows)", "X"},
-    {"clip", 0, 0, G_OPTION_ARG_DOUBLE, &a.clip,
-        "Clip the gradient norm to X (default 0: off)", "X"},
-    {"schedule", 0, 0, G_OPTION_ARG_STRING, &a.schedule,
-        "Learning rate: constant (default), step or cosine", "NAME"},
-    {"loss", 0, 0, G_OPTION_ARG_STRING, &a.loss,
-        "auto (default), mse, mae, cross-entropy", "NAME"},
-    {"val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &a.val_fraction,
-        "Hold out this fraction for validation (default 0.1; series and "
-        "text: the end; clips and recordings: random sequences)", "X"},
-    {"patience", 0, 0, G_OPTION_ARG_INT, &a.patience,
-        "Stop after N epochs without a better validation loss, keeping the "
-        "best weights (default 0: off; clips 10, series forecasts 30)", "N"},
-    {"seed", 0, 0, G_OPTION_ARG_INT64, &a.seed,
-        "Seed of the initial weights and the shuffling (default 0)", "N"},
+    {NULL}
+  };
+  GOptionEntry out_entries[] = {
     {"init", 0, 0, G_OPTION_ARG_FILENAME, &a.init,
         "Fine-tune this model instead of starting afresh", "MODEL"},
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
@@ -1188,8 +1164,6 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "Draw the loss curve into a .png or .svg file", "FILE"},
     {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &a.checkpoint,
         "Write resumable checkpoints here", "FILE"},
-    {"checkpoint-interval", 0, 0, G_OPTION_ARG_INT, &a.checkpoint_interval,
-        "Epochs between checkpoints (default 1)", "N"},
     {"resume", 0, 0, G_OPTION_ARG_NONE, &a.resume,
         "Continue the run saved in --checkpoint", NULL},
     {"quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet,
@@ -1198,16 +1172,10 @@ lstm_tool_train (int argc, char **argv, GError **error)
   };
 
   a.horizon = 1;
-  a.window = -1;                /* 64, or 0 for clips */
   a.augment = AUGMENT_DEFAULT;
-  /* -1: the default of the kind of data (series forecasts, clips, others) */
-  a.hidden = a.epochs = a.batch_size = -1;
-  a.layers = 1;
-  a.lr = 0;
-  a.weight_decay = -1;
-  a.val_fraction = 0.1;
-  a.patience = -1;              /* 0, clips 10, series forecasts 30 */
-  a.checkpoint_interval = 1;
+  lstm_train_settings_init (&a.st);
+  a.given = g_hash_table_new (g_str_hash, g_str_equal);
+
   ctx = g_option_context_new ("-o MODEL");
   g_option_context_set_summary (ctx, "Trains an LSTM/GRU model:\n"
       "  --series CSV               forecast columns --horizon rows ahead\n"
@@ -1218,7 +1186,12 @@ lstm_tool_train (int argc, char **argv, GError **error)
       "                             with label tracks (audio,labels.txt)\n"
       "Ctrl-C stops after the current step, saves the model (and the "
       "checkpoint) and exits with status 130.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  group = g_option_group_new (NULL, NULL, NULL, &a, NULL);
+  g_option_group_add_entries (group, data_entries);
+  g_option_group_add_entries (group, (GOptionEntry *) (gpointer)
+      train_entries->data);
+  g_option_group_add_entries (group, out_entries);
+  g_option_context_set_main_group (ctx, group);
   if (!g_option_context_parse (ctx, &argc, &argv, &opt_error)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT, "%s",
         opt_error->message);
@@ -1229,62 +1202,40 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "unexpected argument '%s'", argv[1]);
     goto out;
   }
-  /* string defaults after parsing: GOption would not free them */
-  if (a.cell == NULL)
-    a.cell = g_strdup (a.series && !a.label_column ? SERIES_CELL : "lstm");
-  if (a.forget_bias == NULL)
-    a.forget_bias = g_strdup ("1");
+  /* clips train whole clips, longer, with early stopping, unless told */
   clips = a.manifest && !a.series && !a.text;
   if (a.series && !a.label_column) {
-    a.hidden = a.hidden == -1 ? SERIES_HIDDEN : a.hidden;
-    a.epochs = a.epochs == -1 ? SERIES_EPOCHS : a.epochs;
-    a.window = a.window == -1 ? SERIES_WINDOW : a.window;
-    a.patience = a.patience == -1 ? SERIES_PATIENCE : a.patience;
-    if (a.lr == 0 && (a.optimizer == NULL || strcmp (a.optimizer, "adam") ==
-            0))
-      a.lr = SERIES_LR;
-    /* batch lanes, weight decay: from the number of rows, in
-     * series_forecast() */
-  } else {
-    a.batch_size = a.batch_size == -1 ? 32 : a.batch_size;
-    a.weight_decay = a.weight_decay == -1 ? 0 : a.weight_decay;
+    /* series forecasts: see SERIES_*; batch lanes and weight decay come
+     * from the number of rows, in series_forecast() */
+    static const gchar *const series[][2] = {
+      {"cell", SERIES_CELL}, {"hidden-size", SERIES_HIDDEN},
+      {"epochs", SERIES_EPOCHS}, {"sequence-length", SERIES_WINDOW},
+      {"patience", SERIES_PATIENCE},
+    };
+    guint k;
+    for (k = 0; k < G_N_ELEMENTS (series); k++)
+      if (!g_hash_table_contains (a.given, series[k][0]) &&
+          !lstm_train_option_parse (lstm_train_option_find (series[k][0]),
+              &a.st, series[k][1], error))
+        goto out;
+    if (!g_hash_table_contains (a.given, "learning-rate") &&
+        a.st.trainer.optimizer == LSTM_OPTIMIZER_ADAM)
+      a.st.trainer.learning_rate = SERIES_LR;
   }
-  a.hidden = a.hidden == -1 ? 64 : a.hidden;
-  if (a.window == -1)
-    a.window = clips ? 0 : 64;
-  if (a.epochs == -1)
-    a.epochs = clips ? 60 : 20;
-  if (a.patience == -1)
-    a.patience = clips ? 10 : 0;
+  if (clips && !g_hash_table_contains (a.given, "sequence-length"))
+    a.st.trainer.sequence_length = 0;
+  if (clips && !g_hash_table_contains (a.given, "epochs"))
+    a.st.trainer.epochs = 60;
+  if (clips && !g_hash_table_contains (a.given, "patience"))
+    a.st.trainer.patience = 10;
+  if (a.every_frame)
+    a.st.trainer.clip_loss = LSTM_CLIP_LOSS_EVERY_FRAME;
+  a.batch_size = (gint) a.st.trainer.batch_size;
+  a.val_fraction = a.st.trainer.validation_fraction;
+  a.seed = (gint64) a.st.trainer.seed;
   if (!check_args (&a, error))
     goto out;
-
-  lstm_trainer_options_init (&o);
-  if (a.optimizer && !lstm_optimizer_from_string (a.optimizer, &o.optimizer)) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "--optimizer must be adam or sgd, not '%s'", a.optimizer);
-    goto out;
-  }
-  if (a.schedule && !lstm_schedule_from_string (a.schedule, &o.schedule)) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "--schedule must be constant, step or cosine, not '%s'", a.schedule);
-    goto out;
-  }
-  if (a.clip_loss && !lstm_clip_loss_from_string (a.clip_loss,
-          &o.clip_loss)) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "--clip-loss must be mean, last or every-frame, not '%s'",
-        a.clip_loss);
-    goto out;
-  }
-  if (a.clip_loss == NULL)
-    o.clip_loss = a.every_frame ? LSTM_CLIP_LOSS_EVERY_FRAME :
-        LSTM_CLIP_LOSS_MEAN;
-  if (a.loss && !lstm_loss_from_string (a.loss, &o.loss)) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "unknown --loss '%s'", a.loss);
-    goto out;
-  }
+  lstm_train_settings_resolve (&a.st);
 
   if (a.init) {
     init = lstm_model_load (a.init, error);
@@ -1325,6 +1276,9 @@ lstm_tool_train (int argc, char **argv, GError **error)
   json_generator_set_root (gen, desc_root);
   desc = json_generator_to_data (gen, NULL);
 
+  /* the options, as the data may have set some (series forecasts) */
+  o = a.st.trainer;
+
   /* the model */
   if (init != NULL) {
     if (lstm_model_get_input_size (init) != d.input_size ||
@@ -1337,25 +1291,17 @@ lstm_tool_train (int argc, char **argv, GError **error)
     }
     model = lstm_model_ref (init);
   } else {
-    LstmModelOptions mo = { 0 };
-    mo.seed = (guint64) a.seed;
-    mo.task = d.task;
-    mo.labels = (const gchar * const *) d.labels;
-    mo.input_mean = d.input_mean;
-    mo.input_std = d.input_std;
-    mo.features = d.features;
-    arch = architecture (&a, &d);
-    model = lstm_model_new (arch, &mo, error);
+    LstmModelRecipe r = a.st.model;
+    r.input_size = d.input_size;
+    r.output_size = d.output_size;
+    r.task = d.task;
+    r.labels = (const gchar * const *) d.labels;
+    r.input_mean = d.input_mean;
+    r.input_std = d.input_std;
+    r.features = d.features;
+    model = lstm_model_new_from_recipe (&r, error);
     if (model == NULL)
       goto out;
-    if (strcmp (a.cell, "lstm") == 0 && strcmp (a.forget_bias, "none") != 0) {
-      LstmModel *fb = lstm_model_with_forget_bias (model,
-          (float) g_ascii_strtod (a.forget_bias, NULL), error);
-      if (fb == NULL)
-        goto out;
-      lstm_model_unref (model);
-      model = fb;
-    }
   }
   if (d.residual != NULL || d.horizon != NULL) {
     LstmModel *md = d.residual == NULL ? lstm_model_ref (model) :
@@ -1372,20 +1318,11 @@ lstm_tool_train (int argc, char **argv, GError **error)
     model = md;
   }
 
-  /* the trainer */
-  o.learning_rate = a.lr > 0 ? a.lr :
-      o.optimizer == LSTM_OPTIMIZER_SGD ? 1e-2 : 1e-3;
-  o.momentum = a.momentum;
-  o.weight_decay = a.weight_decay;
-  o.clip_norm = a.clip;
-  o.epochs = (guint) a.epochs;
-  o.batch_size = (guint) a.batch_size;
-  o.sequence_length = (guint) a.window;
-  o.patience = (guint) a.patience;
-  o.seed = (guint64) a.seed;
+  /* the trainer: validation sets made above, except for random sequences
+   * (the trainer draws them) */
   o.checkpoint_path = a.checkpoint;
-  o.checkpoint_interval = (guint) a.checkpoint_interval;
   o.data_description = desc;
+  o.validation_fraction = 0;
   if (a.sequence_column || (a.manifest && !d.clips))
     o.validation_fraction = a.val_fraction;
   if (init == NULL && d.target_mean != NULL) {
@@ -1463,11 +1400,7 @@ out:
   g_free (a.targets);
   g_free (a.label_column);
   g_free (a.sequence_column);
-  g_free (a.cell);
-  g_free (a.forget_bias);
-  g_free (a.optimizer);
-  g_free (a.schedule);
-  g_free (a.loss);
+  g_clear_pointer (&a.given, g_hash_table_unref);
   g_free (a.init);
   g_free (a.output);
   g_free (a.plot);
@@ -1475,7 +1408,6 @@ out:
   g_free (a.checkpoint);
   g_free (a.features);
   g_free (a.background);
-  g_free (a.clip_loss);
   g_free (a.mix_with);
   return ret;
 }

@@ -188,6 +188,11 @@ typedef enum {
  * @target_std: (nullable) (array): see @target_mean; non-zero.
  * @clip_loss: %LSTM_TARGET_SEQUENCE_CLASS: how a clip's class is scored,
  *   default %LSTM_CLIP_LOSS_LAST.
+ * @running_statistics: online training (lstm_trainer_begin_online()) of a
+ *   model without input normalisation: standardise the frames with running
+ *   means and standard deviations (Welford's algorithm, updated with each
+ *   window before it is used), frozen into the models the trainer returns
+ *   as their `input.mean` and `input.std`. Default %FALSE.
  *
  * How to train. Initialise with lstm_trainer_options_init(), then change
  * what you need.
@@ -223,8 +228,10 @@ typedef struct {
   const float *target_mean;
   const float *target_std;
   LstmClipLoss clip_loss;
+  gboolean running_statistics;
   /*< private >*/
-  gpointer reserved[7];
+  gint reserved_int;
+  gpointer reserved[6];
 } LstmTrainerOptions;
 
 /**
@@ -339,6 +346,142 @@ LSTM_API gboolean lstm_optimizer_from_string (const gchar *str,
 LSTM_API const gchar *lstm_schedule_to_string (LstmSchedule schedule);
 LSTM_API gboolean lstm_schedule_from_string (const gchar *str,
     LstmSchedule *schedule);
+
+/**
+ * LstmModelRecipe:
+ * @cell: the recurrent layers: %LSTM_LAYER_LSTM (default) or
+ *   %LSTM_LAYER_GRU.
+ * @input_size: values per frame.
+ * @hidden_size: hidden units per recurrent layer (default 64).
+ * @num_layers: stacked recurrent layers (default 1).
+ * @output_size: outputs of the linear head.
+ * @task: classification (a softmax head), regression or forecast (a head
+ *   without activation).
+ * @labels: (nullable): classification: %NULL-terminated class labels, one
+ *   per output.
+ * @features: (nullable): the feature configuration (a JSON object) the
+ *   frames come from, recorded as `lstm.features`.
+ * @description: (nullable): free-form text, recorded as
+ *   `lstm.description`.
+ * @input_mean: (nullable) (array): @input_size means: input normalisation.
+ * @input_std: (nullable) (array): @input_size standard deviations.
+ * @forget_bias: LSTM cells: the forget gates' initial bias (Keras'
+ *   `unit_forget_bias`, default 1, see lstm_model_with_forget_bias()); NAN
+ *   keeps PyTorch's random initialisation. GRU cells ignore it.
+ * @seed: seeds the initial weights (PyTorch's initialisation scheme).
+ *
+ * What a new model for training is made of: the one recipe of `lstm train`
+ * and the lstmtrain element, a recurrent stack named `rnn` under a linear
+ * head named `head` (the tensor names PyTorch modules with attributes `rnn`
+ * and `head` have). Initialise with lstm_model_recipe_init(), set the
+ * sizes, then lstm_model_new_from_recipe().
+ */
+typedef struct {
+  LstmLayerType cell;
+  guint input_size;
+  guint hidden_size;
+  guint num_layers;
+  guint output_size;
+  LstmTask task;
+  const gchar *const *labels;
+  const gchar *features;
+  const gchar *description;
+  const float *input_mean;
+  const float *input_std;
+  double forget_bias;
+  guint64 seed;
+  /*< private >*/
+  gpointer reserved[4];
+} LstmModelRecipe;
+
+LSTM_API void lstm_model_recipe_init (LstmModelRecipe *recipe);
+LSTM_API LstmModel *lstm_model_new_from_recipe (const LstmModelRecipe *recipe,
+    GError **error);
+
+/**
+ * LstmTrainSettings:
+ * @trainer: how to train.
+ * @model: the recipe of a new model (sizes and labels are the data's, set
+ *   by the front end).
+ *
+ * Everything a training front end lets its user choose, as one structure:
+ * `lstm train` fills it from its command line and the lstmtrain element
+ * from its properties, both through the table of lstm_train_options_list().
+ * lstm_train_settings_init() sets the front ends' defaults, which differ
+ * from lstm_trainer_options_init()'s where noted in the table (20 epochs,
+ * windows of 64 frames, 10% held out for validation, the clip loss over
+ * the mean scores).
+ */
+typedef struct {
+  LstmTrainerOptions trainer;
+  LstmModelRecipe model;
+} LstmTrainSettings;
+
+/**
+ * LstmTrainOptionType:
+ * @LSTM_TRAIN_OPTION_UINT: an unsigned integer (#guint).
+ * @LSTM_TRAIN_OPTION_UINT64: an unsigned 64-bit integer (#guint64).
+ * @LSTM_TRAIN_OPTION_DOUBLE: a number.
+ * @LSTM_TRAIN_OPTION_CHOICE: one of the names in
+ *   #LstmTrainOption.choices; its value is the name's index.
+ * @LSTM_TRAIN_OPTION_DOUBLE_OR_NONE: a number, or `none` (NAN).
+ *
+ * The type of a training option's value.
+ */
+typedef enum {
+  LSTM_TRAIN_OPTION_UINT,
+  LSTM_TRAIN_OPTION_UINT64,
+  LSTM_TRAIN_OPTION_DOUBLE,
+  LSTM_TRAIN_OPTION_CHOICE,
+  LSTM_TRAIN_OPTION_DOUBLE_OR_NONE,
+} LstmTrainOptionType;
+
+/**
+ * LstmTrainOption:
+ * @name: the option's name: `lstm train --NAME` and the lstmtrain property.
+ * @alias: (nullable): an older command-line spelling still accepted.
+ * @type: the value's type.
+ * @blurb: one line of help.
+ * @arg_description: the placeholder of the value in help texts (`N`, `X`).
+ * @minimum: the smallest value (numbers).
+ * @maximum: the largest value (numbers).
+ * @default_value: the default (numbers; a choice's index; NAN for `none`).
+ * @choices: (nullable) (array zero-terminated=1): %LSTM_TRAIN_OPTION_CHOICE:
+ *   the names, in the order of the enum they stand for.
+ *
+ * One training option of the table every training front end is built from
+ * (see lstm_train_options_list()).
+ */
+typedef struct {
+  const gchar *name;
+  const gchar *alias;
+  LstmTrainOptionType type;
+  const gchar *blurb;
+  const gchar *arg_description;
+  double minimum;
+  double maximum;
+  double default_value;
+  const gchar *const *choices;
+  /*< private >*/
+  gsize offset;
+  gsize offset2;
+} LstmTrainOption;
+
+LSTM_API void lstm_train_settings_init (LstmTrainSettings *settings);
+LSTM_API void lstm_train_settings_resolve (LstmTrainSettings *settings);
+LSTM_API const LstmTrainOption *lstm_train_options_list (guint *n_options);
+LSTM_API const LstmTrainOption *lstm_train_option_find (const gchar *name);
+LSTM_API gboolean lstm_train_option_parse (const LstmTrainOption *option,
+    LstmTrainSettings *settings, const gchar *value, GError **error);
+LSTM_API gboolean lstm_train_option_set_value (const LstmTrainOption *option,
+    LstmTrainSettings *settings, double value, GError **error);
+LSTM_API double lstm_train_option_get_value (const LstmTrainOption *option,
+    const LstmTrainSettings *settings);
+LSTM_API gchar *lstm_train_option_to_string (const LstmTrainOption *option,
+    const LstmTrainSettings *settings);
+
+LSTM_API void lstm_compute_statistics (const float *frames, gsize n_frames,
+    guint size, const guint8 *mask, float *mean, float *std);
 
 /* ---- Streams: online training, window by window, and data statistics
  * (what the lstmtrain element needs; see the functions' documentation) ---- */

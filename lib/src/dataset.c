@@ -380,6 +380,34 @@ column_stats (const float *x, gsize n, guint dim, guint j,
 }
 
 /**
+ * lstm_compute_statistics:
+ * @frames: (array): @n_frames x @size values
+ * @n_frames: how many frames
+ * @size: values per frame
+ * @mask: (nullable) (array): @n_frames flags: only frames whose flag is
+ *   non-zero count; %NULL: all do
+ * @mean: (out caller-allocates) (array): @size means
+ * @std: (out caller-allocates) (array): @size sample standard deviations
+ *
+ * The statistics of input normalisation and target scaling, the one
+ * implementation every front end uses: per value, the mean and the sample
+ * standard deviation (divisor n - 1), summed in double in frame order; a
+ * standard deviation of 1 where a value is constant or fewer than two
+ * frames count.
+ */
+void
+lstm_compute_statistics (const float *frames, gsize n_frames, guint size,
+    const guint8 *mask, float *mean, float *std)
+{
+  guint j;
+
+  g_return_if_fail (frames != NULL || n_frames == 0);
+  g_return_if_fail (mean != NULL && std != NULL);
+  for (j = 0; j < size; j++)
+    column_stats (frames, n_frames, size, j, mask, &mean[j], &std[j]);
+}
+
+/**
  * lstm_dataset_get_statistics:
  * @dataset: a dataset
  * @input_mean: (out caller-allocates) (array) (optional): input_size means
@@ -394,8 +422,8 @@ column_stats (const float *x, gsize n, guint dim, guint j,
  *
  * The statistics of #LstmModelOptions' input normalisation and of
  * #LstmTrainerOptions' target scaling, as `lstm train` computes them:
- * means and sample standard deviations (divisor n - 1) in double, a
- * standard deviation of 1 where a column is constant. Datasets of class
+ * lstm_compute_statistics() over the dataset's frames (and counted
+ * targets). Datasets of class
  * targets have no target statistics: @target_mean and @target_std are then
  * left alone.
  *

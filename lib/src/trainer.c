@@ -1,6 +1,13 @@
 /* liblstm: the trainer: mini-batches, truncated BPTT, validation,
- * early stopping, checkpoints
+ * early stopping, online training (checkpoint files: checkpoint.c)
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Above 1200 lines on purpose: the epoch loop, the window step, evaluation
+ * and the online steps all work on the trainer's private state through the
+ * same static helpers (the tape, the loss of a window, the optimizer
+ * update, the epoch's sums); split, they would need those helpers exported
+ * across files. What can stand alone is apart: the files a trainer writes
+ * (checkpoint.c), datasets, losses, the optimizer and the tape.
  *
  * An epoch shuffles the training sequences (seeded) and cuts them into
  * mini-batches of batch_size sequences. The sequences of a batch run side
@@ -25,83 +32,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "trainer-private.h"
-
-#define CHECKPOINT_VERSION 1
-
-struct _LstmTrainer {
-  LstmModel *model;             /* private copy, updated in place */
-  LstmTrainerOptions opt;
-  gchar *checkpoint_path;
-  gchar *data_description;
-  float *t_mean;                /* (output_size) target scaling, or NULL */
-  float *t_std;
-  float *scaled;                /* (tape_T, output_size) scaled outputs */
-  const LstmKernels *k;
-  gsize n;                      /* parameters */
-  float *grads;                 /* (n) */
-  float *m;                     /* (n) Adam exp_avg / SGD momentum buffer */
-  float *v;                     /* (n) Adam exp_avg_sq, or NULL */
-  float *best;                  /* (n) best weights, or NULL */
-  LstmRng rng;
-  LstmRng rng_epoch;            /* rng before this epoch's shuffle */
-  gboolean perm_valid;
-  guint64 step;
-
-  /* cursor */
-  guint epoch;                  /* completed epochs */
-  guint batch;                  /* completed batches of the current epoch */
-  guint window;                 /* completed windows of the current batch */
-  gboolean finished;
-  gboolean early_stopped;
-
-  /* running sums of the current epoch */
-  double ep_loss;
-  double ep_count;
-  guint64 ep_correct;
-  guint64 ep_frames;
-  gint64 ep_time_us;
-
-  /* early stopping */
-  double best_val;
-  guint best_epoch;
-  guint bad_epochs;
-  GArray *history;              /* LstmEpochStats */
-
-  /* data, bound at the first lstm_trainer_train() */
-  gboolean bound;
-  guint64 fingerprint;
-  gboolean have_resume_fingerprint;
-  guint64 resume_fingerprint;
-  LstmDataset *train_ds;        /* borrowed during a train call */
-  LstmDataset *val_ds;
-  GArray *train_idx;            /* guint sequence indices */
-  GArray *val_idx;
-  guint64 train_frames;         /* frames of the training sequences */
-  guint *perm;
-  LstmTargetKind kind;          /* of the training set */
-  LstmLoss loss;
-  gboolean wrt_logits;
-  float *lanes;                 /* (batch_size, state_size) */
-  gboolean lanes_loaded;        /* lanes came from a checkpoint */
-  LstmTape *tape;
-  gsize tape_T;
-  float *dout;                  /* (tape_T, output_size) */
-  guint *cls_buf;               /* (tape_T) */
-
-  LstmTrainProgressFunc progress;
-  gpointer progress_data;
-  GDestroyNotify progress_destroy;
-  gboolean stop;
-
-  /* online training (lstm_trainer_begin_online) */
-  gboolean online;
-  float *online_hc;             /* (state_size) the stream's carried state */
-  double val_loss_sum;          /* held-out windows of the current epoch */
-  double val_count;
-  guint64 val_correct;
-  guint64 online_frames;        /* frames seen by lstm_trainer_step() */
-};
+#include "checkpoint.h"
 
 /* ---- enums ---- */
 
@@ -519,6 +450,11 @@ lstm_trainer_free (LstmTrainer *trainer)
   lstm_aligned_free (trainer->best);
   lstm_aligned_free (trainer->lanes);
   lstm_aligned_free (trainer->online_hc);
+  g_free (trainer->rs_mean);
+  g_free (trainer->rs_m2);
+  g_free (trainer->rs_buf);
+  g_free (trainer->rt_mean);
+  g_free (trainer->rt_m2);
   lstm_aligned_free (trainer->dout);
   g_free (trainer->cls_buf);
   g_free (trainer->perm);
@@ -1230,9 +1166,6 @@ end_epoch (LstmTrainer *tr, LstmEpochStats *st)
   tr->ep_time_us = 0;
 }
 
-static gboolean save_checkpoint (LstmTrainer *tr, const gchar *path,
-    GError **error);
-
 static gboolean
 maybe_checkpoint (LstmTrainer *tr, gboolean force, GError **error)
 {
@@ -1241,7 +1174,7 @@ maybe_checkpoint (LstmTrainer *tr, gboolean force, GError **error)
   if (!force && (tr->opt.checkpoint_interval == 0 ||
           tr->epoch % tr->opt.checkpoint_interval != 0))
     return TRUE;
-  return save_checkpoint (tr, tr->checkpoint_path, error);
+  return lstm_trainer_write_checkpoint (tr, tr->checkpoint_path, error);
 }
 
 /**
@@ -1384,146 +1317,10 @@ lstm_trainer_get_history (LstmTrainer *trainer, guint *n_epochs)
   return (const LstmEpochStats *) (gpointer) trainer->history->data;
 }
 
-/* ---- metadata ----
- *
- * lstm.training and lstm.checkpoint are written by hand: json-glib 1.6
- * prints some doubles as invalid JSON ("1e-08.0"). Numbers are written in
- * the shortest form that reads back to the same double; non-finite ones
- * as null. */
-
-static void
-j_key (GString *s, const gchar *key)
-{
-  gchar last = s->len ? s->str[s->len - 1] : '{';
-  if (last != '{' && last != '[')
-    g_string_append_c (s, ',');
-  if (key != NULL)
-    g_string_append_printf (s, "\"%s\":", key);
-}
-
-static void
-j_double (GString *s, const gchar *key, double v)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-  static const gchar *const formats[] = { "%.15g", "%.16g", "%.17g" };
-  guint i;
-
-  j_key (s, key);
-  if (!isfinite (v)) {
-    g_string_append (s, "null");
-    return;
-  }
-  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
-    g_ascii_formatd (buf, sizeof buf, formats[i], v);
-    if (g_ascii_strtod (buf, NULL) == v)
-      break;
-  }
-  g_string_append (s, buf);
-}
-
-static void
-j_int (GString *s, const gchar *key, gint64 v)
-{
-  j_key (s, key);
-  g_string_append_printf (s, "%" G_GINT64_FORMAT, v);
-}
-
-static void
-j_bool (GString *s, const gchar *key, gboolean v)
-{
-  j_key (s, key);
-  g_string_append (s, v ? "true" : "false");
-}
-
-/* @v: a name or hex digits, nothing to escape */
-static void
-j_string (GString *s, const gchar *key, const gchar *v)
-{
-  j_key (s, key);
-  g_string_append_printf (s, "\"%s\"", v);
-}
-
-static void
-j_hex (GString *s, const gchar *key, guint64 v)
-{
-  j_key (s, key);
-  g_string_append_printf (s, "\"%016" G_GINT64_MODIFIER "x\"", v);
-}
-
-static void
-j_hexd (GString *s, const gchar *key, double d)
-{
-  guint64 v;
-  memcpy (&v, &d, sizeof v);
-  j_hex (s, key, v);
-}
-
-/* The lstm.training record: how the model was trained. */
-static gchar *
-training_json (LstmTrainer *tr)
-{
-  GString *s = g_string_new ("{");
-  const LstmTrainerOptions *o = &tr->opt;
-  const LstmEpochStats *last = tr->history->len ?
-      &g_array_index (tr->history, LstmEpochStats, tr->history->len - 1) :
-      NULL;
-
-  j_string (s, "optimizer", lstm_optimizer_to_string (o->optimizer));
-  j_double (s, "learning_rate", o->learning_rate);
-  if (o->optimizer == LSTM_OPTIMIZER_ADAM) {
-    j_double (s, "beta1", o->beta1);
-    j_double (s, "beta2", o->beta2);
-    j_double (s, "eps", o->eps);
-  } else {
-    j_double (s, "momentum", o->momentum);
-    if (o->nesterov)
-      j_bool (s, "nesterov", TRUE);
-  }
-  j_double (s, "weight_decay", o->weight_decay);
-  j_double (s, "clip_norm", o->clip_norm);
-  j_string (s, "schedule", lstm_schedule_to_string (o->schedule));
-  j_string (s, "loss", lstm_loss_to_string (tr->bound ? tr->loss : o->loss));
-  if (tr->bound && tr->kind == LSTM_TARGET_SEQUENCE_CLASS)
-    j_string (s, "clip_loss", lstm_clip_loss_to_string (o->clip_loss));
-  j_int (s, "batch_size", o->batch_size);
-  j_int (s, "sequence_length", o->sequence_length);
-  j_int (s, "epochs", tr->epoch);
-  j_int (s, "steps", (gint64) tr->step);
-  j_int (s, "seed", (gint64) o->seed);
-  if (tr->t_mean != NULL)
-    j_bool (s, "target_scaling", TRUE);
-  if (tr->online) {
-    j_bool (s, "online", TRUE);
-    j_int (s, "train_frames", (gint64) tr->online_frames);
-  }
-  if (tr->bound) {
-    j_int (s, "train_sequences", tr->train_idx->len);
-    j_int (s, "train_frames", (gint64) tr->train_frames);
-    j_int (s, "validation_sequences", tr->val_idx->len);
-  }
-  if (last != NULL) {
-    j_double (s, "final_loss", last->loss);
-    j_double (s, "final_val_loss", last->val_loss);
-    j_double (s, "final_accuracy", last->accuracy);
-    j_double (s, "final_val_accuracy", last->val_accuracy);
-  }
-  if (tr->early_stopped || tr->best != NULL) {
-    j_int (s, "best_epoch", tr->best_epoch);
-    j_double (s, "best_val_loss", tr->best_val);
-    j_bool (s, "early_stopped", tr->early_stopped);
-  }
-  if (tr->data_description != NULL) {
-    j_key (s, "data");
-    g_string_append (s, tr->data_description);   /* checked: an object */
-  }
-  g_string_append_c (s, '}');
-  return g_string_free (s, FALSE);
-}
-
 /* Folds the target scaling into the last linear layer of @params (laid out
  * as tr->model->params). */
-static void
-fold_scaling (LstmTrainer *tr, float *params)
+void
+lstm_trainer_fold_scaling (LstmTrainer *tr, float *params)
 {
   LstmModel *m = tr->model;
   const LstmLayer *last = &m->layers[m->n_layers - 1];
@@ -1539,6 +1336,57 @@ fold_scaling (LstmTrainer *tr, float *params)
   }
 }
 
+/* Welford's running statistics of @dim-wide rows: adds @T rows of @x
+ * (those whose @mask flag is set; all when NULL). */
+static void
+welford_add (guint64 *n, double *mean, double *m2, const float *x, gsize T,
+    guint dim, const guint8 *mask)
+{
+  gsize t;
+  guint j;
+
+  for (t = 0; t < T; t++) {
+    if (mask != NULL && !mask[t])
+      continue;
+    (*n)++;
+    for (j = 0; j < dim; j++) {
+      double v = x[t * dim + j], d = v - mean[j];
+      mean[j] += d / *n;
+      m2[j] += d * (v - mean[j]);
+    }
+  }
+}
+
+/* The mean and standard deviation of value @j so far (std 1 for a
+ * constant value or fewer than two rows, as lstm_compute_statistics() has
+ * it). */
+static void
+welford_get (guint64 n, const double *mean, const double *m2, guint j,
+    float *mean_out, float *std_out)
+{
+  double v = n > 1 ? m2[j] / (n - 1) : 0;
+
+  *mean_out = (float) mean[j];
+  *std_out = (float) sqrt (v);
+  if (!(*std_out > 0.0f) || !isfinite (*std_out))
+    *std_out = 1.0f;
+}
+
+/* Writes the running statistics into @copy as its input normalisation. */
+void
+lstm_trainer_freeze_statistics (LstmTrainer *tr, LstmModel *copy)
+{
+  guint j, I = copy->input_size;
+
+  g_free (copy->input_mean);
+  g_free (copy->input_std);
+  copy->input_mean = g_new (float, I);
+  copy->input_std = g_new (float, I);
+  for (j = 0; j < I; j++)
+    welford_get (tr->rs_n, tr->rs_mean, tr->rs_m2, j, &copy->input_mean[j],
+        &copy->input_std[j]);
+}
+
 /**
  * lstm_trainer_get_model:
  * @trainer: a trainer
@@ -1546,7 +1394,9 @@ fold_scaling (LstmTrainer *tr, float *params)
  * Takes the trained weights as a new, immutable model, with the metadata
  * of the model the trainer started from and `lstm.training` recording how
  * it was trained (optimizer, loss, epochs, final losses, the data
- * description). Training may go on afterwards without changing it.
+ * description). Online training with running statistics gives the model
+ * the statistics of the frames seen so far as its input normalisation.
+ * Training may go on afterwards without changing it.
  *
  * Returns: (transfer full): the model.
  */
@@ -1558,482 +1408,12 @@ lstm_trainer_get_model (LstmTrainer *trainer)
   g_return_val_if_fail (trainer != NULL, NULL);
   copy = lstm_model_copy (trainer->model);
   if (trainer->t_mean != NULL)
-    fold_scaling (trainer, copy->params);
+    lstm_trainer_fold_scaling (trainer, copy->params);
+  if (trainer->rs_mean != NULL)
+    lstm_trainer_freeze_statistics (trainer, copy);
   g_hash_table_replace (copy->metadata, g_strdup ("lstm.training"),
-      training_json (trainer));
+      lstm_trainer_training_json (trainer));
   return copy;
-}
-
-/* ---- checkpoints ---- */
-
-static gchar *
-checkpoint_json (LstmTrainer *tr)
-{
-  GString *s = g_string_new ("{");
-  const LstmRng *rng = tr->perm_valid ? &tr->rng_epoch : &tr->rng;
-  guint i;
-
-  j_int (s, "version", CHECKPOINT_VERSION);
-  j_string (s, "optimizer", lstm_optimizer_to_string (tr->opt.optimizer));
-  j_int (s, "step", (gint64) tr->step);
-  j_int (s, "epoch", tr->epoch);
-  j_int (s, "batch", tr->batch);
-  j_int (s, "window", tr->window);
-  j_int (s, "batch_size", tr->opt.batch_size);
-  j_int (s, "sequence_length", tr->opt.sequence_length);
-  j_bool (s, "finished", tr->finished);
-  j_bool (s, "early_stopped", tr->early_stopped);
-  j_key (s, "rng");
-  g_string_append_c (s, '[');
-  for (i = 0; i < 4; i++)
-    j_hex (s, NULL, rng->s[i]);
-  g_string_append_c (s, ']');
-  if (tr->bound)
-    j_hex (s, "data_fingerprint", tr->fingerprint);
-  /* running sums and the best loss as the bits of their doubles */
-  j_hexd (s, "epoch_loss", tr->ep_loss);
-  j_hexd (s, "epoch_count", tr->ep_count);
-  j_int (s, "epoch_correct", (gint64) tr->ep_correct);
-  j_int (s, "epoch_frames", (gint64) tr->ep_frames);
-  j_hexd (s, "best_val_loss", tr->best_val);
-  j_int (s, "best_epoch", tr->best_epoch);
-  j_int (s, "bad_epochs", tr->bad_epochs);
-  j_key (s, "history");
-  g_string_append_c (s, '[');
-  for (i = 0; i < tr->history->len; i++) {
-    const LstmEpochStats *e = &g_array_index (tr->history, LstmEpochStats, i);
-    j_key (s, NULL);
-    g_string_append_c (s, '{');
-    j_int (s, "epoch", e->epoch);
-    j_double (s, "loss", e->loss);
-    j_double (s, "accuracy", e->accuracy);
-    j_double (s, "val_loss", e->val_loss);
-    j_double (s, "val_accuracy", e->val_accuracy);
-    j_double (s, "learning_rate", e->learning_rate);
-    j_double (s, "frames_per_second", e->frames_per_second);
-    g_string_append_c (s, '}');
-  }
-  g_string_append (s, "]}");
-  return g_string_free (s, FALSE);
-}
-
-static gboolean
-save_checkpoint (LstmTrainer *tr, const gchar *path, GError **error)
-{
-  LstmModel *m = tr->model;
-  g_autoptr (GArray) wt = g_array_new (FALSE, TRUE,
-      sizeof (LstmStWriteTensor));
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) md = g_hash_table_new_full (g_str_hash,
-      g_str_equal, g_free, g_free);
-  g_autoptr (GBytes) bytes = NULL;
-  g_autofree float *folded = NULL;
-  const float *model_params = m->params;
-  const gchar *prefixes[4];
-  float *bufs[4];
-  guint n_bufs = 0, i, j;
-  GHashTableIter iter;
-  gpointer key, value;
-
-  /* the model's own tensors, as lstm_model_save() writes them (with the
-   * target scaling folded in: a checkpoint is a working model) */
-  if (tr->t_mean != NULL) {
-    folded = g_memdup2 (m->params, tr->n * sizeof (float));
-    fold_scaling (tr, folded);
-    model_params = folded;
-    prefixes[n_bufs] = "optim.params.";
-    bufs[n_bufs++] = m->params;
-  }
-  for (i = 0; i < m->n_tensors; i++) {
-    LstmStWriteTensor t = { 0 };
-    t.name = m->tensors[i].name;
-    t.dtype = LSTM_DTYPE_F32;
-    t.data = model_params + m->tensors[i].offset;
-    t.n_dims = m->tensors[i].n_dims;
-    t.shape[0] = m->tensors[i].shape[0];
-    t.shape[1] = m->tensors[i].shape[1];
-    g_array_append_val (wt, t);
-  }
-  if (m->input_mean) {
-    LstmStWriteTensor t = { "input.mean", LSTM_DTYPE_F32, m->input_mean, 1,
-      { m->input_size } };
-    g_array_append_val (wt, t);
-  }
-  if (m->input_std) {
-    LstmStWriteTensor t = { "input.std", LSTM_DTYPE_F32, m->input_std, 1,
-      { m->input_size } };
-    g_array_append_val (wt, t);
-  }
-
-  /* optimizer state under optim.: PyTorch's state names per tensor */
-  if (tr->opt.optimizer == LSTM_OPTIMIZER_ADAM) {
-    prefixes[n_bufs] = "optim.exp_avg.";
-    bufs[n_bufs++] = tr->m;
-    prefixes[n_bufs] = "optim.exp_avg_sq.";
-    bufs[n_bufs++] = tr->v;
-  } else if (tr->opt.momentum != 0) {
-    prefixes[n_bufs] = "optim.momentum_buffer.";
-    bufs[n_bufs++] = tr->m;
-  }
-  if (tr->best != NULL) {
-    prefixes[n_bufs] = "optim.best.";
-    bufs[n_bufs++] = tr->best;
-  }
-  for (j = 0; j < n_bufs; j++)
-    for (i = 0; i < m->n_tensors; i++) {
-      LstmStWriteTensor t = { 0 };
-      gchar *name = g_strconcat (prefixes[j], m->tensors[i].name, NULL);
-      g_ptr_array_add (names, name);
-      t.name = name;
-      t.dtype = LSTM_DTYPE_F32;
-      t.data = bufs[j] + m->tensors[i].offset;
-      t.n_dims = m->tensors[i].n_dims;
-      t.shape[0] = m->tensors[i].shape[0];
-      t.shape[1] = m->tensors[i].shape[1];
-      g_array_append_val (wt, t);
-    }
-  if (tr->window > 0 && m->state_size > 0) {
-    /* the lanes' recurrent state inside a batch */
-    LstmStWriteTensor t = { "optim.lane_state", LSTM_DTYPE_F32, tr->lanes, 2,
-      { tr->opt.batch_size, m->state_size } };
-    g_array_append_val (wt, t);
-  }
-
-  g_hash_table_iter_init (&iter, m->metadata);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_hash_table_replace (md, g_strdup (key), g_strdup (value));
-  g_hash_table_replace (md, g_strdup ("lstm.training"), training_json (tr));
-  g_hash_table_replace (md, g_strdup ("lstm.checkpoint"),
-      checkpoint_json (tr));
-  bytes = lstm_st_serialize ((const LstmStWriteTensor *) (gpointer) wt->data,
-      wt->len, md);
-  return lstm_write_file_atomic (path, bytes, error);
-}
-
-/**
- * lstm_trainer_save_checkpoint:
- * @trainer: a trainer
- * @path: where to write
- * @error: return location for a #GError
- *
- * Writes a checkpoint atomically: the model file (loadable for inference
- * as it is) plus the optimizer state under `optim.` and the
- * `lstm.checkpoint` metadata (step, RNG state, data cursor, running sums).
- *
- * Returns: %TRUE on success.
- */
-gboolean
-lstm_trainer_save_checkpoint (LstmTrainer *trainer, const gchar *path,
-    GError **error)
-{
-  g_return_val_if_fail (trainer != NULL && path != NULL, FALSE);
-  return save_checkpoint (trainer, path, error);
-}
-
-static gboolean
-parse_hex (JsonObject *o, const gchar *member, guint64 *out)
-{
-  const gchar *s;
-  gchar *end;
-
-  if (!json_object_has_member (o, member))
-    return FALSE;
-  s = json_object_get_string_member_with_default (o, member, NULL);
-  if (s == NULL || *s == '\0')
-    return FALSE;
-  *out = g_ascii_strtoull (s, &end, 16);
-  return *end == '\0';
-}
-
-static gboolean
-parse_hexd (JsonObject *o, const gchar *member, double *out)
-{
-  guint64 v;
-  if (!parse_hex (o, member, &v))
-    return FALSE;
-  memcpy (out, &v, sizeof v);
-  return TRUE;
-}
-
-static gboolean
-read_state_tensor (LstmStFile *st, const gchar *name, guint n_dims,
-    const guint64 *shape, float *dst, gboolean required, gboolean *found,
-    GError **error)
-{
-  LstmStTensor *t = g_hash_table_lookup (st->tensors, name);
-  guint i;
-
-  if (found)
-    *found = t != NULL;
-  if (t == NULL) {
-    if (required)
-      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
-          "%s: checkpoint tensor '%s' is missing", st->name, name);
-    return !required;
-  }
-  for (i = 0; i < n_dims; i++)
-    if (t->n_dims != n_dims || t->shape[i] != shape[i]) {
-      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
-          "%s: checkpoint tensor '%s' does not have the shape the model "
-          "needs", st->name, name);
-      return FALSE;
-    }
-  return lstm_st_tensor_read_f32 (st, t, dst, error);
-}
-
-/* Reads the optimizer buffer whose tensors are @prefix + each parameter
- * tensor's name; when not @required, a buffer whose first tensor is absent
- * is absent (*found = FALSE), but a partial one is an error. */
-static gboolean
-read_buffer (LstmTrainer *tr, LstmStFile *st, const gchar *prefix,
-    float *dst, gboolean required, gboolean *found, GError **error)
-{
-  LstmModel *m = tr->model;
-  guint i;
-
-  for (i = 0; i < m->n_tensors; i++) {
-    g_autofree gchar *name = g_strconcat (prefix, m->tensors[i].name, NULL);
-    gboolean here = FALSE;
-    if (!read_state_tensor (st, name, m->tensors[i].n_dims,
-            m->tensors[i].shape, dst + m->tensors[i].offset, required || i > 0,
-            &here, error))
-      return FALSE;
-    if (found)
-      *found = here;
-    if (!here)
-      return TRUE;
-  }
-  return TRUE;
-}
-
-static gboolean
-ck_fail (const gchar *path, const gchar *what, GError **error)
-{
-  g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
-      "%s: lstm.checkpoint: %s", path, what);
-  return FALSE;
-}
-
-/**
- * lstm_trainer_resume:
- * @trainer: a trainer that has not trained yet, created with the options
- *   of the run being resumed
- * @checkpoint: a checkpoint written by a trainer
- * @error: return location for a #GError
- *
- * Restores weights, optimizer state, RNG state, data cursor and history
- * from @checkpoint. The next lstm_trainer_train() call must get the same
- * data as the checkpointed run (checked by a fingerprint); it then ends
- * with bitwise the weights an uninterrupted run would have. A run that
- * ended after its last epoch continues when the trainer's options ask for
- * more epochs (from its final weights).
- *
- * Returns: %TRUE on success.
- */
-gboolean
-lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
-    GError **error)
-{
-  LstmTrainer *tr = trainer;
-  g_autoptr (GMappedFile) mapped = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (LstmModel) ck = NULL;
-  g_autoptr (LstmStFile) st = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  g_autofree float *m_buf = NULL, *v_buf = NULL, *best = NULL;
-  g_autofree float *raw = NULL;
-  g_autofree float *lanes = NULL;
-  LstmRng rng;
-  const gchar *text;
-  JsonNode *root;
-  JsonObject *o;
-  JsonArray *arr;
-  GArray *history;
-  gboolean found = FALSE;
-  guint64 fp = 0;
-  gint64 batch_size, seq_len;
-  guint i;
-
-  g_return_val_if_fail (trainer != NULL && checkpoint != NULL, FALSE);
-  if (tr->bound || tr->online) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: a trainer can resume a checkpoint only before it trains",
-        checkpoint);
-    return FALSE;
-  }
-  mapped = g_mapped_file_new (checkpoint, FALSE, &local);
-  if (mapped == NULL) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
-        checkpoint, local->message);
-    return FALSE;
-  }
-  bytes = g_mapped_file_get_bytes (mapped);
-  ck = lstm_model_load_from_bytes (bytes, checkpoint, error);
-  if (ck == NULL)
-    return FALSE;
-  st = lstm_st_file_parse (bytes, checkpoint, error);
-  if (st == NULL)
-    return FALSE;
-  if (g_strcmp0 (g_hash_table_lookup (ck->metadata, "lstm.architecture"),
-          g_hash_table_lookup (tr->model->metadata, "lstm.architecture"))
-      != 0) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
-        "%s: the checkpoint's architecture differs from the trainer's model",
-        checkpoint);
-    return FALSE;
-  }
-  text = g_hash_table_lookup (st->metadata, "lstm.checkpoint");
-  if (text == NULL) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
-        "%s: not a checkpoint (no lstm.checkpoint metadata)", checkpoint);
-    return FALSE;
-  }
-  if (!json_parser_load_from_data (parser, text, -1, NULL) ||
-      (root = json_parser_get_root (parser)) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (root))
-    return ck_fail (checkpoint, "not a JSON object", error);
-  o = json_node_get_object (root);
-  if (json_object_get_int_member_with_default (o, "version", 0) !=
-      CHECKPOINT_VERSION)
-    return ck_fail (checkpoint, "unsupported version", error);
-  if (g_strcmp0 (json_object_get_string_member_with_default (o, "optimizer",
-              NULL), lstm_optimizer_to_string (tr->opt.optimizer)) != 0) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: the checkpoint was trained with another optimizer (%s)",
-        checkpoint, json_object_get_string_member_with_default (o,
-            "optimizer", "?"));
-    return FALSE;
-  }
-  arr = json_object_has_member (o, "rng") ?
-      json_object_get_array_member (o, "rng") : NULL;
-  if (arr == NULL || json_array_get_length (arr) != 4)
-    return ck_fail (checkpoint, "'rng' must hold 4 words", error);
-  for (i = 0; i < 4; i++) {
-    const gchar *w = json_array_get_string_element (arr, i);
-    gchar *end;
-    if (w == NULL || *w == '\0')
-      return ck_fail (checkpoint, "bad 'rng' word", error);
-    rng.s[i] = g_ascii_strtoull (w, &end, 16);
-    if (*end != '\0')
-      return ck_fail (checkpoint, "bad 'rng' word", error);
-  }
-  batch_size = json_object_get_int_member_with_default (o, "batch_size", 0);
-  seq_len = json_object_get_int_member_with_default (o, "sequence_length",
-      -1);
-
-  /* read everything into temporaries, then commit */
-  m_buf = g_new0 (float, MAX (tr->n, 1));
-  if (tr->opt.optimizer == LSTM_OPTIMIZER_ADAM) {
-    v_buf = g_new0 (float, MAX (tr->n, 1));
-    if (!read_buffer (tr, st, "optim.exp_avg.", m_buf, TRUE, NULL, error) ||
-        !read_buffer (tr, st, "optim.exp_avg_sq.", v_buf, TRUE, NULL, error))
-      return FALSE;
-  } else if (!read_buffer (tr, st, "optim.momentum_buffer.", m_buf, FALSE,
-          &found, error)) {
-    return FALSE;
-  }
-  if (tr->t_mean != NULL) {
-    raw = g_new0 (float, MAX (tr->n, 1));
-    if (!read_buffer (tr, st, "optim.params.", raw, TRUE, NULL, error))
-      return FALSE;
-  }
-  best = g_new0 (float, MAX (tr->n, 1));
-  if (!read_buffer (tr, st, "optim.best.", best, FALSE, &found, error))
-    return FALSE;
-  if (!found)
-    g_clear_pointer (&best, g_free);
-  if (json_object_get_int_member_with_default (o, "window", 0) > 0 &&
-      ck->state_size > 0) {
-    guint64 shape[2] = { tr->opt.batch_size, ck->state_size };
-    if (batch_size != tr->opt.batch_size || seq_len !=
-        tr->opt.sequence_length) {
-      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-          "%s: the checkpoint stopped inside a batch of %" G_GINT64_FORMAT
-          " sequences with sequence_length %" G_GINT64_FORMAT "; resume with "
-          "the same batch_size and sequence_length", checkpoint, batch_size,
-          seq_len);
-      return FALSE;
-    }
-    lanes = g_new0 (float, shape[0] * shape[1]);
-    if (!read_state_tensor (st, "optim.lane_state", 2, shape, lanes, TRUE,
-            NULL, error))
-      return FALSE;
-  }
-  if (!parse_hexd (o, "epoch_loss", &tr->ep_loss) ||
-      !parse_hexd (o, "epoch_count", &tr->ep_count) ||
-      !parse_hexd (o, "best_val_loss", &tr->best_val))
-    return ck_fail (checkpoint, "bad running sums", error);
-  tr->have_resume_fingerprint = parse_hex (o, "data_fingerprint", &fp);
-  tr->resume_fingerprint = fp;
-  history = g_array_new (FALSE, FALSE, sizeof (LstmEpochStats));
-  arr = json_object_has_member (o, "history") ?
-      json_object_get_array_member (o, "history") : NULL;
-  for (i = 0; arr != NULL && i < json_array_get_length (arr); i++) {
-    JsonObject *h = json_array_get_object_element (arr, i);
-    LstmEpochStats s;
-#define GETD(f) (json_object_has_member (h, f) && \
-    !json_object_get_null_member (h, f) ? \
-    json_object_get_double_member (h, f) : NAN)
-    if (h == NULL)
-      continue;
-    s.epoch = (guint) json_object_get_int_member_with_default (h, "epoch",
-        i + 1);
-    s.loss = GETD ("loss");
-    s.accuracy = GETD ("accuracy");
-    s.val_loss = GETD ("val_loss");
-    s.val_accuracy = GETD ("val_accuracy");
-    s.learning_rate = GETD ("learning_rate");
-    s.frames_per_second = GETD ("frames_per_second");
-#undef GETD
-    g_array_append_val (history, s);
-  }
-
-  /* commit */
-  lstm_model_unref (tr->model);
-  tr->model = lstm_model_copy (ck);
-  g_hash_table_remove (tr->model->metadata, "lstm.checkpoint");
-  if (raw != NULL)
-    memcpy (tr->model->params, raw, tr->n * sizeof (float));
-  memcpy (tr->m, m_buf, tr->n * sizeof (float));
-  if (tr->v)
-    memcpy (tr->v, v_buf, tr->n * sizeof (float));
-  lstm_aligned_free (tr->best);
-  tr->best = NULL;
-  if (best != NULL) {
-    tr->best = lstm_aligned_alloc (tr->n);
-    memcpy (tr->best, best, tr->n * sizeof (float));
-  }
-  if (lanes != NULL) {
-    gsize sz = (gsize) tr->opt.batch_size * ck->state_size;
-    if (tr->lanes == NULL)
-      tr->lanes = lstm_aligned_alloc (sz);
-    memcpy (tr->lanes, lanes, sz * sizeof (float));
-    tr->lanes_loaded = TRUE;
-  }
-  tr->rng = rng;
-  tr->perm_valid = FALSE;
-  tr->step = (guint64) json_object_get_int_member_with_default (o, "step", 0);
-  tr->epoch = (guint) json_object_get_int_member_with_default (o, "epoch", 0);
-  tr->batch = (guint) json_object_get_int_member_with_default (o, "batch", 0);
-  tr->window = (guint) json_object_get_int_member_with_default (o, "window",
-      0);
-  tr->early_stopped = json_object_get_boolean_member_with_default (o,
-      "early_stopped", FALSE);
-  /* a run that ended after its last epoch goes on when more are asked */
-  tr->finished = json_object_get_boolean_member_with_default (o, "finished",
-      FALSE) && (tr->early_stopped || tr->epoch >= tr->opt.epochs);
-  tr->ep_correct = (guint64) json_object_get_int_member_with_default (o,
-      "epoch_correct", 0);
-  tr->ep_frames = (guint64) json_object_get_int_member_with_default (o,
-      "epoch_frames", 0);
-  tr->best_epoch = (guint) json_object_get_int_member_with_default (o,
-      "best_epoch", 0);
-  tr->bad_epochs = (guint) json_object_get_int_member_with_default (o,
-      "bad_epochs", 0);
-  g_array_unref (tr->history);
-  tr->history = history;
-  return TRUE;
 }
 
 /* ---- online training: windows as a stream delivers them ----
@@ -2059,6 +1439,12 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
  * window (starting from zeros). Options that concern datasets (batch_size,
  * shuffle, patience) do not apply; validation_fraction is the probability
  * that a window is held out; epochs only sizes the learning-rate schedule.
+ * With the running_statistics option, a model without input normalisation
+ * learns on frames standardised by the statistics of the stream so far
+ * (see #LstmTrainerOptions), and, for value targets without a target
+ * scaling and a last linear layer without activation, fits targets
+ * standardised the same way (the scaling folded into the models it
+ * returns, as #LstmTrainerOptions.target_mean has it).
  * Calling it again with the same @kind does nothing.
  *
  * Returns: %TRUE on success; %FALSE with @error set when @trainer already
@@ -2097,6 +1483,26 @@ lstm_trainer_begin_online (LstmTrainer *trainer, LstmTargetKind kind,
   if (!resolve_loss (tr, kind, error))
     return FALSE;
   ensure_tape (tr, MAX (tr->opt.sequence_length, 1));
+  if (tr->opt.running_statistics && m->input_mean == NULL &&
+      m->input_std == NULL) {
+    tr->rs_mean = g_new0 (double, m->input_size);
+    tr->rs_m2 = g_new0 (double, m->input_size);
+  }
+  if (tr->opt.running_statistics && kind == LSTM_TARGET_FRAME_VALUES &&
+      tr->t_mean == NULL && last_layer (tr)->type == LSTM_LAYER_LINEAR &&
+      last_layer (tr)->activation == LSTM_ACTIVATION_NONE &&
+      last_layer (tr)->bias_v != NULL) {
+    /* the targets' running statistics as the target scaling */
+    guint j;
+    tr->rt_mean = g_new0 (double, m->output_size);
+    tr->rt_m2 = g_new0 (double, m->output_size);
+    tr->t_mean = g_new0 (float, m->output_size);
+    tr->t_std = g_new (float, m->output_size);
+    for (j = 0; j < m->output_size; j++)
+      tr->t_std[j] = 1.0f;
+    tr->opt.target_mean = tr->t_mean;
+    tr->opt.target_std = tr->t_std;
+  }
   tr->online_hc = lstm_aligned_alloc (MAX (m->state_size, 1));
   memset (tr->online_hc, 0, MAX (m->state_size, 1) * sizeof (float));
   tr->kind = kind;
@@ -2146,6 +1552,43 @@ check_window (LstmTrainer *tr, const float *frames, gsize T,
   return TRUE;
 }
 
+/* Running statistics: adds the window's frames (Welford's update, frame by
+ * frame), then returns them standardised by the statistics so far. */
+static const float *
+standardise (LstmTrainer *tr, const float *frames, gsize T)
+{
+  guint I = tr->model->input_size, j;
+  gsize t;
+
+  if (tr->rs_cap < T) {
+    g_free (tr->rs_buf);
+    tr->rs_buf = g_new (float, T * I);
+    tr->rs_cap = T;
+  }
+  welford_add (&tr->rs_n, tr->rs_mean, tr->rs_m2, frames, T, I, NULL);
+  for (j = 0; j < I; j++) {
+    float mean, std;
+    welford_get (tr->rs_n, tr->rs_mean, tr->rs_m2, j, &mean, &std);
+    for (t = 0; t < T; t++)
+      tr->rs_buf[t * I + j] = (frames[t * I + j] - mean) / std;
+  }
+  return tr->rs_buf;
+}
+
+/* Running target statistics: adds the window's counted targets, then sets
+ * the target scaling to the statistics so far. */
+static void
+update_target_scaling (LstmTrainer *tr, const float *values,
+    const guint8 *mask, gsize T)
+{
+  guint O = tr->model->output_size, j;
+
+  welford_add (&tr->rt_n, tr->rt_mean, tr->rt_m2, values, T, O, mask);
+  for (j = 0; j < O; j++)
+    welford_get (tr->rt_n, tr->rt_mean, tr->rt_m2, j, &tr->t_mean[j],
+        &tr->t_std[j]);
+}
+
 /**
  * lstm_trainer_step:
  * @trainer: a trainer after lstm_trainer_begin_online()
@@ -2163,7 +1606,9 @@ check_window (LstmTrainer *tr, const float *frames, gsize T,
  *   validation (evaluated, not trained on)
  * @error: return location for a #GError
  *
- * Runs the model over one window of the stream from the carried state,
+ * Runs the model over one window of the stream from the carried state
+ * (standardised first with running statistics, when the trainer keeps
+ * them),
  * which then moves to the window's end, and, unless the window is held out
  * or has no target, takes one optimizer step on the window's mean loss
  * (truncated BPTT). Then the progress function sees the epoch so far
@@ -2214,6 +1659,10 @@ lstm_trainer_step (LstmTrainer *trainer, const float *frames,
 
   t0 = g_get_monotonic_time ();
   ensure_tape (tr, n_frames);
+  if (tr->rs_mean != NULL)
+    frames = standardise (tr, frames, n_frames);
+  if (tr->rt_mean != NULL)
+    update_target_scaling (tr, values, mask, n_frames);
   for (t = 0; t < n_frames; t++)
     count += tr->kind == LSTM_TARGET_FRAME_CLASS ?
         classes[t] != LSTM_TARGET_IGNORE : mask == NULL || mask[t];

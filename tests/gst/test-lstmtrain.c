@@ -198,7 +198,9 @@ test_properties (void)
     "label", "labels", "label-file", "init-model", "cell", "hidden-size",
     "num-layers", "features", "epochs", "batch-size", "sequence-length",
     "learning-rate", "optimizer", "clip-norm", "validation-fraction", "seed",
-    "online", "checkpoint-interval", "progress-interval"
+    "online", "checkpoint-interval", "progress-interval", "save-interval",
+    "forget-bias", "loss", "momentum", "weight-decay", "schedule",
+    "patience", "clip-loss"
   };
   GstElement *e = gst_element_factory_make ("lstmtrain", NULL);
   GstElementFactory *f = gst_element_get_factory (e);
@@ -238,7 +240,7 @@ test_properties (void)
   g_assert_cmpuint (hidden, ==, 64);
   g_assert_cmpuint (ck, ==, 1);
   g_assert_cmpuint (horizon, ==, 1);
-  g_assert_cmpfloat (lr, ==, 1e-3);
+  g_assert_cmpfloat (lr, ==, 0);       /* the optimizer's: 1e-3 for Adam */
   g_assert_cmpfloat (vf, ==, 0.1);
   g_assert_cmpint (mode, ==, 0);
   g_assert_cmpint (optimizer, ==, 0);
@@ -718,7 +720,11 @@ test_online (void)
       g_assert_true (gst_structure_get_boolean (s, "epoch-done", &done));
       g_assert_false (done);
       g_assert_cmpuint (step % 5, ==, 0);
-      g_assert_true (isnan (field_double (s, "val-loss")));
+      /* nothing held out, numeric targets: no such fields */
+      g_assert_false (gst_structure_has_field (s, "val-loss"));
+      g_assert_false (gst_structure_has_field (s, "accuracy"));
+      g_assert_false (gst_structure_has_field (s, "val-accuracy"));
+      g_assert_true (isfinite (field_double (s, "loss")));
     }
     gst_message_unref (msg);
   }
@@ -744,6 +750,13 @@ test_online (void)
   g_assert_null (lstm_model_get_metadata (m, "lstm.checkpoint"));
   g_assert_nonnull (strstr (lstm_model_get_metadata (m, "lstm.training"),
           "\"online\":true"));
+  /* what was used: one stream, MSE, running input statistics */
+  g_assert_nonnull (strstr (lstm_model_get_metadata (m, "lstm.training"),
+          "\"batch_size\":1,"));
+  g_assert_nonnull (strstr (lstm_model_get_metadata (m, "lstm.training"),
+          "\"loss\":\"mse\""));
+  g_assert_nonnull (lstm_model_get_input_mean (m));
+  g_assert_nonnull (lstm_model_get_input_std (m));
   /* it learnt: its next-value error is far below the signal's variance */
   y = tu_reference (m, x, 1000);
   for (t = 0; t + 1 < 1000; t++) {
@@ -1155,6 +1168,223 @@ test_forecast_file (void)
   }
 }
 
+/* ---- one table of training options for lstm train and lstmtrain ---- */
+
+/* Every option of liblstm's table is an lstmtrain property with its blurb
+ * and default, and an `lstm train --help` option. */
+static void
+test_table_options (void)
+{
+  GstElement *e = gst_element_factory_make ("lstmtrain", NULL);
+  GObjectClass *klass = G_OBJECT_GET_CLASS (e);
+  const gchar *tool = g_getenv ("LSTM_TOOL");
+  const LstmTrainOption *opts;
+  LstmTrainSettings defaults;
+  g_autofree gchar *help = NULL;
+  guint n, i;
+
+  opts = lstm_train_options_list (&n);
+  g_assert_cmpuint (n, >=, 20);
+  lstm_train_settings_init (&defaults);
+  if (tool != NULL) {
+    const gchar *argv[] = { tool, "train", "--help", NULL };
+    gint status = 0;
+    g_autoptr (GError) error = NULL;
+    g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DEFAULT, NULL, NULL, &help, NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  for (i = 0; i < n; i++) {
+    GParamSpec *p = g_object_class_find_property (klass, opts[i].name);
+    GValue v = G_VALUE_INIT;
+    g_autofree gchar *text = NULL;
+
+    g_test_message ("option %s", opts[i].name);
+    g_assert_nonnull (p);
+    g_assert_cmpstr (g_param_spec_get_blurb (p), ==, opts[i].blurb);
+    /* the property's default is the table's, read back through it */
+    g_value_init (&v, G_PARAM_SPEC_VALUE_TYPE (p));
+    g_object_get_property (G_OBJECT (e), opts[i].name, &v);
+    text = g_strdup_value_contents (&v);
+    if (G_VALUE_HOLDS_ENUM (&v))
+      g_assert_cmpint (g_value_get_enum (&v), ==,
+          (gint) opts[i].default_value);
+    else if (G_VALUE_HOLDS_DOUBLE (&v))
+      g_assert_cmpfloat (g_value_get_double (&v), ==,
+          opts[i].default_value);
+    else if (G_VALUE_HOLDS_UINT (&v))
+      g_assert_cmpuint (g_value_get_uint (&v), ==,
+          (guint) opts[i].default_value);
+    g_value_unset (&v);
+    g_assert_cmpfloat (lstm_train_option_get_value (&opts[i], &defaults) ==
+        opts[i].default_value || (isnan (opts[i].default_value) &&
+            isnan (lstm_train_option_get_value (&opts[i], &defaults))), ==,
+        TRUE);
+    if (help != NULL) {
+      g_autofree gchar *flag = g_strdup_printf ("--%s=", opts[i].name);
+      g_assert_nonnull (strstr (help, flag));
+    }
+  }
+  /* a property set is the option set: the same parser and ranges */
+  g_object_set (e, "loss", 2, "patience", 3, "forget-bias", "none",
+      "weight-decay", 0.5, NULL);
+  {
+    gint loss = -1;
+    guint patience = 0;
+    gchar *fb = NULL;
+    gdouble wd = 0;
+    g_object_get (e, "loss", &loss, "patience", &patience, "forget-bias",
+        &fb, "weight-decay", &wd, NULL);
+    g_assert_cmpint (loss, ==, LSTM_LOSS_MAE);
+    g_assert_cmpuint (patience, ==, 3);
+    g_assert_cmpstr (fb, ==, "none");
+    g_assert_cmpfloat (wd, ==, 0.5);
+    g_free (fb);
+  }
+  gst_object_unref (e);
+}
+
+/* The options reach the trainer: what lstm.training records is what the
+ * properties said. */
+static void
+test_table_options_used (void)
+{
+  g_autofree gchar *out = tu_tmp_path ("options.safetensors");
+  g_autofree gchar *props = g_strdup_printf ("mode=forecast location=\"%s\" "
+      "hidden-size=4 epochs=2 batch-size=2 sequence-length=10 optimizer=sgd "
+      "momentum=0.5 weight-decay=0.01 loss=mae schedule=cosine min-lr=0.001 "
+      "clip-norm=2", out);
+  g_autofree float *x = sine_series (0, 200);
+  g_autoptr (LstmModel) m = NULL;
+  const gchar *tr;
+
+  g_assert_true (train_frames (props, x, 200, 1, NULL, NULL));
+  m = load (out);
+  tr = lstm_model_get_metadata (m, "lstm.training");
+  g_test_message ("%s", tr);
+  g_assert_nonnull (strstr (tr, "\"optimizer\":\"sgd\""));
+  /* learning rate 0 (the default): SGD's 1e-2 */
+  g_assert_nonnull (strstr (tr, "\"learning_rate\":0.01,"));
+  g_assert_nonnull (strstr (tr, "\"momentum\":0.5"));
+  g_assert_nonnull (strstr (tr, "\"weight_decay\":0.01"));
+  g_assert_nonnull (strstr (tr, "\"clip_norm\":2"));
+  g_assert_nonnull (strstr (tr, "\"schedule\":\"cosine\""));
+  g_assert_nonnull (strstr (tr, "\"loss\":\"mae\""));
+}
+
+/* ---- features from an upstream lstmfeatures ---- */
+
+/* lstmfeatures ! lstmtrain without features=: the model records the
+ * upstream configuration, and lstm run tags the audio with it. */
+static void
+test_upstream_features (void)
+{
+  g_autofree gchar *wav = g_test_build_filename (G_TEST_DIST, "data",
+      "speech-16000.wav", NULL);
+  g_autofree gchar *out = tu_tmp_path ("tagger-features.safetensors");
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "wavparse ! audioconvert ! lstmfeatures kind=mfcc num-ceps=13 ! "
+      "lstmtrain label=speech labels=speech,noise location=\"%s\" "
+      "hidden-size=4 epochs=1 validation-fraction=0", wav, out);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (LstmModel) m = NULL;
+  g_autoptr (LstmFeatures) f = NULL;
+  const gchar *tool = g_getenv ("LSTM_TOOL");
+
+  pipeline = gst_parse_launch (desc, &error);
+  if (pipeline == NULL) {
+    g_test_skip ("wavparse or audioconvert is missing");
+    return;
+  }
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
+  m = load (out);
+  g_assert_nonnull (lstm_model_get_features (m));
+  g_test_message ("recorded: %s", lstm_model_get_features (m));
+  f = lstm_features_new_for_model (m, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (lstm_features_get_size (f), ==, 13);
+  g_assert_nonnull (strstr (lstm_model_get_features (m), "\"mfcc\""));
+  if (tool != NULL) {
+    const gchar *argv[] = { tool, "run", out, wav, NULL };
+    g_autofree gchar *stdout_text = NULL, *stderr_text = NULL;
+    gint status = 0;
+    g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DEFAULT, NULL, NULL, &stdout_text, &stderr_text, &status,
+            &error));
+    g_assert_no_error (error);
+    g_test_message ("lstm run: %s%s", stdout_text, stderr_text);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (stdout_text, "speech"));
+  }
+}
+
+/* ---- online: saves while streaming, running input statistics ---- */
+
+/* save-interval=100: the model is on disk before EOS, a loadable model with
+ * the running statistics frozen in; inputs far from zero mean and unit
+ * variance are learnt. */
+static void
+test_online_save_interval (void)
+{
+  g_autofree gchar *out = tu_tmp_path ("online-saves.safetensors");
+  g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! "
+      "lstmtrain name=train mode=forecast online=true location=\"%s\" "
+      "hidden-size=8 sequence-length=10 learning-rate=0.02 "
+      "validation-fraction=0 save-interval=100", out);
+  g_autofree float *x = sine_series (0, 1000);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr (LstmModel) early = NULL, m = NULL;
+  g_autofree float *y = NULL;
+  double mse = 0, var = 0, mean = 0;
+  float ref_mean, ref_std;
+  gsize t;
+  gint64 deadline;
+
+  /* a signal of mean 50 and amplitude 10 */
+  for (t = 0; t < 1000; t++)
+    x[t] = 50.0f + 10.0f * x[t];
+  for (t = 0; t < 1000; t++)
+    mean += x[t] / 1000.0;
+  g_assert_no_error (error);
+  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+      GST_STATE_CHANGE_FAILURE);
+  queue_frames (pipeline, "src", x, 300, 1, 10, 0, 0, -1);
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (!g_file_test (out, G_FILE_TEST_EXISTS) &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_assert_true (g_file_test (out, G_FILE_TEST_EXISTS));
+  early = load (out);
+  g_assert_nonnull (lstm_model_get_input_mean (early));
+  g_assert_cmpfloat (fabs (lstm_model_get_input_mean (early)[0] - 50), <,
+      3);
+  queue_frames (pipeline, "src", x + 300, 700, 1, 10, 300, 0, -1);
+  end_stream (pipeline, "src");
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
+  m = load (out);
+  /* the statistics of the 999 frames with a target (the last has none) */
+  lstm_compute_statistics (x, 999, 1, NULL, &ref_mean, &ref_std);
+  g_test_message ("running mean %g std %g; two-pass %g %g",
+      lstm_model_get_input_mean (m)[0], lstm_model_get_input_std (m)[0],
+      ref_mean, ref_std);
+  g_assert_cmpfloat (fabs (lstm_model_get_input_mean (m)[0] - ref_mean), <,
+      1e-4 * fabs (ref_mean));
+  g_assert_cmpfloat (fabs (lstm_model_get_input_std (m)[0] - ref_std), <,
+      1e-4 * ref_std);
+  /* it learnt the next value: far below the signal's variance */
+  y = tu_reference (m, x, 1000);
+  for (t = 500; t + 1 < 1000; t++) {
+    mse += (y[t] - x[t + 1]) * (double) (y[t] - x[t + 1]);
+    var += (x[t + 1] - mean) * (x[t + 1] - mean);
+  }
+  g_test_message ("online, running statistics: next-value MSE %.4f, "
+      "variance %.4f", mse / 499, var / 499);
+  g_assert_cmpfloat (mse, <, 0.1 * var);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1182,6 +1412,11 @@ main (int argc, char **argv)
     g_test_add_data_func (path, &align_cases[i], test_target_alignment);
   }
   g_test_add_func ("/lstmtrain/online/streaming", test_online);
+  g_test_add_func ("/lstmtrain/online/save-interval",
+      test_online_save_interval);
+  g_test_add_func ("/lstmtrain/options/table", test_table_options);
+  g_test_add_func ("/lstmtrain/options/used", test_table_options_used);
+  g_test_add_func ("/lstmtrain/features/upstream", test_upstream_features);
   g_test_add_func ("/lstmtrain/checkpoints", test_checkpoints);
   for (i = 0; i < G_N_ELEMENTS (error_cases); i++) {
     g_autofree gchar *path = g_strdup_printf ("/lstmtrain/error/%s",
