@@ -1090,6 +1090,20 @@ setup_pool (GstLstmFeatures *self, GstCaps *caps)
   return TRUE;
 }
 
+/* Whether a push may have failed because a flushing seek is under way:
+ * our source pad or its peer is flushing. Such a refusal is not an error
+ * (upstream's FLUSH_STOP restarts the stream, the caps are sent again). */
+static gboolean
+src_flushing (GstLstmFeatures *self)
+{
+  g_autoptr (GstPad) peer = NULL;
+
+  if (GST_PAD_IS_FLUSHING (self->srcpad))
+    return TRUE;
+  peer = gst_pad_get_peer (self->srcpad);
+  return peer != NULL && GST_PAD_IS_FLUSHING (peer);
+}
+
 /* Picks the output family downstream prefers and pushes the caps for full
  * buffers. Streaming thread. */
 static gboolean
@@ -1129,10 +1143,17 @@ negotiate (GstLstmFeatures *self)
   }
   current = gst_pad_get_current_caps (self->srcpad);
   if (self->have_out_caps && current != NULL &&
-      gst_caps_is_equal (current, peer))
+      gst_caps_is_equal (current, peer) &&
+      self->out_info.family == out.family && self->out_info.dim == out.dim)
     return TRUE;
   GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, peer);
   if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (peer))) {
+    if (src_flushing (self)) {
+      /* negotiated again at the next buffer */
+      GST_DEBUG_OBJECT (self, "caps not pushed: flushing");
+      gst_pad_mark_reconfigure (self->srcpad);
+      return FALSE;
+    }
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Downstream refused the frames: %s %u values per frame.",
             gst_lstm_frames_family_name (out.family), out.dim),
@@ -1256,6 +1277,12 @@ push_stage (GstLstmFeatures *self)
     GST_DEBUG_OBJECT (self, "a buffer of %u frames: %" GST_PTR_FORMAT, k,
         caps);
     if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (caps))) {
+      if (src_flushing (self)) {
+        /* the caps may be stored and not sent: send them again next time */
+        GST_DEBUG_OBJECT (self, "%u frames dropped: flushing", k);
+        self->caps_frames = 0;
+        return GST_FLOW_FLUSHING;
+      }
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Downstream refused frames %u:%u.", dim, k), (NULL));
       return GST_FLOW_NOT_NEGOTIATED;
@@ -1367,6 +1394,12 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
   gsize n, done;
 
   (void) pad;
+  if (self->have_in_caps && !self->have_out_caps && !negotiate (self)) {
+    /* the caps push was refused by a flush (else negotiate() posted the
+     * error) */
+    gst_buffer_unref (buffer);
+    return src_flushing (self) ? GST_FLOW_FLUSHING : GST_FLOW_NOT_NEGOTIATED;
+  }
   if (!self->have_in_caps || !self->have_out_caps) {
     gst_buffer_unref (buffer);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No caps before data."),

@@ -697,6 +697,93 @@ test_doc_launch_lines (void)
   g_assert_cmpint (chdir (cwd), ==, 0);
 }
 
+/* A flushing seek is not an error: appsrc (seekable) ! lstmfeatures
+ * (frames-per-buffer 7, so that short buffers and their caps are in
+ * flight) ! lstminfer ! fakesink, with two flushing seeks while buffers
+ * flow, more buffers, EOS; many times, since the refusal of a caps push by
+ * a flushing pad is a race. Every run must reach EOS with no ERROR. */
+static gboolean
+seek_data (GstAppSrc *src, guint64 offset, gpointer data)
+{
+  (void) src;
+  (void) offset;
+  (void) data;
+  return TRUE;
+}
+
+static void
+push_audio (GstAppSrc *src, GRand *rand, GstClockTime *pts)
+{
+  guint n = (guint) g_rand_int_range (rand, 1, 1600);
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, n * sizeof (float), NULL);
+  GstMapInfo map;
+  guint i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < n; i++)
+    ((float *) map.data)[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = *pts;
+  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (n, GST_SECOND, 16000);
+  *pts += GST_BUFFER_DURATION (buf);
+  gst_app_src_push_buffer (src, buf);
+}
+
+static void
+test_flushing_seek (void)
+{
+  const guint runs = 200;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (17);
+  guint run, errors = 0;
+
+  for (run = 0; run < runs; run++) {
+    g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time "
+        "stream-type=seekable caps=audio/x-raw,format=F32LE,"
+        "layout=interleaved,channels=1,rate=16000 ! lstmfeatures "
+        "model=%s frames-per-buffer=7 ! lstminfer model=%s "
+        "message-interval=0 ! fakesink sync=false", audio_model_path,
+        audio_model_path);
+    g_autoptr (GError) error = NULL;
+    GstElement *pipeline = gst_parse_launch (desc, &error);
+    GstElement *src;
+    GstMessage *err = NULL;
+    GstClockTime pts = 0;
+    guint seek, i;
+
+    g_assert_no_error (error);
+    src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+    g_signal_connect (src, "seek-data", G_CALLBACK (seek_data), NULL);
+    g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+        GST_STATE_CHANGE_FAILURE);
+    for (i = 0; i < 6; i++)
+      push_audio (GST_APP_SRC (src), rand, &pts);
+    for (seek = 0; seek < 2; seek++) {
+      GstClockTime to = g_rand_int_range (rand, 0, 1000) * GST_MSECOND;
+      if (g_rand_boolean (rand))
+        g_usleep (g_rand_int_range (rand, 0, 3000));
+      gst_element_seek_simple (pipeline, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+          to);
+      pts = to;
+      for (i = 0; i < 4; i++)
+        push_audio (GST_APP_SRC (src), rand, &pts);
+    }
+    gst_app_src_end_of_stream (GST_APP_SRC (src));
+    if (!tu_run_to_eos (pipeline, TIMEOUT, NULL, &err)) {
+      g_autoptr (GError) gerr = NULL;
+      g_autofree gchar *dbg = NULL;
+      g_assert_nonnull (err);
+      gst_message_parse_error (err, &gerr, &dbg);
+      g_test_message ("run %u: %s (%s)", run, gerr->message, dbg);
+      errors++;
+    }
+    if (err)
+      gst_message_unref (err);
+    gst_object_unref (src);
+    gst_object_unref (pipeline);
+  }
+  g_assert_cmpuint (errors, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -737,6 +824,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pipelines/error/mismatch", test_mismatch);
   g_test_add_func ("/pipelines/error/missing-model", test_missing_model);
   g_test_add_func ("/pipelines/doc-launch-lines", test_doc_launch_lines);
+  g_test_add_func ("/pipelines/flushing-seek", test_flushing_seek);
 
   ret = g_test_run ();
   g_free (model_path);
