@@ -20,6 +20,7 @@ struct _LstmFrameReader {
   gboolean first_line;
   gchar *buf;
   gsize buf_size;
+  gboolean check_finite;  /* non-finite values are an error */
 };
 
 struct _LstmFrameWriter {
@@ -84,7 +85,17 @@ lstm_frame_reader_open (const gchar *path, guint dim, GError **error)
   r->format = format;
   r->dim = dim;
   r->first_line = TRUE;
+  r->check_finite = TRUE;
   return r;
+}
+
+/* Non-finite values are refused by default (LSTM_NAN_POLICY_ERROR); with
+ * the other policies they are read as they are, for the model's forward to
+ * apply the policy. */
+void
+lstm_frame_reader_set_nan_policy (LstmFrameReader *r, LstmNanPolicy policy)
+{
+  r->check_finite = policy == LSTM_NAN_POLICY_ERROR;
 }
 
 void
@@ -169,7 +180,7 @@ lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
         b[i + 1] = b[i + 2];
         b[i + 2] = t;
       }
-    for (i = 0; i < got * r->dim; i++)
+    for (i = 0; r->check_finite && i < got * r->dim; i++)
       if (!isfinite (buf[i])) {
         g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
             "%s: frame %" G_GUINT64_FORMAT ", value %u is %g (not finite)",
@@ -219,7 +230,7 @@ lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
           r->path, r->line, got, r->dim);
       return -1;
     }
-    for (i = 0; i < r->dim; i++)
+    for (i = 0; r->check_finite && i < r->dim; i++)
       if (!isfinite (buf[n * r->dim + i])) {
         g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
             "%s:%" G_GUINT64_FORMAT ": field %u is not a finite number",

@@ -168,3 +168,71 @@ lstm_model_forward_checked (LstmModel *model, LstmState *state,
     *n_bursts = bursts;
   return TRUE;
 }
+
+/**
+ * lstm_model_forward_sequence_checked:
+ * @model: a model, bidirectional layers allowed
+ * @policy: what to do with frames holding a NaN or an infinity
+ * @in: (array): @n_frames x input-size values, one whole sequence
+ * @n_frames: how many frames
+ * @out: (array) (out caller-allocates): @n_frames x output-size values
+ * @flags: (nullable) (array) (out caller-allocates): @n_frames
+ *   #LstmFrameFlags (all %LSTM_FRAME_FINITE with %LSTM_NAN_POLICY_PASS)
+ * @error: return location for a #GError
+ *
+ * lstm_model_forward_sequence() with the policy of
+ * lstm_model_forward_checked(): under %LSTM_NAN_POLICY_RESET each stretch
+ * of finite frames is run as a sequence of its own (from a zero state, in
+ * both directions) and the non-finite frames give zeros.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+lstm_model_forward_sequence_checked (LstmModel *model, LstmNanPolicy policy,
+    const float *in, gsize n_frames, float *out, guint8 *flags,
+    GError **error)
+{
+  gsize t, start = 0, I, O;
+  gboolean prev_bad = FALSE;
+
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (n_frames == 0 || (in != NULL && out != NULL), FALSE);
+  g_return_val_if_fail ((guint) policy <= LSTM_NAN_POLICY_PASS, FALSE);
+
+  if (flags && n_frames > 0)
+    memset (flags, LSTM_FRAME_FINITE, n_frames);
+  if (policy == LSTM_NAN_POLICY_PASS)
+    return lstm_model_forward_sequence (model, in, n_frames, out, error);
+  I = model->input_size;
+  O = model->output_size;
+  if (policy == LSTM_NAN_POLICY_ERROR) {
+    for (t = 0; t < n_frames * I; t++)
+      if (!isfinite (in[t])) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s: frame %" G_GSIZE_FORMAT " holds a non-finite value (value "
+            "%" G_GSIZE_FORMAT " is %s)", model->name, t / I, t % I,
+            isnan (in[t]) ? "NaN" : in[t] > 0 ? "+Inf" : "-Inf");
+        return FALSE;
+      }
+    return lstm_model_forward_sequence (model, in, n_frames, out, error);
+  }
+  for (t = 0; t <= n_frames; t++) {
+    gboolean bad = t < n_frames && !lstm_values_are_finite (in + t * I, I);
+    if (t < n_frames && !bad) {
+      prev_bad = FALSE;
+      continue;
+    }
+    if (t > start && !lstm_model_forward_sequence (model, in + start * I,
+            t - start, out + start * O, error))
+      return FALSE;
+    if (bad) {
+      memset (out + t * O, 0, O * sizeof (float));
+      if (flags)
+        flags[t] = LSTM_FRAME_NONFINITE | (prev_bad ? 0 :
+            LSTM_FRAME_BURST_START);
+      prev_bad = TRUE;
+    }
+    start = t + 1;
+  }
+  return TRUE;
+}

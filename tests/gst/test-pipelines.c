@@ -784,6 +784,114 @@ test_flushing_seek (void)
   g_assert_cmpuint (errors, ==, 0);
 }
 
+/* A mono float32 WAV file (WAVE_FORMAT_IEEE_FLOAT, with its fact chunk). */
+static void
+write_float_wav (const gchar *path, const float *x, guint32 n, guint32 rate)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  guint32 v32;
+  guint16 v16;
+
+#define PUT32(v) (v32 = GUINT32_TO_LE (v), g_byte_array_append (b, \
+      (const guint8 *) &v32, 4))
+#define PUT16(v) (v16 = GUINT16_TO_LE (v), g_byte_array_append (b, \
+      (const guint8 *) &v16, 2))
+  g_byte_array_append (b, (const guint8 *) "RIFF", 4);
+  PUT32 (4 + 26 + 12 + 8 + n * 4);
+  g_byte_array_append (b, (const guint8 *) "WAVEfmt ", 8);
+  PUT32 (18);
+  PUT16 (3);
+  PUT16 (1);
+  PUT32 (rate);
+  PUT32 (rate * 4);
+  PUT16 (4);
+  PUT16 (32);
+  PUT16 (0);
+  g_byte_array_append (b, (const guint8 *) "fact", 4);
+  PUT32 (4);
+  PUT32 (n);
+  g_byte_array_append (b, (const guint8 *) "data", 4);
+  PUT32 (n * 4);
+#undef PUT32
+#undef PUT16
+  g_byte_array_append (b, (const guint8 *) x, n * sizeof (float));
+  g_assert_true (g_file_set_contents (path, (const gchar *) b->data, b->len,
+          NULL));
+}
+
+/* Non-finite samples in a recording, with the default nan-policy:
+ * lstmfeatures ! lstminfer give the bytes `lstm run` gives, lstmfeatures
+ * alone those of `lstm features` (a frame of zeros per burst, the framing
+ * restarted after it), and the scores are the features' run through the
+ * model piecewise (not NaN after the burst). */
+static void
+test_nan_wav (void)
+{
+  const guint32 n = 2 * 16000;
+  g_autofree float *x = g_new (float, n);
+  g_autofree gchar *wav = tu_tmp_path ("nan.wav");
+  g_autofree gchar *p_scores = tu_tmp_path ("nan-pipe-scores.f32");
+  g_autofree gchar *c_scores = tu_tmp_path ("nan-cli-scores.f32");
+  g_autofree gchar *p_feat = tu_tmp_path ("nan-pipe-feat.f32");
+  g_autofree gchar *c_feat = tu_tmp_path ("nan-cli-feat.f32");
+  g_autofree gchar *desc = NULL, *desc2 = NULL, *o1 = NULL, *o2 = NULL;
+  g_autofree gchar *scores = NULL;
+  g_autoptr (GRand) r = g_rand_new_with_seed (8);
+  g_autoptr (GError) error = NULL;
+  GstElement *pipeline;
+  GstMessage *err = NULL;
+  const gchar *args[5];
+  gsize len = 0, i;
+  guint32 t;
+
+  for (t = 0; t < n; t++)
+    x[t] = (float) (0.3 * sin (t * (0.01 + t * 2e-7)) +
+        g_rand_double_range (r, -0.05, 0.05));
+  for (t = 12345; t < 12345 + 100; t++)
+    x[t] = t % 7 ? NAN : INFINITY;
+  x[25000] = -INFINITY;
+  write_float_wav (wav, x, n, 16000);
+
+  desc = g_strdup_printf ("filesrc location=%s ! wavparse ! lstmfeatures "
+      "model=%s ! lstminfer model=%s message-interval=0 ! filesink "
+      "location=%s", wav, audio_model_path, audio_model_path, p_scores);
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, &err));
+  gst_object_unref (pipeline);
+  desc2 = g_strdup_printf ("filesrc location=%s ! wavparse ! lstmfeatures "
+      "model=%s ! filesink location=%s", wav, audio_model_path, p_feat);
+  pipeline = gst_parse_launch (desc2, &error);
+  g_assert_no_error (error);
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, &err));
+  gst_object_unref (pipeline);
+
+  args[0] = "run";
+  args[1] = audio_model_path;
+  args[2] = wav;
+  args[3] = c_scores;
+  args[4] = NULL;
+  o1 = run_tool (args);
+  args[0] = "features";
+  args[3] = c_feat;
+  o2 = run_tool (args);
+  assert_files_equal (p_scores, c_scores);
+  assert_files_equal (p_feat, c_feat);
+
+  /* two bursts: two frames of zeros; every score finite */
+  g_assert_true (g_file_get_contents (c_scores, &scores, &len, NULL));
+  {
+    const float *sc = (const float *) scores;
+    gsize zero_frames = 0;
+    for (i = 0; i < len / sizeof (float); i++)
+      g_assert_true (isfinite (sc[i]));
+    for (i = 0; i < len / sizeof (float) / 3; i++)
+      if (sc[i * 3] == 0 && sc[i * 3 + 1] == 0 && sc[i * 3 + 2] == 0)
+        zero_frames++;
+    g_assert_cmpuint (zero_frames, ==, 2);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -825,6 +933,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pipelines/error/missing-model", test_missing_model);
   g_test_add_func ("/pipelines/doc-launch-lines", test_doc_launch_lines);
   g_test_add_func ("/pipelines/flushing-seek", test_flushing_seek);
+  g_test_add_func ("/pipelines/nan-policy/wav", test_nan_wav);
 
   ret = g_test_run ();
   g_free (model_path);

@@ -350,6 +350,9 @@ static const ErrorCase errors[] = {
   { "non-classifier-smoothing", { "@/forecast.safetensors", "@W",
           "--smoothing", "3", NULL }, "--smoothing applies to the label "
         "timeline of classifiers", NULL },
+  { "nan-policy-unknown", { "@/nofeatures.safetensors", "@/frames.f32",
+          "--nan-policy", "ignore", NULL }, "--nan-policy: 'ignore' is not "
+        "one of reset, error, pass", NULL },
 };
 
 static gchar *
@@ -389,6 +392,188 @@ test_error (gconstpointer data)
     g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
     g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
   }
+}
+
+/* ---- --nan-policy ---- */
+
+#define NAN_ARCH \
+  "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":3,\"hidden_size\":8}," \
+  "{\"type\":\"linear\",\"name\":\"head\",\"out_features\":3," \
+  "\"activation\":\"softmax\"}]"
+#define NAN_N 300
+
+/* non-finite frames: 100, 150..153 */
+static gboolean
+nan_frame (gsize t)
+{
+  return t == 100 || (t >= 150 && t <= 153);
+}
+
+/* A classifier and NAN_N frames with NaN/Inf in the non-finite ones,
+ * written to @f32 (and, when not NULL, as CSV to @csv). */
+static LstmModel *
+nan_setup (const gchar *model_file, const gchar *f32, const gchar *csv,
+    float **frames)
+{
+  static const gchar *const labels[] = { "a", "b", "c", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRand) r = g_rand_new_with_seed (31);
+  g_autoptr (GString) text = g_string_new ("x,y,z\n");
+  LstmModelOptions opts = { 0 };
+  LstmModel *m;
+  float *x = g_new (float, NAN_N * 3);
+  gsize t;
+  guint j;
+
+  opts.task = LSTM_TASK_CLASSIFICATION;
+  opts.labels = labels;
+  opts.seed = 3;
+  m = lstm_model_new (NAN_ARCH, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_true (lstm_model_save (m, model_file, &error));
+  for (t = 0; t < NAN_N; t++)
+    for (j = 0; j < 3; j++) {
+      /* slow changes, so that the timeline has segments of some length */
+      x[t * 3 + j] = (float) (3.0 * sin (t * 0.05 + j * 2.1) +
+          g_rand_double_range (r, -0.3, 0.3));
+      if (nan_frame (t) && j == t % 3)
+        x[t * 3 + j] = t % 2 ? NAN : INFINITY;
+    }
+  g_assert_true (g_file_set_contents (f32, (const gchar *) x,
+          NAN_N * 3 * sizeof (float), NULL));
+  for (t = 0; csv && t < NAN_N; t++)
+    for (j = 0; j < 3; j++) {
+      gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+      if (isnan (x[t * 3 + j]))
+        g_strlcpy (num, "nan", sizeof num);
+      else if (isinf (x[t * 3 + j]))
+        g_strlcpy (num, "inf", sizeof num);
+      else
+        g_ascii_formatd (num, sizeof num, "%.9g", x[t * 3 + j]);
+      g_string_append_printf (text, "%s%c", num, j < 2 ? ',' : '\n');
+    }
+  if (csv)
+    g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
+  *frames = x;
+  return m;
+}
+
+static guint
+count_lines (const gchar *text, const gchar *needle)
+{
+  guint n = 0;
+  const gchar *p = text;
+
+  while ((p = strstr (p, needle)) != NULL) {
+    n++;
+    p += strlen (needle);
+  }
+  return n;
+}
+
+/* The default policy: zeros for non-finite frames, the stretches between
+ * them as fresh runs (computed here with lstm_model_forward), one warning
+ * per burst; .f32 and .csv input alike; the label timeline breaks at each
+ * burst. */
+static void
+test_nan_reset (void)
+{
+  g_autofree gchar *mpath = tmp_path ("nan.safetensors");
+  g_autofree gchar *in = tmp_path ("nan.f32");
+  g_autofree gchar *csv = tmp_path ("nan.csv");
+  g_autofree gchar *outp = tmp_path ("nan-out.f32");
+  g_autofree gchar *outc = tmp_path ("nan-out-csv.f32");
+  g_autofree float *x = NULL;
+  g_autoptr (LstmModel) m = nan_setup (mpath, in, csv, &x);
+  g_autofree float *expect = g_new0 (float, NAN_N * 3);
+  g_autofree gchar *out = NULL, *err = NULL, *got = NULL;
+  g_auto (GStrv) lines = NULL;
+  gsize len = 0, t = 0;
+  guint i;
+
+  while (t < NAN_N) {
+    gsize e = t;
+    g_autoptr (LstmState) st = lstm_state_new (m);
+    if (nan_frame (t)) {
+      t++;
+      continue;
+    }
+    while (e < NAN_N && !nan_frame (e))
+      e++;
+    g_assert_true (lstm_model_forward (m, st, x + t * 3, e - t,
+            expect + t * 3, NULL));
+    t = e;
+  }
+
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", mpath, in, outp,
+          NULL), ==, 0);
+  g_test_message ("%s", err);
+  g_assert_cmpuint (count_lines (err, "holds NaN or Inf"), ==, 2);
+  g_assert_nonnull (strstr (err, "frame 100 "));
+  g_assert_nonnull (strstr (err, "frame 150 "));
+  g_assert_true (g_file_get_contents (outp, &got, &len, NULL));
+  g_assert_cmpmem (got, len, expect, NAN_N * 3 * sizeof (float));
+  g_clear_pointer (&got, g_free);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", "--nan-policy",
+          "reset", mpath, csv, outc, NULL), ==, 0);
+  g_assert_cmpuint (count_lines (err, "holds NaN or Inf"), ==, 2);
+  g_assert_true (g_file_get_contents (outc, &got, &len, NULL));
+  g_assert_cmpmem (got, len, expect, NAN_N * 3 * sizeof (float));
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+
+  /* the timeline (frame indices: the model has no frame rate): no segment
+   * covers a non-finite frame */
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", mpath, in, NULL),
+      ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  for (i = 0; lines[i] && *lines[i]; i++) {
+    guint64 start = g_ascii_strtoull (lines[i], NULL, 10);
+    guint64 end = g_ascii_strtoull (strchr (lines[i], '\t') + 1, NULL, 10);
+    g_assert_cmpuint (start, <, end);
+    g_assert_true (end <= 100 || (start >= 101 && end <= 150) ||
+        start >= 154);
+  }
+  g_assert_cmpuint (i, >=, 3);
+}
+
+/* --nan-policy error: the first non-finite value, by file and line; pass:
+ * the values as they are (NaN in every later output). */
+static void
+test_nan_error_pass (void)
+{
+  g_autofree gchar *mpath = tmp_path ("nan2.safetensors");
+  g_autofree gchar *in = tmp_path ("nan2.f32");
+  g_autofree gchar *csv = tmp_path ("nan2.csv");
+  g_autofree gchar *outp = tmp_path ("nan2-out.f32");
+  g_autofree float *x = NULL;
+  g_autoptr (LstmModel) m = nan_setup (mpath, in, csv, &x);
+  g_autoptr (LstmState) st = lstm_state_new (m);
+  g_autofree float *expect = g_new (float, NAN_N * 3);
+  g_autofree gchar *out = NULL, *err = NULL, *got = NULL;
+  gsize len = 0;
+
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", "--nan-policy",
+          "error", mpath, in, outp, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "frame 100, value 1 is inf"));
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", "--nan-policy",
+          "error", mpath, csv, outp, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "nan2.csv:102: field 2 is not a finite"));
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", "--nan-policy",
+          "pass", mpath, in, outp, NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (lstm_model_forward (m, st, x, NAN_N, expect, NULL));
+  g_assert_true (g_file_get_contents (outp, &got, &len, NULL));
+  g_assert_cmpmem (got, len, expect, NAN_N * 3 * sizeof (float));
+  g_assert_true (isnan (expect[200 * 3]));
 }
 
 /* A forecaster and a classifier without features config, beside frames. */
@@ -459,6 +644,8 @@ main (int argc, char **argv)
   g_test_add_func ("/run-cli/plot/png", test_plot_png);
   g_test_add_func ("/run-cli/plot/reference", test_plot_reference);
   g_test_add_func ("/run-cli/plot/svg", test_plot_svg);
+  g_test_add_func ("/run-cli/nan-policy/reset", test_nan_reset);
+  g_test_add_func ("/run-cli/nan-policy/error-pass", test_nan_error_pass);
   for (i = 0; i < G_N_ELEMENTS (errors); i++) {
     g_autofree gchar *path = g_strdup_printf ("/run-cli/error/%s",
         errors[i].name);
