@@ -892,6 +892,60 @@ test_nan_wav (void)
   }
 }
 
+/* lstmtrain and a loss that becomes non-finite (finite values of 1e30,
+ * whose squares overflow, plain SGD without clipping): a STREAM FAILED
+ * error saying so, and the location keeps the last good model (the one
+ * there before, or a checkpoint of an epoch before the divergence), which
+ * loads (the loader refuses non-finite weights). */
+static void
+test_train_diverged (void)
+{
+  const guint n = 1500;
+  g_autofree gchar *loc = tu_tmp_path ("diverge.safetensors");
+  g_autofree gchar *desc = NULL;
+  g_autofree float *x = g_new (float, n);
+  g_autoptr (LstmModel) old = tu_model_new ("[{\"type\":\"gru\",\"name\":"
+      "\"rnn\",\"input_size\":1,\"hidden_size\":8},{\"type\":\"linear\","
+      "\"name\":\"head\",\"out_features\":1}]", LSTM_TASK_FORECAST, NULL, 5,
+      NULL);
+  g_autoptr (LstmModel) kept = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) gerr = NULL;
+  g_autofree gchar *dbg = NULL;
+  GstElement *pipeline, *src;
+  GstMessage *err = NULL;
+  GstBuffer *buf;
+  guint t;
+
+  g_assert_true (lstm_model_save (old, loc, &error));
+  for (t = 0; t < n; t++)
+    x[t] = (float) (1e30 * sin (t * 0.1));
+  desc = g_strdup_printf ("appsrc name=src format=time caps=audio/x-raw,"
+      "format=F32LE,layout=interleaved,channels=1,rate=100 ! lstmtrain "
+      "mode=forecast location=\"%s\" hidden-size=8 epochs=30 "
+      "optimizer=sgd learning-rate=100 clip-norm=0 checkpoint-interval=1", loc);
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  buf = gst_buffer_new_memdup (x, n * sizeof (float));
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = n * GST_SECOND / 100;
+  gst_app_src_push_buffer (GST_APP_SRC (src), buf);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_object_unref (src);
+  g_assert_false (tu_run_to_eos (pipeline, TIMEOUT, NULL, &err));
+  gst_object_unref (pipeline);
+  g_assert_nonnull (err);
+  gst_message_parse_error (err, &gerr, &dbg);
+  gst_message_unref (err);
+  g_test_message ("%s", gerr->message);
+  g_assert_error (gerr, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED);
+  g_assert_nonnull (strstr (gerr->message, "diverged"));
+  kept = lstm_model_load (loc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (lstm_model_get_input_size (kept), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -934,6 +988,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pipelines/doc-launch-lines", test_doc_launch_lines);
   g_test_add_func ("/pipelines/flushing-seek", test_flushing_seek);
   g_test_add_func ("/pipelines/nan-policy/wav", test_nan_wav);
+  g_test_add_func ("/pipelines/lstmtrain/diverged", test_train_diverged);
 
   ret = g_test_run ();
   g_free (model_path);
