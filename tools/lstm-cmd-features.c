@@ -162,9 +162,9 @@ lstm_tool_features (int argc, char **argv, GError **error)
   fo.rate = lstm_features_get_sample_rate (f);
   ok = lstm_tool_audio_features_checked (args[1], f, policy, write_frames,
       write_burst, &fo, NULL, error);
-  if (!lstm_frame_writer_close (w, ok ? error : NULL))
+  if (!ok)
+    lstm_frame_writer_abort (w);
+  else if (!lstm_frame_writer_close (w, error))
     ok = FALSE;
-  if (!ok && strcmp (args[2], "-") != 0)
-    g_unlink (args[2]);
   return ok ? 0 : 1;
 }

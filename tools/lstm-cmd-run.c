@@ -694,7 +694,9 @@ lstm_tool_run (int argc, char **argv, GError **error)
     if (lstm_segmenter_flush (seg, &s))
       timeline_segment (&tl, &s);
   }
-  if (writer && !lstm_frame_writer_close (writer, ok ? error : NULL))
+  if (writer && !ok)
+    lstm_frame_writer_abort (writer);
+  else if (writer && !lstm_frame_writer_close (writer, error))
     ok = FALSE;
   writer = NULL;
   if (ok && o.plot) {
@@ -705,7 +707,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
 
 out:
   if (writer)
-    lstm_frame_writer_close (writer, NULL);
+    lstm_frame_writer_abort (writer);
   g_free (o.smoothing);
   g_free (o.threshold);
   g_free (o.min_duration);

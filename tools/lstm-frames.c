@@ -25,6 +25,7 @@ struct _LstmFrameReader {
 
 struct _LstmFrameWriter {
   gchar *path;
+  gchar *tmp;           /* written there, renamed to path when complete */
   FILE *fp;
   LstmFramesFormat format;
   guint dim;
@@ -255,14 +256,17 @@ lstm_frame_writer_open (const gchar *path, guint dim, GError **error)
         "output)", path);
     return NULL;
   }
-  fp = strcmp (path, "-") == 0 ? stdout : fopen (path, "wb");
-  if (fp == NULL) {
-    int saved = errno;
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot create: %s",
-        path, g_strerror (saved));
-    return NULL;
-  }
   w = g_new0 (LstmFrameWriter, 1);
+  if (strcmp (path, "-") == 0) {
+    fp = stdout;
+  } else {
+    /* the old file stays until the new one is complete */
+    fp = lstm_tool_atomic_open (path, &w->tmp, error);
+    if (fp == NULL) {
+      g_free (w);
+      return NULL;
+    }
+  }
   w->path = g_strdup (path);
   w->fp = fp;
   w->format = format;
@@ -310,8 +314,8 @@ fail:
   return FALSE;
 }
 
-gboolean
-lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
+static gboolean
+writer_close (LstmFrameWriter *w, gboolean commit, GError **error)
 {
   gboolean ok = TRUE;
 
@@ -319,15 +323,31 @@ lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
     return TRUE;
   if (w->fp == stdout) {
     ok = fflush (stdout) == 0;
+    if (!ok && commit)
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: write error: %s",
+          w->path, g_strerror (errno));
   } else if (w->fp != NULL) {
-    ok = fclose (w->fp) == 0;
+    ok = lstm_tool_atomic_close (w->fp, g_steal_pointer (&w->tmp), w->path,
+        commit, error);
   }
-  if (!ok)
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: write error: %s",
-        w->path, g_strerror (errno));
   g_free (w->path);
   g_free (w);
   return ok;
+}
+
+/* Completes the output: the temporary file renamed into place. */
+gboolean
+lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
+{
+  return writer_close (w, TRUE, error);
+}
+
+/* Abandons the output: the temporary file is removed, an older file of
+ * that name stays as it was. */
+void
+lstm_frame_writer_abort (LstmFrameWriter *w)
+{
+  writer_close (w, FALSE, NULL);
 }
 
 /* The model's feature extractor, for its frame timing only. */

@@ -20,6 +20,15 @@ int lstm_tool_train (int argc, char **argv, GError **error);
 int lstm_tool_eval (int argc, char **argv, GError **error);
 int lstm_tool_generate (int argc, char **argv, GError **error);
 
+/* ---- output files: a temporary file renamed into place (lstm-atomic.c) */
+
+FILE *lstm_tool_atomic_open (const gchar *path, gchar **tmp_out,
+    GError **error);
+gboolean lstm_tool_atomic_close (FILE *fp, gchar *tmp, const gchar *path,
+    gboolean commit, GError **error);
+gboolean lstm_tool_tmp_register (const gchar *tmp);
+void lstm_tool_tmp_unregister (const gchar *tmp);
+
 /* ---- frame files: .f32 (raw little-endian float32, n x D) and .csv ---- */
 
 typedef enum {
@@ -47,7 +56,10 @@ LstmFrameWriter *lstm_frame_writer_open (const gchar *path, guint dim,
     GError **error);
 gboolean lstm_frame_writer_write (LstmFrameWriter *w, const float *buf,
     gsize n_frames, GError **error);
+/* Writes go to a temporary file beside the output; close renames it into
+ * place once complete, abort removes it (an older file stays as it was). */
 gboolean lstm_frame_writer_close (LstmFrameWriter *w, GError **error);
+void lstm_frame_writer_abort (LstmFrameWriter *w);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmFrameReader, lstm_frame_reader_close)
 

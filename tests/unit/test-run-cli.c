@@ -8,7 +8,9 @@
 #include "config.h"
 
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cairo.h>
 #include <glib/gstdio.h>
@@ -576,6 +578,122 @@ test_nan_error_pass (void)
   g_assert_true (isnan (expect[200 * 3]));
 }
 
+/* ---- outputs renamed into place ---- */
+
+/* Files in the temporary folder whose name starts with @prefix. */
+static guint
+count_files (const gchar *prefix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      n++;
+  g_dir_close (d);
+  return n;
+}
+
+/* `lstm ARGS` killed by SIGTERM or SIGINT at various moments while it
+ * writes OUTPUT over an older file: OUTPUT is always either the old file
+ * untouched or the complete new one (as an uninterrupted run writes it),
+ * and no temporary file is left behind. */
+static void
+kill_mid_write (const gchar *const *args, const gchar *output,
+    const gchar *out_name)
+{
+  static const gchar old[] = "the old output\n";
+  g_autofree gchar *complete = NULL, *tmp_prefix = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  gsize complete_len = 0;
+  guint k, killed = 0;
+  gint64 t0, full_us;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("LSTM_TOOL"));
+  for (k = 0; args[k]; k++)
+    g_ptr_array_add (argv, (gpointer) args[k]);
+  g_ptr_array_add (argv, NULL);
+
+  /* the complete output, and how long it takes */
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (tool_run (NULL, args, NULL, NULL), ==, 0);
+  full_us = g_get_monotonic_time () - t0;
+  g_assert_true (g_file_get_contents (output, &complete, &complete_len,
+          NULL));
+  g_test_message ("an uninterrupted run: %.3f s, %" G_GSIZE_FORMAT " bytes",
+      full_us / 1e6, complete_len);
+  tmp_prefix = g_strdup_printf (".%s.", out_name);
+
+  for (k = 0; k < 8; k++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *got = NULL;
+    gsize len = 0;
+    GPid pid;
+    gint status = 0;
+
+    g_assert_true (g_file_set_contents (output, old, -1, NULL));
+    g_assert_true (g_spawn_async (NULL, (gchar **) argv->pdata, NULL,
+            G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+            G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error));
+    g_assert_no_error (error);
+    /* from early (set-up) to late in the run */
+    g_usleep ((gulong) (full_us * (k + 1) / 10));
+    kill (pid, k % 2 ? SIGINT : SIGTERM);
+    g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+    g_spawn_close_pid (pid);
+    g_assert_true (g_file_get_contents (output, &got, &len, NULL));
+    if (WIFSIGNALED (status)) {
+      killed++;
+      g_assert_cmpstr (got, ==, old);
+    } else {
+      g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+      g_assert_cmpmem (got, len, complete, complete_len);
+    }
+    g_assert_cmpuint (count_files (tmp_prefix), ==, 0);
+  }
+  g_test_message ("%u of 8 runs killed while writing", killed);
+  g_assert_cmpuint (killed, >=, 4);
+}
+
+/* lstm run MODEL INPUT OUTPUT.csv on a long input. */
+static void
+test_kill_run (void)
+{
+  g_autofree gchar *mpath = tmp_path ("kill.safetensors");
+  g_autofree gchar *in = tmp_path ("kill.f32");
+  g_autofree gchar *outp = tmp_path ("kill-out.csv");
+  g_autofree float *x = NULL;
+  g_autoptr (LstmModel) m = nan_setup (mpath, in, NULL, &x);
+  const gsize n = 300000;
+  g_autofree float *big = g_new (float, n * 3);
+  const gchar *args[] = { "run", "--nan-policy", "pass", mpath, in, outp,
+    NULL
+  };
+  gsize i;
+
+  (void) m;
+  for (i = 0; i < n * 3; i++)
+    big[i] = (float) sin (i * 0.001);
+  g_assert_true (g_file_set_contents (in, (const gchar *) big,
+          n * 3 * sizeof (float), NULL));
+  kill_mid_write (args, outp, "kill-out.csv");
+}
+
+/* lstm features CONFIG AUDIO OUTPUT.csv on the demo recording. */
+static void
+test_kill_features (void)
+{
+  g_autofree gchar *outp = tmp_path ("feat-out.csv");
+  const gchar *args[] = { "features",
+    "{\"kind\":\"mfcc\",\"deltas\":2,\"num_mel_bins\":40}", wav_path, outp,
+    NULL
+  };
+
+  kill_mid_write (args, outp, "feat-out.csv");
+}
+
 /* A forecaster and a classifier without features config, beside frames. */
 static void
 setup (void)
@@ -646,6 +764,8 @@ main (int argc, char **argv)
   g_test_add_func ("/run-cli/plot/svg", test_plot_svg);
   g_test_add_func ("/run-cli/nan-policy/reset", test_nan_reset);
   g_test_add_func ("/run-cli/nan-policy/error-pass", test_nan_error_pass);
+  g_test_add_func ("/run-cli/output/kill-run", test_kill_run);
+  g_test_add_func ("/run-cli/output/kill-features", test_kill_features);
   for (i = 0; i < G_N_ELEMENTS (errors); i++) {
     g_autofree gchar *path = g_strdup_printf ("/run-cli/error/%s",
         errors[i].name);
