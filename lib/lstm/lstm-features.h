@@ -71,8 +71,9 @@ LSTM_API gsize lstm_features_max_frames (LstmFeatures *features,
 /* Feeds mono float samples (multiplied by the configuration's
  * `waveform_scale`, like every input path); writes the frames they complete
  * to @out (at least lstm_features_max_frames(n_samples) x size floats) and
- * returns how many. Never allocates in steady state (unless the FFT size has
- * a prime factor above 5: kissfft's generic butterfly allocates). */
+ * returns how many. Never allocates in steady state. FFTs of any size
+ * (n_fft, or the padded window) cost O(n log n): sizes with a prime factor
+ * above 5 go through Bluestein's algorithm. */
 LSTM_API gsize lstm_features_process (LstmFeatures *features,
     const float *samples, gsize n_samples, float *out);
 /* Interleaved input of any channel count: downmixed by averaging, or the
