@@ -632,12 +632,13 @@ lstm_features_process (LstmFeatures *features, const float *samples,
 
 /* Sample frames [@done, @done + @n) of interleaved @samples as mono, into
  * features->mono (n <= MONO_BLOCK): the configuration's channel, or the
- * average; S16 scaled by 1/32768. */
+ * average; S16 scaled by 1/32768. One channel is taken as it is (mono,
+ * e.g. resampled from the configuration's channel). */
 static void
 to_mono (LstmFeatures *features, const void *samples, LstmSampleFormat format,
     guint channels, gsize done, gsize n)
 {
-  const gint ch = features->cfg.channel;
+  const gint ch = channels == 1 ? 0 : features->cfg.channel;
   const float s16 = 1.0f / 32768.0f;
   float *m = features->mono;
   gsize i;
@@ -672,6 +673,25 @@ to_mono (LstmFeatures *features, const void *samples, LstmSampleFormat format,
   }
 }
 
+/* lstm_features_process_interleaved() without its checks: one channel is
+ * mono samples whatever the configuration's channel. */
+static gsize
+process_any (LstmFeatures *features, const void *samples,
+    LstmSampleFormat format, guint channels, gsize n_frames, float *out)
+{
+  gsize produced = 0, done = 0;
+
+  while (done < n_frames) {
+    const gsize n = MIN (n_frames - done, (gsize) MONO_BLOCK);
+
+    to_mono (features, samples, format, channels, done, n);
+    produced += lstm_features_process (features, features->mono, n,
+        out + produced * features->size);
+    done += n;
+  }
+  return produced;
+}
+
 /**
  * lstm_features_process_interleaved:
  * @features: an extractor
@@ -696,22 +716,13 @@ lstm_features_process_interleaved (LstmFeatures *features,
     gsize n_frames, float *out)
 {
   const gint ch = features ? features->cfg.channel : -1;
-  gsize produced = 0, done = 0;
 
   g_return_val_if_fail (features != NULL, 0);
   g_return_val_if_fail (channels > 0, 0);
   g_return_val_if_fail (ch < (gint) channels, 0);
   g_return_val_if_fail (samples != NULL || n_frames == 0, 0);
 
-  while (done < n_frames) {
-    const gsize n = MIN (n_frames - done, (gsize) MONO_BLOCK);
-
-    to_mono (features, samples, format, channels, done, n);
-    produced += lstm_features_process (features, features->mono, n,
-        out + produced * features->size);
-    done += n;
-  }
-  return produced;
+  return process_any (features, samples, format, channels, n_frames, out);
 }
 
 /**
@@ -793,8 +804,9 @@ scan_finite (LstmFeatures *f, const void *samples, LstmSampleFormat format,
  * @policy: what to do with samples holding a NaN or an infinity
  * @samples: interleaved samples, @n_frames x @channels
  * @format: %LSTM_SAMPLE_F32 or %LSTM_SAMPLE_S16 (native endian)
- * @channels: channels per sample frame, as for
- *   lstm_features_process_interleaved()
+ * @channels: channels per sample frame, more than the configuration's
+ *   `channel` when it names one; or 1: mono samples, taken as they are
+ *   (the configuration's channel already picked, as when resampled)
  * @n_frames: sample frames
  * @out: (out caller-allocates): room for lstm_features_max_frames
  *   (@n_frames) + 1 frames
@@ -831,7 +843,8 @@ lstm_features_process_checked (LstmFeatures *features, LstmNanPolicy policy,
 
   g_return_val_if_fail (features != NULL && report != NULL, FALSE);
   g_return_val_if_fail (channels > 0, FALSE);
-  g_return_val_if_fail (features->cfg.channel < (gint) channels, FALSE);
+  g_return_val_if_fail (channels == 1 ||
+      features->cfg.channel < (gint) channels, FALSE);
   g_return_val_if_fail (samples != NULL || n_frames == 0, FALSE);
   g_return_val_if_fail ((guint) policy <= LSTM_NAN_POLICY_PASS, FALSE);
 
@@ -842,8 +855,8 @@ lstm_features_process_checked (LstmFeatures *features, LstmNanPolicy policy,
   report->run_start = -1;
 
   if (policy == LSTM_NAN_POLICY_PASS) {
-    report->n_frames = lstm_features_process_interleaved (features, samples,
-        format, channels, n_frames, out);
+    report->n_frames = process_any (features, samples, format, channels,
+        n_frames, out);
     report->consumed = n_frames;
     return TRUE;
   }
@@ -857,8 +870,8 @@ lstm_features_process_checked (LstmFeatures *features, LstmNanPolicy policy,
           "NaN" : "an infinity");
       return FALSE;
     }
-    report->n_frames = lstm_features_process_interleaved (features, samples,
-        format, channels, n_frames, out);
+    report->n_frames = process_any (features, samples, format, channels,
+        n_frames, out);
     report->consumed = n_frames;
     return TRUE;
   }
@@ -876,7 +889,7 @@ lstm_features_process_checked (LstmFeatures *features, LstmNanPolicy policy,
   }
   bad = scan_finite (features, samples, format, channels, first, n_frames,
       FALSE);
-  report->n_frames = lstm_features_process_interleaved (features,
+  report->n_frames = process_any (features,
       (const guint8 *) samples + first * channels * bps, format, channels,
       bad - first, out);
   if (bad == n_frames) {
