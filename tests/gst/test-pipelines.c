@@ -890,6 +890,52 @@ test_nan_wav (void)
         zero_frames++;
     g_assert_cmpuint (zero_frames, ==, 2);
   }
+
+  /* the label timeline breaks at each burst alike */
+  {
+    const gchar *targs[] = { "run", audio_model_path, wav, NULL };
+    g_autofree gchar *timeline = run_tool (targs);
+    g_auto (GStrv) lines = g_strsplit (timeline, "\n", -1);
+    g_autofree gchar *desc3 = g_strdup_printf ("filesrc location=%s ! "
+        "wavparse ! lstmfeatures model=%s ! lstminfer model=%s "
+        "message-interval=0 ! fakesink", wav, audio_model_path,
+        audio_model_path);
+    g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (
+        (GDestroyNotify) gst_message_unref);
+    guint k, n_lines = 0;
+    gboolean at_burst = FALSE;
+
+    pipeline = gst_parse_launch (desc3, &error);
+    g_assert_no_error (error);
+    g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, msgs, NULL));
+    gst_object_unref (pipeline);
+    for (; lines[n_lines] && *lines[n_lines]; n_lines++);
+    g_test_message ("%s", timeline);
+    /* one segment per burst at least, ending where it starts */
+    g_assert_cmpuint (n_lines, >=, 3);
+    g_assert_cmpuint (msgs->len, ==, n_lines);
+    for (k = 0; k < n_lines; k++) {
+      const GstStructure *st = gst_message_get_structure (msgs->pdata[k]);
+      guint64 start = 0, end = 0;
+      double conf = 0.0;
+      g_autofree gchar *line = NULL;
+
+      g_assert_true (gst_structure_has_name (st, "lstm-segment"));
+      g_assert_true (gst_structure_get_uint64 (st, "start", &start));
+      g_assert_true (gst_structure_get_uint64 (st, "end", &end));
+      g_assert_true (gst_structure_get_double (st, "confidence", &conf));
+      line = g_strdup_printf ("%.3f\t%.3f\t%s\t%.3f",
+          (double) start / GST_SECOND, (double) end / GST_SECOND,
+          gst_structure_get_string (st, "label"), conf);
+      g_assert_cmpstr (line, ==, lines[k]);
+      /* the frame before the first burst (at 12345 samples) ends at or
+       * before it */
+      if (end <= gst_util_uint64_scale (12345, GST_SECOND, 16000) &&
+          k + 1 < n_lines)
+        at_burst = TRUE;
+    }
+    g_assert_true (at_burst);
+  }
 }
 
 /* lstmtrain and a loss that becomes non-finite (finite values of 1e30,
