@@ -644,17 +644,21 @@ kill_mid_write (const gchar *const *args, const gchar *output,
     g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
     g_spawn_close_pid (pid);
     g_assert_true (g_file_get_contents (output, &got, &len, NULL));
-    if (WIFSIGNALED (status)) {
+    g_assert_true (WIFSIGNALED (status) || (WIFEXITED (status) &&
+            WEXITSTATUS (status) == 0));
+    if (strcmp (got, old) == 0) {
+      /* killed before the new output was complete */
+      g_assert_true (WIFSIGNALED (status));
       killed++;
-      g_assert_cmpstr (got, ==, old);
     } else {
-      g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+      /* complete (killed, if at all, after the rename) */
       g_assert_cmpmem (got, len, complete, complete_len);
     }
     g_assert_cmpuint (count_files (tmp_prefix), ==, 0);
   }
-  g_test_message ("%u of 8 runs killed while writing", killed);
-  g_assert_cmpuint (killed, >=, 4);
+  g_test_message ("%u of 8 runs killed before their output was complete",
+      killed);
+  g_assert_cmpuint (killed, >=, 2);
 }
 
 /* lstm run MODEL INPUT OUTPUT.csv on a long input. */
