@@ -25,6 +25,27 @@ gst_lstm_output_mode_get_type (void)
   return (GType) type;
 }
 
+GType
+gst_lstm_nan_policy_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    { GST_LSTM_NAN_POLICY_RESET,
+        "Zeros out and a state reset per non-finite frame, one warning per "
+        "burst", "reset" },
+    { GST_LSTM_NAN_POLICY_ERROR, "Non-finite input is a stream error",
+        "error" },
+    { GST_LSTM_NAN_POLICY_PASS, "Values go through unchecked", "pass" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstLstmNanPolicy", values);
+    g_once_init_leave (&type, t);
+  }
+  return (GType) type;
+}
+
 /* -- audio features -- */
 
 GType

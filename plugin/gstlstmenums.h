@@ -24,6 +24,26 @@ typedef enum {
 #define GST_TYPE_LSTM_OUTPUT_MODE (gst_lstm_output_mode_get_type ())
 GType gst_lstm_output_mode_get_type (void);
 
+/**
+ * GstLstmNanPolicy:
+ * @GST_LSTM_NAN_POLICY_RESET: a frame (or a window of samples) holding NaN
+ *   or Inf gives zeros and resets the recurrent state (the framing); one
+ *   WARNING message per burst
+ * @GST_LSTM_NAN_POLICY_ERROR: non-finite input is a stream error
+ * @GST_LSTM_NAN_POLICY_PASS: values go through unchecked
+ *
+ * What lstminfer and lstmfeatures do with non-finite input; the values are
+ * liblstm's LstmNanPolicy.
+ */
+typedef enum {
+  GST_LSTM_NAN_POLICY_RESET,
+  GST_LSTM_NAN_POLICY_ERROR,
+  GST_LSTM_NAN_POLICY_PASS,
+} GstLstmNanPolicy;
+
+#define GST_TYPE_LSTM_NAN_POLICY (gst_lstm_nan_policy_get_type ())
+GType gst_lstm_nan_policy_get_type (void);
+
 /* -- audio features -- */
 
 /**

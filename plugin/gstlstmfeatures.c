@@ -77,6 +77,11 @@
  * end, the last frames' deltas. The window of samples not yet complete is
  * dropped.
  *
+ * A sample holding NaN or Inf follows #GstLstmFeatures:nan-policy: by
+ * default one frame of zeros, in a buffer flagged GAP, stands for a burst
+ * of them, the framing restarts at the next finite sample, and one WARNING
+ * message is posted per burst.
+ *
  * ## Latency
  *
  * A frame can leave once its window and the look-ahead of the
@@ -148,6 +153,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_features_debug);
 #define DEFAULT_FRAMES_PER_BUFFER 1
 #define MAX_FRAMES_PER_BUFFER 65536
 #define DEFAULT_NORMALIZE FALSE
+#define DEFAULT_NAN_POLICY GST_LSTM_NAN_POLICY_RESET
 
 /* Input is handed to liblstm in blocks of this many sample frames, so that
  * the frame scratch is sized once. */
@@ -171,6 +177,7 @@ enum
   PROP_HIGH_FREQ,
   PROP_FRAMES_PER_BUFFER,
   PROP_NORMALIZE,
+  PROP_NAN_POLICY,
 };
 
 /* What the configuration says, for caps and latency queries from any
@@ -206,6 +213,7 @@ struct _GstLstmFeatures
   gdouble high_freq;
   guint frames_per_buffer;
   gboolean normalize;
+  GstLstmNanPolicy nan_policy;
   gboolean settings_changed;    /* since the extractor was made */
 
   /* the extractor and what it says: under lock (building it reads files) */
@@ -232,6 +240,10 @@ struct _GstLstmFeatures
   guint64 run_frames;           /* frames made since then */
   guint64 out_offset;           /* frames pushed since start or flush */
   gboolean discont;             /* the next buffer pushed is DISCONT */
+  guint64 run_samples;          /* samples fed since then */
+  gboolean stage_gap;           /* the staged frame stands for non-finite
+                                 * samples from gap_ts on: a GAP buffer */
+  GstClockTime gap_ts;
   gfloat *frames;               /* scratch for one block's frames */
   gsize frames_cap;             /* in frames */
   gfloat *stage;                /* frames_per_buffer frames being gathered */
@@ -438,6 +450,26 @@ gst_lstm_features_class_init (GstLstmFeaturesClass *klass)
           "before lstminfer, which applies them itself)", DEFAULT_NORMALIZE,
           flags));
 
+  /**
+   * GstLstmFeatures:nan-policy:
+   *
+   * What a sample holding NaN or Inf (after the downmix) does. `reset`
+   * (the default): the frames whose windows would hold it are replaced by
+   * one frame of zeros, pushed as a one-frame buffer flagged GAP and
+   * DISCONT and timed at the first bad sample; the framing restarts at the
+   * next finite sample (the next buffer DISCONT), and one WARNING message
+   * is posted per burst of such samples. lstminfer downstream resets its
+   * state on that GAP buffer. `error`: a stream error. `pass`: the samples
+   * go through unchecked.
+   */
+  g_object_class_install_property (gobject_class, PROP_NAN_POLICY,
+      g_param_spec_enum ("nan-policy", "NaN policy",
+          "What a sample holding NaN or Inf does: a frame of zeros (GAP) and "
+          "a restart of the framing with one warning per burst, a stream "
+          "error, or nothing", GST_TYPE_LSTM_NAN_POLICY, DEFAULT_NAN_POLICY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_add_static_pad_template (element_class,
       &sink_template_factory);
   gst_element_class_add_static_pad_template (element_class,
@@ -489,6 +521,8 @@ gst_lstm_features_init (GstLstmFeatures *self)
   self->high_freq = DEFAULT_HIGH_FREQ;
   self->frames_per_buffer = DEFAULT_FRAMES_PER_BUFFER;
   self->normalize = DEFAULT_NORMALIZE;
+  self->nan_policy = DEFAULT_NAN_POLICY;
+  self->gap_ts = GST_CLOCK_TIME_NONE;
   self->settings_changed = TRUE;
   g_mutex_init (&self->lock);
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
@@ -522,6 +556,13 @@ gst_lstm_features_set_property (GObject *object, guint prop_id,
 {
   GstLstmFeatures *self = GST_LSTM_FEATURES (object);
 
+  if (prop_id == PROP_NAN_POLICY) {
+    /* read at each buffer: no new extractor */
+    GST_OBJECT_LOCK (self);
+    self->nan_policy = g_value_get_enum (value);
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
@@ -621,6 +662,9 @@ gst_lstm_features_get_property (GObject *object, guint prop_id,
       break;
     case PROP_NORMALIZE:
       g_value_set_boolean (value, self->normalize);
+      break;
+    case PROP_NAN_POLICY:
+      g_value_set_enum (value, self->nan_policy);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1105,6 +1149,20 @@ setup_pool (GstLstmFeatures *self, GstCaps *caps)
   return TRUE;
 }
 
+/* Whether a push may have failed because a flushing seek is under way:
+ * our source pad or its peer is flushing. Such a refusal is not an error
+ * (upstream's FLUSH_STOP restarts the stream, the caps are sent again). */
+static gboolean
+src_flushing (GstLstmFeatures *self)
+{
+  g_autoptr (GstPad) peer = NULL;
+
+  if (GST_PAD_IS_FLUSHING (self->srcpad))
+    return TRUE;
+  peer = gst_pad_get_peer (self->srcpad);
+  return peer != NULL && GST_PAD_IS_FLUSHING (peer);
+}
+
 /* Picks the output family downstream prefers and pushes the caps for full
  * buffers. Streaming thread. */
 static gboolean
@@ -1144,10 +1202,17 @@ negotiate (GstLstmFeatures *self)
   }
   current = gst_pad_get_current_caps (self->srcpad);
   if (self->have_out_caps && current != NULL &&
-      gst_caps_is_equal (current, peer))
+      gst_caps_is_equal (current, peer) &&
+      self->out_info.family == out.family && self->out_info.dim == out.dim)
     return TRUE;
   GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, peer);
   if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (peer))) {
+    if (src_flushing (self)) {
+      /* negotiated again at the next buffer */
+      GST_DEBUG_OBJECT (self, "caps not pushed: flushing");
+      gst_pad_mark_reconfigure (self->srcpad);
+      return FALSE;
+    }
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Downstream refused the frames: %s %u values per frame.",
             gst_lstm_frames_family_name (out.family), out.dim),
@@ -1233,7 +1298,9 @@ restart_framing (GstLstmFeatures *self)
     lstm_features_reset (self->features);
   self->run_started = FALSE;
   self->run_frames = 0;
+  self->run_samples = 0;
   self->stage_n = 0;
+  self->stage_gap = FALSE;
   self->base_ts = GST_CLOCK_TIME_NONE;
   self->discont = TRUE;
 }
@@ -1271,6 +1338,12 @@ push_stage (GstLstmFeatures *self)
     GST_DEBUG_OBJECT (self, "a buffer of %u frames: %" GST_PTR_FORMAT, k,
         caps);
     if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (caps))) {
+      if (src_flushing (self)) {
+        /* the caps may be stored and not sent: send them again next time */
+        GST_DEBUG_OBJECT (self, "%u frames dropped: flushing", k);
+        self->caps_frames = 0;
+        return GST_FLOW_FLUSHING;
+      }
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Downstream refused frames %u:%u.", dim, k), (NULL));
       return GST_FLOW_NOT_NEGOTIATED;
@@ -1284,10 +1357,20 @@ push_stage (GstLstmFeatures *self)
   gst_buffer_fill (buf, 0, self->stage, (gsize) k * dim * sizeof (gfloat));
   gst_buffer_set_size (buf, (gssize) ((gsize) k * dim * sizeof (gfloat)));
 
-  start = sample_time (self, lstm_features_get_frame_start (self->features,
-          self->stage_first));
-  end = sample_time (self, lstm_features_get_frame_start (self->features,
-          self->stage_first + k - 1) + self->info.shift);
+  if (self->stage_gap) {
+    /* the frame of zeros standing for non-finite samples */
+    start = self->gap_ts;
+    end = GST_CLOCK_TIME_IS_VALID (start) ? start +
+        gst_util_uint64_scale (self->info.shift, GST_SECOND,
+        self->info.rate) : GST_CLOCK_TIME_NONE;
+    self->stage_gap = FALSE;
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP | GST_BUFFER_FLAG_DISCONT);
+  } else {
+    start = sample_time (self, lstm_features_get_frame_start
+        (self->features, self->stage_first));
+    end = sample_time (self, lstm_features_get_frame_start (self->features,
+            self->stage_first + k - 1) + self->info.shift);
+  }
   GST_BUFFER_PTS (buf) = start;
   GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (start) ?
@@ -1379,9 +1462,17 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
   GstFlowReturn ret = GST_FLOW_OK;
   const guint8 *data;
   GstMapInfo map;
+  GstClockTime buf_ts;
+  LstmNanPolicy policy;
   gsize n, done;
 
   (void) pad;
+  if (self->have_in_caps && !self->have_out_caps && !negotiate (self)) {
+    /* the caps push was refused by a flush (else negotiate() posted the
+     * error) */
+    gst_buffer_unref (buffer);
+    return src_flushing (self) ? GST_FLOW_FLUSHING : GST_FLOW_NOT_NEGOTIATED;
+  }
   if (!self->have_in_caps || !self->have_out_caps) {
     gst_buffer_unref (buffer);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No caps before data."),
@@ -1435,12 +1526,76 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
   }
   data = aligned_input (self, &map);
   n = map.size / self->in_bpf;
+  /* the time of the buffer's first sample */
+  buf_ts = GST_BUFFER_PTS (buffer);
+  if (!GST_CLOCK_TIME_IS_VALID (buf_ts) && GST_CLOCK_TIME_IS_VALID
+      (self->base_ts))
+    buf_ts = sample_time (self, (gint64) self->run_samples);
+  GST_OBJECT_LOCK (self);
+  policy = (LstmNanPolicy) self->nan_policy;
+  GST_OBJECT_UNLOCK (self);
   for (done = 0; done < n && ret == GST_FLOW_OK;) {
     gsize m = MIN (n - done, (gsize) CHUNK_SAMPLES);
-    gsize frames = lstm_features_process_interleaved (self->features,
-        data + done * self->in_bpf, fmt, self->in_channels, m, self->frames);
-    ret = add_frames (self, self->frames, frames);
-    done += m;
+    g_autoptr (GError) error = NULL;
+    LstmFeaturesReport rep;
+
+    if (!lstm_features_process_checked (self->features, policy,
+            data + done * self->in_bpf, fmt, self->in_channels, m,
+            self->frames, &rep, &error)) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("The audio holds NaN or Inf (nan-policy=error)."),
+          ("buffer at %" GST_TIME_FORMAT ", from sample %" G_GSIZE_FORMAT
+              ": %s", GST_TIME_ARGS (GST_BUFFER_PTS (buffer)), done,
+              error->message));
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    if (rep.run_start >= 0) {
+      /* the framing restarts after non-finite samples */
+      self->base_ts = GST_CLOCK_TIME_IS_VALID (buf_ts) ? buf_ts +
+          gst_util_uint64_scale (done + (gsize) rep.run_start, GST_SECOND,
+          self->info.rate) : GST_CLOCK_TIME_NONE;
+      self->run_started = TRUE;
+      self->run_samples = 0;
+    }
+    if (rep.burst_frame < 0) {
+      ret = add_frames (self, self->frames, rep.n_frames);
+      self->run_samples += rep.consumed - (rep.run_start >= 0 ?
+          (gsize) rep.run_start : 0);
+    } else {
+      GstClockTime at = GST_CLOCK_TIME_IS_VALID (buf_ts) ? buf_ts +
+          gst_util_uint64_scale (done + rep.burst_sample, GST_SECOND,
+          self->info.rate) : GST_CLOCK_TIME_NONE;
+
+      /* the run's frames, then one frame of zeros for the burst */
+      ret = add_frames (self, self->frames, (gsize) rep.burst_frame);
+      if (ret == GST_FLOW_OK)
+        ret = push_stage (self);
+      GST_ELEMENT_WARNING (self, STREAM, DECODE,
+          ("The audio holds NaN or Inf: a frame of zeros (flagged GAP) "
+              "stands for it and the framing restarts at the next finite "
+              "sample (nan-policy=reset)."),
+          ("a burst of non-finite samples starts at %" GST_TIME_FORMAT,
+              GST_TIME_ARGS (at)));
+      if (ret == GST_FLOW_OK) {
+        memcpy (self->stage, self->frames + (gsize) rep.burst_frame *
+            self->info.dim, self->info.dim * sizeof (gfloat));
+        self->stage_n = 1;
+        self->stage_gap = TRUE;
+        self->gap_ts = at;
+        ret = push_stage (self);
+      }
+      /* liblstm has reset the extractor (and skips the rest of the
+       * burst): the run restarts here */
+      self->run_started = FALSE;
+      self->run_frames = 0;
+      self->run_samples = 0;
+      self->stage_n = 0;
+      self->stage_gap = FALSE;
+      self->base_ts = GST_CLOCK_TIME_NONE;
+      self->discont = TRUE;
+    }
+    done += rep.consumed;
   }
   gst_buffer_unmap (buffer, &map);
   gst_buffer_unref (buffer);
@@ -1637,7 +1792,8 @@ gst_lstm_features_start (GstLstmFeatures *self)
     LstmFeatures *f = self->features;
     self->started = TRUE;
     lstm_features_reset (f);
-    frames_cap = MAX (lstm_features_max_frames (f, CHUNK_SAMPLES),
+    /* + 1: the frame of zeros for non-finite samples */
+    frames_cap = MAX (lstm_features_max_frames (f, CHUNK_SAMPLES) + 1,
         lstm_features_max_flush_frames (f));
     g_free (self->frames);
     self->frames = g_new (gfloat, frames_cap * self->info.dim);

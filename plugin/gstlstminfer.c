@@ -36,6 +36,11 @@
  * frames for models trained on fixed-length clips. Before a reset (and at
  * EOS) the pending prediction and the open segment are posted.
  *
+ * A frame holding NaN or Inf follows #GstLstmInfer:nan-policy: by default
+ * (`reset`) its output is zeros and the state is reset, so that one bad
+ * value does not poison the rest of the stream; one WARNING message per
+ * burst of such frames; a buffer of them only comes out flagged GAP.
+ *
  * The model may change while PLAYING: the new file is loaded by the thread
  * that sets the property, outside the streaming lock, and swapped in at the
  * next buffer with a fresh state. A file that fails to load, a bidirectional
@@ -123,6 +128,15 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_infer_debug);
 #define DEFAULT_THRESHOLD 0.0
 #define DEFAULT_MIN_SEGMENT_DURATION 0
 #define DEFAULT_OUTPUT_MODE GST_LSTM_OUTPUT_MODE_SCORES
+#define DEFAULT_NAN_POLICY GST_LSTM_NAN_POLICY_RESET
+
+/* the property's values are liblstm's */
+G_STATIC_ASSERT ((gint) GST_LSTM_NAN_POLICY_RESET ==
+    (gint) LSTM_NAN_POLICY_RESET);
+G_STATIC_ASSERT ((gint) GST_LSTM_NAN_POLICY_ERROR ==
+    (gint) LSTM_NAN_POLICY_ERROR);
+G_STATIC_ASSERT ((gint) GST_LSTM_NAN_POLICY_PASS ==
+    (gint) LSTM_NAN_POLICY_PASS);
 
 /* Frames are F32LE and go to liblstm as they are mapped. */
 G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
@@ -141,6 +155,7 @@ enum
   PROP_THRESHOLD,
   PROP_MIN_SEGMENT_DURATION,
   PROP_OUTPUT_MODE,
+  PROP_NAN_POLICY,
 };
 
 enum
@@ -164,6 +179,7 @@ struct _GstLstmInfer
   gdouble threshold;
   GstClockTime min_segment_duration;
   GstLstmOutputMode output_mode;
+  GstLstmNanPolicy nan_policy;
   gboolean started;             /* between start() and stop() */
   LstmModel *pending_model;     /* loaded by set_property, not yet in use */
   guint caps_in_size;           /* model sizes for transform_caps, 0: none */
@@ -212,6 +228,8 @@ struct _GstLstmInfer
   gsize scratch_in_size;
   gfloat *scratch_out;          /* passthrough: the outputs */
   gsize scratch_out_size;
+  guint8 *frame_flags;          /* LstmFrameFlags of a buffer's frames */
+  gsize frame_flags_size;
 };
 
 G_DEFINE_TYPE (GstLstmInfer, gst_lstm_infer, GST_TYPE_BASE_TRANSFORM);
@@ -392,6 +410,30 @@ gst_lstm_infer_class_init (GstLstmInferClass *klass)
           GST_PARAM_MUTABLE_PLAYING));
 
   /**
+   * GstLstmInfer:nan-policy:
+   *
+   * What a frame holding NaN or Inf does. `reset` (the default): its
+   * output frame is zeros and the recurrent state is reset, so the outputs
+   * from the next finite frame on equal a fresh run started there; the
+   * pending prediction and the open segment are posted first, the frames
+   * of the burst are left out of messages and segments, and one WARNING
+   * message is posted per burst of consecutive non-finite frames (not per
+   * frame). An output buffer whose frames are all non-finite is flagged
+   * GAP; a buffer mixing finite and non-finite frames is not (its
+   * non-finite frames are zeros). `error`: a stream error. `pass`: the
+   * values go to the model unchecked (one NaN then poisons every later
+   * output until a reset). `lstm run --nan-policy` takes the same values
+   * and gives the same outputs.
+   */
+  g_object_class_install_property (gobject_class, PROP_NAN_POLICY,
+      g_param_spec_enum ("nan-policy", "NaN policy",
+          "What a frame holding NaN or Inf does: zeros out and a state "
+          "reset with one warning per burst, a stream error, or nothing",
+          GST_TYPE_LSTM_NAN_POLICY, DEFAULT_NAN_POLICY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
    * GstLstmInfer::reset:
    * @lstminfer: the element
    *
@@ -439,6 +481,7 @@ gst_lstm_infer_class_init (GstLstmInferClass *klass)
   trans_class->transform_ip_on_passthrough = FALSE;
 
   gst_type_mark_as_plugin_api (GST_TYPE_LSTM_OUTPUT_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_LSTM_NAN_POLICY, 0);
 }
 
 static void
@@ -454,6 +497,7 @@ gst_lstm_infer_init (GstLstmInfer *self)
   self->threshold = DEFAULT_THRESHOLD;
   self->min_segment_duration = DEFAULT_MIN_SEGMENT_DURATION;
   self->output_mode = DEFAULT_OUTPUT_MODE;
+  self->nan_policy = DEFAULT_NAN_POLICY;
   g_mutex_init (&self->lock);
   gst_allocation_params_init (&self->params);
   self->caps_frame_dur = GST_CLOCK_TIME_NONE;
@@ -492,7 +536,9 @@ clear_buffers (GstLstmInfer *self)
   gst_allocation_params_init (&self->params);
   g_clear_pointer (&self->scratch_in, g_free);
   g_clear_pointer (&self->scratch_out, g_free);
+  g_clear_pointer (&self->frame_flags, g_free);
   self->scratch_in_size = self->scratch_out_size = 0;
+  self->frame_flags_size = 0;
 }
 
 static void
@@ -630,6 +676,9 @@ gst_lstm_infer_set_property (GObject *object, guint prop_id,
       self->min_segment_duration = g_value_get_uint64 (value);
       self->segmenter_dirty = TRUE;
       break;
+    case PROP_NAN_POLICY:
+      self->nan_policy = g_value_get_enum (value);
+      break;
     case PROP_OUTPUT_MODE:
       self->output_mode = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
@@ -674,6 +723,9 @@ gst_lstm_infer_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_OUTPUT_MODE:
       g_value_set_enum (value, self->output_mode);
+      break;
+    case PROP_NAN_POLICY:
+      g_value_set_enum (value, self->nan_policy);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -893,15 +945,43 @@ make_segmenter (GstLstmInfer *self, GstClockTime frame_dur)
 /* Runs the model over @n frames and does the bookkeeping of messages and
  * segments. Frame times: the buffer's PTS and duration split evenly, or
  * the caps' frame rate. */
+/* The LstmFrameFlags of @n frames, in a buffer grown once. Lock held. */
+static guint8 *
+frame_flags (GstLstmInfer *self, gsize n)
+{
+  if (self->frame_flags_size < MAX (n, 1)) {
+    g_free (self->frame_flags);
+    self->frame_flags_size = MAX (n, 1);
+    self->frame_flags = g_new (guint8, self->frame_flags_size);
+  }
+  return self->frame_flags;
+}
+
+/* The WARNING of a burst of non-finite frames starting at @start. */
+static void
+queue_nan_warning (GstLstmInfer *self, GPtrArray **msgs, GstClockTime start,
+    guint64 frame)
+{
+  queue_problem (self, msgs, GST_MESSAGE_WARNING, GST_STREAM_ERROR,
+      GST_STREAM_ERROR_DECODE, g_strdup ("The input holds NaN or Inf: the "
+          "output is zeros and the recurrent state is reset until the next "
+          "finite frame (nan-policy=reset)."), g_strdup_printf ("a burst of "
+          "non-finite frames starts at %" GST_TIME_FORMAT " (frame %"
+          G_GUINT64_FORMAT " of the buffer)", GST_TIME_ARGS (start), frame));
+}
+
 static gboolean
 process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
-    GstClockTime pts, GstClockTime dur, GPtrArray **msgs, GError **error)
+    GstClockTime pts, GstClockTime dur, gsize *n_nonfinite, GPtrArray **msgs,
+    GError **error)
 {
   guint64 reset_interval;
   guint message_interval;
   gdouble threshold;
   gboolean dirty;
+  GstLstmNanPolicy policy;
   GstClockTime frame_dur = self->caps_frame_dur;
+  guint8 *flags = frame_flags (self, n);
   gsize done, i;
   guint j;
 
@@ -910,11 +990,14 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
   message_interval = self->message_interval;
   threshold = self->threshold;
   dirty = self->segmenter_dirty;
+  policy = self->nan_policy;
   GST_OBJECT_UNLOCK (self);
 
-  /* The model, with resets every reset-interval frames. */
+  /* The model, with resets every reset-interval frames (counted from the
+   * last non-finite frame too, which resets the state). */
+  *n_nonfinite = 0;
   for (done = 0; done < n;) {
-    gsize chunk = n - done;
+    gsize chunk = n - done, k;
     if (reset_interval > 0) {
       if (self->frames_since_reset >= reset_interval) {
         lstm_state_reset (self->state);
@@ -922,10 +1005,16 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
       }
       chunk = MIN (chunk, reset_interval - self->frames_since_reset);
     }
-    if (!lstm_model_forward (self->model, self->state,
-            in + done * self->n_in, chunk, out + done * self->n_out, error))
+    if (!lstm_model_forward_checked (self->model, self->state,
+            (LstmNanPolicy) policy, in + done * self->n_in, chunk,
+            out + done * self->n_out, flags + done, NULL, error))
       return FALSE;
     self->frames_since_reset += chunk;
+    for (k = 0; k < chunk; k++)
+      if (flags[done + k] & LSTM_FRAME_NONFINITE) {
+        self->frames_since_reset = chunk - k - 1;
+        (*n_nonfinite)++;
+      }
     done += chunk;
   }
 
@@ -961,6 +1050,17 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
         end = pts + gst_util_uint64_scale (i + 1,
             GST_SECOND * (guint64) self->in_info.fps_d, self->in_info.fps_n);
       }
+    }
+
+    if (flags[i] & LSTM_FRAME_NONFINITE) {
+      /* like a GAP: what is pending is posted, the frame is left out */
+      if (flags[i] & LSTM_FRAME_BURST_START) {
+        flush_prediction (self, msgs, threshold);
+        flush_segment (self, msgs);
+        queue_nan_warning (self, msgs, start, i);
+      }
+      self->last_end = end;
+      continue;
     }
 
     if (message_interval > 0) {
@@ -1484,8 +1584,10 @@ scratch_out (GstLstmInfer *self, gsize n)
  * Lock held. */
 static GstFlowReturn
 run_buffer (GstLstmInfer *self, GstBuffer *inbuf, const GstMapInfo *in_map,
-    gfloat *out, gsize *n_frames, gboolean *gap, GPtrArray **msgs)
+    gfloat *out, gsize *n_frames, gboolean *gap, gboolean *all_nonfinite,
+    GPtrArray **msgs)
 {
+  gsize n_nonfinite = 0;
   g_autoptr (GError) error = NULL;
   gboolean on_discont;
   gsize frame_bytes = (gsize) self->n_in * sizeof (gfloat);
@@ -1516,13 +1618,21 @@ run_buffer (GstLstmInfer *self, GstBuffer *inbuf, const GstMapInfo *in_map,
   if (out == NULL)
     out = scratch_out (self, n);
   if (!process_frames (self, aligned_input (self, in_map), n, out,
-          GST_BUFFER_PTS (inbuf), GST_BUFFER_DURATION (inbuf), msgs,
-          &error)) {
-    queue_problem (self, msgs, GST_MESSAGE_ERROR, GST_STREAM_ERROR,
-        GST_STREAM_ERROR_FAILED, g_strdup ("The model failed to run."),
-        g_strdup (error->message));
+          GST_BUFFER_PTS (inbuf), GST_BUFFER_DURATION (inbuf), &n_nonfinite,
+          msgs, &error)) {
+    if (g_error_matches (error, LSTM_ERROR, LSTM_ERROR_FORMAT))
+      queue_problem (self, msgs, GST_MESSAGE_ERROR, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FORMAT, g_strdup_printf ("The buffer at %"
+              GST_TIME_FORMAT " holds NaN or Inf (nan-policy=error).",
+              GST_TIME_ARGS (GST_BUFFER_PTS (inbuf))),
+          g_strdup (error->message));
+    else
+      queue_problem (self, msgs, GST_MESSAGE_ERROR, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FAILED, g_strdup ("The model failed to run."),
+          g_strdup (error->message));
     return GST_FLOW_ERROR;
   }
+  *all_nonfinite = n > 0 && n_nonfinite == n;
   return GST_FLOW_OK;
 }
 
@@ -1535,7 +1645,7 @@ gst_lstm_infer_transform (GstBaseTransform *trans, GstBuffer *inbuf,
   GPtrArray *msgs = NULL;
   GstFlowReturn ret;
   gsize n = 0;
-  gboolean gap = FALSE;
+  gboolean gap = FALSE, nonfinite = FALSE;
 
   if (!gst_buffer_map (inbuf, &in_map, GST_MAP_READ))
     goto map_failed;
@@ -1546,14 +1656,15 @@ gst_lstm_infer_transform (GstBaseTransform *trans, GstBuffer *inbuf,
 
   g_mutex_lock (&self->lock);
   ret = run_buffer (self, inbuf, &in_map, (gfloat *) out_map.data, &n, &gap,
-      &msgs);
+      &nonfinite, &msgs);
   g_mutex_unlock (&self->lock);
 
   if (ret == GST_FLOW_OK && gap)
     memset (out_map.data, 0, out_map.size);
   gst_buffer_unmap (outbuf, &out_map);
   gst_buffer_unmap (inbuf, &in_map);
-  if (gap)
+  /* a buffer of non-finite frames only: zeros, flagged GAP */
+  if (gap || (ret == GST_FLOW_OK && nonfinite))
     GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_GAP);
   else
     GST_BUFFER_FLAG_UNSET (outbuf, GST_BUFFER_FLAG_GAP);
@@ -1574,7 +1685,7 @@ gst_lstm_infer_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   GPtrArray *msgs = NULL;
   GstFlowReturn ret;
   gsize n = 0;
-  gboolean gap = FALSE;
+  gboolean gap = FALSE, nonfinite = FALSE;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not map a buffer."),
@@ -1582,7 +1693,7 @@ gst_lstm_infer_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     return GST_FLOW_ERROR;
   }
   g_mutex_lock (&self->lock);
-  ret = run_buffer (self, buf, &map, NULL, &n, &gap, &msgs);
+  ret = run_buffer (self, buf, &map, NULL, &n, &gap, &nonfinite, &msgs);
   gst_buffer_unmap (buf, &map);
   if (ret == GST_FLOW_OK && !gap && n > 0)
     gst_lstm_infer_attach_results (self, buf, (guint) n, self->scratch_out);

@@ -34,10 +34,15 @@ lstm_tool_is_audio_path (const gchar *path)
 
 typedef struct {
   LstmFeatures *features;
+  LstmNanPolicy policy;
   LstmToolFramesFunc func;
+  LstmToolBurstFunc burst;
   gpointer user_data;
   float *out;                   /* feature frames of one block */
   guint64 n_frames;
+  guint64 pos;                  /* samples at the features' rate so far */
+  gboolean in_burst;            /* a burst of non-finite samples goes on */
+  guint64 burst_start;          /* its first sample */
 } Sink;
 
 static gboolean
@@ -47,6 +52,57 @@ sink_push (Sink *s, gsize n, GError **error)
     return TRUE;
   s->n_frames += n;
   return s->func (s->out, n, s->user_data, error);
+}
+
+/* A burst is reported once it ends (or at the end of the file), with the
+ * sample where the framing restarted. */
+static gboolean
+sink_end_burst (Sink *s, guint64 run_start, GError **error)
+{
+  if (!s->in_burst)
+    return TRUE;
+  s->in_burst = FALSE;
+  s->n_frames++;
+  return s->burst == NULL || s->burst (s->burst_start, run_start,
+      s->user_data, error);
+}
+
+/* Samples at the features' rate through the policy
+ * (lstm_features_process_checked), frames to the sink. */
+static gboolean
+sink_process (Sink *s, const float *x, LstmSampleFormat format,
+    guint channels, gsize n, const gchar *path, GError **error)
+{
+  gsize done = 0;
+
+  while (done < n) {
+    g_autoptr (GError) local = NULL;
+    LstmFeaturesReport rep;
+    const void *at = x + done * channels;
+
+    if (!lstm_features_process_checked (s->features, s->policy, at, format,
+            channels, n - done, s->out, &rep, &local)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: %s, sample %" G_GUINT64_FORMAT " (at the features' rate): "
+          "NaN or Inf in the audio (nan-policy error)", path, local->message,
+          s->pos + done);
+      return FALSE;
+    }
+    if (rep.run_start >= 0 && !sink_end_burst (s,
+            s->pos + done + (gsize) rep.run_start, error))
+      return FALSE;
+    if (rep.burst_frame >= 0) {
+      if (!sink_push (s, (gsize) rep.burst_frame, error))
+        return FALSE;
+      s->in_burst = TRUE;
+      s->burst_start = s->pos + done + rep.burst_sample;
+    } else if (!sink_push (s, rep.n_frames, error)) {
+      return FALSE;
+    }
+    done += rep.consumed;
+  }
+  s->pos += n;
+  return TRUE;
 }
 
 /* A progress bar on standard error when it is a terminal and the file is
@@ -130,6 +186,17 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
     LstmToolFramesFunc func, gpointer user_data, guint64 *n_frames,
     GError **error)
 {
+  return lstm_tool_audio_features_checked (path, features,
+      LSTM_NAN_POLICY_PASS, func, NULL, user_data, n_frames, error);
+}
+
+/* As lstm_tool_audio_features(), with a policy for non-finite samples
+ * (after the resampler, which widens a burst by its filter's length). */
+gboolean
+lstm_tool_audio_features_checked (const gchar *path, LstmFeatures *features,
+    LstmNanPolicy policy, LstmToolFramesFunc func, LstmToolBurstFunc burst,
+    gpointer user_data, guint64 *n_frames, GError **error)
+{
   const guint rate = lstm_features_get_sample_rate (features);
   const guint dim = lstm_features_get_size (features);
   const gint channel = lstm_features_get_channel (features);
@@ -141,7 +208,9 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
   guint64 n_samples = 0;
   gboolean ok = FALSE, eof = FALSE;
   double ratio = 1.0;
-  Sink s = { features, func, user_data, NULL, 0 };
+  Sink s = { features, policy, func, burst, user_data, NULL, 0, 0, FALSE,
+    0
+  };
   Progress progress;
   FILE *probe;
 
@@ -199,9 +268,9 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
     mono = g_new (float, READ_FRAMES);
     res_cap = (gsize) (READ_FRAMES * ratio) + 256;
     resampled = g_new (float, res_cap);
-    out_cap = lstm_features_max_frames (features, res_cap);
+    out_cap = lstm_features_max_frames (features, res_cap) + 1;
   } else {
-    out_cap = lstm_features_max_frames (features, READ_FRAMES);
+    out_cap = lstm_features_max_frames (features, READ_FRAMES) + 1;
   }
   out_cap = MAX (out_cap, lstm_features_max_flush_frames (features));
   s.out = g_new (float, out_cap * dim);
@@ -217,9 +286,8 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
     n_samples += (guint64) got;
     progress_update (&progress, n_samples);
     if (src == NULL) {
-      gsize n = lstm_features_process_interleaved (features, in,
-          LSTM_SAMPLE_F32, (guint) info.channels, (gsize) got, s.out);
-      if (!sink_push (&s, n, error))
+      if (!sink_process (&s, in, LSTM_SAMPLE_F32, (guint) info.channels,
+              (gsize) got, path, error))
         goto out;
       continue;
     }
@@ -233,7 +301,6 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
       /* at the end, keep draining until the converter has nothing left */
       while (TRUE) {
         int err;
-        gsize n;
         d.data_out = resampled;
         d.output_frames = (long) res_cap;
         err = src_process (src, &d);
@@ -242,9 +309,8 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
               "%s: resampling: %s", path, src_strerror (err));
           goto out;
         }
-        n = lstm_features_process (features, resampled,
-            (gsize) d.output_frames_gen, s.out);
-        if (!sink_push (&s, n, error))
+        if (!sink_process (&s, resampled, LSTM_SAMPLE_F32, 1,
+                (gsize) d.output_frames_gen, path, error))
           goto out;
         d.data_in += d.input_frames_used;
         d.input_frames -= d.input_frames_used;
@@ -258,7 +324,8 @@ lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
         "%s: the file holds no audio (zero length)", path);
     goto out;
   }
-  if (!sink_push (&s, lstm_features_flush (features, s.out), error))
+  if (!sink_end_burst (&s, s.pos, error) ||
+      !sink_push (&s, lstm_features_flush (features, s.out), error))
     goto out;
   if (s.n_frames == 0) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,

@@ -23,6 +23,7 @@ typedef struct {
   gchar *min_duration;
   gchar *plot;
   gchar *reference;
+  gchar *nan_policy;
 } RunOptions;
 
 typedef struct {
@@ -34,13 +35,21 @@ typedef struct {
   GArray *segments;     /* LstmSegment, kept for --plot */
   GArray *top;          /* float per frame: top smoothed score, for --plot */
   float *smoothed;      /* one frame of smoothed scores */
+  guint64 pos;          /* output frames so far */
+  guint64 seg_base;     /* output frame of the segmenter's frame 0 */
+  guint64 run_first;    /* first output frame of the current run of audio */
+  double run_origin;    /* its first sample, seconds */
 } Timeline;
 
-/* Start time of frame @index: its window's start, not before 0. */
+/* Start time of frame @index: its window's start, not before the first
+ * sample of its run (the framing restarts after non-finite samples). */
 static double
 frame_time (const Timeline *tl, guint64 index)
 {
-  return MAX (0.0, index * tl->period + tl->offset);
+  if (index < tl->run_first)
+    return MAX (0.0, index * tl->period + tl->offset);
+  return tl->run_origin + MAX (0.0, (index - tl->run_first) * tl->period +
+      tl->offset);
 }
 
 static void
@@ -65,22 +74,50 @@ print_segment (Timeline *tl, const LstmSegment *s)
 }
 
 static void
-timeline_segment (Timeline *tl, const LstmSegment *s)
+timeline_segment (Timeline *tl, const LstmSegment *seg)
 {
+  LstmSegment s = *seg;
+
+  /* segmenter frames count from its last reset */
+  s.start += tl->seg_base;
+  s.end += tl->seg_base;
   if (tl->print)
-    print_segment (tl, s);
+    print_segment (tl, &s);
   if (tl->segments)
-    g_array_append_val (tl->segments, *s);
+    g_array_append_val (tl->segments, s);
+}
+
+/* A non-finite frame (or a burst of non-finite samples): the open segment
+ * ends, the smoothing starts afresh after it, as lstminfer does at a GAP. */
+static void
+timeline_skip (Timeline *tl, gboolean burst_start)
+{
+  LstmSegment s;
+  const float zero = 0.0f;
+
+  if (burst_start && lstm_segmenter_flush (tl->seg, &s))
+    timeline_segment (tl, &s);
+  lstm_segmenter_reset (tl->seg);
+  if (tl->top)
+    g_array_append_val (tl->top, zero);
+  tl->pos++;
+  tl->seg_base = tl->pos;
 }
 
 static void
-timeline_push (Timeline *tl, const float *out, gsize n, guint dim)
+timeline_push (Timeline *tl, const float *out, gsize n, guint dim,
+    const guint8 *flags)
 {
   gsize t;
   guint j;
 
   for (t = 0; t < n; t++) {
     LstmSegment s;
+    if (flags && (flags[t] & LSTM_FRAME_NONFINITE)) {
+      timeline_skip (tl, (flags[t] & LSTM_FRAME_BURST_START) != 0);
+      continue;
+    }
+    tl->pos++;
     lstm_segmenter_push (tl->seg, out + t * dim, tl->smoothed, &s);
     if (tl->top) {
       float best = tl->smoothed[0];
@@ -93,6 +130,20 @@ timeline_push (Timeline *tl, const float *out, gsize n, guint dim)
   }
 }
 
+/* One line on standard error per burst of non-finite frames. */
+static void
+warn_bursts (const gchar *input, const guint8 *flags, gsize n,
+    guint64 first)
+{
+  gsize t;
+
+  for (t = 0; flags && t < n; t++)
+    if (flags[t] & LSTM_FRAME_BURST_START)
+      fprintf (stderr, "lstm run: %s: frame %" G_GUINT64_FORMAT " holds NaN "
+          "or Inf: its output is zeros and the state is reset until the "
+          "next finite frame (--nan-policy reset)\n", input, first + t);
+}
+
 /* Feature frames computed from an audio file, run as they come (or
  * collected for a bidirectional model). */
 typedef struct {
@@ -102,6 +153,11 @@ typedef struct {
   Timeline *tl;
   GArray *all;
   float *out;
+  guint8 *flags;
+  LstmNanPolicy policy;
+  const gchar *input;
+  guint rate;           /* of the features */
+  guint64 frames;       /* frames so far */
 } AudioRun;
 
 static gboolean
@@ -118,16 +174,57 @@ run_audio_frames (const float *in, gsize n, gpointer user_data,
   }
   while (n > 0) {
     gsize m = MIN (n, (gsize) CHUNK_FRAMES);
-    if (!lstm_model_forward (ar->model, ar->state, in, m, ar->out, error))
+    if (!lstm_model_forward_checked (ar->model, ar->state, ar->policy, in, m,
+            ar->out, ar->flags, NULL, error))
       return FALSE;
+    warn_bursts (ar->input, ar->flags, m, ar->frames);
     if (ar->writer && !lstm_frame_writer_write (ar->writer, ar->out, m,
             error))
       return FALSE;
     if (ar->tl->seg)
-      timeline_push (ar->tl, ar->out, m, O);
+      timeline_push (ar->tl, ar->out, m, O, ar->flags);
+    ar->frames += m;
     in += m * I;
     n -= m;
   }
+  return TRUE;
+}
+
+/* A burst of non-finite samples (--nan-policy reset): one frame of zeros
+ * out, a fresh state, and the framing restarted at @run_start, as
+ * lstmfeatures ! lstminfer do with the GAP buffer they make of it. */
+static gboolean
+run_audio_burst (guint64 first, guint64 run_start, gpointer user_data,
+    GError **error)
+{
+  AudioRun *ar = user_data;
+  const guint I = lstm_model_get_input_size (ar->model);
+  const guint O = lstm_model_get_output_size (ar->model);
+  guint j;
+
+  fprintf (stderr, "lstm run: %s: NaN or Inf samples from %.3f s: a frame "
+      "of zeros stands for them, and the features restart at %.3f s "
+      "(--nan-policy reset)\n", ar->input, (double) first / ar->rate,
+      (double) run_start / ar->rate);
+  if (ar->all) {
+    /* a non-finite frame, which lstm_model_forward_sequence_checked()
+     * turns into zeros between two sequences */
+    for (j = 0; j < I; j++) {
+      const float nan = NAN;
+      g_array_append_val (ar->all, nan);
+    }
+    return TRUE;
+  }
+  memset (ar->out, 0, O * sizeof (float));
+  lstm_state_reset (ar->state);
+  if (ar->writer && !lstm_frame_writer_write (ar->writer, ar->out, 1, error))
+    return FALSE;
+  if (ar->tl->seg) {
+    timeline_skip (ar->tl, TRUE);
+    ar->tl->run_first = ar->tl->pos;
+    ar->tl->run_origin = (double) run_start / ar->rate;
+  }
+  ar->frames++;
   return TRUE;
 }
 
@@ -159,7 +256,14 @@ usage (FILE *f)
       "                      spectrogram, label timeline, top score; .png\n"
       "                      (%u x %u pixels, %u with --reference) or .svg\n"
       "  --reference LABELS  also draw this label track (start end label,\n"
-      "                      as Audacity exports them) under the timeline\n",
+      "                      as Audacity exports them) under the timeline\n\n"
+      "Non-finite input (as lstminfer's and lstmfeatures' nan-policy):\n"
+      "  --nan-policy P      reset (default): a frame holding NaN or Inf\n"
+      "                      gives zeros and resets the state (audio: a\n"
+      "                      burst of such samples gives one frame of zeros\n"
+      "                      and the features restart after it), with one\n"
+      "                      warning on standard error per burst; error:\n"
+      "                      stop with an error; pass: run them as they are\n",
       MAX_SMOOTHING, LSTM_TIMELINE_WIDTH, LSTM_TIMELINE_HEIGHT,
       LSTM_TIMELINE_HEIGHT_REF);
 }
@@ -379,6 +483,8 @@ lstm_tool_run (int argc, char **argv, GError **error)
   g_autoptr (GArray) segments = NULL;
   g_autoptr (GArray) top = NULL;
   g_autofree float *in = NULL, *out = NULL, *smoothed = NULL;
+  g_autofree guint8 *flags = NULL;
+  LstmNanPolicy policy = LSTM_NAN_POLICY_RESET;
   RunOptions o = { 0 };
   LstmFrameWriter *writer = NULL;
   Timeline tl = { 0 };
@@ -397,6 +503,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
     {"plot", 0, 0, G_OPTION_ARG_FILENAME, &o.plot, NULL, "FILE"},
     {"reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference, NULL,
         "LABELS"},
+    {"nan-policy", 0, 0, G_OPTION_ARG_STRING, &o.nan_policy, NULL, "P"},
     {NULL}
   };
 
@@ -426,6 +533,11 @@ lstm_tool_run (int argc, char **argv, GError **error)
   }
   if (o.plot && !lstm_plot_check_path (o.plot, error))
     goto out;
+  if (o.nan_policy && !lstm_nan_policy_from_string (o.nan_policy, &policy)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--nan-policy: '%s' is not one of reset, error, pass", o.nan_policy);
+    goto out;
+  }
 
   model = lstm_model_load (argv[1], error);
   if (model == NULL)
@@ -475,7 +587,9 @@ lstm_tool_run (int argc, char **argv, GError **error)
     reader = lstm_frame_reader_open (argv[2], I, error);
     if (reader == NULL)
       goto out;
+    lstm_frame_reader_set_nan_policy (reader, policy);
   }
+  flags = g_new (guint8, CHUNK_FRAMES);
 
   if (output == NULL && !classifier)
     output = "-";
@@ -502,7 +616,9 @@ lstm_tool_run (int argc, char **argv, GError **error)
   }
 
   if (features != NULL) {
-    AudioRun ar = { model, NULL, writer, &tl, NULL, NULL };
+    AudioRun ar = { model, NULL, writer, &tl, NULL, NULL, flags, policy,
+      argv[2], lstm_features_get_sample_rate (features), 0
+    };
     if (lstm_model_is_streamable (model)) {
       state = lstm_state_new (model);
       ar.state = state;
@@ -511,18 +627,19 @@ lstm_tool_run (int argc, char **argv, GError **error)
     } else {
       ar.all = g_array_new (FALSE, FALSE, sizeof (float));
     }
-    ok = lstm_tool_audio_features (argv[2], features, run_audio_frames, &ar,
-        NULL, error);
+    ok = lstm_tool_audio_features_checked (argv[2], features, policy,
+        run_audio_frames, run_audio_burst, &ar, NULL, error);
     if (ok && ar.all) {
       /* Bidirectional: the whole sequence at once. */
       gsize total = ar.all->len / I;
+      g_autofree guint8 *all_flags = g_new (guint8, MAX (total, 1));
       out = g_new (float, MAX (total, 1) * O);
-      ok = lstm_model_forward_sequence (model, (float *) ar.all->data,
-          total, out, error);
+      ok = lstm_model_forward_sequence_checked (model, policy,
+          (float *) ar.all->data, total, out, all_flags, error);
       if (ok && writer)
         ok = lstm_frame_writer_write (writer, out, total, error);
       if (ok && seg)
-        timeline_push (&tl, out, total, O);
+        timeline_push (&tl, out, total, O, all_flags);
     }
     if (ar.all)
       g_array_free (ar.all, TRUE);
@@ -535,31 +652,39 @@ lstm_tool_run (int argc, char **argv, GError **error)
       g_array_append_vals (all, in, (guint) (n * I));
     total = all->len / I;
     ok = n == 0;
+    g_free (flags);
+    flags = g_new (guint8, MAX (total, 1));
     if (ok) {
       out = g_new (float, MAX (total, 1) * O);
-      ok = lstm_model_forward_sequence (model, (float *) all->data, total,
-          out, error);
+      ok = lstm_model_forward_sequence_checked (model, policy,
+          (float *) all->data, total, out, flags, error);
     }
+    if (ok)
+      warn_bursts (argv[2], flags, total, 0);
     if (ok && writer)
       ok = lstm_frame_writer_write (writer, out, total, error);
     if (ok && seg)
-      timeline_push (&tl, out, total, O);
+      timeline_push (&tl, out, total, O, flags);
     g_array_free (all, TRUE);
   } else {
+    guint64 done = 0;
     state = lstm_state_new (model);
     in = g_new (float, (gsize) CHUNK_FRAMES * I);
     out = g_new (float, (gsize) CHUNK_FRAMES * O);
     while ((n = lstm_frame_reader_read (reader, in, CHUNK_FRAMES, error)) > 0) {
-      if (!lstm_model_forward (model, state, in, n, out, error)) {
+      if (!lstm_model_forward_checked (model, state, policy, in, n, out,
+              flags, NULL, error)) {
         ok = FALSE;
         break;
       }
+      warn_bursts (argv[2], flags, n, done);
+      done += n;
       if (writer && !lstm_frame_writer_write (writer, out, n, error)) {
         ok = FALSE;
         break;
       }
       if (seg)
-        timeline_push (&tl, out, n, O);
+        timeline_push (&tl, out, n, O, flags);
     }
     if (n < 0)
       ok = FALSE;
@@ -569,7 +694,9 @@ lstm_tool_run (int argc, char **argv, GError **error)
     if (lstm_segmenter_flush (seg, &s))
       timeline_segment (&tl, &s);
   }
-  if (writer && !lstm_frame_writer_close (writer, ok ? error : NULL))
+  if (writer && !ok)
+    lstm_frame_writer_abort (writer);
+  else if (writer && !lstm_frame_writer_close (writer, error))
     ok = FALSE;
   writer = NULL;
   if (ok && o.plot) {
@@ -580,11 +707,12 @@ lstm_tool_run (int argc, char **argv, GError **error)
 
 out:
   if (writer)
-    lstm_frame_writer_close (writer, NULL);
+    lstm_frame_writer_abort (writer);
   g_free (o.smoothing);
   g_free (o.threshold);
   g_free (o.min_duration);
   g_free (o.plot);
   g_free (o.reference);
+  g_free (o.nan_policy);
   return ret;
 }

@@ -20,10 +20,12 @@ struct _LstmFrameReader {
   gboolean first_line;
   gchar *buf;
   gsize buf_size;
+  gboolean check_finite;  /* non-finite values are an error */
 };
 
 struct _LstmFrameWriter {
   gchar *path;
+  gchar *tmp;           /* written there, renamed to path when complete */
   FILE *fp;
   LstmFramesFormat format;
   guint dim;
@@ -84,7 +86,17 @@ lstm_frame_reader_open (const gchar *path, guint dim, GError **error)
   r->format = format;
   r->dim = dim;
   r->first_line = TRUE;
+  r->check_finite = TRUE;
   return r;
+}
+
+/* Non-finite values are refused by default (LSTM_NAN_POLICY_ERROR); with
+ * the other policies they are read as they are, for the model's forward to
+ * apply the policy. */
+void
+lstm_frame_reader_set_nan_policy (LstmFrameReader *r, LstmNanPolicy policy)
+{
+  r->check_finite = policy == LSTM_NAN_POLICY_ERROR;
 }
 
 void
@@ -169,7 +181,7 @@ lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
         b[i + 1] = b[i + 2];
         b[i + 2] = t;
       }
-    for (i = 0; i < got * r->dim; i++)
+    for (i = 0; r->check_finite && i < got * r->dim; i++)
       if (!isfinite (buf[i])) {
         g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
             "%s: frame %" G_GUINT64_FORMAT ", value %u is %g (not finite)",
@@ -219,7 +231,7 @@ lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
           r->path, r->line, got, r->dim);
       return -1;
     }
-    for (i = 0; i < r->dim; i++)
+    for (i = 0; r->check_finite && i < r->dim; i++)
       if (!isfinite (buf[n * r->dim + i])) {
         g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
             "%s:%" G_GUINT64_FORMAT ": field %u is not a finite number",
@@ -244,14 +256,17 @@ lstm_frame_writer_open (const gchar *path, guint dim, GError **error)
         "output)", path);
     return NULL;
   }
-  fp = strcmp (path, "-") == 0 ? stdout : fopen (path, "wb");
-  if (fp == NULL) {
-    int saved = errno;
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot create: %s",
-        path, g_strerror (saved));
-    return NULL;
-  }
   w = g_new0 (LstmFrameWriter, 1);
+  if (strcmp (path, "-") == 0) {
+    fp = stdout;
+  } else {
+    /* the old file stays until the new one is complete */
+    fp = lstm_tool_atomic_open (path, &w->tmp, error);
+    if (fp == NULL) {
+      g_free (w);
+      return NULL;
+    }
+  }
   w->path = g_strdup (path);
   w->fp = fp;
   w->format = format;
@@ -299,8 +314,8 @@ fail:
   return FALSE;
 }
 
-gboolean
-lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
+static gboolean
+writer_close (LstmFrameWriter *w, gboolean commit, GError **error)
 {
   gboolean ok = TRUE;
 
@@ -308,15 +323,31 @@ lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
     return TRUE;
   if (w->fp == stdout) {
     ok = fflush (stdout) == 0;
+    if (!ok && commit)
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: write error: %s",
+          w->path, g_strerror (errno));
   } else if (w->fp != NULL) {
-    ok = fclose (w->fp) == 0;
+    ok = lstm_tool_atomic_close (w->fp, g_steal_pointer (&w->tmp), w->path,
+        commit, error);
   }
-  if (!ok)
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: write error: %s",
-        w->path, g_strerror (errno));
   g_free (w->path);
   g_free (w);
   return ok;
+}
+
+/* Completes the output: the temporary file renamed into place. */
+gboolean
+lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
+{
+  return writer_close (w, TRUE, error);
+}
+
+/* Abandons the output: the temporary file is removed, an older file of
+ * that name stays as it was. */
+void
+lstm_frame_writer_abort (LstmFrameWriter *w)
+{
+  writer_close (w, FALSE, NULL);
 }
 
 /* The model's feature extractor, for its frame timing only. */

@@ -32,11 +32,16 @@ lstm_curve_write_csv (const gchar *path, const LstmEpochStats *h, guint n,
     GError **error)
 {
   g_autofree gchar *tmp = g_strconcat (path, ".tmp", NULL);
-  FILE *f = fopen (tmp, "w");
+  FILE *f;
   guint i;
+  int saved;
 
+  /* removed if a signal ends the tool before the rename */
+  lstm_tool_tmp_register (tmp);
+  f = fopen (tmp, "w");
   if (f == NULL) {
-    int saved = errno;
+    saved = errno;
+    lstm_tool_tmp_unregister (tmp);
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot write: %s",
         tmp, g_strerror (saved));
     return FALSE;
@@ -54,12 +59,14 @@ lstm_curve_write_csv (const gchar *path, const LstmEpochStats *h, guint n,
     fprintf (f, "\n");
   }
   if (fclose (f) != 0 || rename (tmp, path) != 0) {
-    int saved = errno;
+    saved = errno;
+    remove (tmp);
+    lstm_tool_tmp_unregister (tmp);
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot write: %s",
         path, g_strerror (saved));
-    remove (tmp);
     return FALSE;
   }
+  lstm_tool_tmp_unregister (tmp);
   return TRUE;
 }
 
@@ -108,6 +115,8 @@ plot_write (const gchar *path, double w, double h, PlotDrawFunc draw,
 
   if (!lstm_plot_check_path (path, error))
     return FALSE;
+  /* removed if a signal ends the tool before the rename */
+  lstm_tool_tmp_register (tmp);
   svg = plot_is_svg (path, NULL);
   surface = svg ? cairo_svg_surface_create (tmp, w, h) :
       cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) ceil (w),
@@ -139,8 +148,10 @@ plot_write (const gchar *path, double w, double h, PlotDrawFunc draw,
         "plot: %s", path, status != CAIRO_STATUS_SUCCESS ?
         cairo_status_to_string (status) : g_strerror (errno));
     remove (tmp);
+    lstm_tool_tmp_unregister (tmp);
     return FALSE;
   }
+  lstm_tool_tmp_unregister (tmp);
   return TRUE;
 }
 

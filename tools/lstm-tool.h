@@ -21,6 +21,15 @@ int lstm_tool_eval (int argc, char **argv, GError **error);
 int lstm_tool_generate (int argc, char **argv, GError **error);
 int lstm_tool_forecast (int argc, char **argv, GError **error);
 
+/* ---- output files: a temporary file renamed into place (lstm-atomic.c) */
+
+FILE *lstm_tool_atomic_open (const gchar *path, gchar **tmp_out,
+    GError **error);
+gboolean lstm_tool_atomic_close (FILE *fp, gchar *tmp, const gchar *path,
+    gboolean commit, GError **error);
+gboolean lstm_tool_tmp_register (const gchar *tmp);
+void lstm_tool_tmp_unregister (const gchar *tmp);
+
 /* ---- frame files: .f32 (raw little-endian float32, n x D) and .csv ---- */
 
 typedef enum {
@@ -35,6 +44,8 @@ gboolean lstm_frames_format_from_path (const gchar *path,
     LstmFramesFormat *format);
 LstmFrameReader *lstm_frame_reader_open (const gchar *path, guint dim,
     GError **error);
+void lstm_frame_reader_set_nan_policy (LstmFrameReader *r,
+    LstmNanPolicy policy);
 /* Reads up to @max frames into @buf; returns how many (0 at the end), or
  * -1 with @error set. */
 gssize lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
@@ -46,7 +57,10 @@ LstmFrameWriter *lstm_frame_writer_open (const gchar *path, guint dim,
     GError **error);
 gboolean lstm_frame_writer_write (LstmFrameWriter *w, const float *buf,
     gsize n_frames, GError **error);
+/* Writes go to a temporary file beside the output; close renames it into
+ * place once complete, abort removes it (an older file stays as it was). */
 gboolean lstm_frame_writer_close (LstmFrameWriter *w, GError **error);
+void lstm_frame_writer_abort (LstmFrameWriter *w);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmFrameReader, lstm_frame_reader_close)
 
@@ -73,6 +87,19 @@ gboolean lstm_tool_is_audio_path (const gchar *path);
  * audio too short for one frame. */
 gboolean lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
     LstmToolFramesFunc func, gpointer user_data, guint64 *n_frames,
+    GError **error);
+/* A burst of non-finite samples (LSTM_NAN_POLICY_RESET), reported when it
+ * ends: it stands for one frame of zeros between the frames before and
+ * after it; @first_sample is its first sample, @run_start the first finite
+ * sample after it (where the framing restarted), both counted at the
+ * features' rate from the start of the file. */
+typedef gboolean (*LstmToolBurstFunc) (guint64 first_sample,
+    guint64 run_start, gpointer user_data, GError **error);
+/* With a policy for non-finite samples (lstm_tool_audio_features() passes
+ * them); @burst may be NULL. */
+gboolean lstm_tool_audio_features_checked (const gchar *path,
+    LstmFeatures *features, LstmNanPolicy policy, LstmToolFramesFunc func,
+    LstmToolBurstFunc burst, gpointer user_data, guint64 *n_frames,
     GError **error);
 /* CONFIG argument: inline JSON ('{...}'), a JSON file, or a model file
  * (its lstm.features; the model is returned in @model_out if not NULL). */

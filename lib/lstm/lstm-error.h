@@ -24,7 +24,8 @@ G_BEGIN_DECLS
  * @LSTM_ERROR_IO: a file could not be opened, read, written or renamed.
  * @LSTM_ERROR_FORMAT: the bytes are not a valid model, data or config file:
  *   truncated data, bad JSON, offsets out of range or overlapping, unknown
- *   dtype, non-finite weights, unparsable numbers.
+ *   dtype, non-finite weights, unparsable numbers; non-finite input
+ *   frames or samples under %LSTM_NAN_POLICY_ERROR.
  * @LSTM_ERROR_SHAPE: sizes disagree: a tensor's shape differs from what the
  *   architecture needs, a frame has the wrong number of values, a tensor is
  *   missing or unexpected.

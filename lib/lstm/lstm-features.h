@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <lstm/lstm-version.h>
 #include <lstm/lstm-model.h>
+#include <lstm/lstm-nan-policy.h>
 
 G_BEGIN_DECLS
 
@@ -70,8 +71,9 @@ LSTM_API gsize lstm_features_max_frames (LstmFeatures *features,
 /* Feeds mono float samples (multiplied by the configuration's
  * `waveform_scale`, like every input path); writes the frames they complete
  * to @out (at least lstm_features_max_frames(n_samples) x size floats) and
- * returns how many. Never allocates in steady state (unless the FFT size has
- * a prime factor above 5: kissfft's generic butterfly allocates). */
+ * returns how many. Never allocates in steady state. FFTs of any size
+ * (n_fft, or the padded window) cost O(n log n): sizes with a prime factor
+ * above 5 go through Bluestein's algorithm. */
 LSTM_API gsize lstm_features_process (LstmFeatures *features,
     const float *samples, gsize n_samples, float *out);
 /* Interleaved input of any channel count: downmixed by averaging, or the
@@ -94,6 +96,38 @@ LSTM_API gint lstm_features_get_channel (LstmFeatures *features);
  * model's input.mean/std are applied by lstm_model_forward(). */
 LSTM_API gboolean lstm_features_set_normalization (LstmFeatures *features,
     const float *mean, const float *std, GError **error);
+
+/**
+ * LstmFeaturesReport:
+ * @n_frames: frames written to @out
+ * @consumed: sample frames consumed (all of them, or with
+ *   %LSTM_NAN_POLICY_RESET up to the end of a burst's samples in the call)
+ * @burst_frame: index in @out of the frame of zeros standing for a burst of
+ *   non-finite samples that began in this call (then the last frame
+ *   written, and the framing was reset), or -1
+ * @burst_sample: the burst's first non-finite sample frame, counted from
+ *   the start of the call's input (when @burst_frame >= 0)
+ * @run_start: the sample frame, counted from the start of the call's
+ *   input, where the framing restarted after a burst that began before
+ *   (the run's first sample; lstm_features_get_frame_start() counts from
+ *   there), or -1
+ *
+ * What lstm_features_process_checked() did.
+ */
+typedef struct {
+  gsize n_frames;
+  gsize consumed;
+  gssize burst_frame;
+  gsize burst_sample;
+  gssize run_start;
+} LstmFeaturesReport;
+
+/* Interleaved input with a policy for non-finite samples (see the doc
+ * comment in features.c); @out needs room for max_frames(n) + 1 frames. */
+LSTM_API gboolean lstm_features_process_checked (LstmFeatures *features,
+    LstmNanPolicy policy, const void *samples, LstmSampleFormat format,
+    guint channels, gsize n_frames, float *out, LstmFeaturesReport *report,
+    GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmFeatures, lstm_features_free)
 

@@ -11,6 +11,7 @@
 #include <lstm/lstm-error.h>
 #include <lstm/lstm-model.h>
 #include <lstm/lstm-state.h>
+#include <lstm/lstm-nan-policy.h>
 #include <lstm/lstm-segments.h>
 #include <lstm/lstm-labels.h>
 #include <lstm/lstm-features.h>

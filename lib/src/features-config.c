@@ -284,6 +284,21 @@ lstm_kaldi_window_size (const LstmFeaturesConfig *cfg)
   return v >= 0 && v < (double) G_MAXUINT ? (guint) v : 0;
 }
 
+/* "N samples" for a length of @ms at @rate Hz, as torchaudio rounds it
+ * (down), whatever its size: the guint sizes above are 0 when it does not
+ * fit, which an error message must not print. */
+static const gchar *
+samples_text (double ms, guint rate, gchar *buf, gsize size)
+{
+  double v = floor ((double) rate * ms * 0.001);
+
+  if (fabs (v) < 1e15)
+    g_snprintf (buf, size, "%.0f samples", v);
+  else
+    g_snprintf (buf, size, "%.3g samples", v);
+  return buf;
+}
+
 guint
 lstm_kaldi_padded_size (const LstmFeaturesConfig *cfg)
 {
@@ -304,6 +319,7 @@ parse_kaldi (JsonObject *obj, const gchar *where, LstmFeaturesConfig *cfg,
   const gboolean mfcc = cfg->kind == LSTM_FEATURES_MFCC;
   double nyquist, high;
   guint win, shift, padded, w;
+  gchar num[48];
 
   if (!get_rate (obj, "sample_frequency", where, &cfg->rate, error) ||
       !get_double (obj, "blackman_coeff", where, 0.42, &cfg->blackman_coeff,
@@ -363,21 +379,25 @@ parse_kaldi (JsonObject *obj, const gchar *where, LstmFeaturesConfig *cfg,
   shift = lstm_kaldi_window_shift (cfg);
   if (cfg->frame_shift <= 0 || shift == 0) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: 'frame_shift' is %g ms, which is %u samples at %u Hz; it must "
-        "be at least one sample", where, cfg->frame_shift, shift, cfg->rate);
+        "%s: 'frame_shift' is %g ms, which is %s at %u Hz; it must "
+        "be 1..%u samples", where, cfg->frame_shift,
+        samples_text (cfg->frame_shift, cfg->rate, num, sizeof num),
+        cfg->rate, LSTM_FEATURES_MAX_WINDOW);
     return FALSE;
   }
   if (cfg->frame_length <= 0 || win < 2 || win > LSTM_FEATURES_MAX_WINDOW) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: 'frame_length' is %g ms, which is %u samples at %u Hz; it must "
-        "be 2..%u samples", where, cfg->frame_length, win, cfg->rate,
-        LSTM_FEATURES_MAX_WINDOW);
+        "%s: 'frame_length' is %g ms, which is %s at %u Hz; it must "
+        "be 2..%u samples", where, cfg->frame_length,
+        samples_text (cfg->frame_length, cfg->rate, num, sizeof num),
+        cfg->rate, LSTM_FEATURES_MAX_WINDOW);
     return FALSE;
   }
   if (shift > LSTM_FEATURES_MAX_WINDOW) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: 'frame_shift' is %g ms, more than %u samples", where,
-        cfg->frame_shift, LSTM_FEATURES_MAX_WINDOW);
+        "%s: 'frame_shift' is %g ms, which is %s at %u Hz, more than %u",
+        where, cfg->frame_shift, samples_text (cfg->frame_shift, cfg->rate,
+            num, sizeof num), cfg->rate, LSTM_FEATURES_MAX_WINDOW);
     return FALSE;
   }
   padded = lstm_kaldi_padded_size (cfg);
@@ -637,6 +657,7 @@ parse_raw (JsonObject *obj, const gchar *where, LstmFeaturesConfig *cfg,
       json_object_has_member (obj, "hop_length");
   gboolean ms = json_object_has_member (obj, "frame_length") ||
       json_object_has_member (obj, "frame_shift");
+  gchar num[48];
 
   if (!get_rate (obj, "sample_rate", where, &cfg->rate, error))
     return FALSE;
@@ -665,16 +686,24 @@ parse_raw (JsonObject *obj, const gchar *where, LstmFeaturesConfig *cfg,
         lstm_kaldi_window_shift (cfg) : 0;
   }
   if (cfg->win_length < 1 || cfg->win_length > LSTM_FEATURES_MAX_WINDOW) {
+    if (samples)
+      g_snprintf (num, sizeof num, "%u samples", cfg->win_length);
+    else
+      samples_text (cfg->frame_length, cfg->rate, num, sizeof num);
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: '%s' gives a window of %u samples, must be 1..%u", where,
-        samples ? "win_length" : "frame_length", cfg->win_length,
+        "%s: '%s' gives a window of %s, must be 1..%u", where,
+        samples ? "win_length" : "frame_length", num,
         LSTM_FEATURES_MAX_WINDOW);
     return FALSE;
   }
   if (cfg->hop_length < 1 || cfg->hop_length > LSTM_FEATURES_MAX_WINDOW) {
+    if (samples)
+      g_snprintf (num, sizeof num, "%u samples", cfg->hop_length);
+    else
+      samples_text (cfg->frame_shift, cfg->rate, num, sizeof num);
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: '%s' gives a shift of %u samples, must be 1..%u", where,
-        samples ? "hop_length" : "frame_shift", cfg->hop_length,
+        "%s: '%s' gives a shift of %s, must be 1..%u", where,
+        samples ? "hop_length" : "frame_shift", num,
         LSTM_FEATURES_MAX_WINDOW);
     return FALSE;
   }

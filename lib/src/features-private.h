@@ -146,6 +146,11 @@ void lstm_mel_bank_clear (LstmMelBank *bank);
 void lstm_mel_bank_apply (const LstmMelBank *bank, const float *spec,
     float *out);
 
+/* Sizes whose prime factors are all at most this go to kissfft directly;
+ * others (whose generic butterfly costs O(n p) per prime p and allocates)
+ * go through Bluestein's algorithm: O(n log n) for any size. */
+#define LSTM_FFT_MAX_DIRECT_FACTOR 5
+
 /* The FFT of one frame: kissfft, one plan, scratch buffers sized once. */
 typedef struct {
   guint n;
@@ -153,7 +158,18 @@ typedef struct {
   kiss_fft_cfg complex;         /* odd n */
   kiss_fft_cpx *cin;            /* (n) complex input, odd n only */
   kiss_fft_cpx *cout;           /* (n) output; bins 0..n/2 used */
+  /* Bluestein: a convolution by FFTs of size m (a power of 2 >= 2n - 1) */
+  guint m;                      /* 0: not used */
+  kiss_fft_cfg bs_fwd;
+  kiss_fft_cfg bs_inv;
+  kiss_fft_cpx *bs_chirp;       /* (n) exp(-i pi j^2 / n) */
+  kiss_fft_cpx *bs_filter;      /* (m) FFT of the conjugate chirp, / m */
+  kiss_fft_cpx *bs_a;           /* (m) scratch */
+  kiss_fft_cpx *bs_b;           /* (m) scratch */
 } LstmFeaturesFft;
+
+/* The largest prime factor of @n (1 for n <= 1). */
+guint lstm_fft_largest_prime_factor (guint n);
 
 gboolean lstm_features_fft_init (LstmFeaturesFft *fft, guint n,
     GError **error);

@@ -45,6 +45,7 @@ struct _LstmFeatures {
   guint64 n_sig;                /* signal samples so far (pad zeros included) */
   guint64 next;                 /* next frame index */
   gboolean started;             /* a real sample arrived since the reset */
+  gboolean nan_burst;           /* the last sample checked was not finite */
 
   float *frame;                 /* (window) a frame assembled with padding */
   float *base;                  /* (base_size) a frame before deltas */
@@ -216,6 +217,7 @@ lstm_features_reset (LstmFeatures *features)
   features->n_sig = 0;
   features->next = 0;
   features->started = FALSE;
+  features->nan_burst = FALSE;
   if (features->cfg.deltas > 0)
     lstm_deltas_reset (&features->deltas);
 }
@@ -628,6 +630,68 @@ lstm_features_process (LstmFeatures *features, const float *samples,
       out + produced * features->size);
 }
 
+/* Sample frames [@done, @done + @n) of interleaved @samples as mono, into
+ * features->mono (n <= MONO_BLOCK): the configuration's channel, or the
+ * average; S16 scaled by 1/32768. One channel is taken as it is (mono,
+ * e.g. resampled from the configuration's channel). */
+static void
+to_mono (LstmFeatures *features, const void *samples, LstmSampleFormat format,
+    guint channels, gsize done, gsize n)
+{
+  const gint ch = channels == 1 ? 0 : features->cfg.channel;
+  const float s16 = 1.0f / 32768.0f;
+  float *m = features->mono;
+  gsize i;
+  guint c;
+
+  if (format == LSTM_SAMPLE_S16) {
+    const gint16 *s = (const gint16 *) samples + done * channels;
+    for (i = 0; i < n; i++) {
+      const gint16 *fr = s + i * channels;
+      if (ch >= 0 || channels == 1) {
+        m[i] = (float) fr[ch >= 0 ? ch : 0] * s16;
+      } else {
+        float sum = 0.0f;
+        for (c = 0; c < channels; c++)
+          sum += (float) fr[c] * s16;
+        m[i] = sum / (float) channels;
+      }
+    }
+  } else {
+    const float *s = (const float *) samples + done * channels;
+    for (i = 0; i < n; i++) {
+      const float *fr = s + i * channels;
+      if (ch >= 0 || channels == 1) {
+        m[i] = fr[ch >= 0 ? ch : 0];
+      } else {
+        float sum = 0.0f;
+        for (c = 0; c < channels; c++)
+          sum += fr[c];
+        m[i] = sum / (float) channels;
+      }
+    }
+  }
+}
+
+/* lstm_features_process_interleaved() without its checks: one channel is
+ * mono samples whatever the configuration's channel. */
+static gsize
+process_any (LstmFeatures *features, const void *samples,
+    LstmSampleFormat format, guint channels, gsize n_frames, float *out)
+{
+  gsize produced = 0, done = 0;
+
+  while (done < n_frames) {
+    const gsize n = MIN (n_frames - done, (gsize) MONO_BLOCK);
+
+    to_mono (features, samples, format, channels, done, n);
+    produced += lstm_features_process (features, features->mono, n,
+        out + produced * features->size);
+    done += n;
+  }
+  return produced;
+}
+
 /**
  * lstm_features_process_interleaved:
  * @features: an extractor
@@ -652,52 +716,13 @@ lstm_features_process_interleaved (LstmFeatures *features,
     gsize n_frames, float *out)
 {
   const gint ch = features ? features->cfg.channel : -1;
-  const float s16 = 1.0f / 32768.0f;
-  gsize produced = 0, done = 0;
 
   g_return_val_if_fail (features != NULL, 0);
   g_return_val_if_fail (channels > 0, 0);
   g_return_val_if_fail (ch < (gint) channels, 0);
   g_return_val_if_fail (samples != NULL || n_frames == 0, 0);
 
-  while (done < n_frames) {
-    const gsize n = MIN (n_frames - done, (gsize) MONO_BLOCK);
-    float *m = features->mono;
-    gsize i;
-    guint c;
-
-    if (format == LSTM_SAMPLE_S16) {
-      const gint16 *s = (const gint16 *) samples + done * channels;
-      for (i = 0; i < n; i++) {
-        const gint16 *fr = s + i * channels;
-        if (ch >= 0 || channels == 1) {
-          m[i] = (float) fr[ch >= 0 ? ch : 0] * s16;
-        } else {
-          float sum = 0.0f;
-          for (c = 0; c < channels; c++)
-            sum += (float) fr[c] * s16;
-          m[i] = sum / (float) channels;
-        }
-      }
-    } else {
-      const float *s = (const float *) samples + done * channels;
-      for (i = 0; i < n; i++) {
-        const float *fr = s + i * channels;
-        if (ch >= 0 || channels == 1) {
-          m[i] = fr[ch >= 0 ? ch : 0];
-        } else {
-          float sum = 0.0f;
-          for (c = 0; c < channels; c++)
-            sum += fr[c];
-          m[i] = sum / (float) channels;
-        }
-      }
-    }
-    produced += lstm_features_process (features, m, n,
-        out + produced * features->size);
-    done += n;
-  }
-  return produced;
+  return process_any (features, samples, format, channels, n_frames, out);
 }
 
 /**
@@ -746,4 +771,139 @@ lstm_features_flush (LstmFeatures *features, float *out)
   }
   lstm_features_reset (f);
   return n;
+}
+
+/* ---- the non-finite input policy (LstmNanPolicy) on samples ---- */
+
+/* The first sample frame in [@from, @n) whose mono value (scaled by
+ * waveform_scale, as feed() scales it) is finite when @finite, non-finite
+ * otherwise; @n if none. */
+static gsize
+scan_finite (LstmFeatures *f, const void *samples, LstmSampleFormat format,
+    guint channels, gsize from, gsize n, gboolean finite)
+{
+  gsize done = from, i;
+
+  while (done < n) {
+    const gsize m = MIN (n - done, (gsize) MONO_BLOCK);
+
+    to_mono (f, samples, format, channels, done, m);
+    for (i = 0; i < m; i++) {
+      const float v = f->mono[i];
+      if ((isfinite (v) && isfinite (v * f->scale)) == finite)
+        return done + i;
+    }
+    done += m;
+  }
+  return n;
+}
+
+/**
+ * lstm_features_process_checked:
+ * @features: an extractor
+ * @policy: what to do with samples holding a NaN or an infinity
+ * @samples: interleaved samples, @n_frames x @channels
+ * @format: %LSTM_SAMPLE_F32 or %LSTM_SAMPLE_S16 (native endian)
+ * @channels: channels per sample frame, more than the configuration's
+ *   `channel` when it names one; or 1: mono samples, taken as they are
+ *   (the configuration's channel already picked, as when resampled)
+ * @n_frames: sample frames
+ * @out: (out caller-allocates): room for lstm_features_max_frames
+ *   (@n_frames) + 1 frames
+ * @report: (out caller-allocates): what the call did
+ * @error: return location for a #GError
+ *
+ * lstm_features_process_interleaved() with a policy for non-finite
+ * samples. A sample frame is non-finite when its mono value (the channel
+ * taken or the average, times `waveform_scale`) is a NaN or an infinity.
+ *
+ * - %LSTM_NAN_POLICY_RESET: the finite samples before the first
+ *   non-finite one are processed; the frames whose windows would hold it
+ *   are replaced by one frame of zeros (@report->burst_frame, the last
+ *   frame written); the extractor is reset, and the non-finite samples
+ *   that follow are skipped, in this call and at the start of the next
+ *   ones: the framing restarts at the next finite sample
+ *   (@report->run_start in the call that reaches it). The call stops after
+ *   the burst's samples (@report->consumed): call again with the rest. A
+ *   burst spanning calls gives one zeros frame. Input without non-finite
+ *   samples gives exactly lstm_features_process_interleaved()'s frames.
+ * - %LSTM_NAN_POLICY_ERROR: a non-finite sample fails the call with
+ *   %LSTM_ERROR_FORMAT naming it; nothing is processed.
+ * - %LSTM_NAN_POLICY_PASS: lstm_features_process_interleaved(), unchecked.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+lstm_features_process_checked (LstmFeatures *features, LstmNanPolicy policy,
+    const void *samples, LstmSampleFormat format, guint channels,
+    gsize n_frames, float *out, LstmFeaturesReport *report, GError **error)
+{
+  const gsize bps = format == LSTM_SAMPLE_S16 ? 2 : 4;
+  gsize first = 0, bad;
+
+  g_return_val_if_fail (features != NULL && report != NULL, FALSE);
+  g_return_val_if_fail (channels > 0, FALSE);
+  g_return_val_if_fail (channels == 1 ||
+      features->cfg.channel < (gint) channels, FALSE);
+  g_return_val_if_fail (samples != NULL || n_frames == 0, FALSE);
+  g_return_val_if_fail ((guint) policy <= LSTM_NAN_POLICY_PASS, FALSE);
+
+  report->n_frames = 0;
+  report->consumed = 0;
+  report->burst_frame = -1;
+  report->burst_sample = 0;
+  report->run_start = -1;
+
+  if (policy == LSTM_NAN_POLICY_PASS) {
+    report->n_frames = process_any (features, samples, format, channels,
+        n_frames, out);
+    report->consumed = n_frames;
+    return TRUE;
+  }
+  if (policy == LSTM_NAN_POLICY_ERROR) {
+    bad = scan_finite (features, samples, format, channels, 0, n_frames,
+        FALSE);
+    if (bad < n_frames) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "sample %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " is not finite "
+          "(%s)", bad, n_frames, isnan (features->mono[bad % MONO_BLOCK]) ?
+          "NaN" : "an infinity");
+      return FALSE;
+    }
+    report->n_frames = process_any (features, samples, format, channels,
+        n_frames, out);
+    report->consumed = n_frames;
+    return TRUE;
+  }
+
+  if (features->nan_burst) {
+    /* the burst of the previous call goes on */
+    first = scan_finite (features, samples, format, channels, 0, n_frames,
+        TRUE);
+    if (first == n_frames) {
+      report->consumed = n_frames;
+      return TRUE;
+    }
+    features->nan_burst = FALSE;
+    report->run_start = (gssize) first;
+  }
+  bad = scan_finite (features, samples, format, channels, first, n_frames,
+      FALSE);
+  report->n_frames = process_any (features,
+      (const guint8 *) samples + first * channels * bps, format, channels,
+      bad - first, out);
+  if (bad == n_frames) {
+    report->consumed = n_frames;
+    return TRUE;
+  }
+  memset (out + report->n_frames * features->size, 0,
+      features->size * sizeof (float));
+  report->burst_frame = (gssize) report->n_frames;
+  report->burst_sample = bad;
+  report->n_frames++;
+  lstm_features_reset (features);
+  features->nan_burst = TRUE;
+  report->consumed = scan_finite (features, samples, format, channels, bad,
+      n_frames, TRUE);
+  return TRUE;
 }

@@ -106,6 +106,8 @@ struct _LstmState {
   float *act[2];        /* (BLOCK, max_width) ping-pong activations */
   float *gx;            /* (BLOCK, max_gates) input projections / gates */
   float *gh;            /* (max_gates) recurrent projections */
+  gboolean nonfinite_tail;  /* the last frame lstm_model_forward_checked()
+                             * saw was not finite: a burst goes on */
 };
 
 /* Aligned float buffers (posix_memalign; free with lstm_aligned_free). */

@@ -79,6 +79,7 @@ lstm_state_copy (const LstmState *state)
   state_alloc (copy);
   memcpy (copy->values, state->values,
       state->model->state_size * sizeof (float));
+  copy->nonfinite_tail = state->nonfinite_tail;
   return copy;
 }
 

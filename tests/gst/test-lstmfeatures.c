@@ -1566,6 +1566,108 @@ setup_models (void)
   model_plain_path = tu_model_save (mp, "plain.safetensors");
 }
 
+/* nan-policy=reset (the default): samples A, a burst of NaN/Inf across a
+ * buffer boundary, samples C give A's frames (those whose windows end
+ * before the burst), one zeros frame in a GAP buffer timed at the burst,
+ * then C's frames as from a fresh start (DISCONT, timed from C's first
+ * sample); one WARNING. */
+static void
+test_nan_reset (gconstpointer data)
+{
+  const gchar *config = data;
+  const gsize a = 5003, b = 37, c = 8000, fpb = 3;
+  static const gsize sizes[] = { 1000, 333 };
+  g_autofree gchar *caps_str = audio_caps ("F32LE", RATE, 1);
+  g_autofree float *x = make_signal (a + b + c, 9);
+  g_autofree float *ref_c = NULL, *got = NULL;
+  g_autoptr (GPtrArray) bufs = NULL;
+  g_autoptr (LstmFeatures) f = features_new (config);
+  const guint dim = lstm_features_get_size (f);
+  GstBus *bus;
+  GstHarness *h = harness_new (&bus, "config", config, "frames-per-buffer",
+      (guint) fpb, NULL);
+  GstMessage *msg;
+  gsize n_a, n_c, n_got, i, ia;
+  guint warnings = 0;
+
+  for (i = 0; i < b; i++)
+    x[a + i] = i % 2 ? NAN : -INFINITY;
+  {
+    /* A's frames: the extractor on A alone, not flushed */
+    g_autoptr (LstmFeatures) fa = features_new (config);
+    g_autofree float *ref_a = g_new (float, lstm_features_max_frames (fa, a)
+        * dim);
+    n_a = lstm_features_process (fa, x, a, ref_a);
+    gst_harness_set_src_caps_str (h, caps_str);
+    push_mono (h, x, 0, a + b + c, 0, sizes, G_N_ELEMENTS (sizes), 0);
+    push_eos (h);
+    bufs = pull_all (h);
+    ia = (n_a + fpb - 1) / fpb;
+    g_assert_cmpuint (bufs->len, >, ia + 1);
+    g_assert_cmpuint (check_run_times (bufs, 0, (guint) ia, dim, f, 0, NULL),
+        ==, n_a);
+    got = concat_frames (bufs, 0, (guint) ia, dim, &n_got);
+    assert_frames_equal (got, n_got, ref_a, n_a, dim);
+    g_free (got);
+  }
+  {
+    /* the burst: one frame of zeros, GAP and DISCONT, at its first sample */
+    GstBuffer *gap = bufs->pdata[ia];
+    g_autofree float *zeros = g_new0 (float, dim);
+    g_assert_true (GST_BUFFER_FLAG_IS_SET (gap, GST_BUFFER_FLAG_GAP));
+    g_assert_true (GST_BUFFER_IS_DISCONT (gap));
+    g_assert_cmpuint (GST_BUFFER_PTS (gap), ==, sample_time (0, (gint64) a));
+    got = concat_frames (bufs, (guint) ia, (guint) ia + 1, dim, &n_got);
+    assert_frames_equal (got, n_got, zeros, 1, dim);
+    g_free (got);
+  }
+  /* C from a fresh start */
+  ref_c = library_frames (config, x + a + b, LSTM_SAMPLE_F32, 1, c, &n_c);
+  g_assert_cmpuint (check_run_times (bufs, (guint) ia + 1, bufs->len, dim, f,
+          sample_time (0, (gint64) (a + b)), NULL), ==, n_c);
+  got = concat_frames (bufs, (guint) ia + 1, bufs->len, dim, &n_got);
+  assert_frames_equal (got, n_got, ref_c, n_c, dim);
+  for (i = 0; i < bufs->len; i++)
+    g_assert_cmpint (GST_BUFFER_FLAG_IS_SET (bufs->pdata[i],
+            GST_BUFFER_FLAG_GAP), ==, i == ia);
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) != NULL) {
+    g_autoptr (GError) error = NULL;
+    gst_message_parse_warning (msg, &error, NULL);
+    g_assert_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE);
+    gst_message_unref (msg);
+    warnings++;
+  }
+  g_assert_cmpuint (warnings, ==, 1);
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR));
+  harness_teardown (h, bus);
+}
+
+/* nan-policy=error: a stream error. */
+static void
+test_nan_error (void)
+{
+  g_autofree gchar *caps_str = audio_caps ("F32LE", RATE, 1);
+  g_autofree float *x = make_signal (4000, 10);
+  GstBus *bus;
+  GstHarness *h = harness_new (&bus, "config", FBANK, NULL);
+  GstMessage *msg;
+  g_autoptr (GError) error = NULL;
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "nan-policy", "error");
+  x[1234] = NAN;
+  gst_harness_set_src_caps_str (h, caps_str);
+  gst_harness_push (h, audio_buffer (x, sizeof (float) * 4000, 0,
+          sample_time (0, 4000)));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  gst_message_parse_error (msg, &error, NULL);
+  g_assert_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "nan-policy=error"));
+  gst_message_unref (msg);
+  harness_teardown (h, bus);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1600,6 +1702,13 @@ main (int argc, char **argv)
     g_test_add_data_func (path, &restart_cases[i], test_restart);
   }
   g_test_add_func ("/lstmfeatures/seek", test_seek);
+  g_test_add_data_func ("/lstmfeatures/nan-policy/reset/fbank", FBANK,
+      test_nan_reset);
+  g_test_add_data_func ("/lstmfeatures/nan-policy/reset/mfcc-deltas",
+      MFCC_DELTAS, test_nan_reset);
+  g_test_add_data_func ("/lstmfeatures/nan-policy/reset/melspec-center",
+      MELSPEC_CENTER, test_nan_reset);
+  g_test_add_func ("/lstmfeatures/nan-policy/error", test_nan_error);
   for (i = 0; i < G_N_ELEMENTS (latency_cases); i++) {
     g_autofree gchar *path = g_strdup_printf ("/lstmfeatures/latency/%s-%u",
         config_names[i], latency_cases[i].frames_per_buffer);

@@ -1605,6 +1605,159 @@ test_properties (void)
   gst_object_unref (e);
 }
 
+/* ---- nan-policy ---- */
+
+#define NAN_FRAMES 300
+
+/* non-finite frames: 100 (one NaN), 150..153 (a burst across a buffer
+ * boundary), 200..209 (a buffer of them only) */
+static gboolean
+nan_frame (gsize t)
+{
+  return t == 100 || (t >= 150 && t <= 153) || (t >= 200 && t <= 209);
+}
+
+static float *
+nan_input (guint dim)
+{
+  float *x = tu_random_frames (NAN_FRAMES, dim, 77, 2.0f);
+  gsize t;
+
+  for (t = 0; t < NAN_FRAMES; t++)
+    if (nan_frame (t))
+      x[t * dim + t % dim] = t % 3 ? NAN : (t % 2 ? INFINITY : -INFINITY);
+  return x;
+}
+
+/* Zeros for non-finite frames, each finite stretch from a fresh state. */
+static float *
+nan_expected (LstmModel *m, const float *x)
+{
+  const guint O = lstm_model_get_output_size (m);
+  g_autoptr (GArray) splits = g_array_new (FALSE, FALSE, sizeof (gsize));
+  float *y;
+  gsize t = 0;
+
+  while (t < NAN_FRAMES) {
+    gsize e = t + 1;
+    if (!nan_frame (t))
+      while (e < NAN_FRAMES && !nan_frame (e))
+        e++;
+    e -= t;
+    g_array_append_val (splits, e);
+    t += e;
+  }
+  y = tu_reference_blocks (m, x, (const gsize *) splits->data, splits->len);
+  for (t = 0; t < NAN_FRAMES; t++)
+    if (nan_frame (t))
+      memset (y + t * O, 0, O * sizeof (float));
+  return y;
+}
+
+/* The default policy (reset): a NaN does not poison the stream; zeros for
+ * non-finite frames, a fresh run after each burst, one WARNING per burst,
+ * GAP on the buffer of non-finite frames only, no NaN in the messages. */
+static void
+test_nan_reset (void)
+{
+  static const gsize bounds[] = { 0, 97, 151, 200, 210, 300 };
+  g_autofree float *x = nan_input (3);
+  g_autofree float *expect = nan_expected (model_a, x);
+  g_autofree gchar *caps = audio_caps (3);
+  g_autoptr (GPtrArray) msgs = NULL;
+  GstBus *bus;
+  GstHarness *h = harness_new (path_a, &bus, "message-interval", 5, NULL);
+  GstMessage *msg;
+  guint i, warnings = 0;
+  gint policy = -1;
+
+  g_object_get (h->element, "nan-policy", &policy, NULL);
+  g_assert_cmpint (policy, ==, 0);
+  gst_harness_set_src_caps_str (h, caps);
+  for (i = 0; i + 1 < G_N_ELEMENTS (bounds); i++) {
+    GstBuffer *out;
+    gsize n = bounds[i + 1] - bounds[i];
+    g_assert_cmpint (push_frames (h, x, 3, bounds[i], n, FALSE), ==,
+        GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    g_assert_nonnull (out);
+    tu_assert_buffer_floats (out, expect + bounds[i] * 4, n, 4);
+    /* only the buffer of frames 200..209 is all non-finite */
+    g_assert_cmpint (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_GAP), ==,
+        bounds[i] == 200);
+    gst_buffer_unref (out);
+  }
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  /* the messages first: popping the warnings drops the others */
+  msgs = tu_pop_element_messages (bus, "lstm-prediction");
+  g_assert_cmpuint (msgs->len, >, 0);
+  for (i = 0; i < msgs->len; i++) {
+    const GstStructure *st = gst_message_get_structure (msgs->pdata[i]);
+    const GValue *scores = gst_structure_get_value (st, "scores");
+    guint j;
+    for (j = 0; j < gst_value_array_get_size (scores); j++)
+      g_assert_true (isfinite (g_value_get_double
+              (gst_value_array_get_value (scores, j))));
+  }
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) != NULL) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *debug = NULL;
+    gst_message_parse_warning (msg, &error, &debug);
+    g_assert_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE);
+    g_assert_nonnull (strstr (error->message, "NaN"));
+    g_test_message ("%s (%s)", error->message, debug);
+    gst_message_unref (msg);
+    warnings++;
+  }
+  g_assert_cmpuint (warnings, ==, 3);
+  harness_free (h, bus);
+}
+
+/* nan-policy=error: a stream error naming the buffer. */
+static void
+test_nan_error (void)
+{
+  g_autofree float *x = nan_input (3);
+  g_autofree gchar *caps = audio_caps (3);
+  GstBus *bus;
+  GstHarness *h = harness_new (path_a, &bus, NULL);
+  const gchar *text;
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "nan-policy", "error");
+  gst_harness_set_src_caps_str (h, caps);
+  g_assert_cmpint (push_frames (h, x, 3, 0, 100, FALSE), ==, GST_FLOW_OK);
+  g_assert_cmpint (push_frames (h, x, 3, 100, 10, FALSE), ==,
+      GST_FLOW_ERROR);
+  text = error_message (bus, GST_MESSAGE_ERROR, GST_STREAM_ERROR,
+      GST_STREAM_ERROR_FORMAT);
+  g_assert_nonnull (strstr (text, "nan-policy=error"));
+  harness_free (h, bus);
+}
+
+/* nan-policy=pass: the values go through unchecked, as lstm_model_forward()
+ * takes them: the NaN stays in the state. */
+static void
+test_nan_pass (void)
+{
+  g_autofree float *x = nan_input (3);
+  g_autofree float *expect = tu_reference (model_a, x, NAN_FRAMES);
+  g_autofree gchar *caps = audio_caps (3);
+  GstBus *bus;
+  GstHarness *h = harness_new (path_a, &bus, "message-interval", 0, NULL);
+  GstBuffer *out;
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "nan-policy", "pass");
+  gst_harness_set_src_caps_str (h, caps);
+  g_assert_cmpint (push_frames (h, x, 3, 0, NAN_FRAMES, FALSE), ==,
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  tu_assert_buffer_floats (out, expect, NAN_FRAMES, 4);
+  g_assert_true (isnan (expect[120 * 4]));
+  gst_buffer_unref (out);
+  harness_free (h, bus);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1661,6 +1814,9 @@ main (int argc, char **argv)
   g_test_add_func ("/lstminfer/segments/threshold", test_segments_threshold);
   g_test_add_func ("/lstminfer/segments/smoothing", test_segments_smoothing);
   g_test_add_func ("/lstminfer/eos-partial", test_eos_partial);
+  g_test_add_func ("/lstminfer/nan-policy/reset", test_nan_reset);
+  g_test_add_func ("/lstminfer/nan-policy/error", test_nan_error);
+  g_test_add_func ("/lstminfer/nan-policy/pass", test_nan_pass);
   g_test_add_func ("/lstminfer/passthrough/meta", test_passthrough);
   g_test_add_func ("/lstminfer/passthrough/same-buffer",
       test_passthrough_same_buffer);

@@ -697,6 +697,301 @@ test_doc_launch_lines (void)
   g_assert_cmpint (chdir (cwd), ==, 0);
 }
 
+/* A flushing seek is not an error: appsrc (seekable) ! lstmfeatures
+ * (frames-per-buffer 7, so that short buffers and their caps are in
+ * flight) ! lstminfer ! fakesink, with two flushing seeks while buffers
+ * flow, more buffers, EOS; many times, since the refusal of a caps push by
+ * a flushing pad is a race. Every run must reach EOS with no ERROR. */
+static gboolean
+seek_data (GstAppSrc *src, guint64 offset, gpointer data)
+{
+  (void) src;
+  (void) offset;
+  (void) data;
+  return TRUE;
+}
+
+static void
+push_audio (GstAppSrc *src, GRand *rand, GstClockTime *pts)
+{
+  guint n = (guint) g_rand_int_range (rand, 1, 1600);
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, n * sizeof (float), NULL);
+  GstMapInfo map;
+  guint i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < n; i++)
+    ((float *) map.data)[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = *pts;
+  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (n, GST_SECOND, 16000);
+  *pts += GST_BUFFER_DURATION (buf);
+  gst_app_src_push_buffer (src, buf);
+}
+
+static void
+test_flushing_seek (void)
+{
+  const guint runs = 200;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (17);
+  guint run, errors = 0;
+
+  for (run = 0; run < runs; run++) {
+    g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time "
+        "stream-type=seekable caps=audio/x-raw,format=F32LE,"
+        "layout=interleaved,channels=1,rate=16000 ! lstmfeatures "
+        "model=%s frames-per-buffer=7 ! lstminfer model=%s "
+        "message-interval=0 ! fakesink sync=false", audio_model_path,
+        audio_model_path);
+    g_autoptr (GError) error = NULL;
+    GstElement *pipeline = gst_parse_launch (desc, &error);
+    GstElement *src;
+    GstMessage *err = NULL;
+    GstClockTime pts = 0;
+    guint seek, i;
+
+    g_assert_no_error (error);
+    src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+    g_signal_connect (src, "seek-data", G_CALLBACK (seek_data), NULL);
+    g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+        GST_STATE_CHANGE_FAILURE);
+    for (i = 0; i < 6; i++)
+      push_audio (GST_APP_SRC (src), rand, &pts);
+    for (seek = 0; seek < 2; seek++) {
+      GstClockTime to = g_rand_int_range (rand, 0, 1000) * GST_MSECOND;
+      if (g_rand_boolean (rand))
+        g_usleep (g_rand_int_range (rand, 0, 3000));
+      gst_element_seek_simple (pipeline, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+          to);
+      pts = to;
+      for (i = 0; i < 4; i++)
+        push_audio (GST_APP_SRC (src), rand, &pts);
+    }
+    gst_app_src_end_of_stream (GST_APP_SRC (src));
+    if (!tu_run_to_eos (pipeline, TIMEOUT, NULL, &err)) {
+      g_autoptr (GError) gerr = NULL;
+      g_autofree gchar *dbg = NULL;
+      g_assert_nonnull (err);
+      gst_message_parse_error (err, &gerr, &dbg);
+      g_test_message ("run %u: %s (%s)", run, gerr->message, dbg);
+      errors++;
+    }
+    if (err)
+      gst_message_unref (err);
+    gst_object_unref (src);
+    gst_object_unref (pipeline);
+  }
+  g_assert_cmpuint (errors, ==, 0);
+}
+
+/* A mono float32 WAV file (WAVE_FORMAT_IEEE_FLOAT, with its fact chunk). */
+static void
+write_float_wav (const gchar *path, const float *x, guint32 n, guint32 rate)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  guint32 v32;
+  guint16 v16;
+
+#define PUT32(v) (v32 = GUINT32_TO_LE (v), g_byte_array_append (b, \
+      (const guint8 *) &v32, 4))
+#define PUT16(v) (v16 = GUINT16_TO_LE (v), g_byte_array_append (b, \
+      (const guint8 *) &v16, 2))
+  g_byte_array_append (b, (const guint8 *) "RIFF", 4);
+  PUT32 (4 + 26 + 12 + 8 + n * 4);
+  g_byte_array_append (b, (const guint8 *) "WAVEfmt ", 8);
+  PUT32 (18);
+  PUT16 (3);
+  PUT16 (1);
+  PUT32 (rate);
+  PUT32 (rate * 4);
+  PUT16 (4);
+  PUT16 (32);
+  PUT16 (0);
+  g_byte_array_append (b, (const guint8 *) "fact", 4);
+  PUT32 (4);
+  PUT32 (n);
+  g_byte_array_append (b, (const guint8 *) "data", 4);
+  PUT32 (n * 4);
+#undef PUT32
+#undef PUT16
+  g_byte_array_append (b, (const guint8 *) x, n * sizeof (float));
+  g_assert_true (g_file_set_contents (path, (const gchar *) b->data, b->len,
+          NULL));
+}
+
+/* Non-finite samples in a recording, with the default nan-policy:
+ * lstmfeatures ! lstminfer give the bytes `lstm run` gives, lstmfeatures
+ * alone those of `lstm features` (a frame of zeros per burst, the framing
+ * restarted after it), and the scores are the features' run through the
+ * model piecewise (not NaN after the burst). */
+static void
+test_nan_wav (void)
+{
+  const guint32 n = 2 * 16000;
+  g_autofree float *x = g_new (float, n);
+  g_autofree gchar *wav = tu_tmp_path ("nan.wav");
+  g_autofree gchar *p_scores = tu_tmp_path ("nan-pipe-scores.f32");
+  g_autofree gchar *c_scores = tu_tmp_path ("nan-cli-scores.f32");
+  g_autofree gchar *p_feat = tu_tmp_path ("nan-pipe-feat.f32");
+  g_autofree gchar *c_feat = tu_tmp_path ("nan-cli-feat.f32");
+  g_autofree gchar *desc = NULL, *desc2 = NULL, *o1 = NULL, *o2 = NULL;
+  g_autofree gchar *scores = NULL;
+  g_autoptr (GRand) r = g_rand_new_with_seed (8);
+  g_autoptr (GError) error = NULL;
+  GstElement *pipeline;
+  GstMessage *err = NULL;
+  const gchar *args[5];
+  gsize len = 0, i;
+  guint32 t;
+
+  for (t = 0; t < n; t++)
+    x[t] = (float) (0.3 * sin (t * (0.01 + t * 2e-7)) +
+        g_rand_double_range (r, -0.05, 0.05));
+  for (t = 12345; t < 12345 + 100; t++)
+    x[t] = t % 7 ? NAN : INFINITY;
+  x[25000] = -INFINITY;
+  write_float_wav (wav, x, n, 16000);
+
+  desc = g_strdup_printf ("filesrc location=%s ! wavparse ! lstmfeatures "
+      "model=%s ! lstminfer model=%s message-interval=0 ! filesink "
+      "location=%s", wav, audio_model_path, audio_model_path, p_scores);
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, &err));
+  gst_object_unref (pipeline);
+  desc2 = g_strdup_printf ("filesrc location=%s ! wavparse ! lstmfeatures "
+      "model=%s ! filesink location=%s", wav, audio_model_path, p_feat);
+  pipeline = gst_parse_launch (desc2, &error);
+  g_assert_no_error (error);
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, &err));
+  gst_object_unref (pipeline);
+
+  args[0] = "run";
+  args[1] = audio_model_path;
+  args[2] = wav;
+  args[3] = c_scores;
+  args[4] = NULL;
+  o1 = run_tool (args);
+  args[0] = "features";
+  args[3] = c_feat;
+  o2 = run_tool (args);
+  assert_files_equal (p_scores, c_scores);
+  assert_files_equal (p_feat, c_feat);
+
+  /* two bursts: two frames of zeros; every score finite */
+  g_assert_true (g_file_get_contents (c_scores, &scores, &len, NULL));
+  {
+    const float *sc = (const float *) scores;
+    gsize zero_frames = 0;
+    for (i = 0; i < len / sizeof (float); i++)
+      g_assert_true (isfinite (sc[i]));
+    for (i = 0; i < len / sizeof (float) / 3; i++)
+      if (sc[i * 3] == 0 && sc[i * 3 + 1] == 0 && sc[i * 3 + 2] == 0)
+        zero_frames++;
+    g_assert_cmpuint (zero_frames, ==, 2);
+  }
+
+  /* the label timeline breaks at each burst alike */
+  {
+    const gchar *targs[] = { "run", audio_model_path, wav, NULL };
+    g_autofree gchar *timeline = run_tool (targs);
+    g_auto (GStrv) lines = g_strsplit (timeline, "\n", -1);
+    g_autofree gchar *desc3 = g_strdup_printf ("filesrc location=%s ! "
+        "wavparse ! lstmfeatures model=%s ! lstminfer model=%s "
+        "message-interval=0 ! fakesink", wav, audio_model_path,
+        audio_model_path);
+    g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (
+        (GDestroyNotify) gst_message_unref);
+    guint k, n_lines = 0;
+    gboolean at_burst = FALSE;
+
+    pipeline = gst_parse_launch (desc3, &error);
+    g_assert_no_error (error);
+    g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, msgs, NULL));
+    gst_object_unref (pipeline);
+    for (; lines[n_lines] && *lines[n_lines]; n_lines++);
+    g_test_message ("%s", timeline);
+    /* one segment per burst at least, ending where it starts */
+    g_assert_cmpuint (n_lines, >=, 3);
+    g_assert_cmpuint (msgs->len, ==, n_lines);
+    for (k = 0; k < n_lines; k++) {
+      const GstStructure *st = gst_message_get_structure (msgs->pdata[k]);
+      guint64 start = 0, end = 0;
+      double conf = 0.0;
+      g_autofree gchar *line = NULL;
+
+      g_assert_true (gst_structure_has_name (st, "lstm-segment"));
+      g_assert_true (gst_structure_get_uint64 (st, "start", &start));
+      g_assert_true (gst_structure_get_uint64 (st, "end", &end));
+      g_assert_true (gst_structure_get_double (st, "confidence", &conf));
+      line = g_strdup_printf ("%.3f\t%.3f\t%s\t%.3f",
+          (double) start / GST_SECOND, (double) end / GST_SECOND,
+          gst_structure_get_string (st, "label"), conf);
+      g_assert_cmpstr (line, ==, lines[k]);
+      /* the frame before the first burst (at 12345 samples) ends at or
+       * before it */
+      if (end <= gst_util_uint64_scale (12345, GST_SECOND, 16000) &&
+          k + 1 < n_lines)
+        at_burst = TRUE;
+    }
+    g_assert_true (at_burst);
+  }
+}
+
+/* lstmtrain and a loss that becomes non-finite (finite values of 1e30,
+ * whose squares overflow, plain SGD without clipping): a STREAM FAILED
+ * error saying so, and the location keeps the last good model (the one
+ * there before, or a checkpoint of an epoch before the divergence), which
+ * loads (the loader refuses non-finite weights). */
+static void
+test_train_diverged (void)
+{
+  const guint n = 1500;
+  g_autofree gchar *loc = tu_tmp_path ("diverge.safetensors");
+  g_autofree gchar *desc = NULL;
+  g_autofree float *x = g_new (float, n);
+  g_autoptr (LstmModel) old = tu_model_new ("[{\"type\":\"gru\",\"name\":"
+      "\"rnn\",\"input_size\":1,\"hidden_size\":8},{\"type\":\"linear\","
+      "\"name\":\"head\",\"out_features\":1}]", LSTM_TASK_FORECAST, NULL, 5,
+      NULL);
+  g_autoptr (LstmModel) kept = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) gerr = NULL;
+  g_autofree gchar *dbg = NULL;
+  GstElement *pipeline, *src;
+  GstMessage *err = NULL;
+  GstBuffer *buf;
+  guint t;
+
+  g_assert_true (lstm_model_save (old, loc, &error));
+  for (t = 0; t < n; t++)
+    x[t] = (float) (1e30 * sin (t * 0.1));
+  desc = g_strdup_printf ("appsrc name=src format=time caps=audio/x-raw,"
+      "format=F32LE,layout=interleaved,channels=1,rate=100 ! lstmtrain "
+      "mode=forecast location=\"%s\" hidden-size=8 epochs=30 "
+      "optimizer=sgd learning-rate=100 clip-norm=0 checkpoint-interval=1", loc);
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  buf = gst_buffer_new_memdup (x, n * sizeof (float));
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = n * GST_SECOND / 100;
+  gst_app_src_push_buffer (GST_APP_SRC (src), buf);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_object_unref (src);
+  g_assert_false (tu_run_to_eos (pipeline, TIMEOUT, NULL, &err));
+  gst_object_unref (pipeline);
+  g_assert_nonnull (err);
+  gst_message_parse_error (err, &gerr, &dbg);
+  gst_message_unref (err);
+  g_test_message ("%s", gerr->message);
+  g_assert_error (gerr, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED);
+  g_assert_nonnull (strstr (gerr->message, "diverged"));
+  kept = lstm_model_load (loc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (lstm_model_get_input_size (kept), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -737,6 +1032,9 @@ main (int argc, char **argv)
   g_test_add_func ("/pipelines/error/mismatch", test_mismatch);
   g_test_add_func ("/pipelines/error/missing-model", test_missing_model);
   g_test_add_func ("/pipelines/doc-launch-lines", test_doc_launch_lines);
+  g_test_add_func ("/pipelines/flushing-seek", test_flushing_seek);
+  g_test_add_func ("/pipelines/nan-policy/wav", test_nan_wav);
+  g_test_add_func ("/pipelines/lstmtrain/diverged", test_train_diverged);
 
   ret = g_test_run ();
   g_free (model_path);

@@ -25,7 +25,7 @@ static gchar *dir;
 typedef struct {
   const gchar *name;
   /* arguments after `lstm`; "@" is replaced by the fixture folder */
-  const gchar *args[5];
+  const gchar *args[7];
   gint exit_status;             /* expected; 1 = any failure but usage */
   const gchar *needle;          /* in stderr */
 } CliCase;
@@ -47,15 +47,17 @@ static const CliCase cases[] = {
   { "run-f32-wrong-size", { "run", "@/model.safetensors", "@/bad-size.f32",
           NULL }, 1, "@/bad-size.f32: 398 bytes is not a whole number of "
         "2-value float32 frames (8 bytes each)" },
-  { "run-f32-nan", { "run", "@/model.safetensors", "@/nan.f32", "@/o.f32",
-          NULL }, 1, "@/nan.f32: frame 0, value 1 is nan (not finite)" },
+  { "run-f32-nan", { "run", "--nan-policy", "error", "@/model.safetensors",
+          "@/nan.f32", "@/o.f32", NULL }, 1,
+      "@/nan.f32: frame 0, value 1 is nan (not finite)" },
   { "run-csv-bad-field", { "run", "@/model.safetensors", "@/bad-field.csv",
           "@/o.csv", NULL }, 1, "@/bad-field.csv:4: field 2 is not a number" },
   { "run-csv-bad-count", { "run", "@/model.safetensors", "@/bad-count.csv",
           "@/o.csv", NULL }, 1,
       "@/bad-count.csv:3: 3 values, the model takes 2 per frame" },
-  { "run-csv-inf", { "run", "@/model.safetensors", "@/inf.csv", "@/o.csv",
-          NULL }, 1, "@/inf.csv:2: field 1 is not a finite number" },
+  { "run-csv-inf", { "run", "--nan-policy=error", "@/model.safetensors",
+          "@/inf.csv", "@/o.csv", NULL }, 1,
+      "@/inf.csv:2: field 1 is not a finite number" },
   { "run-unknown-input-type", { "run", "@/model.safetensors", "@/in.txt",
           NULL }, 1, "@/in.txt: unknown input type" },
   { "run-unknown-output-type", { "run", "@/model.safetensors", "@/ok.f32",

@@ -234,6 +234,43 @@ test_stereo (void)
   check_tool_equals (cfg1, wav, ref1, n1, 23);
 }
 
+/* Stereo at another rate with `channel`: the channel is picked, then
+ * resampled: the bytes of the same channel alone in a mono file. */
+static void
+test_stereo_resampled_channel (void)
+{
+  const gsize n = 11025;
+  g_autofree float *a = make_signal (n, 22050, 11);
+  g_autofree float *b = make_signal (n, 22050, 13);
+  g_autofree float *st = g_new (float, 2 * n);
+  g_autofree gchar *wav = tmp_path ("stereo-22050.wav");
+  g_autofree gchar *mono = tmp_path ("mono-22050.wav");
+  g_autofree gchar *o1 = tmp_path ("st1.f32");
+  g_autofree gchar *o2 = tmp_path ("mono1.f32");
+  const gchar *args1[] = { "features", "{\"kind\":\"fbank\",\"channel\":1}",
+    wav, o1, NULL
+  };
+  const gchar *args2[] = { "features", "{\"kind\":\"fbank\"}", mono, o2,
+    NULL
+  };
+  g_autofree gchar *so = NULL, *se = NULL, *d1 = NULL, *d2 = NULL;
+  gsize i, l1, l2;
+
+  for (i = 0; i < n; i++) {
+    st[2 * i] = a[i];
+    st[2 * i + 1] = b[i];
+  }
+  write_wav (wav, SF_FORMAT_FLOAT, 22050, 2, st, n);
+  write_wav (mono, SF_FORMAT_FLOAT, 22050, 1, b, n);
+  if (tool_run (NULL, args1, &so, &se) != 0)
+    g_error ("lstm features failed: %s", se);
+  g_assert_cmpint (tool_run (NULL, args2, &so, &se), ==, 0);
+  d1 = read_output (o1, &l1);
+  d2 = read_output (o2, &l2);
+  g_assert_cmpuint (l1, >, 0);
+  g_assert_cmpmem (d1, l1, d2, l2);
+}
+
 /* CSV output: the same values (%.9g round-trips float32). */
 static void
 test_csv (void)
@@ -488,6 +525,8 @@ main (int argc, char **argv)
   g_test_add_func ("/features/cli/bitwise", test_bitwise);
   g_test_add_func ("/features/cli/flac-ogg", test_flac_ogg);
   g_test_add_func ("/features/cli/stereo", test_stereo);
+  g_test_add_func ("/features/cli/stereo/resampled-channel",
+      test_stereo_resampled_channel);
   g_test_add_func ("/features/cli/csv", test_csv);
   g_test_add_func ("/features/cli/resample", test_resample);
   g_test_add_func ("/features/cli/errors", test_errors);

@@ -336,6 +336,50 @@ test_config_invalid (gconstpointer data)
     g_error ("'%s' does not name '%s'", error->message, c->key);
 }
 
+/* Absurd lengths in ms: the message gives the real number of samples (the
+ * window does not fit a guint, and once printed "which is 0 samples"). */
+typedef struct {
+  const gchar *kind;
+  const gchar *key;
+  double ms;
+} HugeLengthCase;
+
+static const HugeLengthCase huge_cases[] = {
+  { "fbank", "frame_length", 1e9 },
+  { "mfcc", "frame_length", 3e12 },
+  { "fbank", "frame_shift", 1e9 },
+  { "raw", "frame_length", 1e9 },
+  { "raw", "frame_shift", 5e8 },
+  { "fbank", "frame_length", 1e300 },
+};
+
+static void
+test_config_huge_length (gconstpointer data)
+{
+  const HugeLengthCase *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *json = NULL, *expect = NULL;
+  gchar ms[G_ASCII_DTOSTR_BUF_SIZE];
+  double samples = floor (16000.0 * c->ms * 0.001);
+  LstmFeatures *f;
+
+  g_ascii_dtostr (ms, sizeof ms, c->ms);
+  json = g_strdup_printf ("{\"kind\":\"%s\",\"%s\":%s}", c->kind, c->key,
+      ms);
+  f = lstm_features_new (json, &error);
+  g_assert_null (f);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, c->key));
+  g_assert_null (strstr (error->message, " 0 samples"));
+  if (samples < 1e15)
+    expect = g_strdup_printf ("%.0f samples", samples);
+  else
+    expect = g_strdup_printf ("%.3g samples", samples);
+  if (strstr (error->message, expect) == NULL)
+    g_error ("'%s' does not say '%s'", error->message, expect);
+}
+
 static void
 test_config_defaults (void)
 {
@@ -997,6 +1041,12 @@ main (int argc, char **argv)
     g_autofree gchar *path = g_strdup_printf ("/features/config/invalid/%s",
         invalid_cases[i].name);
     g_test_add_data_func (path, &invalid_cases[i], test_config_invalid);
+  }
+  for (i = 0; i < G_N_ELEMENTS (huge_cases); i++) {
+    g_autofree gchar *path = g_strdup_printf
+        ("/features/config/huge-length/%s-%s-%u", huge_cases[i].kind,
+        huge_cases[i].key, i);
+    g_test_add_data_func (path, &huge_cases[i], test_config_huge_length);
   }
   g_test_add_func ("/features/config/defaults", test_config_defaults);
   for (i = 0; i < G_N_ELEMENTS (stream_configs); i++) {

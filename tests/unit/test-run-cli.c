@@ -8,7 +8,9 @@
 #include "config.h"
 
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cairo.h>
 #include <glib/gstdio.h>
@@ -350,6 +352,9 @@ static const ErrorCase errors[] = {
   { "non-classifier-smoothing", { "@/forecast.safetensors", "@W",
           "--smoothing", "3", NULL }, "--smoothing applies to the label "
         "timeline of classifiers", NULL },
+  { "nan-policy-unknown", { "@/nofeatures.safetensors", "@/frames.f32",
+          "--nan-policy", "ignore", NULL }, "--nan-policy: 'ignore' is not "
+        "one of reset, error, pass", NULL },
 };
 
 static gchar *
@@ -389,6 +394,308 @@ test_error (gconstpointer data)
     g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
     g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
   }
+}
+
+/* ---- --nan-policy ---- */
+
+#define NAN_ARCH \
+  "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":3,\"hidden_size\":8}," \
+  "{\"type\":\"linear\",\"name\":\"head\",\"out_features\":3," \
+  "\"activation\":\"softmax\"}]"
+#define NAN_N 300
+
+/* non-finite frames: 100, 150..153 */
+static gboolean
+nan_frame (gsize t)
+{
+  return t == 100 || (t >= 150 && t <= 153);
+}
+
+/* A classifier and NAN_N frames with NaN/Inf in the non-finite ones,
+ * written to @f32 (and, when not NULL, as CSV to @csv). */
+static LstmModel *
+nan_setup (const gchar *model_file, const gchar *f32, const gchar *csv,
+    float **frames)
+{
+  static const gchar *const labels[] = { "a", "b", "c", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRand) r = g_rand_new_with_seed (31);
+  g_autoptr (GString) text = g_string_new ("x,y,z\n");
+  LstmModelOptions opts = { 0 };
+  LstmModel *m;
+  float *x = g_new (float, NAN_N * 3);
+  gsize t;
+  guint j;
+
+  opts.task = LSTM_TASK_CLASSIFICATION;
+  opts.labels = labels;
+  opts.seed = 3;
+  m = lstm_model_new (NAN_ARCH, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_true (lstm_model_save (m, model_file, &error));
+  for (t = 0; t < NAN_N; t++)
+    for (j = 0; j < 3; j++) {
+      /* slow changes, so that the timeline has segments of some length */
+      x[t * 3 + j] = (float) (3.0 * sin (t * 0.05 + j * 2.1) +
+          g_rand_double_range (r, -0.3, 0.3));
+      if (nan_frame (t) && j == t % 3)
+        x[t * 3 + j] = t % 2 ? NAN : INFINITY;
+    }
+  g_assert_true (g_file_set_contents (f32, (const gchar *) x,
+          NAN_N * 3 * sizeof (float), NULL));
+  for (t = 0; csv && t < NAN_N; t++)
+    for (j = 0; j < 3; j++) {
+      gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+      if (isnan (x[t * 3 + j]))
+        g_strlcpy (num, "nan", sizeof num);
+      else if (isinf (x[t * 3 + j]))
+        g_strlcpy (num, "inf", sizeof num);
+      else
+        g_ascii_formatd (num, sizeof num, "%.9g", x[t * 3 + j]);
+      g_string_append_printf (text, "%s%c", num, j < 2 ? ',' : '\n');
+    }
+  if (csv)
+    g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
+  *frames = x;
+  return m;
+}
+
+static guint
+count_lines (const gchar *text, const gchar *needle)
+{
+  guint n = 0;
+  const gchar *p = text;
+
+  while ((p = strstr (p, needle)) != NULL) {
+    n++;
+    p += strlen (needle);
+  }
+  return n;
+}
+
+/* The default policy: zeros for non-finite frames, the stretches between
+ * them as fresh runs (computed here with lstm_model_forward), one warning
+ * per burst; .f32 and .csv input alike; the label timeline breaks at each
+ * burst. */
+static void
+test_nan_reset (void)
+{
+  g_autofree gchar *mpath = tmp_path ("nan.safetensors");
+  g_autofree gchar *in = tmp_path ("nan.f32");
+  g_autofree gchar *csv = tmp_path ("nan.csv");
+  g_autofree gchar *outp = tmp_path ("nan-out.f32");
+  g_autofree gchar *outc = tmp_path ("nan-out-csv.f32");
+  g_autofree float *x = NULL;
+  g_autoptr (LstmModel) m = nan_setup (mpath, in, csv, &x);
+  g_autofree float *expect = g_new0 (float, NAN_N * 3);
+  g_autofree gchar *out = NULL, *err = NULL, *got = NULL;
+  g_auto (GStrv) lines = NULL;
+  gsize len = 0, t = 0;
+  guint i;
+
+  while (t < NAN_N) {
+    gsize e = t;
+    g_autoptr (LstmState) st = lstm_state_new (m);
+    if (nan_frame (t)) {
+      t++;
+      continue;
+    }
+    while (e < NAN_N && !nan_frame (e))
+      e++;
+    g_assert_true (lstm_model_forward (m, st, x + t * 3, e - t,
+            expect + t * 3, NULL));
+    t = e;
+  }
+
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", mpath, in, outp,
+          NULL), ==, 0);
+  g_test_message ("%s", err);
+  g_assert_cmpuint (count_lines (err, "holds NaN or Inf"), ==, 2);
+  g_assert_nonnull (strstr (err, "frame 100 "));
+  g_assert_nonnull (strstr (err, "frame 150 "));
+  g_assert_true (g_file_get_contents (outp, &got, &len, NULL));
+  g_assert_cmpmem (got, len, expect, NAN_N * 3 * sizeof (float));
+  g_clear_pointer (&got, g_free);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", "--nan-policy",
+          "reset", mpath, csv, outc, NULL), ==, 0);
+  g_assert_cmpuint (count_lines (err, "holds NaN or Inf"), ==, 2);
+  g_assert_true (g_file_get_contents (outc, &got, &len, NULL));
+  g_assert_cmpmem (got, len, expect, NAN_N * 3 * sizeof (float));
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+
+  /* the timeline (frame indices: the model has no frame rate): no segment
+   * covers a non-finite frame */
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", mpath, in, NULL),
+      ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  for (i = 0; lines[i] && *lines[i]; i++) {
+    guint64 start = g_ascii_strtoull (lines[i], NULL, 10);
+    guint64 end = g_ascii_strtoull (strchr (lines[i], '\t') + 1, NULL, 10);
+    g_assert_cmpuint (start, <, end);
+    g_assert_true (end <= 100 || (start >= 101 && end <= 150) ||
+        start >= 154);
+  }
+  g_assert_cmpuint (i, >=, 3);
+}
+
+/* --nan-policy error: the first non-finite value, by file and line; pass:
+ * the values as they are (NaN in every later output). */
+static void
+test_nan_error_pass (void)
+{
+  g_autofree gchar *mpath = tmp_path ("nan2.safetensors");
+  g_autofree gchar *in = tmp_path ("nan2.f32");
+  g_autofree gchar *csv = tmp_path ("nan2.csv");
+  g_autofree gchar *outp = tmp_path ("nan2-out.f32");
+  g_autofree float *x = NULL;
+  g_autoptr (LstmModel) m = nan_setup (mpath, in, csv, &x);
+  g_autoptr (LstmState) st = lstm_state_new (m);
+  g_autofree float *expect = g_new (float, NAN_N * 3);
+  g_autofree gchar *out = NULL, *err = NULL, *got = NULL;
+  gsize len = 0;
+
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", "--nan-policy",
+          "error", mpath, in, outp, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "frame 100, value 1 is inf"));
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", "--nan-policy",
+          "error", mpath, csv, outp, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "nan2.csv:102: field 2 is not a finite"));
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", "--nan-policy",
+          "pass", mpath, in, outp, NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (lstm_model_forward (m, st, x, NAN_N, expect, NULL));
+  g_assert_true (g_file_get_contents (outp, &got, &len, NULL));
+  g_assert_cmpmem (got, len, expect, NAN_N * 3 * sizeof (float));
+  g_assert_true (isnan (expect[200 * 3]));
+}
+
+/* ---- outputs renamed into place ---- */
+
+/* Files in the temporary folder whose name starts with @prefix. */
+static guint
+count_files (const gchar *prefix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      n++;
+  g_dir_close (d);
+  return n;
+}
+
+/* `lstm ARGS` killed by SIGTERM or SIGINT at various moments while it
+ * writes OUTPUT over an older file: OUTPUT is always either the old file
+ * untouched or the complete new one (as an uninterrupted run writes it),
+ * and no temporary file is left behind. */
+static void
+kill_mid_write (const gchar *const *args, const gchar *output,
+    const gchar *out_name)
+{
+  static const gchar old[] = "the old output\n";
+  g_autofree gchar *complete = NULL, *tmp_prefix = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  gsize complete_len = 0;
+  guint k, killed = 0;
+  gint64 t0, full_us;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("LSTM_TOOL"));
+  for (k = 0; args[k]; k++)
+    g_ptr_array_add (argv, (gpointer) args[k]);
+  g_ptr_array_add (argv, NULL);
+
+  /* the complete output, and how long it takes */
+  t0 = g_get_monotonic_time ();
+  g_assert_cmpint (tool_run (NULL, args, NULL, NULL), ==, 0);
+  full_us = g_get_monotonic_time () - t0;
+  g_assert_true (g_file_get_contents (output, &complete, &complete_len,
+          NULL));
+  g_test_message ("an uninterrupted run: %.3f s, %" G_GSIZE_FORMAT " bytes",
+      full_us / 1e6, complete_len);
+  tmp_prefix = g_strdup_printf (".%s.", out_name);
+
+  for (k = 0; k < 8; k++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *got = NULL;
+    gsize len = 0;
+    GPid pid;
+    gint status = 0;
+
+    g_assert_true (g_file_set_contents (output, old, -1, NULL));
+    g_assert_true (g_spawn_async (NULL, (gchar **) argv->pdata, NULL,
+            G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+            G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error));
+    g_assert_no_error (error);
+    /* from early (set-up) to late in the run */
+    g_usleep ((gulong) (full_us * (k + 1) / 10));
+    kill (pid, k % 2 ? SIGINT : SIGTERM);
+    g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+    g_spawn_close_pid (pid);
+    g_assert_true (g_file_get_contents (output, &got, &len, NULL));
+    g_assert_true (WIFSIGNALED (status) || (WIFEXITED (status) &&
+            WEXITSTATUS (status) == 0));
+    if (strcmp (got, old) == 0) {
+      /* killed before the new output was complete */
+      g_assert_true (WIFSIGNALED (status));
+      killed++;
+    } else {
+      /* complete (killed, if at all, after the rename) */
+      g_assert_cmpmem (got, len, complete, complete_len);
+    }
+    g_assert_cmpuint (count_files (tmp_prefix), ==, 0);
+  }
+  g_test_message ("%u of 8 runs killed before their output was complete",
+      killed);
+  g_assert_cmpuint (killed, >=, 2);
+}
+
+/* lstm run MODEL INPUT OUTPUT.csv on a long input. */
+static void
+test_kill_run (void)
+{
+  g_autofree gchar *mpath = tmp_path ("kill.safetensors");
+  g_autofree gchar *in = tmp_path ("kill.f32");
+  g_autofree gchar *outp = tmp_path ("kill-out.csv");
+  g_autofree float *x = NULL;
+  g_autoptr (LstmModel) m = nan_setup (mpath, in, NULL, &x);
+  const gsize n = 300000;
+  g_autofree float *big = g_new (float, n * 3);
+  const gchar *args[] = { "run", "--nan-policy", "pass", mpath, in, outp,
+    NULL
+  };
+  gsize i;
+
+  (void) m;
+  for (i = 0; i < n * 3; i++)
+    big[i] = (float) sin (i * 0.001);
+  g_assert_true (g_file_set_contents (in, (const gchar *) big,
+          n * 3 * sizeof (float), NULL));
+  kill_mid_write (args, outp, "kill-out.csv");
+}
+
+/* lstm features CONFIG AUDIO OUTPUT.csv on the demo recording. */
+static void
+test_kill_features (void)
+{
+  g_autofree gchar *outp = tmp_path ("feat-out.csv");
+  const gchar *args[] = { "features",
+    "{\"kind\":\"mfcc\",\"deltas\":2,\"num_mel_bins\":40}", wav_path, outp,
+    NULL
+  };
+
+  kill_mid_write (args, outp, "feat-out.csv");
 }
 
 /* A forecaster and a classifier without features config, beside frames. */
@@ -459,6 +766,10 @@ main (int argc, char **argv)
   g_test_add_func ("/run-cli/plot/png", test_plot_png);
   g_test_add_func ("/run-cli/plot/reference", test_plot_reference);
   g_test_add_func ("/run-cli/plot/svg", test_plot_svg);
+  g_test_add_func ("/run-cli/nan-policy/reset", test_nan_reset);
+  g_test_add_func ("/run-cli/nan-policy/error-pass", test_nan_error_pass);
+  g_test_add_func ("/run-cli/output/kill-run", test_kill_run);
+  g_test_add_func ("/run-cli/output/kill-features", test_kill_features);
   for (i = 0; i < G_N_ELEMENTS (errors); i++) {
     g_autofree gchar *path = g_strdup_printf ("/run-cli/error/%s",
         errors[i].name);
