@@ -29,6 +29,7 @@ the `apt-get install` line for the missing ones.
 import argparse
 import csv
 import dataclasses
+import fnmatch
 import hashlib
 import os
 import re
@@ -154,27 +155,57 @@ def package_files(pkg):
 _licences = {}
 
 
-def licence(pkg):
-    """The licences named in /usr/share/doc/PKG/copyright, joined."""
-    if pkg in _licences:
-        return _licences[pkg]
-    path = f"/usr/share/doc/{pkg}/copyright"
-    names = []
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        text = ""
-    for m in re.finditer(r"^License:[ \t]*(\S[^\n]*)$", text, re.M):
-        name = m.group(1).strip()
-        if name and name not in names:
-            names.append(name)
-    if not names:
-        for m in re.finditer(r"common-licenses/([A-Za-z0-9.+-]+[A-Za-z0-9+])", text):
-            if m.group(1) not in names:
-                names.append(m.group(1))
-    _licences[pkg] = " / ".join(names) if names else f"see {path}"
+def _copyright(pkg):
+    if pkg not in _licences:
+        path = f"/usr/share/doc/{pkg}/copyright"
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            text = ""
+        stanzas = []
+        for para in re.split(r"\n\s*\n", text):
+            files = re.search(r"^Files:(.*(?:\n[ \t].*)*)", para, re.M)
+            lic = re.search(r"^License:[ \t]*(\S[^\n]*)$", para, re.M)
+            if files and lic:
+                stanzas.append((files.group(1).split(), lic.group(1).strip()))
+        names = []
+        for m in re.finditer(r"^License:[ \t]*(\S[^\n]*)$", text, re.M):
+            if m.group(1).strip() not in names:
+                names.append(m.group(1).strip())
+        if not names:
+            for m in re.finditer(r"common-licenses/([A-Za-z0-9.+-]+[A-Za-z0-9+])", text):
+                if m.group(1) not in names:
+                    names.append(m.group(1))
+        union = " / ".join(names) if names else f"see {path}"
+        _licences[pkg] = (stanzas, union)
     return _licences[pkg]
+
+
+def licence(pkg, path=None):
+    """The licence /usr/share/doc/PKG/copyright gives for `path` (machine-readable
+    copyright files: the most specific Files: stanza matching it), else every
+    licence the file names, joined."""
+    stanzas, union = _copyright(pkg)
+    if path is None or not stanzas:
+        return union
+    tokens = pkg.split("-")
+    best, best_len, default = None, -1, None
+    for patterns, lic in stanzas:
+        for p in patterns:
+            if p == "*":
+                default = default or lic
+                continue
+            if p.startswith("debian/"):
+                continue
+            stem = re.sub(r"\.h2drumkit$", "", p)
+            hit = (fnmatch.fnmatch(path, "*/" + p) or fnmatch.fnmatch(path, "*/" + stem)
+                   or fnmatch.fnmatch(path, "*/" + stem.rstrip("*").rstrip("/") + "/*")
+                   or any(fnmatch.fnmatch(t + "-x", p) for t in tokens)
+                   or os.path.basename(path).split(" ")[0] == os.path.basename(stem))
+            if hit and len(p) > best_len:
+                best, best_len = lic, len(p)
+    return best or default or union
 
 
 # ------------------------------------------------------------------ audio helpers
@@ -239,8 +270,14 @@ def silence_ok(x):
     return max_window_db(x) <= SILENCE_DBFS - 1.0
 
 
-def regions(x, min_gap=0.3, min_len=0.2):
-    """Split a recording at its quiet runs: (active pieces, quiet pieces)."""
+def regions(x, min_gap=0.3, min_len=0.2, min_quiet=0.15):
+    """Split a recording at its quiet runs: (active pieces, quiet pieces).
+
+    Quiet frames are 35 dB below the recording's loud frames (or below -70
+    dBFS); a quiet run of `min_gap` seconds ends an active piece, and every
+    quiet run of `min_quiet` seconds or more is kept (room tone, noise floor)
+    for the silence class.
+    """
     db = frame_db(x)
     if len(db) == 0:
         return [], []
@@ -262,12 +299,23 @@ def regions(x, min_gap=0.3, min_len=0.2):
             if start is not None and (k - start) >= min_len * 100:
                 active.append(x[start * 160:k * 160 + 240])
             start = None
-            if j - k >= 50:  # 0.5 s of quiet: a candidate for silence
-                silent.append(x[k * 160 + 240:j * 160])
+        if j - k >= min_quiet * 100:
+            silent.append(x[k * 160 + 240:j * 160])
         k = j
     if start is not None and (n - start) >= min_len * 100:
         active.append(x[start * 160:])
     return active, silent
+
+
+def quiet_fill(quiet, rng, n):
+    """n samples of quiet stretches (room tone, noise floors) joined end to end."""
+    pieces, keys = [], []
+    while sum(len(p) for p in pieces) < n:
+        q, key = quiet[int(rng.integers(0, len(quiet)))]
+        pieces.append(fade(q, 5))
+        if key not in keys:
+            keys.append(key)
+    return np.concatenate(pieces)[:n].astype(np.float32), keys
 
 
 def band_limit(x, cutoff=4000.0, low=0.0):
@@ -613,7 +661,8 @@ def quiet_stretches(sources, loaded, split):
     out = []
     for s in sources:
         if s.split == split and s.key in loaded:
-            out += [(q, s.key) for q in loaded[s.key][1] if len(q) >= RATE // 4]
+            out += [(q, s.key) for q in loaded[s.key][1]
+                    if len(q) >= RATE // 8 and max_window_db(q) > -100.0]
     return out
 
 
@@ -686,14 +735,7 @@ def silence_clip(split, quiet, groups, rng, n):
                 for k in range(1, 8)).astype(np.float32)
         y += rng.standard_normal(n).astype(np.float32) * rng.uniform(0.0, 0.2)
     elif kind in ("quiet",) and quiet:
-        pieces = []
-        while sum(len(p) for p in pieces) < n:
-            q, key = quiet[int(rng.integers(0, len(quiet)))]
-            pieces.append(fade(q, 5))
-            keys.append(key)
-        y = np.concatenate(pieces)[:n]
-        if np.abs(y).max() == 0:
-            return y, keys
+        y, keys = quiet_fill(quiet, rng, n)
         level = max_window_db(y)
         if level <= SILENCE_DBFS - 2:  # already quiet: keep its own level
             return y.astype(np.float32), keys
@@ -759,7 +801,7 @@ def write_sources(sources, path, used=None):
         for s in sources:
             if used is not None and s.key not in used:
                 continue
-            lic = licence(s.package) if s.package != "-" else "generated (no licence needed)"
+            lic = licence(s.package, s.key) if s.package != "-" else "generated (no licence needed)"
             w.writerow([s.key, s.package, lic, s.split, s.cls])
 
 
