@@ -72,7 +72,9 @@ PACKAGES = {
     "drascula-music": "music", "frozen-bubble-data": "music, environment",
     "fb-music-high": "music", "chromium-bsu-data": "music, environment",
     "hydrogen-drumkits": "percussion", "sound-theme-freedesktop": "environment",
-    "pingus-data": "environment",
+    "pingus-data": "environment", "lincity-ng-data": "music, environment",
+    "btanks-data": "music, environment", "lbreakout2-data": "environment",
+    "alienblaster-data": "environment", "pinball-data": "music, environment",
 }
 
 AUDIO_EXT = (".wav", ".ogg", ".oga", ".flac", ".aiff", ".aif")
@@ -210,8 +212,28 @@ def licence(pkg, path=None):
 
 # ------------------------------------------------------------------ audio helpers
 
+def upsample2(x):
+    """8 kHz -> 16 kHz by the ideal (band-limited) interpolation."""
+    n = len(x)
+    spec = np.fft.rfft(x.astype(np.float64))
+    wide = np.zeros(n + 1, dtype=np.complex128)
+    wide[:len(spec)] = spec
+    if n % 2 == 0:
+        wide[n // 2] *= 0.5  # the Nyquist bin of the input splits in two
+    return (np.fft.irfft(wide, 2 * n) * 2).astype(np.float32)
+
+
 def decode(path, start=0.0, seconds=None):
-    """Any file sox reads -> float32 mono at RATE."""
+    """Any file sox reads -> float32 mono at RATE (8 and 16 kHz WAV read directly)."""
+    if path.lower().endswith(".wav") and not start and not seconds:
+        try:
+            info = soundfile.info(path)
+        except RuntimeError:
+            info = None
+        if info is not None and info.samplerate in (RATE // 2, RATE) and info.frames > 0:
+            x, _ = soundfile.read(path, dtype="float32", always_2d=True)
+            x = x.mean(axis=1)
+            return upsample2(x) if info.samplerate == RATE // 2 else x.copy()
     cmd = ["sox", "-V1"]
     if path.lower().endswith(".oga"):
         cmd += ["-t", "ogg"]
@@ -556,6 +578,14 @@ def find_sources():
     bsu = package_files("chromium-bsu-data")
     src += file_group("chromium-bsu-data", [f for f in bsu if "music" in os.path.basename(f)],
                       "music", "chromium-bsu music")
+    bt = package_files("btanks-data")
+    src += file_group("btanks-data", [f for f in bt if "/tunes/" in f], "music", "btanks music")
+    lc = package_files("lincity-ng-data")
+    src += file_group("lincity-ng-data", [f for f in lc if "/music/" in f], "music",
+                      "lincity-ng music")
+    pb = package_files("pinball-data")
+    src += file_group("pinball-data", [f for f in pb if f.endswith(".ogg")], "music",
+                      "pinball music")
     programs = [int(m.group(1)) for m in re.finditer(r"^\s*(\d+)\s+Tone_000/",
                                                        open("/etc/timidity/freepats.cfg").read(), re.M)]
     programs = sorted(p for p in programs if p < 112 or p == 114)
@@ -585,6 +615,22 @@ def find_sources():
                       [f for f in package_files("pingus-data") if "/sounds/" in f
                        and not re.search(r"letsgo|ohno|yipee|goodidea", f)],
                       "environment", "pingus sounds")
+    src += file_group("lincity-ng-data",
+                      [f for f in lc if "/sounds/" in f and not re.search(r"School|University", f)],
+                      "environment", "lincity-ng sounds")
+    src += file_group("btanks-data",
+                      [f for f in bt if "/sounds/" in f
+                       and not re.search(r"deadman|laugh|scream", os.path.basename(f))],
+                      "environment", "btanks sounds")
+    src += file_group("lbreakout2-data",
+                      [f for f in package_files("lbreakout2-data") if "/sounds/" in f
+                       and not re.search(r"dammit|damn|excellent|verygood|wontgiveup", f)],
+                      "environment", "lbreakout2 sounds")
+    src += file_group("alienblaster-data",
+                      [f for f in package_files("alienblaster-data") if "intro" not in f],
+                      "environment", "alienblaster sounds")
+    src += file_group("pinball-data", [f for f in pb if f.endswith(".wav")], "environment",
+                      "pinball sounds")
     # silence: generated floors per split (the recordings' quiet stretches join them)
     for split in SPLITS:
         for kind in ("zero", "noise", "hum"):
@@ -653,8 +699,16 @@ def streams(sources, loaded, cls, split):
             pos += len(p) + len(gap)
             keys.append(key)
         if parts:
-            result[group] = (np.concatenate(parts), owners)
+            x = np.concatenate(parts)
+            result[group] = (x, owners, len(x) / RATE)
     return result
+
+
+def pick_group(groups, rng):
+    """A group, drawn with a weight of the square root of its duration."""
+    names = sorted(groups)
+    w = np.sqrt(np.array([groups[g][2] for g in names], dtype=np.float64))
+    return names[int(rng.choice(len(names), p=w / w.sum()))]
 
 
 def quiet_stretches(sources, loaded, split):
@@ -669,7 +723,7 @@ def quiet_stretches(sources, loaded, split):
 # ------------------------------------------------------------------ clips
 
 def take(stream, rng, n):
-    x, owners = stream
+    x, owners = stream[0], stream[1]
     if len(x) <= n:
         a = 0
     else:
@@ -686,7 +740,7 @@ def set_level(x, db):
 def active_clip(cls, groups, noise_groups, rng, n):
     """One validated active clip of class `cls` (None when none passes)."""
     for _ in range(8):
-        group = sorted(groups)[int(rng.integers(0, len(groups)))]
+        group = pick_group(groups, rng)
         y, keys = take(groups[group], rng, n)
         if len(y) < n:
             continue
@@ -697,7 +751,7 @@ def active_clip(cls, groups, noise_groups, rng, n):
             y = band_limit(y, 4000.0, 300.0 if cls == "speech" else 0.0)
         p_mix = {"speech": 0.3, "music": 0.2, "percussion": 0.1, "environment": 0.0}[cls]
         if noise_groups and rng.random() < p_mix:
-            ng = sorted(noise_groups)[int(rng.integers(0, len(noise_groups)))]
+            ng = pick_group(noise_groups, rng)
             z, zkeys = take(noise_groups[ng], rng, n)
             if len(z) == n and rms_db(z) > -80:
                 snr = rng.uniform(6.0, 20.0)
@@ -740,7 +794,7 @@ def silence_clip(split, quiet, groups, rng, n):
         if level <= SILENCE_DBFS - 2:  # already quiet: keep its own level
             return y.astype(np.float32), keys
     else:  # an active recording attenuated below the threshold
-        group = sorted(groups)[int(rng.integers(0, len(groups)))]
+        group = pick_group(groups, rng)
         y, keys = take(groups[group], rng, n)
         if len(y) < n:
             return np.zeros(n, np.float32), [f"generated:zero:{split}"]
@@ -794,6 +848,39 @@ def write_clips(clips, folder, prefix, manifest, rel_to):
     return rows
 
 
+def write_tracks(clips, folder, manifest, rel_to, seconds=30.0):
+    """Recordings of about `seconds` made of consecutive clips, each with its label
+    track (Audacity's start TAB end TAB label; neighbours of one class merged),
+    and a `path,labels` manifest: streaming tests with class changes."""
+    os.makedirs(folder, exist_ok=True)
+    rows, k, i = [], 0, 0
+    while i < len(clips):
+        audio, stretches, t = [], [], 0.0
+        while i < len(clips) and t < seconds:
+            y, cls, _ = clips[i]
+            d = len(y) / RATE
+            if stretches and stretches[-1][2] == cls:
+                stretches[-1][1] = t + d
+            else:
+                stretches.append([t, t + d, cls])
+            audio.append(y)
+            t += d
+            i += 1
+        wav = os.path.join(folder, f"track-{k:03d}.flac")
+        txt = os.path.join(folder, f"track-{k:03d}.txt")
+        soundfile.write(wav, np.concatenate(audio), RATE, subtype="PCM_16")
+        with open(txt, "w") as f:
+            for a, b, cls in stretches:
+                f.write(f"{a:.6f}\t{b:.6f}\t{cls}\n")
+        rows.append((os.path.relpath(wav, rel_to), os.path.relpath(txt, rel_to)))
+        k += 1
+    with open(manifest, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "labels"])
+        w.writerows(rows)
+    return rows
+
+
 def write_sources(sources, path, used=None):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -823,14 +910,18 @@ def main():
     ap.add_argument("--clips", type=int, default=700,
                     help="training clips per class (val: a sixth, test: a quarter; default 700)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    ap.add_argument("--tracks", default="val,test",
+                    help="splits that also get 30 s recordings of their clips with label "
+                    "tracks, SPLIT-tracks.csv (default: %(default)s; '' for none)")
     args = ap.parse_args()
     t0 = time.time()
     check_packages()
     sources = find_sources()
     check_disjoint(sources)
     loaded = load_all(sources, args.jobs)
-    if os.path.isdir(os.path.join(args.out, "clips")):
-        shutil.rmtree(os.path.join(args.out, "clips"))
+    for sub in ("clips", "tracks"):
+        if os.path.isdir(os.path.join(args.out, sub)):
+            shutil.rmtree(os.path.join(args.out, sub))
     counts = {"train": args.clips, "val": max(1, args.clips // 6), "test": max(1, args.clips // 4)}
     summary = []
     for split in SPLITS:
@@ -840,6 +931,9 @@ def main():
         clips = [clips[i] for i in order]
         write_clips(clips, os.path.join(args.out, "clips", split), "",
                     os.path.join(args.out, f"{split}.csv"), args.out)
+        if split in args.tracks.split(","):
+            write_tracks(clips, os.path.join(args.out, "tracks", split),
+                         os.path.join(args.out, f"{split}-tracks.csv"), args.out)
         summary.append(f"{split}: {len(clips)} clips ({counts[split]} per class), "
                        f"{dropped} drafts failed validation")
     write_sources(sources, os.path.join(args.out, "sources.csv"))
