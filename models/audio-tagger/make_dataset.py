@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -103,7 +102,7 @@ ESPEAK_VARIANTS = ["", "+m1", "+m3", "+m7", "+f1", "+f2", "+f4", "+klatt", "+cro
 FLITE_VOICES = {"train": ["kal", "awb", "rms"], "val": ["kal16"], "test": ["slt"]}
 FESTIVAL_VOICES = {"train": ["kal_diphone"], "test": ["cmu_us_slt_arctic_hts"]}
 ASTERISK_SPLIT = {"fr": "train", "es": "train", "it": "val", "ru": "test"}
-# freepats tone programs of instruments (no sound effects, no unpitched woodblocks)
+# MIDI pieces rendered per split; each split has its own freepats programs
 MIDI_PIECES = {"train": 28, "val": 5, "test": 10}
 KIT_EXCLUDE = re.compile(r"zap|fx|whistle|synth|vox|voice|chord|pad", re.I)
 
@@ -588,6 +587,7 @@ def find_sources():
                       "pinball music")
     programs = [int(m.group(1)) for m in re.finditer(r"^\s*(\d+)\s+Tone_000/",
                                                        open("/etc/timidity/freepats.cfg").read(), re.M)]
+    # pitched instruments only: no sound effects (120-127), no unpitched woodblocks
     programs = sorted(p for p in programs if p < 112 or p == 114)
     prog_split = stratified([str(p) for p in programs], "freepats programs")
     for split, n in MIDI_PIECES.items():
