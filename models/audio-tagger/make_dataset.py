@@ -923,20 +923,25 @@ def main():
         if os.path.isdir(os.path.join(args.out, sub)):
             shutil.rmtree(os.path.join(args.out, sub))
     counts = {"train": args.clips, "val": max(1, args.clips // 6), "test": max(1, args.clips // 4)}
-    summary = []
+    summary, clip_sources = [], []
     for split in SPLITS:
         rng = seeded("clips", split)
         clips, dropped = make_clips(sources, loaded, split, counts[split], rng)
         order = rng.permutation(len(clips))
         clips = [clips[i] for i in order]
-        write_clips(clips, os.path.join(args.out, "clips", split), "",
-                    os.path.join(args.out, f"{split}.csv"), args.out)
+        rows = write_clips(clips, os.path.join(args.out, "clips", split), "",
+                           os.path.join(args.out, f"{split}.csv"), args.out)
+        clip_sources += [(p, cls, ";".join(keys)) for p, cls, keys in rows]
         if split in args.tracks.split(","):
             write_tracks(clips, os.path.join(args.out, "tracks", split),
                          os.path.join(args.out, f"{split}-tracks.csv"), args.out)
         summary.append(f"{split}: {len(clips)} clips ({counts[split]} per class), "
                        f"{dropped} drafts failed validation")
     write_sources(sources, os.path.join(args.out, "sources.csv"))
+    with open(os.path.join(args.out, "clip-sources.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "label", "sources"])
+        w.writerows(clip_sources)
     by = {}
     for s in sources:
         by.setdefault((s.split, s.cls), 0)

@@ -6,7 +6,7 @@ demo.wav is 16 kHz mono, about 46 s, assembled from real recordings of
 sources in the TEST split of make_dataset.py only (never a training source):
 telephone-band Russian speech (asterisk prompts), English speech (the flite
 slt voice, alone and over low background noise), game music, drum patterns
-from a held-out hydrogen kit, game and desktop sound effects, and silence
+from held-out hydrogen kits, game sound effects and ambiences, and silence
 (room tone scaled below -50 dBFS, digital zero, low hum). demo.txt is its
 label track (Audacity's format: start TAB end TAB label, in seconds) and
 DEMO-SOURCES.md names the package, file and licence of every stretch.
@@ -31,13 +31,13 @@ PLAN = [
     ("music", "drascula music", 6.0, -20.0, None),
     ("silence", "zero", 0.8, None, None),
     ("percussion", "hydrogen", 5.0, -22.0, None),
-    ("environment", "colobot sounds", 5.0, -24.0, None),
+    ("environment", "lincity-ng sounds", 5.0, -24.0, None),
     ("speech", "flite", 5.0, -22.0, None),
     ("silence", "hum", 1.2, None, None),
     ("music", "colobot music", 5.0, -24.0, None),
-    ("environment", "freedesktop sounds", 4.0, -26.0, None),
+    ("environment", "btanks sounds", 4.0, -26.0, None),
     ("percussion", "hydrogen", 3.0, -18.0, None),
-    ("speech", "flite", 4.0, -24.0, "colobot sounds"),
+    ("speech", "flite", 4.0, -24.0, "lincity-ng sounds"),
     ("speech", "asterisk-ru", 4.0, -36.0, None),
     ("silence", "quiet", 1.0, None, None),
 ]
