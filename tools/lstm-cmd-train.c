@@ -55,6 +55,7 @@ typedef struct {
   gchar *features, *background;         /* --manifest */
   gboolean every_frame;
   gchar *mix_with;                      /* --manifest clips */
+  gchar *val_manifest;                  /* clips: the validation clips */
   gint augment;                         /* copies per clip, on average */
   gboolean no_augment, no_balance;
   gboolean no_residual;                 /* --series forecasts */
@@ -650,8 +651,8 @@ clips_data (Args *a, LstmManifest *m, LstmManifestItem *items,
   /* validation: round(fraction x n) clips of each class of 2 or more */
   for (c = 0; c < C; c++) {
     ClassClips *cc = &cls[c];
-    guint n_val = cc->n >= 2 ? (guint) floor (a->val_fraction * cc->n + 0.5)
-        : 0;
+    guint n_val = cc->n >= 2 && a->val_manifest == NULL ?
+        (guint) floor (a->val_fraction * cc->n + 0.5) : 0;
     for (k = cc->n; k > 1; k--) {
       guint j = (guint) g_rand_int_range (rng, 0, (gint32) k), t;
       t = cc->order[k - 1];
@@ -667,6 +668,33 @@ clips_data (Args *a, LstmManifest *m, LstmManifestItem *items,
     if (n_val > 0 && d->val == NULL) {
       d->val = lstm_dataset_new (I, LSTM_TARGET_SEQUENCE_CLASS, C, error);
       if (d->val == NULL)
+        goto out;
+    }
+  }
+
+  /* or the clips of --val-manifest (other sources, say) */
+  if (a->val_manifest != NULL) {
+    g_autoptr (LstmManifest) vm = lstm_manifest_read (a->val_manifest,
+        error);
+    if (vm == NULL)
+      goto out;
+    if (vm->kind != LSTM_MANIFEST_CLIPS) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "--val-manifest %s: holds label tracks; the training manifest "
+          "holds clips", a->val_manifest);
+      goto out;
+    }
+    d->val = lstm_dataset_new (I, LSTM_TARGET_SEQUENCE_CLASS, C, error);
+    if (d->val == NULL)
+      goto out;
+    for (i = 0; i < vm->n_rows; i++) {
+      LstmManifestItem it;
+      gboolean added = lstm_manifest_load_item (vm, i, f,
+          (const gchar * const *) d->labels, LSTM_TARGET_IGNORE, &it,
+          error) && clip_add (d->val, it.frames, it.n_frames, it.target,
+          &d->val_frames, error);
+      lstm_manifest_item_clear (&it);
+      if (!added)
         goto out;
     }
   }
@@ -819,12 +847,12 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
     return FALSE;
   }
   if ((a->every_frame || g_hash_table_contains (a->given, "clip-loss") ||
-          a->mix_with || a->augment != AUGMENT_DEFAULT ||
+          a->mix_with || a->augment != AUGMENT_DEFAULT || a->val_manifest ||
           a->no_augment || a->no_balance) && m->kind != LSTM_MANIFEST_CLIPS) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: --clip-loss, --every-frame, --augment, --no-augment, "
-        "--mix-with and --no-balance apply to clips; label tracks give every "
-        "frame its own class already", a->manifest);
+        "--mix-with, --val-manifest and --no-balance apply to clips; label "
+        "tracks give every frame its own class already", a->manifest);
     return FALSE;
   }
 
@@ -1013,10 +1041,12 @@ check_args (Args *a, GError **error)
   if (a->manifest && (a->columns || a->targets || a->label_column))
     BAD ("--columns, --targets and --label-column apply to --series");
   if (!a->manifest && (a->features || a->background || a->every_frame ||
-          g_hash_table_contains (a->given, "clip-loss") || a->mix_with || a->augment != AUGMENT_DEFAULT || a->no_augment ||
-          a->no_balance))
+          g_hash_table_contains (a->given, "clip-loss") || a->mix_with ||
+          a->augment != AUGMENT_DEFAULT || a->no_augment || a->no_balance ||
+          a->val_manifest))
     BAD ("--features, --background, --clip-loss, --every-frame, --augment, "
-        "--no-augment, --mix-with and --no-balance apply to --manifest");
+        "--no-augment, --mix-with, --val-manifest and --no-balance apply to "
+        "--manifest");
   if (a->every_frame && g_hash_table_contains (a->given, "clip-loss"))
     BAD ("--every-frame is --clip-loss every-frame: give one of them");
   if (a->augment != AUGMENT_DEFAULT && a->augment < 0)
@@ -1139,6 +1169,9 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "Clips: augmented copies per clip, on average (default 1): gain, "
         "noise or --mix-with backgrounds, crops, time/frequency masks",
         "N"},
+    {"val-manifest", 0, 0, G_OPTION_ARG_FILENAME, &a.val_manifest,
+        "Clips: validate on these clips (e.g. of other sources) instead of "
+        "holding out --val-fraction of the training clips", "CSV"},
     {"mix-with", 0, 0, G_OPTION_ARG_STRING, &a.mix_with,
         "Clips: mix the clips of these labels in as backgrounds (default: "
         "generated noise)", "A,B"},
@@ -1409,5 +1442,6 @@ out:
   g_free (a.features);
   g_free (a.background);
   g_free (a.mix_with);
+  g_free (a.val_manifest);
   return ret;
 }
