@@ -1373,10 +1373,11 @@ lstm_tool_train (int argc, char **argv, GError **error)
   if (!a.quiet && d.clips)
     fprintf (stderr, "training on %u clips (%u augmented or copied to "
         "balance the classes), %" G_GUINT64_FORMAT " frames; validation: %u "
-        "clips held out by class; %" G_GUINT64_FORMAT " parameters\n",
+        "clips %s; %" G_GUINT64_FORMAT " parameters\n",
         lstm_dataset_get_n_sequences (d.train), d.n_extra,
         lstm_dataset_get_n_frames (d.train),
-        d.val ? lstm_dataset_get_n_sequences (d.val) : 0,
+        d.val ? lstm_dataset_get_n_sequences (d.val) : 0, a.val_manifest ?
+        "from --val-manifest" : "held out by class",
         lstm_model_get_n_params (model));
   else if (!a.quiet && o.validation_fraction > 0)
     fprintf (stderr, "training on %" G_GUINT64_FORMAT " frames in %u "

@@ -380,6 +380,24 @@ test_clips (void)
   g_assert_nonnull (strstr (lstm_model_get_metadata (m, "lstm.training"),
           "\"validation_clips\":2"));
 
+  /* --val-manifest: those clips validate, every training clip trains */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (lstm (NULL, &err, "train", "--manifest", "data/clips.csv",
+          "--features", "fbank16.json", "--hidden", "4", "--epochs", "1",
+          "--val-manifest", "data/clips.csv", "-o", "v.safetensors", NULL),
+      ==, 0);
+  g_assert_nonnull (strstr (err, "training on 16 clips (8 augmented or "
+          "copied to balance the classes)"));
+  g_assert_nonnull (strstr (err, "validation: 8 clips"));
+  g_clear_pointer (&err, g_free);
+  write_file ("data/tracks.csv", "c0.wav,t.txt\n");
+  write_file ("data/t.txt", "0.0\t0.2\tlow\n");
+  g_assert_cmpint (lstm (NULL, &err, "train", "--manifest", "data/clips.csv",
+          "--features", "fbank16.json", "--val-manifest", "data/tracks.csv",
+          "-o", "v.safetensors", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "--val-manifest data/tracks.csv: holds "
+          "label tracks"));
+
   /* input.mean: the mean of the very frames `lstm features` computes, over
    * the training clips (all of them, with no validation set), before any
    * augmentation */
