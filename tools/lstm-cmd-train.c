@@ -820,8 +820,6 @@ out:
     g_free (cls[c].order);
   for (i = 0; i < n_mix; i++)
     g_free (bg[i]);
-  g_free (bg);
-  g_free (n_bg);
   return ok;
 }
 

@@ -390,6 +390,30 @@ test_clips (void)
           "copied to balance the classes)"));
   g_assert_nonnull (strstr (err, "validation: 8 clips"));
   g_clear_pointer (&err, g_free);
+  /* --mix-with: the training clips of a label as backgrounds; seeded, so
+   * the same run gives the same model, bit for bit */
+  g_assert_cmpint (lstm (NULL, NULL, "train", "--manifest", "data/clips.csv",
+          "--features", "fbank16.json", "--hidden", "4", "--epochs", "1",
+          "--augment", "3", "--mix-with", "low", "-o", "mix1.safetensors",
+          NULL), ==, 0);
+  g_assert_cmpint (lstm (NULL, NULL, "train", "--manifest", "data/clips.csv",
+          "--features", "fbank16.json", "--hidden", "4", "--epochs", "1",
+          "--augment", "3", "--mix-with", "low", "-o", "mix2.safetensors",
+          NULL), ==, 0);
+  {
+    g_autofree gchar *p1 = tmp_path ("mix1.safetensors");
+    g_autofree gchar *p2 = tmp_path ("mix2.safetensors");
+    g_autofree gchar *b1 = NULL, *b2 = NULL;
+    g_autoptr (LstmModel) mix = NULL;
+    gsize n1, n2;
+    g_assert_true (g_file_get_contents (p1, &b1, &n1, NULL));
+    g_assert_true (g_file_get_contents (p2, &b2, &n2, NULL));
+    g_assert_cmpmem (b1, n1, b2, n2);
+    mix = lstm_model_load (p1, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (lstm_model_get_metadata (mix, "lstm.training"),
+            "\"mix_with\":\"low\""));
+  }
   write_file ("data/tracks.csv", "c0.wav,t.txt\n");
   write_file ("data/t.txt", "0.0\t0.2\tlow\n");
   g_assert_cmpint (lstm (NULL, &err, "train", "--manifest", "data/clips.csv",
