@@ -121,8 +121,10 @@ write_f32 (const gchar *name, const double *x, guint n)
   guint i;
 
   for (i = 0; i < n; i++) {
-    union { float f; guint32 u; } v = { .f = (float) x[i] };
-    raw[i] = GUINT32_TO_LE (v.u);
+    float f = (float) x[i];
+    guint32 u;
+    memcpy (&u, &f, 4);
+    raw[i] = GUINT32_TO_LE (u);
   }
   g_assert_true (g_file_set_contents (path, (const gchar *) raw,
           (gssize) n * 4, NULL));
@@ -141,10 +143,12 @@ read_f32 (const gchar *name, guint *n)
   *n = (guint) (len / 4);
   x = g_new (double, *n);
   for (i = 0; i < *n; i++) {
-    union { float f; guint32 u; } v;
-    memcpy (&v.u, raw + 4 * i, 4);
-    v.u = GUINT32_FROM_LE (v.u);
-    x[i] = v.f;
+    guint32 u;
+    float f;
+    memcpy (&u, raw + 4 * i, 4);
+    u = GUINT32_FROM_LE (u);
+    memcpy (&f, &u, 4);
+    x[i] = f;
   }
   return x;
 }
@@ -215,21 +219,21 @@ rmse (const double *x, const double *pred, guint from, guint n)
 static gboolean
 least_squares_qr (double *A, double *y, guint m, guint k, double *b)
 {
+  g_autofree double *v = g_new (double, m);
   guint i, j, c;
   double scale = 0;
 
   for (i = 0; i < m * k; i++)
     scale = MAX (scale, fabs (A[i]));
   for (j = 0; j < k; j++) {
-    /* v = column j from row j down; H = I - 2 v v^T / v^T v */
-    double norm = 0, alpha, vtv, *v = g_new (double, m - j);
+    /* v = column j from row j down, less alpha e_j: H = I - 2 v v^T / v^T v
+     * maps that column to alpha e_j */
+    double norm = 0, alpha, vtv;
     for (i = j; i < m; i++)
       norm += A[i * k + j] * A[i * k + j];
     norm = sqrt (norm);
-    if (norm <= 1e-12 * scale * sqrt (m)) {
-      g_free (v);
+    if (norm <= 1e-12 * scale * sqrt (m))
       return FALSE;
-    }
     alpha = A[j * k + j] > 0 ? -norm : norm;
     for (i = j; i < m; i++)
       v[i - j] = A[i * k + j];
@@ -253,7 +257,6 @@ least_squares_qr (double *A, double *y, guint m, guint k, double *b)
       for (i = j; i < m; i++)
         y[i] -= d * v[i - j];
     }
-    g_free (v);
   }
   /* back substitution: R b = (Q^T y)[0..k) */
   for (j = k; j-- > 0;) {
