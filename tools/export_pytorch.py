@@ -157,11 +157,18 @@ def describe(module, activations=None):
 
 def export(module, path, activations=None, architecture=None, task=None,
            labels=None, features=None, description=None, training=None,
-           input_mean=None, input_std=None, state_dict=None, dtype="F32"):
+           input_mean=None, input_std=None, state_dict=None, dtype="F32",
+           residual=None, horizon=None):
     """Write `module` (or an explicit `architecture` + `state_dict`) to `path`.
 
     `dtype` ("F32", "F16" or "BF16") is how the layers' weights are stored;
-    liblstm widens F16 and BF16 to float32 when it loads them."""
+    liblstm widens F16 and BF16 to float32 when it loads them.
+
+    `residual` (a list of input indices, one per output, e.g. [0]) marks a
+    residual forecaster: output j = last linear layer's output j +
+    x_raw[..., residual[j]], the frame's un-normalised input (the last layer
+    must be linear without activation). `horizon` records how many rows
+    ahead a forecaster predicts (lstm.horizon)."""
     if dtype not in ("F32", "F16", "BF16"):
         raise ValueError(f"dtype {dtype!r}: F32, F16 or BF16")
     arch = architecture if architecture is not None else describe(module, activations)
@@ -187,6 +194,16 @@ def export(module, path, activations=None, architecture=None, task=None,
         md["lstm.description"] = description
     if training:
         md["lstm.training"] = training
+    if residual is not None:
+        last = arch[-1]
+        if last["type"] != "linear" or last.get("activation", "none") != "none":
+            raise ValueError("residual needs a last linear layer without activation")
+        if len(residual) != last["out_features"]:
+            raise ValueError(f"residual has {len(residual)} entries for "
+                             f"{last['out_features']} outputs")
+        md["lstm.residual"] = json.dumps([int(i) for i in residual])
+    if horizon is not None:
+        md["lstm.horizon"] = str(int(horizon))
     narrow = {k: dtype for k in tensors if dtype != "F32" and not k.startswith("input.")}
     write_safetensors(path, tensors, md, narrow)
 
@@ -197,7 +214,9 @@ def to_torch(path):
     Returns (net, metadata): `net` is an nn.Module whose children carry the
     file's layer names and whose forward(x) runs them in order on
     (batch, time, features) input, applying each linear layer's activation
-    and the input normalisation. Peephole LSTMs have no nn.LSTM equivalent.
+    and the input normalisation, and for a residual model (lstm.residual)
+    adding x[..., residual] (the raw input) to the last layer's output.
+    Peephole LSTMs have no nn.LSTM equivalent.
     """
     import torch
     import torch.nn as nn
@@ -226,8 +245,11 @@ def to_torch(path):
                 self.add_module(layer["name"], m)
             self.mean = tensors.get("input.mean")
             self.std = tensors.get("input.std")
+            self.residual = (json.loads(md["lstm.residual"])
+                             if "lstm.residual" in md else None)
 
         def forward(self, x):
+            raw = x
             if self.mean is not None:
                 x = x - torch.from_numpy(self.mean)
             if self.std is not None:
@@ -246,6 +268,8 @@ def to_torch(path):
                         x = torch.tanh(x)
                     elif a == "relu":
                         x = torch.relu(x)
+            if self.residual is not None:
+                x = x + raw[..., self.residual]
             return x
 
     net = Net()

@@ -3,18 +3,37 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "lstm-tool.h"
 
 #define CHUNK_FRAMES 4096
+/* the bounds of lstminfer's smoothing property */
+#define MAX_SMOOTHING 10000
+/* the log-mel spectrogram of --plot, whatever the model's features */
+#define PLOT_MEL_BINS 64
+#define PLOT_MEL_BINS_LOW_RATE 40       /* below 16 kHz */
+#define PLOT_LOW_HZ 20.0
+
+typedef struct {
+  gchar *smoothing;
+  gchar *threshold;
+  gchar *min_duration;
+  gchar *plot;
+  gchar *reference;
+} RunOptions;
 
 typedef struct {
   LstmModel *model;
   LstmSegmenter *seg;
   double period;
   double offset;        /* start of frame 0's window, seconds */
-  guint64 frames;
+  gboolean print;       /* the timeline on standard output */
+  GArray *segments;     /* LstmSegment, kept for --plot */
+  GArray *top;          /* float per frame: top smoothed score, for --plot */
+  float *smoothed;      /* one frame of smoothed scores */
 } Timeline;
 
 /* Start time of frame @index: its window's start, not before 0. */
@@ -46,14 +65,31 @@ print_segment (Timeline *tl, const LstmSegment *s)
 }
 
 static void
+timeline_segment (Timeline *tl, const LstmSegment *s)
+{
+  if (tl->print)
+    print_segment (tl, s);
+  if (tl->segments)
+    g_array_append_val (tl->segments, *s);
+}
+
+static void
 timeline_push (Timeline *tl, const float *out, gsize n, guint dim)
 {
   gsize t;
+  guint j;
+
   for (t = 0; t < n; t++) {
     LstmSegment s;
-    lstm_segmenter_push (tl->seg, out + t * dim, NULL, &s);
+    lstm_segmenter_push (tl->seg, out + t * dim, tl->smoothed, &s);
+    if (tl->top) {
+      float best = tl->smoothed[0];
+      for (j = 1; j < dim; j++)
+        best = MAX (best, tl->smoothed[j]);
+      g_array_append_val (tl->top, best);
+    }
     if (s.end > 0)
-      print_segment (tl, &s);
+      timeline_segment (tl, &s);
   }
 }
 
@@ -87,7 +123,7 @@ run_audio_frames (const float *in, gsize n, gpointer user_data,
     if (ar->writer && !lstm_frame_writer_write (ar->writer, ar->out, m,
             error))
       return FALSE;
-    if (!ar->writer)
+    if (ar->tl->seg)
       timeline_push (ar->tl, ar->out, m, O);
     in += m * I;
     n -= m;
@@ -95,64 +131,374 @@ run_audio_frames (const float *in, gsize n, gpointer user_data,
   return TRUE;
 }
 
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+      "Usage: lstm run [OPTIONS] MODEL INPUT [OUTPUT]\n\n"
+      "INPUT: .f32 (raw little-endian float32 frames, n x input size),\n"
+      "       .csv (one frame per line, values separated by commas), or\n"
+      "       audio (.wav, .flac, .ogg, ...): the model's features are\n"
+      "       computed from it (lstm.features), resampled if needed.\n"
+      "OUTPUT: .f32 or .csv (one output frame per input frame), or - for\n"
+      "       CSV on standard output. Without OUTPUT: for classification\n"
+      "       models a label timeline (start, end, label, confidence),\n"
+      "       else CSV on standard output.\n\n"
+      "Label timeline (classifiers; as lstminfer's properties of the same\n"
+      "names, which give the same segments):\n"
+      "  --smoothing N       frames of causal moving average of the scores\n"
+      "                      before the label decision (1 to %u; default 1:\n"
+      "                      none)\n"
+      "  --threshold X       below this smoothed top score a frame is\n"
+      "                      'unknown' (0 to 1; default 0)\n"
+      "  --min-segment-duration SECONDS\n"
+      "                      a new label must hold this long before it\n"
+      "                      opens a segment (default 0; needs the model's\n"
+      "                      frame rate, from its features)\n"
+      "  --plot FILE         draw the recording (audio INPUT): log-mel\n"
+      "                      spectrogram, label timeline, top score; .png\n"
+      "                      (%u x %u pixels, %u with --reference) or .svg\n"
+      "  --reference LABELS  also draw this label track (start end label,\n"
+      "                      as Audacity exports them) under the timeline\n",
+      MAX_SMOOTHING, LSTM_TIMELINE_WIDTH, LSTM_TIMELINE_HEIGHT,
+      LSTM_TIMELINE_HEIGHT_REF);
+}
+
+/* ---- option values ---- */
+
+static gboolean
+parse_double (const gchar *opt, const gchar *text, double lo, double hi,
+    const gchar *what, double *out, GError **error)
+{
+  gchar *end = NULL;
+  double v;
+
+  errno = 0;
+  v = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || errno != 0 || !isfinite (v) || v < lo
+      || v > hi) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: '%s' is not %s", opt, text, what);
+    return FALSE;
+  }
+  *out = v;
+  return TRUE;
+}
+
+/* The segmenter's settings from the options, in lstminfer's units:
+ * min-segment-duration in whole nanoseconds, turned into frames as the
+ * element does (rounded up, at least 1) from the duration of a frame as
+ * its caps give it (the feature shift over the rate, rounded down to the
+ * nanosecond), at most G_MAXUINT / 2 frames. */
+static gboolean
+segment_settings (const RunOptions *o, LstmModel *model, guint *smoothing,
+    double *threshold, guint64 *min_frames, GError **error)
+{
+  guint64 v = 1;
+  double secs = 0;
+
+  *smoothing = 1;
+  *threshold = 0.0;
+  *min_frames = 1;
+  if (o->smoothing && !g_ascii_string_to_unsigned (o->smoothing, 10, 1,
+          MAX_SMOOTHING, &v, NULL)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--smoothing: '%s' is not a whole number of frames from 1 to %u",
+        o->smoothing, MAX_SMOOTHING);
+    return FALSE;
+  }
+  *smoothing = (guint) v;
+  if (o->threshold && !parse_double ("--threshold", o->threshold, 0.0, 1.0,
+          "a score from 0 to 1", threshold, error))
+    return FALSE;
+  if (o->min_duration && !parse_double ("--min-segment-duration",
+          o->min_duration, 0.0, G_MAXINT64 / 1e9,
+          "a duration in seconds (0 to 9.2e9)", &secs, error))
+    return FALSE;
+  if (secs > 0) {
+    g_autoptr (LstmFeatures) f = NULL;
+    g_autoptr (GError) ferr = NULL;
+    guint64 min_ns = (guint64) llround (secs * 1e9), frame_ns;
+
+    if (lstm_model_get_features (model) != NULL)
+      f = lstm_features_new (lstm_model_get_features (model), &ferr);
+    if (f == NULL) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "--min-segment-duration: %s: the model has no usable feature "
+          "configuration (lstm.features), so its frame rate is unknown%s%s",
+          lstm_model_get_name (model), ferr ? ": " : "",
+          ferr ? ferr->message : "");
+      return FALSE;
+    }
+    frame_ns = (guint64) lstm_features_get_shift (f) * G_GUINT64_CONSTANT
+        (1000000000) / lstm_features_get_sample_rate (f);
+    if (frame_ns > 0 && min_ns > 0)
+      *min_frames = MAX ((min_ns + frame_ns - 1) / frame_ns, 1);
+    /* the element's bound too */
+    *min_frames = MIN (*min_frames, G_MAXUINT / 2);
+  }
+  return TRUE;
+}
+
+/* ---- --plot ---- */
+
+typedef struct {
+  guint bins;
+  GArray *values;
+} Spectrogram;
+
+static gboolean
+collect_spectrogram (const float *in, gsize n, gpointer user_data,
+    GError **error)
+{
+  Spectrogram *sp = user_data;
+  (void) error;
+  g_array_append_vals (sp->values, in, (guint) (n * sp->bins));
+  return TRUE;
+}
+
+/* The label index of reference text @label: the model's, or a new one
+ * after them; "unknown" is LSTM_LABEL_UNKNOWN. */
+static guint
+reference_label (GPtrArray *names, const gchar *label)
+{
+  guint i;
+
+  if (strcmp (label, "unknown") == 0)
+    return LSTM_LABEL_UNKNOWN;
+  for (i = 0; i < names->len; i++)
+    if (strcmp (names->pdata[i], label) == 0)
+      return i;
+  g_ptr_array_add (names, g_strdup (label));
+  return names->len - 1;
+}
+
+static gboolean
+draw_plot (const gchar *path, const gchar *audio, LstmModel *model,
+    Timeline *tl, LstmLabelTrack *reference, double threshold,
+    GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) spans = g_array_new (FALSE, FALSE,
+      sizeof (LstmTimelineSpan));
+  g_autoptr (GArray) ref = g_array_new (FALSE, FALSE,
+      sizeof (LstmTimelineSpan));
+  g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr (LstmFeatures) mel = NULL;
+  g_autoptr (LstmFeatures) model_f = lstm_features_new_for_model (model,
+      NULL);
+  g_autofree gchar *config = NULL;
+  g_autofree gchar *title = g_path_get_basename (audio);
+  g_autofree gchar *subtitle = NULL;
+  g_autofree gchar *model_base = g_path_get_basename (lstm_model_get_name
+      (model));
+  Spectrogram sp = { 0, values };
+  LstmTimelinePlot p = { 0 };
+  guint rate, i;
+
+  if (model_f == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: --plot needs the model's features", lstm_model_get_name (model));
+    return FALSE;
+  }
+  rate = lstm_features_get_sample_rate (model_f);
+  config = g_strdup_printf ("{\"kind\":\"fbank\",\"sample_frequency\":%u,"
+      "\"num_mel_bins\":%u,\"frame_length\":25.0,\"frame_shift\":10.0,"
+      "\"low_freq\":%g,\"high_freq\":0.0,\"waveform_scale\":32768.0}", rate,
+      rate >= 16000 ? PLOT_MEL_BINS : PLOT_MEL_BINS_LOW_RATE, PLOT_LOW_HZ);
+  mel = lstm_features_new (config, error);
+  if (mel == NULL)
+    return FALSE;
+  sp.bins = lstm_features_get_size (mel);
+  if (!lstm_tool_audio_features (audio, mel, collect_spectrogram, &sp, NULL,
+          error))
+    return FALSE;
+
+  for (i = 0; i < lstm_model_get_output_size (model); i++) {
+    const gchar *l = lstm_model_get_label (model, i);
+    g_ptr_array_add (names, l ? g_strdup (l) : g_strdup_printf ("class%u",
+            i));
+  }
+  for (i = 0; i < tl->segments->len; i++) {
+    const LstmSegment *s = &g_array_index (tl->segments, LstmSegment, i);
+    LstmTimelineSpan span = { frame_time (tl, s->start),
+      frame_time (tl, s->end), s->label
+    };
+    g_array_append_val (spans, span);
+  }
+  for (i = 0; reference && i < lstm_label_track_get_n_spans (reference); i++) {
+    const LstmLabelSpan *s = lstm_label_track_get_span (reference, i);
+    LstmTimelineSpan span = { s->start, s->end,
+      reference_label (names, s->label)
+    };
+    g_array_append_val (ref, span);
+  }
+
+  subtitle = g_strdup_printf ("model %s", model_base);
+  p.title = title;
+  p.subtitle = subtitle;
+  p.duration = spans->len ? g_array_index (spans, LstmTimelineSpan,
+      spans->len - 1).end : 0.0;
+  if (!(p.duration > 0)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: too short to plot", audio);
+    return FALSE;
+  }
+  p.labels = (const gchar * const *) names->pdata;
+  p.n_labels = names->len;
+  p.spec = (const float *) values->data;
+  p.spec_frames = values->len / sp.bins;
+  p.spec_bins = sp.bins;
+  p.spec_period = (double) lstm_features_get_shift (mel) / rate;
+  p.spec_offset = (double) lstm_features_get_frame_start (mel, 0) / rate;
+  p.spec_low_hz = PLOT_LOW_HZ;
+  p.spec_high_hz = rate / 2.0;
+  p.segments = (const LstmTimelineSpan *) spans->data;
+  p.n_segments = spans->len;
+  p.scores = (const float *) tl->top->data;
+  p.n_scores = tl->top->len;
+  p.score_period = tl->period;
+  p.score_offset = tl->offset;
+  p.threshold = threshold;
+  p.reference = (const LstmTimelineSpan *) ref->data;
+  p.n_reference = ref->len;
+  return lstm_timeline_plot (path, &p, error);
+}
+
 int
 lstm_tool_run (int argc, char **argv, GError **error)
 {
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) opt_error = NULL;
   g_autoptr (LstmModel) model = NULL;
   g_autoptr (LstmState) state = NULL;
   g_autoptr (LstmFrameReader) reader = NULL;
   g_autoptr (LstmSegmenter) seg = NULL;
   g_autoptr (LstmFeatures) features = NULL;
-  g_autofree float *in = NULL, *out = NULL;
+  g_autoptr (LstmLabelTrack) reference = NULL;
+  g_autoptr (GArray) segments = NULL;
+  g_autoptr (GArray) top = NULL;
+  g_autofree float *in = NULL, *out = NULL, *smoothed = NULL;
+  RunOptions o = { 0 };
   LstmFrameWriter *writer = NULL;
   Timeline tl = { 0 };
-  guint I, O;
+  guint I, O, smoothing;
+  guint64 min_frames;
+  double threshold;
   gssize n;
-  gboolean ok = TRUE;
+  gboolean ok = TRUE, is_audio, classifier;
   const gchar *output;
+  int i, ret = 1;
+  GOptionEntry entries[] = {
+    {"smoothing", 0, 0, G_OPTION_ARG_STRING, &o.smoothing, NULL, "N"},
+    {"threshold", 0, 0, G_OPTION_ARG_STRING, &o.threshold, NULL, "X"},
+    {"min-segment-duration", 0, 0, G_OPTION_ARG_STRING, &o.min_duration,
+        NULL, "SECONDS"},
+    {"plot", 0, 0, G_OPTION_ARG_FILENAME, &o.plot, NULL, "FILE"},
+    {"reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference, NULL,
+        "LABELS"},
+    {NULL}
+  };
 
-  if (argc < 3 || argc > 4 || strcmp (argv[1], "--help") == 0) {
-    fprintf (argc >= 2 && strcmp (argv[1], "--help") == 0 ? stdout : stderr,
-        "Usage: lstm run MODEL INPUT [OUTPUT]\n\n"
-        "INPUT: .f32 (raw little-endian float32 frames, n x input size),\n"
-        "       .csv (one frame per line, values separated by commas), or\n"
-        "       audio (.wav, .flac, .ogg, ...): the model's features are\n"
-        "       computed from it (lstm.features), resampled if needed.\n"
-        "OUTPUT: .f32 or .csv (one output frame per input frame), or - for\n"
-        "       CSV on standard output. Without OUTPUT: for classification\n"
-        "       models a label timeline (start, end, label, confidence),\n"
-        "       else CSV on standard output.\n");
-    return argc >= 2 && strcmp (argv[1], "--help") == 0 ? 0 : 2;
+  for (i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+      usage (stdout);
+      return 0;
+    }
+  ctx = g_option_context_new ("MODEL INPUT [OUTPUT]");
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &opt_error)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT, "%s",
+        opt_error->message);
+    goto out;
   }
+  if (argc < 3 || argc > 4) {
+    usage (stderr);
+    ret = 2;
+    goto out;
+  }
+  /* option errors before any work */
+  if (o.reference && !o.plot) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--reference is drawn under the label timeline: it needs --plot");
+    goto out;
+  }
+  if (o.plot && !lstm_plot_check_path (o.plot, error))
+    goto out;
+
   model = lstm_model_load (argv[1], error);
   if (model == NULL)
-    return 1;
+    goto out;
   I = lstm_model_get_input_size (model);
   O = lstm_model_get_output_size (model);
-  if (lstm_tool_is_audio_path (argv[2])) {
+  output = argc == 4 ? argv[3] : NULL;
+  classifier = lstm_model_get_task (model) == LSTM_TASK_CLASSIFICATION;
+  is_audio = lstm_tool_is_audio_path (argv[2]);
+  if (!classifier && (o.plot || o.smoothing || o.threshold ||
+          o.min_duration)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: %s applies to the label timeline of classifiers; this model's "
+        "task is %s", argv[1], o.plot ? "--plot" : o.smoothing ?
+        "--smoothing" : o.threshold ? "--threshold" :
+        "--min-segment-duration",
+        lstm_task_to_string (lstm_model_get_task (model)));
+    goto out;
+  }
+  if (o.plot && !is_audio) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: --plot draws a recording: INPUT must be an audio file (.wav, "
+        ".flac, .ogg...), not frames", argv[2]);
+    goto out;
+  }
+  if (output && !o.plot && (o.smoothing || o.threshold || o.min_duration)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: --smoothing, --threshold and --min-segment-duration shape the "
+        "label timeline, which is not printed with OUTPUT (the scores are "
+        "written as computed)", output);
+    goto out;
+  }
+  if (!segment_settings (&o, model, &smoothing, &threshold, &min_frames,
+          error))
+    goto out;
+  if (o.reference) {
+    reference = lstm_label_track_load (o.reference, error);
+    if (reference == NULL)
+      goto out;
+  }
+
+  if (is_audio) {
     features = lstm_features_new_for_model (model, error);
     if (features == NULL)
-      return 1;
+      goto out;
   } else {
     reader = lstm_frame_reader_open (argv[2], I, error);
     if (reader == NULL)
-      return 1;
+      goto out;
   }
 
-  output = argc == 4 ? argv[3] : NULL;
-  if (output == NULL && lstm_model_get_task (model) !=
-      LSTM_TASK_CLASSIFICATION)
+  if (output == NULL && !classifier)
     output = "-";
   if (output != NULL) {
     writer = lstm_frame_writer_open (output, O, error);
     if (writer == NULL)
-      return 1;
-  } else {
-    seg = lstm_segmenter_new (O, 1, 0.0, 1);
+      goto out;
+  }
+  if (output == NULL || o.plot) {
+    seg = lstm_segmenter_new (O, smoothing, threshold, min_frames);
     tl.model = model;
     tl.seg = seg;
+    tl.print = output == NULL;
     tl.period = lstm_tool_frame_period (model);
     tl.offset = lstm_tool_frame_offset (model);
+    smoothed = g_new (float, O);
+    tl.smoothed = smoothed;
+    if (o.plot) {
+      segments = g_array_new (FALSE, FALSE, sizeof (LstmSegment));
+      top = g_array_new (FALSE, FALSE, sizeof (float));
+      tl.segments = segments;
+      tl.top = top;
+    }
   }
 
   if (features != NULL) {
@@ -175,7 +521,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
           total, out, error);
       if (ok && writer)
         ok = lstm_frame_writer_write (writer, out, total, error);
-      else if (ok)
+      if (ok && seg)
         timeline_push (&tl, out, total, O);
     }
     if (ar.all)
@@ -196,7 +542,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
     }
     if (ok && writer)
       ok = lstm_frame_writer_write (writer, out, total, error);
-    else if (ok)
+    if (ok && seg)
       timeline_push (&tl, out, total, O);
     g_array_free (all, TRUE);
   } else {
@@ -212,7 +558,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
         ok = FALSE;
         break;
       }
-      if (!writer)
+      if (seg)
         timeline_push (&tl, out, n, O);
     }
     if (n < 0)
@@ -221,9 +567,24 @@ lstm_tool_run (int argc, char **argv, GError **error)
   if (ok && seg) {
     LstmSegment s;
     if (lstm_segmenter_flush (seg, &s))
-      print_segment (&tl, &s);
+      timeline_segment (&tl, &s);
   }
   if (writer && !lstm_frame_writer_close (writer, ok ? error : NULL))
     ok = FALSE;
-  return ok ? 0 : 1;
+  writer = NULL;
+  if (ok && o.plot) {
+    fflush (stdout);
+    ok = draw_plot (o.plot, argv[2], model, &tl, reference, threshold, error);
+  }
+  ret = ok ? 0 : 1;
+
+out:
+  if (writer)
+    lstm_frame_writer_close (writer, NULL);
+  g_free (o.smoothing);
+  g_free (o.threshold);
+  g_free (o.min_duration);
+  g_free (o.plot);
+  g_free (o.reference);
+  return ret;
 }

@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "lstm-train-tool.h"
 
 /* Misclassified clips listed by name, at most. */
@@ -46,10 +48,39 @@ load_and_run (LstmModel *model, LstmManifest *m, guint row, LstmFeatures *f,
       *out, error);
 }
 
+/* Whether @model was trained on its clips' last frames (a Keras-style
+ * sequence classifier, `lstm.training` says so) rather than on their mean
+ * scores. */
+static gboolean
+trained_on_last_frame (LstmModel *model)
+{
+  const gchar *training = lstm_model_get_metadata (model, "lstm.training");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o, *data;
+  JsonNode *root;
+
+  if (training == NULL ||
+      !json_parser_load_from_data (parser, training, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  o = json_node_get_object (root);
+  if (json_object_has_member (o, "clip_loss"))
+    return g_strcmp0 (json_object_get_string_member_with_default (o,
+            "clip_loss", ""), "last") == 0;
+  data = json_object_has_member (o, "data") ? json_object_get_object_member
+      (o, "data") : NULL;
+  return data != NULL && g_strcmp0
+      (json_object_get_string_member_with_default (data, "loss_frames", ""),
+      "last") == 0;
+}
+
 static int
 eval_clips (LstmModel *model, LstmManifest *m, LstmFeatures *f,
     GError **error)
 {
+  gboolean last_frame = trained_on_last_frame (model);
+  g_autofree float *mean = g_new (float, lstm_model_get_output_size (model));
   const gchar *const *labels = lstm_model_get_labels (model);
   const guint O = lstm_model_get_output_size (model);
   g_autoptr (LstmConfusion) conf = lstm_confusion_new (O);
@@ -59,26 +90,39 @@ eval_clips (LstmModel *model, LstmManifest *m, LstmFeatures *f,
   for (i = 0; i < m->n_rows; i++) {
     LstmManifestItem item;
     g_autofree float *out = NULL;
-    const float *last;
-    guint pred;
+    const float *scores;
+    guint pred, j;
+    gsize t;
 
     if (!load_and_run (model, m, i, f, LSTM_TARGET_IGNORE, &item, &out,
             error)) {
       lstm_manifest_item_clear (&item);
       return 1;
     }
-    /* the clip's class: the last frame's, as trained (Keras' sequence
-     * classifiers) */
-    last = out + (item.n_frames - 1) * O;
-    pred = lstm_argmax (last, O);
+    /* the clip's class: that of its mean scores (lstminfer's messages
+     * average them so), or of its last frame's for a model trained so */
+    if (last_frame) {
+      scores = out + (item.n_frames - 1) * O;
+    } else {
+      for (j = 0; j < O; j++) {
+        double sum = 0.0;
+        for (t = 0; t < item.n_frames; t++)
+          sum += out[t * O + j];
+        mean[j] = (float) (sum / item.n_frames);
+      }
+      scores = mean;
+    }
+    pred = lstm_argmax (scores, O);
     lstm_confusion_add (conf, item.target, pred);
     if (pred != item.target && n_wrong++ < MAX_LISTED)
       g_string_append_printf (wrong, "  %s:%u  %s: %s, predicted %s (%.3f)\n",
           m->path, m->rows[i].line, m->rows[i].audio, labels[item.target],
-          labels[pred], last[pred]);
+          labels[pred], scores[pred]);
     lstm_manifest_item_clear (&item);
   }
-  printf ("%u clips; each clip's class is its last frame's\n", m->n_rows);
+  printf ("%u clips; each clip's class is %s\n", m->n_rows, last_frame ?
+      "its last frame's (the model was trained so)" :
+      "that of its frames' mean scores");
   lstm_confusion_print_counted (conf, labels, "clips", stdout);
   if (n_wrong > 0) {
     printf ("\nmisclassified clips%s:\n%s", n_wrong > MAX_LISTED ?

@@ -19,6 +19,7 @@ int lstm_tool_run (int argc, char **argv, GError **error);
 int lstm_tool_train (int argc, char **argv, GError **error);
 int lstm_tool_eval (int argc, char **argv, GError **error);
 int lstm_tool_generate (int argc, char **argv, GError **error);
+int lstm_tool_forecast (int argc, char **argv, GError **error);
 
 /* ---- frame files: .f32 (raw little-endian float32, n x D) and .csv ---- */
 
@@ -77,5 +78,79 @@ gboolean lstm_tool_audio_features (const gchar *path, LstmFeatures *features,
  * (its lstm.features; the model is returned in @model_out if not NULL). */
 LstmFeatures *lstm_tool_features_open (const gchar *arg,
     LstmModel **model_out, GError **error);
+
+/* ---- pictures (lstm-plot.c, cairo) ---- */
+
+/* Checks that @path names a picture lstm can draw (.png or .svg) and that
+ * this build has cairo; an LSTM_ERROR_ARGUMENT or _UNSUPPORTED error
+ * otherwise. */
+gboolean lstm_plot_check_path (const gchar *path, GError **error);
+
+/* The label-timeline picture of `lstm run --plot`. Its layout, in pixels,
+ * is fixed so that a reader (or a test) can find things in it: time t
+ * (seconds) is at x = LEFT + t / duration * (WIDTH - LEFT - RIGHT); the
+ * model's label band covers the rows [BAND_TOP, BAND_TOP + BAND_HEIGHT),
+ * the reference band (with a reference) [REF_TOP, REF_TOP + BAND_HEIGHT).
+ * The picture is WIDTH x HEIGHT (HEIGHT_REF with a reference), plus
+ * LEGEND_ROW for each legend row after the first. Label index i is drawn
+ * in PALETTE[i] (0xRRGGBB) for i below PALETTE_SIZE, further labels in
+ * hues spread around the colour wheel; unknown stretches in UNKNOWN. */
+#define LSTM_TIMELINE_WIDTH 1000
+#define LSTM_TIMELINE_LEFT 84
+#define LSTM_TIMELINE_RIGHT 24
+#define LSTM_TIMELINE_BAND_TOP 298
+#define LSTM_TIMELINE_BAND_HEIGHT 26
+#define LSTM_TIMELINE_REF_TOP 336
+#define LSTM_TIMELINE_HEIGHT 480
+#define LSTM_TIMELINE_HEIGHT_REF 518
+#define LSTM_TIMELINE_LEGEND_ROW 20
+#define LSTM_TIMELINE_PALETTE_SIZE 9
+#define LSTM_TIMELINE_PALETTE { 0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, \
+    0x9467bd, 0x8c564b, 0xe377c2, 0xbcbd22, 0x17becf }
+#define LSTM_TIMELINE_UNKNOWN 0x9e9e9e
+
+/* One labelled stretch of the timeline: seconds, label index (into the
+ * picture's label names) or LSTM_LABEL_UNKNOWN. */
+typedef struct {
+  double start;
+  double end;
+  guint label;
+} LstmTimelineSpan;
+
+typedef struct {
+  const gchar *title;           /* the audio file's name */
+  const gchar *subtitle;        /* smaller, at the right: the model */
+  double duration;              /* seconds: the time axis ends here */
+  /* label names; a span's label indexes them */
+  const gchar *const *labels;
+  guint n_labels;
+  /* log-mel spectrogram: n_frames x n_bins, frame i covering
+   * [offset + i * period, offset + (i + 1) * period) seconds, mel bins
+   * spaced as Kaldi's between low_hz and high_hz */
+  const float *spec;
+  gsize spec_frames;
+  guint spec_bins;
+  double spec_period;
+  double spec_offset;
+  double spec_low_hz;
+  double spec_high_hz;
+  /* the model's segments */
+  const LstmTimelineSpan *segments;
+  guint n_segments;
+  /* per-frame top smoothed score (NULL: none), frame i at
+   * max (0, score_offset + i * score_period) */
+  const float *scores;
+  gsize n_scores;
+  double score_period;
+  double score_offset;
+  double threshold;
+  /* the reference label track (n_reference 0: none) */
+  const LstmTimelineSpan *reference;
+  guint n_reference;
+} LstmTimelinePlot;
+
+/* Draws the label timeline into a .png or .svg file. */
+gboolean lstm_timeline_plot (const gchar *path, const LstmTimelinePlot *plot,
+    GError **error);
 
 G_END_DECLS

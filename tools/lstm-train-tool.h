@@ -133,6 +133,29 @@ LstmFeatures *lstm_manifest_features_open (const gchar *arg, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmManifest, lstm_manifest_free)
 
+/* ---- clip augmentation (lstm-augment.c) ---- */
+
+typedef struct {
+  double gain_db;               /* random gain within +-gain_db */
+  double level_db;              /* never moved across this level (dBFS) */
+  double mix_probability;       /* of mixing a background or noise in */
+  double snr_min_db, snr_max_db;
+  double crop_min;              /* shortest crop, a fraction of the clip */
+  guint time_masks;
+  double time_mask_fraction;    /* longest mask, a fraction of the frames */
+  guint freq_masks;
+  double freq_mask_fraction;    /* widest mask, a fraction of the values */
+} LstmToolAugment;
+
+void lstm_tool_augment_init (LstmToolAugment *a);
+float *lstm_tool_audio_read_mono (const gchar *path, LstmFeatures *f,
+    gsize *n_out, GError **error);
+float *lstm_tool_augment_waveform (const LstmToolAugment *a, GRand *rng,
+    const float *x, gsize n, gsize min_n, const float *bg, gsize n_bg,
+    gsize *n_out);
+void lstm_tool_augment_mask (const LstmToolAugment *a, GRand *rng,
+    float *frames, gsize T, guint D, const float *fill);
+
 /* lstm eval --manifest (lstm-eval-manifest.c): the segmenter's settings
  * (as lstminfer's properties) and the background label. */
 typedef struct {

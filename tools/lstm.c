@@ -23,6 +23,8 @@ static const struct {
       "train [OPTIONS] -o MODEL   train from --series, --text or --manifest (audio)" },
   { "eval", lstm_tool_eval,
       "eval MODEL --series CSV    forecast RMSE/MAE vs persistence, or class metrics" },
+  { "forecast", lstm_tool_forecast,
+      "forecast MODEL HISTORY --steps N [OUTPUT]   closed-loop series forecast" },
   { "generate", lstm_tool_generate,
       "generate MODEL             sample text from a character model" },
 };

@@ -17,6 +17,21 @@ G_BEGIN_DECLS
  *
  * A network: a stack of layers applied per frame, with its weights and
  * metadata (task, labels, feature configuration, input normalisation).
+ *
+ * Residual output: the metadata `lstm.residual`, a JSON list of input
+ * indices with one entry per output (e.g. `[0]`), makes output j the last
+ * layer's output plus the frame's raw (un-normalised) input value at index
+ * residual[j]: y_j(t) = head_j(t) + x_{residual[j]}(t). Forecast models
+ * trained on trending series use it to predict the change from the last
+ * value, which extrapolates where a level cannot. It is valid only when
+ * the last layer is `linear` with activation `none`; loading checks the
+ * list's length (the output size), every index (below the input size) and
+ * that activation. lstm_model_forward() applies it, so the model's outputs
+ * are levels and need no post-processing. In PyTorch:
+ * `y = head(h) + x[..., residual]`.
+ *
+ * Forecast horizon: `lstm.horizon` (a positive integer, as a string) is how
+ * many rows ahead a forecast model predicts; lstm_model_forecast() needs 1.
  * A model is reference-counted and never changes after it is created, so
  * one model may serve any number of #LstmState streams in any threads.
  */
@@ -151,6 +166,7 @@ LSTM_API const gchar *lstm_model_get_metadata (LstmModel *model,
 LSTM_API gchar **lstm_model_list_metadata (LstmModel *model);
 LSTM_API const float *lstm_model_get_input_mean (LstmModel *model);
 LSTM_API const float *lstm_model_get_input_std (LstmModel *model);
+LSTM_API const guint *lstm_model_get_residual (LstmModel *model);
 LSTM_API guint64 lstm_model_get_n_params (LstmModel *model);
 LSTM_API guint64 lstm_model_get_flops_per_frame (LstmModel *model);
 LSTM_API gchar *lstm_model_get_architecture (LstmModel *model);
@@ -159,6 +175,9 @@ LSTM_API gboolean lstm_model_forward (LstmModel *model, LstmState *state,
     const float *in, gsize n_frames, float *out, GError **error);
 LSTM_API gboolean lstm_model_forward_sequence (LstmModel *model,
     const float *in, gsize n_frames, float *out, GError **error);
+LSTM_API gboolean lstm_model_forecast (LstmModel *model, LstmState *state,
+    const float *history, gsize n_history, guint steps, float *out,
+    GError **error);
 
 LSTM_API const gchar *lstm_layer_type_to_string (LstmLayerType type);
 LSTM_API const gchar *lstm_activation_to_string (LstmActivation activation);

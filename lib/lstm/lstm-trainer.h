@@ -23,9 +23,9 @@ G_BEGIN_DECLS
 
 /**
  * LstmTargetKind:
- * @LSTM_TARGET_SEQUENCE_CLASS: one class per sequence (Keras'
- *   `return_sequences=False` classifiers): the loss is taken on the last
- *   frame, or on every frame with #LstmTrainerOptions.every_frame.
+ * @LSTM_TARGET_SEQUENCE_CLASS: one class per sequence (clips): the loss
+ *   is taken as #LstmTrainerOptions.clip_loss says (the last frame, as
+ *   Keras' `return_sequences=False` classifiers, by default).
  * @LSTM_TARGET_FRAME_CLASS: one class per frame (taggers, next-character
  *   models); %LSTM_TARGET_IGNORE leaves a frame out.
  * @LSTM_TARGET_FRAME_VALUES: target_size values per frame (regression,
@@ -88,6 +88,27 @@ typedef enum {
 } LstmLoss;
 
 /**
+ * LstmClipLoss:
+ * @LSTM_CLIP_LOSS_LAST: cross-entropy of the last frame's scores (Keras'
+ *   `return_sequences=False` sequence classifiers).
+ * @LSTM_CLIP_LOSS_EVERY_FRAME: cross-entropy on every frame, each frame
+ *   one target.
+ * @LSTM_CLIP_LOSS_MEAN: cross-entropy of the clip's mean scores: the
+ *   softmax outputs of its frames averaged over the whole clip (what
+ *   lstminfer's `lstm-prediction` messages report over an interval), one
+ *   target per clip. A model trained so stays a per-frame streaming tagger
+ *   whose averaged scores name the clip's class; it needs whole sequences
+ *   per window (#LstmTrainerOptions.sequence_length 0).
+ *
+ * How a sequence-class target (#LSTM_TARGET_SEQUENCE_CLASS) is scored.
+ */
+typedef enum {
+  LSTM_CLIP_LOSS_LAST,
+  LSTM_CLIP_LOSS_EVERY_FRAME,
+  LSTM_CLIP_LOSS_MEAN,
+} LstmClipLoss;
+
+/**
  * LstmOptimizer:
  * @LSTM_OPTIMIZER_ADAM: `torch.optim.Adam` (L2 weight decay as Adam's).
  * @LSTM_OPTIMIZER_SGD: `torch.optim.SGD`, with optional momentum and
@@ -134,7 +155,8 @@ typedef enum {
  * @min_lr: %LSTM_SCHEDULE_COSINE: final learning rate (default 0).
  * @loss: the loss, default %LSTM_LOSS_AUTO.
  * @every_frame: %LSTM_TARGET_SEQUENCE_CLASS: take the loss on every frame
- *   (a streaming tagger) instead of the last one.
+ *   (a streaming tagger) instead of the last one; the same as @clip_loss
+ *   %LSTM_CLIP_LOSS_EVERY_FRAME, which it overrides.
  * @epochs: passes over the training data, default 10.
  * @batch_size: sequences per mini-batch, default 32.
  * @sequence_length: truncated BPTT window in frames: each sequence is cut
@@ -164,6 +186,8 @@ typedef enum {
  *   the models the trainer returns (and its checkpoints) have the scaling
  *   folded into that layer's weights and bias.
  * @target_std: (nullable) (array): see @target_mean; non-zero.
+ * @clip_loss: %LSTM_TARGET_SEQUENCE_CLASS: how a clip's class is scored,
+ *   default %LSTM_CLIP_LOSS_LAST.
  *
  * How to train. Initialise with lstm_trainer_options_init(), then change
  * what you need.
@@ -198,8 +222,9 @@ typedef struct {
   const gchar *data_description;
   const float *target_mean;
   const float *target_std;
+  LstmClipLoss clip_loss;
   /*< private >*/
-  gpointer reserved[8];
+  gpointer reserved[7];
 } LstmTrainerOptions;
 
 /**
@@ -305,6 +330,9 @@ LSTM_API LstmModel *lstm_model_with_forget_bias (LstmModel *model,
 
 LSTM_API const gchar *lstm_loss_to_string (LstmLoss loss);
 LSTM_API gboolean lstm_loss_from_string (const gchar *str, LstmLoss *loss);
+LSTM_API const gchar *lstm_clip_loss_to_string (LstmClipLoss clip_loss);
+LSTM_API gboolean lstm_clip_loss_from_string (const gchar *str,
+    LstmClipLoss *clip_loss);
 LSTM_API const gchar *lstm_optimizer_to_string (LstmOptimizer optimizer);
 LSTM_API gboolean lstm_optimizer_from_string (const gchar *str,
     LstmOptimizer *optimizer);

@@ -71,6 +71,16 @@ run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
       src = dst;
     }
   }
+
+  if (m->residual) {
+    /* residual output: the head predicts the change from the frame's own
+     * (raw, un-normalised) input value */
+    gsize t;
+    guint j, I = m->input_size, O = m->output_size;
+    for (t = 0; t < T; t++)
+      for (j = 0; j < O; j++)
+        out[t * O + j] += in[t * I + m->residual[j]];
+  }
 }
 
 /**
@@ -85,7 +95,9 @@ run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
  *
  * Runs the model over consecutive frames of one stream, carrying the
  * recurrent state from call to call. Input normalisation stored in the
- * model is applied here, once.
+ * model is applied here, once, and so is a residual output
+ * (`lstm.residual`: output j is the head's plus the frame's raw input
+ * value at index residual[j]).
  *
  * Chunking invariance: the outputs are bitwise identical however a stream's
  * frames are split into calls (one at a time, or all at once), for a given
@@ -177,4 +189,97 @@ lstm_model_forward_sequence (LstmModel *model, const float *in,
   lstm_aligned_free (gx);
   lstm_aligned_free (gh);
   return values && act0 && act1 && gx && gh;
+}
+
+/**
+ * lstm_model_forecast:
+ * @model: a streamable model whose outputs are its next input frame:
+ *   as many outputs as inputs, not a classifier, and predicting one row
+ *   ahead (`lstm.horizon` absent or 1)
+ * @state: the stream's state, created for @model; updated
+ * @history: (array): @n_history x input-size values, the frames observed
+ *   so far (after whatever @state has already seen)
+ * @n_history: how many frames of history; at least 1
+ * @steps: how many frames to forecast; at least 1
+ * @out: (array) (out caller-allocates): @steps x output-size values; must
+ *   not overlap @history
+ * @error: return location for a #GError
+ *
+ * Closed-loop forecasting: runs @history through @state, takes the
+ * prediction made at its last frame as the first forecast frame, then feeds
+ * each forecast frame back as the next input for the remaining @steps - 1
+ * frames. Output j is fed back as input j, so the model must have been
+ * trained to predict its own input columns one row ahead (`lstm train
+ * --series` with its default --horizon 1 and no --columns/--targets
+ * splitting the two): the horizon cannot be checked from the weights, so
+ * models that store `lstm.horizon` must store 1, and models without it are
+ * assumed to predict one row ahead.
+ *
+ * Afterwards @state has seen the history and the first @steps - 1 forecast
+ * frames. The results equal those of lstm_model_forward() called frame by
+ * frame with the same feedback (chunking invariance). No memory is
+ * allocated: @out serves as the scratch buffer of the history pass.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set if the model's outputs
+ * do not map onto its inputs, its horizon is not 1, the state belongs to
+ * another model or an argument is out of range.
+ */
+gboolean
+lstm_model_forecast (LstmModel *model, LstmState *state,
+    const float *history, gsize n_history, guint steps, float *out,
+    GError **error)
+{
+  const gchar *horizon;
+  guint I, s;
+  gsize off, len = 0;
+
+  g_return_val_if_fail (model != NULL && state != NULL, FALSE);
+  g_return_val_if_fail (n_history == 0 || history != NULL, FALSE);
+  g_return_val_if_fail (steps == 0 || out != NULL, FALSE);
+  I = model->input_size;
+  if (model->task == LSTM_TASK_CLASSIFICATION) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "%s: a classifier's outputs are class scores, not the next input "
+        "frame: it cannot forecast", model->name);
+    return FALSE;
+  }
+  if (model->output_size != I) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "%s: %u outputs cannot be fed back as %u inputs: closed-loop "
+        "forecasting needs a model predicting every input column",
+        model->name, model->output_size, I);
+    return FALSE;
+  }
+  horizon = g_hash_table_lookup (model->metadata, "lstm.horizon");
+  if (horizon != NULL && strcmp (horizon, "1") != 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "%s: the model predicts %s rows ahead; closed-loop forecasting "
+        "feeds each prediction back as the next row, so it needs a "
+        "horizon of 1", model->name, horizon);
+    return FALSE;
+  }
+  if (n_history == 0 || steps == 0) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: forecasting needs at least one frame of history and one step "
+        "(%" G_GSIZE_FORMAT " frames, %u steps)", model->name, n_history,
+        steps);
+    return FALSE;
+  }
+
+  /* the history, in calls of at most @steps frames through @out: only
+   * the last frame's prediction is kept */
+  for (off = 0; off < n_history; off += len) {
+    len = MIN ((gsize) steps, n_history - off);
+    if (!lstm_model_forward (model, state, history + off * I, len, out,
+            error))
+      return FALSE;
+  }
+  if (len > 1)
+    memmove (out, out + (len - 1) * I, I * sizeof (float));
+  /* then each forecast frame is the next input */
+  for (s = 1; s < steps; s++)
+    if (!lstm_model_forward (model, state, out + (gsize) (s - 1) * I, 1,
+            out + (gsize) s * I, error))
+      return FALSE;
+  return TRUE;
 }

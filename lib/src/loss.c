@@ -105,6 +105,74 @@ lstm_loss_cross_entropy (const float *z, const guint *classes, gsize T,
   return sum;
 }
 
+/* log softmax(z)[c] of one frame of @n logits, in double. */
+static double
+log_softmax_at (const float *z, guint n, guint c, float *max_out,
+    double *lse_out)
+{
+  float m = z[0];
+  double lse = 0.0;
+  guint j;
+
+  for (j = 1; j < n; j++)
+    m = MAX (m, z[j]);
+  for (j = 0; j < n; j++)
+    lse += exp ((double) z[j] - m);
+  *max_out = m;
+  *lse_out = lse;
+  return ((double) z[c] - m) - log (lse);
+}
+
+/* One clip of @T frames with class @c: -log P, P the mean over the frames
+ * of p_t[c], p_t = softmax(z_t). Then
+ *   dL/dz_t = (p_t[c] / (T P)) (p_t - onehot(c)),
+ * each frame's cross-entropy gradient weighted by its share of the mean.
+ * The weights are a softmax over t of log p_t[c], accumulated in logs so
+ * that no score underflows. The clip counts as correct when the arg-max of
+ * the mean scores is @c (summed into row 0 of @d before the gradients
+ * overwrite it). */
+double
+lstm_loss_mean_cross_entropy (const float *z, guint c, gsize T, guint n,
+    float scale, float *d, guint64 *n_correct)
+{
+  double lmax = -G_MAXDOUBLE, wsum = 0.0, lse;
+  gsize t;
+  guint j, best = 0;
+  float m;
+
+  memset (d, 0, n * sizeof (float));
+  for (t = 0; t < T; t++) {
+    const float *zt = z + t * n;
+    double lp = log_softmax_at (zt, n, c, &m, &lse);
+    if (lp > lmax) {
+      wsum = wsum * exp (lmax - lp) + 1.0;
+      lmax = lp;
+    } else {
+      wsum += exp (lp - lmax);
+    }
+    for (j = 0; j < n; j++)
+      d[j] += (float) (exp ((double) zt[j] - m) / lse);
+  }
+  for (j = 1; j < n; j++)
+    if (d[j] > d[best])
+      best = j;
+  if (n_correct != NULL && best == c)
+    (*n_correct)++;
+
+  for (t = 0; t < T; t++) {
+    const float *zt = z + t * n;
+    float *dt = d + t * n;
+    double lp = log_softmax_at (zt, n, c, &m, &lse);
+    double w = exp (lp - lmax) / wsum;          /* p_t[c] / (T P) */
+    for (j = 0; j < n; j++) {
+      double p = exp ((double) zt[j] - m) / lse;
+      dt[j] = (float) (w * (p - (j == c ? 1.0 : 0.0)) * scale);
+    }
+  }
+  /* log P = log sum_t p_t[c] - log T */
+  return -(lmax + log (wsum) - log ((double) T));
+}
+
 double
 lstm_loss_binary_cross_entropy (const float *z, const float *target,
     const guint8 *mask, gsize T, guint n, float scale, float *d)

@@ -86,6 +86,8 @@ struct _LstmModel {
   guint n_tensors;
   float *input_mean;    /* (input_size) or NULL */
   float *input_std;     /* (input_size) or NULL */
+  guint *residual;      /* (output_size) input index added to each output
+                         * (lstm.residual), or NULL */
   LstmTask task;
   gchar **labels;       /* NULL-terminated, output_size entries, or NULL */
   gchar *features;      /* JSON object text, or NULL */
@@ -230,9 +232,15 @@ LstmTape *lstm_tape_new (LstmModel *model, const LstmKernels *k,
 void lstm_tape_free (LstmTape *tape);
 /* Runs the model over @T frames of @in ((T, input_size)) from the state
  * @hc (state_size floats, LstmState's layout), which is updated. Returns
- * the outputs, (T, output_size), bitwise equal to lstm_model_forward()'s. */
+ * the outputs, (T, output_size), bitwise equal to lstm_model_forward()'s
+ * (for a residual model: before the residual is added). */
 const float *lstm_tape_forward (LstmTape *tape, const float *in, gsize T,
     float *hc);
+/* The last forward's frames as given (before the input normalisation),
+ * (T, input_size). The tape's outputs are the head's: for a residual model
+ * (model->residual) the caller adds in[t, residual[j]] to output j, as
+ * lstm_model_forward() does. */
+const float *lstm_tape_raw_input (LstmTape *tape);
 /* The last layer's pre-activation (T, output_size) when it is a linear
  * layer, else the outputs. */
 const float *lstm_tape_logits (LstmTape *tape);
@@ -257,6 +265,10 @@ double lstm_loss_mae (const float *y, const float *target,
  * frames whose argmax is the class into @n_correct. */
 double lstm_loss_cross_entropy (const float *z, const guint *classes,
     gsize T, guint n, float scale, float *d, guint64 *n_correct);
+/* Softmax cross-entropy of the mean over T frames of softmax(z) against
+ * class @c: one target for the whole clip. */
+double lstm_loss_mean_cross_entropy (const float *z, guint c, gsize T,
+    guint n, float scale, float *d, guint64 *n_correct);
 /* Binary cross-entropy on logits z (T, n) (sigmoid outputs); targets in
  * [0, 1]. */
 double lstm_loss_binary_cross_entropy (const float *z, const float *target,

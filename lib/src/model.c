@@ -156,6 +156,7 @@ model_free (LstmModel *model)
   lstm_aligned_free (model->params);
   g_free (model->input_mean);
   g_free (model->input_std);
+  g_free (model->residual);
   g_strfreev (model->labels);
   g_free (model->features);
   g_clear_pointer (&model->metadata, g_hash_table_unref);
@@ -649,6 +650,90 @@ derive_task (LstmModel *model)
   return LSTM_TASK_REGRESSION;
 }
 
+/* lstm.residual: a JSON list of input indices, one per output, for a model
+ * whose last layer is linear without activation. Returns the indices in
+ * *out (NULL when @text is NULL). */
+static gboolean
+parse_residual (LstmModel *model, const gchar *text, guint **out,
+    GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autofree guint *idx = NULL;
+  const LstmLayer *last = &model->layers[model->n_layers - 1];
+  JsonNode *root;
+  JsonArray *arr;
+  guint i, n;
+
+  *out = NULL;
+  if (text == NULL)
+    return TRUE;
+  if (last->type != LSTM_LAYER_LINEAR ||
+      last->activation != LSTM_ACTIVATION_NONE) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "%s: lstm.residual needs a last linear layer with activation "
+        "'none'; '%s' is %s%s%s", model->name, last->name,
+        lstm_layer_type_to_string (last->type),
+        last->type == LSTM_LAYER_LINEAR ? " with activation " : "",
+        last->type == LSTM_LAYER_LINEAR ?
+        lstm_activation_to_string (last->activation) : "");
+    return FALSE;
+  }
+  if (!lstm_json_parser_load (parser, text, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL ||
+      !JSON_NODE_HOLDS_ARRAY (root)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: lstm.residual is not a JSON list", model->name);
+    return FALSE;
+  }
+  arr = json_node_get_array (root);
+  n = json_array_get_length (arr);
+  if (n != model->output_size) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+        "%s: lstm.residual has %u entries for %u outputs", model->name, n,
+        model->output_size);
+    return FALSE;
+  }
+  idx = g_new0 (guint, MAX (n, 1));
+  for (i = 0; i < n; i++) {
+    JsonNode *e = json_array_get_element (arr, i);
+    gint64 v;
+    if (!JSON_NODE_HOLDS_VALUE (e) ||
+        json_node_get_value_type (e) != G_TYPE_INT64) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: lstm.residual entry %u is not an integer", model->name, i);
+      return FALSE;
+    }
+    v = json_node_get_int (e);
+    if (v < 0 || v >= model->input_size) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
+          "%s: lstm.residual entry %u is input %" G_GINT64_FORMAT
+          ", outside the %u inputs", model->name, i, v, model->input_size);
+      return FALSE;
+    }
+    idx[i] = (guint) v;
+  }
+  *out = g_steal_pointer (&idx);
+  return TRUE;
+}
+
+/* lstm.horizon: how many rows ahead a forecast model predicts, a positive
+ * integer. */
+static gboolean
+check_horizon (LstmModel *model, const gchar *text, GError **error)
+{
+  guint64 v;
+
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT, &v, NULL)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+        "%s: lstm.horizon '%s' is not a positive integer", model->name,
+        text);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Parses task, labels and features from @metadata (which the model keeps)
  * and writes their canonical forms back into it. */
 gboolean
@@ -659,7 +744,9 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
   const gchar *labels = g_hash_table_lookup (metadata, "lstm.labels");
   const gchar *features = g_hash_table_lookup (metadata, "lstm.features");
   const gchar *format = g_hash_table_lookup (metadata, "lstm.format");
+  const gchar *residual = g_hash_table_lookup (metadata, "lstm.residual");
   g_auto (GStrv) label_v = NULL;
+  g_autofree guint *residual_v = NULL;
   LstmTask t = LSTM_TASK_AUTO;
   GHashTableIter iter;
   gpointer k, v;
@@ -721,6 +808,11 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
     }
   }
 
+  if (!parse_residual (model, residual, &residual_v, error) ||
+      !check_horizon (model, g_hash_table_lookup (metadata, "lstm.horizon"),
+          error))
+    return FALSE;
+
   /* Everything parsed: commit. */
   g_hash_table_iter_init (&iter, metadata);
   while (g_hash_table_iter_next (&iter, &k, &v)) {
@@ -736,6 +828,8 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
   model->labels = g_steal_pointer (&label_v);
   g_free (model->features);
   model->features = g_strdup (features);
+  g_free (model->residual);
+  model->residual = g_steal_pointer (&residual_v);
   return TRUE;
 }
 
@@ -1119,6 +1213,9 @@ lstm_model_copy (LstmModel *model)
   if (model->input_std)
     copy->input_std = g_memdup2 (model->input_std,
         model->input_size * sizeof (float));
+  if (model->residual)
+    copy->residual = g_memdup2 (model->residual,
+        model->output_size * sizeof (guint));
   copy->task = model->task;
   copy->labels = g_strdupv (model->labels);
   copy->features = g_strdup (model->features);
@@ -1430,6 +1527,23 @@ lstm_model_get_input_mean (LstmModel *model)
 }
 
 /**
+ * lstm_model_get_residual:
+ * @model: a model
+ *
+ * The residual output (`lstm.residual`): output j adds the raw input value
+ * at index residual[j] to the last layer's output.
+ *
+ * Returns: (nullable) (array): output-size input indices, or %NULL when the
+ * model has no residual output.
+ */
+const guint *
+lstm_model_get_residual (LstmModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return model->residual;
+}
+
+/**
  * lstm_model_get_input_std:
  * @model: a model
  *
@@ -1473,6 +1587,8 @@ lstm_model_get_flops_per_frame (LstmModel *model)
   g_return_val_if_fail (model != NULL, 0);
   if (model->input_mean || model->input_std)
     flops += 2ull * model->input_size;
+  if (model->residual)
+    flops += model->output_size;
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
     if (L->type == LSTM_LAYER_LINEAR) {

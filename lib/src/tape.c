@@ -33,6 +33,7 @@ struct _LstmTape {
   guint n_stages;
   Stage *stages;
   const float *input;           /* the last forward's stage-0 input */
+  const float *raw;             /* the last forward's frames as given */
   float *x0;                    /* (max_T, I) normalised input, or NULL */
   float *gh;                    /* (max_gates) */
   float *dbuf[2];               /* (max_T, max_width) output gradients */
@@ -128,6 +129,7 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
 
   g_assert (T <= tape->max_T);
   tape->T = T;
+  tape->raw = in;
   if (tape->x0 != NULL) {
     /* exactly run_stack()'s normalisation */
     guint j, I = m->input_size;
@@ -185,6 +187,12 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
     src = st->y;
   }
   return src;
+}
+
+const float *
+lstm_tape_raw_input (LstmTape *tape)
+{
+  return tape->raw;
 }
 
 const float *

@@ -109,6 +109,7 @@ static const gchar *const loss_names[] =
     { "auto", "mse", "mae", "cross-entropy", "binary-cross-entropy" };
 static const gchar *const optimizer_names[] = { "adam", "sgd" };
 static const gchar *const schedule_names[] = { "constant", "step", "cosine" };
+static const gchar *const clip_loss_names[] = { "last", "every-frame", "mean" };
 
 static gboolean
 name_lookup (const gchar *const *names, guint n, const gchar *str, guint *out)
@@ -212,6 +213,38 @@ lstm_schedule_from_string (const gchar *str, LstmSchedule *schedule)
   if (!name_lookup (schedule_names, G_N_ELEMENTS (schedule_names), str, &i))
     return FALSE;
   *schedule = (LstmSchedule) i;
+  return TRUE;
+}
+
+/**
+ * lstm_clip_loss_to_string:
+ * @clip_loss: how clips are scored
+ *
+ * Returns: its name: "last", "every-frame" or "mean".
+ */
+const gchar *
+lstm_clip_loss_to_string (LstmClipLoss clip_loss)
+{
+  g_return_val_if_fail ((guint) clip_loss < G_N_ELEMENTS (clip_loss_names),
+      NULL);
+  return clip_loss_names[clip_loss];
+}
+
+/**
+ * lstm_clip_loss_from_string:
+ * @str: a name
+ * @clip_loss: (out): where to store it
+ *
+ * Returns: %TRUE if @str names a clip loss.
+ */
+gboolean
+lstm_clip_loss_from_string (const gchar *str, LstmClipLoss *clip_loss)
+{
+  guint i;
+  if (!name_lookup (clip_loss_names, G_N_ELEMENTS (clip_loss_names), str,
+          &i))
+    return FALSE;
+  *clip_loss = (LstmClipLoss) i;
   return TRUE;
 }
 
@@ -333,6 +366,8 @@ check_options (const LstmTrainerOptions *o, GError **error)
   CHECK (isfinite (o->gamma) && o->gamma > 0, "gamma", o->gamma);
   CHECK (isfinite (o->min_lr) && o->min_lr >= 0, "min_lr", o->min_lr);
   CHECK ((guint) o->loss <= LSTM_LOSS_BINARY_CROSS_ENTROPY, "loss", o->loss);
+  CHECK ((guint) o->clip_loss <= LSTM_CLIP_LOSS_MEAN, "clip_loss",
+      o->clip_loss);
   CHECK (o->epochs > 0, "epochs", o->epochs);
   CHECK (o->batch_size > 0 && o->batch_size <= 1u << 20, "batch_size",
       o->batch_size);
@@ -428,6 +463,9 @@ lstm_trainer_new (LstmModel *model, const LstmTrainerOptions *options,
   tr->model = lstm_model_copy (model);
   g_hash_table_remove (tr->model->metadata, "lstm.checkpoint");
   tr->opt = *options;
+  if (tr->opt.every_frame)
+    tr->opt.clip_loss = LSTM_CLIP_LOSS_EVERY_FRAME;
+  tr->opt.every_frame = tr->opt.clip_loss == LSTM_CLIP_LOSS_EVERY_FRAME;
   tr->checkpoint_path = g_strdup (options->checkpoint_path);
   tr->data_description = g_strdup (options->data_description);
   tr->opt.checkpoint_path = tr->checkpoint_path;
@@ -727,6 +765,21 @@ bind_data (LstmTrainer *tr, LstmDataset *train, LstmDataset *val,
   /* windows */
   T = tr->opt.sequence_length ? tr->opt.sequence_length :
       max_len (train, tr->train_idx);
+  if (train->kind == LSTM_TARGET_SEQUENCE_CLASS &&
+      tr->opt.clip_loss == LSTM_CLIP_LOSS_MEAN) {
+    /* each clip's loss needs all its frames in one window */
+    gsize longest = max_len (train, tr->train_idx);
+    if (tr->val_ds != NULL)
+      longest = MAX (longest, max_len (tr->val_ds, tr->val_idx));
+    if (tr->opt.sequence_length != 0 && tr->opt.sequence_length < longest) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "trainer: the mean clip loss scores whole clips: sequence_length "
+          "%u is shorter than the longest clip (%" G_GSIZE_FORMAT " frames);"
+          " use 0", tr->opt.sequence_length, longest);
+      return FALSE;
+    }
+    T = longest;
+  }
   if (!m->streamable) {
     gsize longest = max_len (train, tr->train_idx);
     if (tr->val_ds != NULL)
@@ -773,8 +826,14 @@ count_targets (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
 
   switch (ds->kind) {
     case LSTM_TARGET_SEQUENCE_CLASS:
-      if (tr->opt.every_frame)
-        return (double) T;
+      switch (tr->opt.clip_loss) {
+        case LSTM_CLIP_LOSS_EVERY_FRAME:
+          return (double) T;
+        case LSTM_CLIP_LOSS_MEAN:     /* the whole clip in one window */
+          return off == 0 && T == s->n ? 1.0 : 0.0;
+        case LSTM_CLIP_LOSS_LAST:
+          break;
+      }
       return off + T == s->n ? 1.0 : 0.0;
     case LSTM_TARGET_FRAME_CLASS:
       for (t = 0; t < T; t++)
@@ -806,12 +865,21 @@ frames_loss (LstmTrainer *tr, LstmTargetKind kind, const guint *classes,
     double sum;
     guint j;
 
-    if (tr->t_mean != NULL) {
-      /* y = head * std + mean; the gradient reaches the head times std */
+    if (tr->t_mean != NULL || tr->model->residual != NULL) {
+      /* y = head * std + mean (+ x_raw[residual[j]] for a residual model:
+       * no parameter, so the gradient reaches the head times std) */
+      const guint *res = tr->model->residual;
+      const float *x = lstm_tape_raw_input (tr->tape);
+      guint I = tr->model->input_size;
       for (t = 0; t < T; t++)
-        for (j = 0; j < n; j++)
-          tr->scaled[t * n + j] = out[t * n + j] * tr->t_std[j] +
-              tr->t_mean[j];
+        for (j = 0; j < n; j++) {
+          float v = out[t * n + j];
+          if (tr->t_mean != NULL)
+            v = v * tr->t_std[j] + tr->t_mean[j];
+          if (res != NULL)
+            v += x[t * I + res[j]];
+          tr->scaled[t * n + j] = v;
+        }
       out = tr->scaled;
     }
     switch (tr->loss) {
@@ -852,6 +920,9 @@ window_loss (LstmTrainer *tr, LstmDataset *ds, const LstmSeq *s, gsize off,
   if (ds->kind == LSTM_TARGET_FRAME_CLASS)
     return frames_loss (tr, ds->kind, &g_array_index (ds->classes, guint,
             s->start + off), NULL, NULL, T, out, scale, correct);
+  if (tr->opt.clip_loss == LSTM_CLIP_LOSS_MEAN)
+    return lstm_loss_mean_cross_entropy (lstm_tape_logits (tr->tape), s->cls,
+        T, n, scale, tr->dout, correct);
   for (t = 0; t < T; t++)
     tr->cls_buf[t] = tr->opt.every_frame || off + t == s->n - 1 ? s->cls :
         LSTM_TARGET_IGNORE;
@@ -1412,6 +1483,8 @@ training_json (LstmTrainer *tr)
   j_double (s, "clip_norm", o->clip_norm);
   j_string (s, "schedule", lstm_schedule_to_string (o->schedule));
   j_string (s, "loss", lstm_loss_to_string (tr->bound ? tr->loss : o->loss));
+  if (tr->bound && tr->kind == LSTM_TARGET_SEQUENCE_CLASS)
+    j_string (s, "clip_loss", lstm_clip_loss_to_string (o->clip_loss));
   j_int (s, "batch_size", o->batch_size);
   j_int (s, "sequence_length", o->sequence_length);
   j_int (s, "epochs", tr->epoch);

@@ -157,14 +157,17 @@ def max_abs(a, b):
 
 def torch_case(outdir, name, net, acts, x, description, mode="stream",
                dtype="F32", states=None, input_mean=None, input_std=None,
-               task=None, labels=None, training=None):
-    """Exports `net`, computes the float64 reference and writes both files."""
+               task=None, labels=None, training=None, residual=None):
+    """Exports `net`, computes the float64 reference and writes both files.
+
+    `residual`: input indices, one per output: a residual forecaster, whose
+    output j is the net's plus the raw input x[..., residual[j]]."""
     net.eval()
     apply_narrowing(net, dtype)
     path = os.path.join(outdir, name + ".safetensors")
     ep.export(net, path, activations=acts, task=task, labels=labels,
               input_mean=input_mean, input_std=input_std, dtype=dtype,
-              training=training,
+              training=training, residual=residual,
               description=f"golden case {name}: {description}")
 
     # The file must hold exactly the weights the reference uses.
@@ -187,6 +190,8 @@ def torch_case(outdir, name, net, acts, x, description, mode="stream",
                 st[k] = torch.from_numpy(v).to(dt).unsqueeze(1)
         with torch.no_grad():
             y, finals = model(xin.unsqueeze(0), st)
+            if residual is not None:
+                y = y + torch.from_numpy(x).to(dt)[None][..., residual]
         return y[0].numpy(), finals
 
     ref64 = copy.deepcopy(net).double()
@@ -445,6 +450,22 @@ def build(outdir):
        [("rnn", lambda: rnn(nn.GRU, 4, 16, 2)), ("head", lambda: lin(16, 4))],
        {"head": "sigmoid"}, 4, 5.0, "2-layer GRU + sigmoid head, BF16 weights, strong",
        strong=True, dtype="BF16")
+
+    # Residual forecaster (lstm.residual): output j = head_j + raw x[j'],
+    # on a trending series far from the input normalisation's mean.
+    torch.manual_seed(21)
+    net = Net([("rnn", rnn(nn.LSTM, 3, 16, 2)), ("head", nn.Linear(16, 3))],
+              {"head": "none"})
+    strengthen(net)
+    xr = inputs(21, T, 3, 5.0) + (np.arange(T, dtype=np.float32)[:, None]
+                                  * np.float32([0.02, -0.01, 0.03]))
+    cases.append(torch_case(outdir, "residual-lstm2-trend", net, {"head": "none"},
+                            xr.astype(np.float32),
+                            "residual forecaster: 2-layer LSTM + linear head "
+                            "adding raw inputs [2, 0, 1], normalised input, "
+                            "trending series, strong",
+                            input_mean=[1.0, -2.0, 0.5], input_std=[4.0, 2.0, 8.0],
+                            task="forecast", residual=[2, 0, 1]))
 
     # Initial state: (h0, c0) of a 2-layer LSTM and h0 of a GRU after it.
     torch.manual_seed(17)

@@ -120,6 +120,13 @@ def window_loss(cfg, out, logits, tgt, cnt_only=False):
                 logits[keep], y[keep], reduction="sum")
         return s, n
     cls = tgt                              # (T,) long, -1 = ignored
+    if cfg.get("clip_loss") == "mean":
+        # the clip's mean softmax scores against its class: one target,
+        # scored in the window that holds the whole clip
+        if int(cls[0]) < 0:
+            return None, 0
+        p = torch.softmax(logits, dim=-1).mean(dim=0)
+        return -torch.log(p[int(cls[0])]), 1
     keep = cls >= 0
     n = int(keep.sum())
     if n == 0:
@@ -227,7 +234,8 @@ def make_case(name, arch, cfg, lengths, seed, scale=None, forget_bias=0.0,
         else:
             k = int(rng.randint(0, O))
             S[i] = k
-            every = cfg.get("every_frame", False)
+            every = cfg.get("every_frame", False) or \
+                cfg.get("clip_loss") == "mean"
             c = np.full(T, k if every else -1, np.int64)
             c[T - 1] = k
             s["target"] = (lambda c: lambda w0, T: torch.from_numpy(
@@ -329,6 +337,14 @@ def main():
                    optimizer="sgd", learning_rate=0.5, every_frame=True,
                    epochs=6, batch_size=2),
               [10, 13, 8, 11], seed=7)
+    # LSTM clip classifier scored on its mean softmax scores over every
+    # frame (the clip loss lstm train uses for clips), variable lengths
+    make_case("lstm-ce-clip-mean",
+              [lstm(3, 6), linear(6, 4, "softmax")],
+              base(kind="sequence-class", loss="cross-entropy",
+                   clip_loss="mean", learning_rate=1e-2, epochs=6,
+                   batch_size=3),
+              [9, 14, 6, 11, 12, 7], seed=8)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ static const gchar *const cases[] = {
   "lstm-bi-ce-last",
   "gru-bce",
   "lstm-nobias-sgd-every-frame",
+  "lstm-ce-clip-mean",
 };
 
 static float *
@@ -180,6 +181,9 @@ test_case (gconstpointer data)
   o.sequence_length = (guint) json_object_get_int_member (cfg,
       "sequence_length");
   o.every_frame = json_object_get_boolean_member (cfg, "every_frame");
+  if (json_object_has_member (cfg, "clip_loss"))
+    g_assert_true (lstm_clip_loss_from_string (json_object_get_string_member
+            (cfg, "clip_loss"), &o.clip_loss));
   o.shuffle = FALSE;
 
   tr = lstm_trainer_new (init, &o, &error);

@@ -40,6 +40,7 @@ static const gchar *const cases[] = {
   "lstm2-f16-softmax",
   "gru2-bf16-sigmoid",
   "state-init-strong",
+  "residual-lstm2-trend",
   "peephole1-default-softmax",
   "peephole2-strong",
   "peephole1-nobias-tanh",

@@ -174,11 +174,41 @@ def lstm_to_torch(tmp):
         compare(f"liblstm writer -> PyTorch: {name}", got, want)
 
 
+def residual_roundtrip(tmp):
+    """A residual forecaster (lstm.residual): export(..., residual=) gives
+    `lstm run` PyTorch's head output plus the raw input x[..., idx], and
+    to_torch() rebuilds a module computing the same."""
+    torch.manual_seed(200)
+    net = Net([("rnn", nn.LSTM(3, 10, batch_first=True)),
+               ("head", nn.Linear(10, 2))], {"head": "none"}).eval()
+    idx = [2, 0]
+    mean, std = [5.0, -1.0, 20.0], [2.0, 0.5, 10.0]
+    path = os.path.join(tmp, "residual.safetensors")
+    ep.export(net, path, task="forecast", residual=idx, horizon=1,
+              input_mean=mean, input_std=std)
+    x = frames(77, 500, 3) + np.float32(0.1) * np.arange(500, dtype=np.float32)[:, None]
+    x = x.astype(np.float32)
+    x.tofile(os.path.join(tmp, "residual.in.f32"))
+    xn = (torch.from_numpy(x) - torch.tensor(mean)) / torch.tensor(std)
+    with torch.no_grad():
+        want = (net(xn[None])[0] + torch.from_numpy(x)[:, idx]).numpy()
+    lstm_run(path, os.path.join(tmp, "residual.in.f32"),
+             os.path.join(tmp, "residual.out.f32"))
+    got = np.fromfile(os.path.join(tmp, "residual.out.f32"), "<f4").reshape(want.shape)
+    compare("PyTorch -> lstm run: residual forecaster", got, want)
+    back, md = ep.to_torch(path)
+    if json.loads(md["lstm.residual"]) != idx or md.get("lstm.horizon") != "1":
+        failures.append(f"residual: metadata {md}")
+        print(f"FAIL residual: metadata {md}")
+    compare("to_torch -> PyTorch: residual forecaster", run_torch(back.eval(), x), got)
+
+
 def main():
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="lstm-roundtrip-") as tmp:
         torch_to_lstm(tmp)
         lstm_to_torch(tmp)
+        residual_roundtrip(tmp)
     if failures:
         print(f"{len(failures)} failure(s): " + "; ".join(failures))
         return 1

@@ -364,6 +364,114 @@ test_cli_segments (void)
   }
 }
 
+/* lstm run's segment options against lstminfer's properties of the same
+ * names, on the shipped audio tagger and its demo recording. */
+typedef struct {
+  const gchar *cli[7];          /* options of lstm run */
+  const gchar *props;           /* the same settings, as lstminfer's */
+  double min_duration;          /* seconds */
+} SegmentOptions;
+
+static const SegmentOptions segment_options[] = {
+  /* README.md's demo */
+  { {"--smoothing", "10", "--min-segment-duration", "0.2", NULL},
+      "smoothing=10 min-segment-duration=200000000", 0.2 },
+  /* minimums that are no whole number of frames (3.5 and 1.5: rounded
+   * up), with a threshold, so that short unknown stretches come and go */
+  { {"--smoothing", "3", "--threshold", "0.9", "--min-segment-duration",
+          "0.035", NULL}, "smoothing=3 threshold=0.9 "
+        "min-segment-duration=35000000", 0.035 },
+  { {"--threshold", "0.9", "--min-segment-duration", "0.015", NULL},
+      "threshold=0.9 min-segment-duration=15000000", 0.015 },
+};
+
+/* The segments `lstm run MODEL demo.wav OPTIONS` prints are those lstminfer
+ * posts with the same settings: same labels, same start and end frames.
+ *
+ * Times: lstm run prints the start of a frame's window (frame index x shift
+ * / rate, rounded to the millisecond) and ends a segment where its next
+ * frame starts (for the last one: where the frame after the last would
+ * start); lstminfer posts stream times, which are the PTS lstmfeatures
+ * gives a frame (the start of its window, from the sample count) and, for
+ * the last segment, the end of the last frame (PTS + one shift). Both name
+ * the same frame boundaries, so the frame indices they round to must be
+ * equal; the printed milliseconds are not compared with the nanoseconds.
+ * The confidence is printed with 3 decimals. */
+static void
+test_cli_segments_options (gconstpointer data)
+{
+  const SegmentOptions *so = data;
+  g_autofree gchar *model = source_path
+      ("models/audio-tagger/audio-tagger.safetensors");
+  g_autofree gchar *wav = source_path ("models/audio-tagger/demo.wav");
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autofree gchar *timeline = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
+      "wavparse ! audioconvert ! audioresample ! lstmfeatures model=\"%s\" "
+      "! lstminfer model=\"%s\" message-interval=0 %s ! fakesink", wav,
+      model, model, so->props);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) gst_message_unref);
+  g_autoptr (LstmModel) m = NULL;
+  g_autoptr (LstmFeatures) f = NULL;
+  double period;
+  guint k, n_lines = 0;
+
+  m = lstm_model_load (model, &error);
+  g_assert_no_error (error);
+  f = lstm_features_new_for_model (m, &error);
+  g_assert_no_error (error);
+  period = (double) lstm_features_get_shift (f) /
+      lstm_features_get_sample_rate (f);
+  g_assert_cmpint (lstm_features_get_frame_start (f, 0), ==, 0);
+
+  g_ptr_array_add (args, (gpointer) "run");
+  g_ptr_array_add (args, model);
+  g_ptr_array_add (args, wav);
+  for (k = 0; so->cli[k]; k++)
+    g_ptr_array_add (args, (gpointer) so->cli[k]);
+  g_ptr_array_add (args, NULL);
+  timeline = run_tool ((const gchar * const *) args->pdata);
+  lines = g_strsplit (timeline, "\n", -1);
+  for (; lines[n_lines] && *lines[n_lines]; n_lines++);
+
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, msgs, NULL));
+  g_assert_cmpuint (n_lines, >=, 2);
+  g_assert_cmpuint (msgs->len, ==, n_lines);
+  for (k = 0; k < n_lines; k++) {
+    const GstStructure *s = gst_message_get_structure (msgs->pdata[k]);
+    g_auto (GStrv) fl = g_strsplit (lines[k], "\t", -1);
+    guint64 start = 0, end = 0;
+    double conf = 0.0, cli_start, cli_end;
+
+    g_test_message ("%s", lines[k]);
+    g_assert_true (gst_structure_has_name (s, "lstm-segment"));
+    g_assert_cmpuint (g_strv_length (fl), ==, 4);
+    g_assert_true (gst_structure_get_uint64 (s, "start", &start));
+    g_assert_true (gst_structure_get_uint64 (s, "end", &end));
+    g_assert_true (gst_structure_get_double (s, "confidence", &conf));
+    cli_start = g_ascii_strtod (fl[0], NULL);
+    cli_end = g_ascii_strtod (fl[1], NULL);
+    g_assert_cmpstr (gst_structure_get_string (s, "label"), ==, fl[2]);
+    g_assert_cmpint (llround (cli_start / period), ==,
+        llround (start / (period * GST_SECOND)));
+    g_assert_cmpint (llround (cli_end / period), ==,
+        llround (end / (period * GST_SECOND)));
+    g_assert_cmpfloat (fabs (conf - g_ascii_strtod (fl[3], NULL)), <=,
+        0.0005 + 1e-9);
+    /* the minimum took effect: no segment but the first and the last is
+     * shorter */
+    if (k > 0 && k + 1 < n_lines)
+      g_assert_cmpint (llround ((cli_end - cli_start) / period), >=,
+          (gint64) ceil (so->min_duration / period - 1e-9));
+  }
+}
+
 /* A model taking 3 values with frames of 2: the pipeline fails, and
  * lstminfer's error, first on the bus, names both sizes. */
 static void
@@ -620,6 +728,12 @@ main (int argc, char **argv)
       test_cli_equal_wav);
   g_test_add_func ("/pipelines/cli-segments", test_cli_segments);
   g_test_add_func ("/pipelines/cli-segments/wav", test_cli_segments_wav);
+  for (i = 0; i < G_N_ELEMENTS (segment_options); i++) {
+    g_autofree gchar *path = g_strdup_printf
+        ("/pipelines/cli-segments/options-%u", i);
+    g_test_add_data_func (path, &segment_options[i],
+        test_cli_segments_options);
+  }
   g_test_add_func ("/pipelines/error/mismatch", test_mismatch);
   g_test_add_func ("/pipelines/error/missing-model", test_missing_model);
   g_test_add_func ("/pipelines/doc-launch-lines", test_doc_launch_lines);

@@ -19,38 +19,46 @@ typedef struct {
   const gchar *name;
   const gchar *arch;
   gboolean normalise;
+  const gchar *residual;        /* lstm.residual, or NULL */
 } ModelCase;
 
 static const ModelCase models[] = {
   { "lstm-1x1", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":1,"
-        "\"hidden_size\":1}]", FALSE },
+        "\"hidden_size\":1}]", FALSE, NULL },
   { "lstm-7x8-2layers", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":7,"
-        "\"hidden_size\":8,\"num_layers\":2}]", FALSE },
+        "\"hidden_size\":8,\"num_layers\":2}]", FALSE, NULL },
   { "lstm-9x17-peephole", "[{\"type\":\"lstm\",\"name\":\"r\","
         "\"input_size\":9,\"hidden_size\":17,\"peephole\":true},"
         "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":3,"
-        "\"activation\":\"softmax\"}]", FALSE },
+        "\"activation\":\"softmax\"}]", FALSE, NULL },
   { "lstm-33x7-peephole-3layers", "[{\"type\":\"lstm\",\"name\":\"r\","
         "\"input_size\":33,\"hidden_size\":7,\"num_layers\":3,"
-        "\"peephole\":true}]", TRUE },
+        "\"peephole\":true}]", TRUE, NULL },
   { "lstm-8x33-nobias", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":8,"
         "\"hidden_size\":33,\"bias\":false},{\"type\":\"linear\","
         "\"name\":\"o\",\"out_features\":9,\"activation\":\"sigmoid\","
-        "\"bias\":false}]", FALSE },
+        "\"bias\":false}]", FALSE, NULL },
   { "gru-1x9", "[{\"type\":\"gru\",\"name\":\"g\",\"input_size\":1,"
         "\"hidden_size\":9},{\"type\":\"linear\",\"name\":\"o\","
-        "\"out_features\":1,\"activation\":\"tanh\"}]", FALSE },
+        "\"out_features\":1,\"activation\":\"tanh\"}]", FALSE, NULL },
   { "gru-17x16-2layers", "[{\"type\":\"gru\",\"name\":\"g\","
-        "\"input_size\":17,\"hidden_size\":16,\"num_layers\":2}]", TRUE },
+        "\"input_size\":17,\"hidden_size\":16,\"num_layers\":2}]", TRUE, NULL },
   { "lstm-gru-linear-stack", "[{\"type\":\"lstm\",\"name\":\"a\","
         "\"input_size\":15,\"hidden_size\":9},{\"type\":\"gru\",\"name\":\"b\","
         "\"hidden_size\":33,\"bias\":false},{\"type\":\"linear\","
         "\"name\":\"c\",\"out_features\":7,\"activation\":\"relu\"},"
-        "{\"type\":\"linear\",\"name\":\"d\",\"out_features\":8}]", TRUE },
+        "{\"type\":\"linear\",\"name\":\"d\",\"out_features\":8}]", TRUE, NULL },
   { "linear-only", "[{\"type\":\"linear\",\"name\":\"a\","
         "\"in_features\":17,\"out_features\":9,\"activation\":\"tanh\"},"
         "{\"type\":\"linear\",\"name\":\"b\",\"out_features\":4,"
-        "\"activation\":\"softmax\"}]", TRUE },
+        "\"activation\":\"softmax\"}]", TRUE, NULL },
+  { "lstm-5x9-residual", "[{\"type\":\"lstm\",\"name\":\"r\","
+        "\"input_size\":5,\"hidden_size\":9},{\"type\":\"linear\","
+        "\"name\":\"o\",\"out_features\":3}]", TRUE, "[4,0,4]" },
+  { "gru-2x17-2layers-residual", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":2,\"hidden_size\":17,\"num_layers\":2},"
+        "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":2}]",
+        FALSE, "[1,0]" },
 };
 
 /* Frames per call; 0 means random sizes (1..150, seeded). */
@@ -88,6 +96,14 @@ make_model (const ModelCase *mc)
   }
   m = lstm_model_new (mc->arch, &opts, &error);
   g_assert_no_error (error);
+  if (mc->residual) {
+    LstmModel *r = lstm_model_with_metadata (m, "lstm.residual",
+        mc->residual, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (lstm_model_get_residual (r));
+    lstm_model_unref (m);
+    m = r;
+  }
   return m;
 }
 

@@ -191,6 +191,7 @@ test_series (void)
     g_autofree gchar *cpath = tmp_path ("d.ckpt");
     g_assert_cmpint (lstm (NULL, &err, "train", "--series", "train.csv",
             "--columns", "value", "--hidden", "8", "--epochs", "30",
+            "--batch-size", "32", "--window", "64",
             "--optimizer", "sgd", "--lr", "1e6", "--checkpoint", "d.ckpt",
             "-o", "d.safetensors", NULL), ==, 1);
     g_assert_nonnull (strstr (err, "training diverged at epoch"));

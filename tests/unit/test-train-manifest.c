@@ -256,7 +256,28 @@ static const BadCase bad_cases[] = {
       {"--background applies to recordings with label tracks", NULL}},
   {"every-frame-on-tracks", "rec.wav,rec.txt\n", NULL,
       {"--features", "fbank", "--every-frame"},
-      {"--every-frame applies to clips", NULL}},
+      {"--mix-with and --no-balance apply to clips", NULL}},
+  {"augment-on-tracks", "rec.wav,rec.txt\n", NULL,
+      {"--features", "fbank", "--augment", "2"},
+      {"--mix-with and --no-balance apply to clips", NULL}},
+  {"bad-clip-loss", "a.wav,low\nb.wav,high\n", NULL,
+      {"--features", "fbank", "--clip-loss", "first"},
+      {"--clip-loss must be mean, last or every-frame, not 'first'", NULL}},
+  {"clip-loss-and-every-frame", "a.wav,low\nb.wav,high\n", NULL,
+      {"--features", "fbank", "--clip-loss", "last", "--every-frame"},
+      {"--every-frame is --clip-loss every-frame", NULL}},
+  {"negative-augment", "a.wav,low\nb.wav,high\n", NULL,
+      {"--features", "fbank", "--augment", "-2"},
+      {"--augment cannot be negative", NULL}},
+  {"no-augment-and-mix", "a.wav,low\nb.wav,high\n", NULL,
+      {"--features", "fbank", "--no-augment", "--mix-with", "low"},
+      {"--no-augment contradicts --augment and --mix-with", NULL}},
+  {"mix-with-unknown", "a.wav,low\nb.wav,high\n", NULL,
+      {"--features", "fbank", "--mix-with", "low,rain"},
+      {"--mix-with: 'rain' is not a label of", NULL}},
+  {"mean-loss-window", "a.wav,low\nb.wav,high\n", NULL,
+      {"--features", "fbank", "--window", "5"},
+      {"the mean clip loss scores whole clips: sequence_length 5", NULL}},
   {"missing-manifest", NULL, NULL, {"--features", "fbank"},
       {"m.csv: cannot read", NULL}},
 };
@@ -332,9 +353,10 @@ test_clips (void)
           "--batch-size", "4", "--val-fraction", "0.25", "-o",
           "clips.safetensors", NULL), ==, 0);
   g_test_message ("%s", err);
-  g_assert_nonnull (strstr (err, "training on "));
-  g_assert_nonnull (strstr (err, " in 8 sequences (validation: 25% of the "
-          "sequences"));
+  /* 4 clips a class: 1 of each held out, 3 + 3 augmented copies */
+  g_assert_nonnull (strstr (err, "training on 12 clips (6 augmented or "
+          "copied to balance the classes)"));
+  g_assert_nonnull (strstr (err, "validation: 2 clips held out by class"));
   g_assert_nonnull (strstr (err, "epoch 2/2"));
 
   m = lstm_model_load (path, &error);
@@ -352,9 +374,22 @@ test_clips (void)
   g_assert_nonnull (strstr (lstm_model_get_metadata (m, "lstm.training"),
           "\"kind\":\"clips\""));
   g_assert_nonnull (strstr (lstm_model_get_metadata (m, "lstm.training"),
-          "\"loss_frames\":\"last\""));
+          "\"clip_loss\":\"mean\""));
+  g_assert_nonnull (strstr (lstm_model_get_metadata (m, "lstm.training"),
+          "\"augmented_clips\":6"));
+  g_assert_nonnull (strstr (lstm_model_get_metadata (m, "lstm.training"),
+          "\"validation_clips\":2"));
 
-  /* input.mean: the mean of the very frames `lstm features` computes */
+  /* input.mean: the mean of the very frames `lstm features` computes, over
+   * the training clips (all of them, with no validation set), before any
+   * augmentation */
+  g_clear_pointer (&m, lstm_model_unref);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (lstm (NULL, &err, "train", "--manifest", "data/clips.csv",
+          "--features", "fbank16.json", "--hidden", "4", "--epochs", "1",
+          "--val-fraction", "0", "-o", "clips.safetensors", NULL), ==, 0);
+  m = lstm_model_load (path, &error);
+  g_assert_no_error (error);
   for (i = 0; i < 8; i++) {
     g_autofree gchar *wav = g_strdup_printf ("data/c%u.wav", i);
     g_autofree float *v = NULL;
@@ -378,8 +413,8 @@ test_clips (void)
   g_assert_cmpint (lstm (&out, &err, "eval", "clips.safetensors",
           "--manifest", "data/clips.csv", NULL), ==, 0);
   g_test_message ("%s", out);
-  g_assert_nonnull (strstr (out, "8 clips; each clip's class is its last "
-          "frame's"));
+  g_assert_nonnull (strstr (out, "8 clips; each clip's class is that of its "
+          "frames' mean scores"));
   g_assert_nonnull (strstr (out, "(8 clips)"));
   g_assert_nonnull (strstr (out, "precision  recall"));
   g_assert_nonnull (strstr (out, "confusion matrix"));
