@@ -10,7 +10,7 @@
 # model learns the rows before the test part (its last 10 % held out for
 # validation, the trainer's default); nottem-test.csv is the test part.
 # Deterministic (fixed seed): a second run writes the same bytes. About a
-# second on one core. The test figures of README-entry.md are printed by
+# second on one core. The test figures of models/README.md are printed by
 #
 #     meson test -C build --suite slow test-real-series --verbose
 set -eu
