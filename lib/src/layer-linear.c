@@ -10,17 +10,36 @@
 #include "layers.h"
 #include "kernels/train-kernels.h"
 
+LstmKernelAct
+lstm_activation_to_kernel_act (LstmActivation activation)
+{
+  switch (activation) {
+    case LSTM_ACTIVATION_NONE:
+      return LSTM_KERNEL_ACT_NONE;
+    case LSTM_ACTIVATION_SOFTMAX:
+      return LSTM_KERNEL_ACT_SOFTMAX;
+    case LSTM_ACTIVATION_SIGMOID:
+      return LSTM_KERNEL_ACT_SIGMOID;
+    case LSTM_ACTIVATION_TANH:
+      return LSTM_KERNEL_ACT_TANH;
+    case LSTM_ACTIVATION_RELU:
+      return LSTM_KERNEL_ACT_RELU;
+  }
+  g_return_val_if_reached (LSTM_KERNEL_ACT_NONE);
+}
+
 void
 lstm_linear_layer_forward (const float *w, const float *b,
     LstmActivation activation, guint in, guint out, const LstmKernels *k,
     const float *x, gsize T, float *y)
 {
   /* w: (out, in), b: (out) or NULL, x: (T, in), y: (T, out) */
+  LstmKernelAct act = lstm_activation_to_kernel_act (activation);
   gsize t;
 
   k->matmul (w, b, x, in, y, out, out, in, T);
   for (t = 0; t < T; t++)
-    lstm_activation_apply (activation, y + t * out, out);
+    lstm_kernel_act_apply (act, y + t * out, out);
 }
 
 /* Backward: z' = dy * act'(z), written with the activated y:

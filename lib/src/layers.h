@@ -31,6 +31,9 @@ void lstm_gru_layer_forward (const LstmRnnParams *p, guint H,
     float *y, gsize ldy, gboolean reverse, float *gates, float *hn,
     float *gh);
 
+/* The kernels' id of a model activation. */
+LstmKernelAct lstm_activation_to_kernel_act (LstmActivation activation);
+
 /* Linear layer plus activation. x: (T, in); w: (out, in); b: (out) or NULL;
  * y: (T, out), the activated outputs. */
 void lstm_linear_layer_forward (const float *w, const float *b,

@@ -154,13 +154,13 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
     if (L->type == LSTM_LAYER_LINEAR) {
       if (st->z != NULL) {
         /* lstm_linear_layer_forward(), keeping the pre-activation */
+        LstmKernelAct act = lstm_activation_to_kernel_act (L->activation);
         gsize t;
         k->matmul (L->weight, L->bias_v, src, st->in, st->z, st->out,
             st->out, st->in, T);
         memcpy (st->y, st->z, T * st->out * sizeof (float));
         for (t = 0; t < T; t++)
-          lstm_activation_apply (L->activation, st->y + t * st->out,
-              st->out);
+          lstm_kernel_act_apply (act, st->y + t * st->out, st->out);
       } else {
         lstm_linear_layer_forward (L->weight, L->bias_v, L->activation,
             st->in, st->out, k, src, T, st->y);

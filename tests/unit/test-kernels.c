@@ -204,7 +204,7 @@ test_activations (void)
   guint i;
 
   /* softmax subtracts the maximum: no overflow, sums to 1 */
-  lstm_activation_apply (LSTM_ACTIVATION_SOFTMAX, y, 5);
+  lstm_kernel_act_apply (LSTM_KERNEL_ACT_SOFTMAX, y, 5);
   for (i = 0; i < 5; i++) {
     g_assert_true (isfinite (y[i]));
     sum += y[i];
@@ -215,20 +215,20 @@ test_activations (void)
   g_assert_cmpfloat (y[2], ==, 0.0f);
 
   memcpy (u, s, sizeof s);
-  lstm_activation_apply (LSTM_ACTIVATION_SIGMOID, u, 6);
+  lstm_kernel_act_apply (LSTM_KERNEL_ACT_SIGMOID, u, 6);
   for (i = 0; i < 6; i++)
     g_assert_cmpfloat_with_epsilon (u[i], 1.0 / (1.0 + exp (-(double) s[i])),
         1e-7);
   memcpy (u, s, sizeof s);
-  lstm_activation_apply (LSTM_ACTIVATION_TANH, u, 6);
+  lstm_kernel_act_apply (LSTM_KERNEL_ACT_TANH, u, 6);
   for (i = 0; i < 6; i++)
     g_assert_cmpfloat_with_epsilon (u[i], tanh ((double) s[i]), 1e-7);
   memcpy (u, s, sizeof s);
-  lstm_activation_apply (LSTM_ACTIVATION_RELU, u, 6);
+  lstm_kernel_act_apply (LSTM_KERNEL_ACT_RELU, u, 6);
   for (i = 0; i < 6; i++)
     g_assert_cmpfloat (u[i], ==, s[i] > 0 ? s[i] : 0.0f);
   memcpy (u, s, sizeof s);
-  lstm_activation_apply (LSTM_ACTIVATION_NONE, u, 6);
+  lstm_kernel_act_apply (LSTM_KERNEL_ACT_NONE, u, 6);
   g_assert_cmpmem (u, sizeof u, s, sizeof s);
 }
 

@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-#include "lstm-private.h"
+#include "kernels.h"
 
 static float
 dot_canonical (const float *w, const float *x, gsize k)
@@ -37,14 +37,14 @@ lstm_matmul_ref (const float *w, const float *b, const float *x, gsize ldx,
 }
 
 void
-lstm_activation_apply (int activation, float *y, gsize n)
+lstm_kernel_act_apply (LstmKernelAct act, float *y, gsize n)
 {
   gsize j;
 
-  switch ((LstmActivation) activation) {
-    case LSTM_ACTIVATION_NONE:
+  switch (act) {
+    case LSTM_KERNEL_ACT_NONE:
       break;
-    case LSTM_ACTIVATION_SOFTMAX:{
+    case LSTM_KERNEL_ACT_SOFTMAX:{
       float m = -INFINITY, sum = 0.0f;
       for (j = 0; j < n; j++)
         m = y[j] > m ? y[j] : m;
@@ -56,15 +56,15 @@ lstm_activation_apply (int activation, float *y, gsize n)
         y[j] = y[j] / sum;
       break;
     }
-    case LSTM_ACTIVATION_SIGMOID:
+    case LSTM_KERNEL_ACT_SIGMOID:
       for (j = 0; j < n; j++)
         y[j] = lstm_sigmoidf (y[j]);
       break;
-    case LSTM_ACTIVATION_TANH:
+    case LSTM_KERNEL_ACT_TANH:
       for (j = 0; j < n; j++)
         y[j] = tanhf (y[j]);
       break;
-    case LSTM_ACTIVATION_RELU:
+    case LSTM_KERNEL_ACT_RELU:
       for (j = 0; j < n; j++)
         y[j] = y[j] > 0.0f ? y[j] : 0.0f;
       break;

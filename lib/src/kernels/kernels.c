@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "lstm-private.h"
+#include "kernels.h"
 
 static const LstmKernels kernels_ref = { "ref", lstm_matmul_ref };
 static const LstmKernels kernels_generic = { "generic", lstm_matmul_generic };

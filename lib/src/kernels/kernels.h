@@ -48,13 +48,23 @@ void lstm_matmul_avx2 (const float *w, const float *b, const float *x,
 void lstm_matmul_fma (const float *w, const float *b, const float *x,
     gsize ldx, float *y, gsize ldy, gsize n_out, gsize k, gsize n_frames);
 
-/* Activations (exact libm functions; no approximations). */
+/* Activations (exact libm functions; no approximations). The kernels' own
+ * vocabulary: the model code maps its activation to one of these ids. */
+typedef enum {
+  LSTM_KERNEL_ACT_NONE,
+  LSTM_KERNEL_ACT_SOFTMAX,      /* over the n values */
+  LSTM_KERNEL_ACT_SIGMOID,      /* per value */
+  LSTM_KERNEL_ACT_TANH,         /* per value */
+  LSTM_KERNEL_ACT_RELU,         /* per value: max(0, x) */
+} LstmKernelAct;
+
 static inline float
 lstm_sigmoidf (float x)
 {
   return 1.0f / (1.0f + expf (-x));
 }
 
-void lstm_activation_apply (int activation, float *y, gsize n);
+/* Applies @act in place to y[0..n). */
+void lstm_kernel_act_apply (LstmKernelAct act, float *y, gsize n);
 
 G_END_DECLS
