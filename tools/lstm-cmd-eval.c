@@ -79,7 +79,7 @@ run_model (LstmModel *model, const float *x, gsize n, GError **error)
 }
 
 static int
-eval_forecast (LstmModel *model, Args *a, LstmTable *t, GError **error)
+eval_forecast (LstmModel *model, Args *a, LstmToolTable *t, GError **error)
 {
   g_autofree gint *in_cols = NULL, *tg_cols = NULL;
   g_autofree float *x = NULL, *y = NULL, *out = NULL;
@@ -91,10 +91,10 @@ eval_forecast (LstmModel *model, Args *a, LstmTable *t, GError **error)
   gint h = a->horizon;
   double tse = 0, tae = 0, tpse = 0, tpae = 0;
 
-  in_cols = lstm_table_columns (t, a->columns, NULL, 0, &n_in, error);
+  in_cols = lstm_tool_table_columns (t, a->columns, NULL, 0, &n_in, error);
   if (in_cols == NULL)
     return 1;
-  tg_cols = lstm_table_columns (t, a->targets ? a->targets : a->columns,
+  tg_cols = lstm_tool_table_columns (t, a->targets ? a->targets : a->columns,
       NULL, 0, &n_tg, error);
   if (tg_cols == NULL)
     return 1;
@@ -113,8 +113,8 @@ eval_forecast (LstmModel *model, Args *a, LstmTable *t, GError **error)
   }
   x = g_new (float, N * I);
   y = g_new (float, N * O);
-  if (!lstm_table_numbers (t, in_cols, n_in, x, error) ||
-      !lstm_table_numbers (t, tg_cols, n_tg, y, error))
+  if (!lstm_tool_table_numbers (t, in_cols, n_in, x, error) ||
+      !lstm_tool_table_numbers (t, tg_cols, n_tg, y, error))
     return 1;
   out = run_model (model, x, N, error);
   if (out == NULL)
@@ -160,11 +160,11 @@ eval_forecast (LstmModel *model, Args *a, LstmTable *t, GError **error)
 }
 
 static int
-eval_labels (LstmModel *model, Args *a, LstmTable *t, GError **error)
+eval_labels (LstmModel *model, Args *a, LstmToolTable *t, GError **error)
 {
   const gchar *const *labels = lstm_model_get_labels (model);
   g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (LstmConfusion) conf = NULL;
+  g_autoptr (LstmToolConfusion) conf = NULL;
   g_autofree gint *in_cols = NULL;
   g_autofree float *x = NULL;
   guint O = lstm_model_get_output_size (model);
@@ -178,17 +178,17 @@ eval_labels (LstmModel *model, Args *a, LstmTable *t, GError **error)
         lstm_model_get_name (model), a->label_column);
     return 1;
   }
-  lc = lstm_table_column (t, a->label_column, error);
+  lc = lstm_tool_table_column (t, a->label_column, error);
   if (lc < 0)
     return 1;
   excl[n_excl++] = lc;
   if (a->sequence_column) {
-    sc = lstm_table_column (t, a->sequence_column, error);
+    sc = lstm_tool_table_column (t, a->sequence_column, error);
     if (sc < 0)
       return 1;
     excl[n_excl++] = sc;
   }
-  in_cols = lstm_table_columns (t, a->columns, excl, n_excl, &n_in, error);
+  in_cols = lstm_tool_table_columns (t, a->columns, excl, n_excl, &n_in, error);
   if (in_cols == NULL)
     return 1;
   if (n_in != I) {
@@ -205,7 +205,7 @@ eval_labels (LstmModel *model, Args *a, LstmTable *t, GError **error)
   for (k = 0; k < O; k++)
     g_hash_table_insert (index, (gpointer) labels[k], GUINT_TO_POINTER (k + 1));
   x = g_new (float, N * I);
-  if (!lstm_table_numbers (t, in_cols, n_in, x, error))
+  if (!lstm_tool_table_numbers (t, in_cols, n_in, x, error))
     return 1;
   /* check every label before running anything */
   for (r = 0; r < N; r++) {
@@ -217,7 +217,7 @@ eval_labels (LstmModel *model, Args *a, LstmTable *t, GError **error)
       return 1;
     }
   }
-  conf = lstm_confusion_new (O);
+  conf = lstm_tool_confusion_new (O);
   for (start = 0, r = 1; r <= N; r++) {
     g_autofree float *out = NULL;
     gsize i;
@@ -230,19 +230,19 @@ eval_labels (LstmModel *model, Args *a, LstmTable *t, GError **error)
     for (i = start; i < r; i++) {
       const gchar *c = t->cells[i * t->n_cols + lc];
       if (*c)
-        lstm_confusion_add (conf, GPOINTER_TO_UINT (g_hash_table_lookup
-                (index, c)) - 1, lstm_argmax (out + (i - start) * O, O));
+        lstm_tool_confusion_add (conf, GPOINTER_TO_UINT (g_hash_table_lookup
+                (index, c)) - 1, lstm_tool_argmax (out + (i - start) * O, O));
     }
     start = r;
   }
-  lstm_confusion_print (conf, labels, stdout);
+  lstm_tool_confusion_print (conf, labels, stdout);
   return 0;
 }
 
 static int
 eval_text (LstmModel *model, Args *a, GError **error)
 {
-  g_autoptr (LstmText) text = lstm_text_read (a->text, error);
+  g_autoptr (LstmToolText) text = lstm_tool_text_read (a->text, error);
   g_autofree guint *codes = NULL;
   g_autofree float *x = NULL, *out = NULL;
   guint V = lstm_model_get_output_size (model);
@@ -252,7 +252,7 @@ eval_text (LstmModel *model, Args *a, GError **error)
 
   if (text == NULL || !lstm_tool_is_char_model (model, error))
     return 1;
-  codes = lstm_text_encode (text, lstm_model_get_labels (model), a->text,
+  codes = lstm_tool_text_encode (text, lstm_model_get_labels (model), a->text,
       error);
   if (codes == NULL)
     return 1;
@@ -277,7 +277,7 @@ eval_text (LstmModel *model, Args *a, GError **error)
   for (t = 0; t < n; t++) {
     double p = out[t * V + codes[t + 1]];
     ce += -log (MAX (p, 1e-30));
-    right += lstm_argmax (out + t * V, V) == codes[t + 1];
+    right += lstm_tool_argmax (out + t * V, V) == codes[t + 1];
   }
   ce /= n;
   printf ("%" G_GSIZE_FORMAT " characters predicted\n", n);
@@ -374,7 +374,7 @@ lstm_tool_eval (int argc, char **argv, GError **error)
   data = training_data (model, parser);
 
   if (a.manifest) {
-    LstmSegmentScoring sc = { 0 };
+    LstmToolSegmentScoring sc = { 0 };
     sc.smoothing = (guint) a.smoothing;
     sc.threshold = a.threshold;
     sc.min_duration = a.min_duration;
@@ -388,7 +388,7 @@ lstm_tool_eval (int argc, char **argv, GError **error)
   } else if (a.text) {
     ret = eval_text (model, &a, error);
   } else {
-    g_autoptr (LstmTable) t = lstm_table_read (a.series, error);
+    g_autoptr (LstmToolTable) t = lstm_tool_table_read (a.series, error);
     if (t == NULL)
       goto out;
     if (a.label_column == NULL && data != NULL)

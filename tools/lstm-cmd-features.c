@@ -48,7 +48,7 @@ lstm_tool_features_open (const gchar *arg, LstmModel **model_out,
 }
 
 typedef struct {
-  LstmFrameWriter *writer;
+  LstmToolFrameWriter *writer;
   const gchar *audio;
   guint size;
   guint rate;
@@ -59,7 +59,7 @@ write_frames (const float *frames, gsize n, gpointer user_data,
     GError **error)
 {
   FeaturesOut *fo = user_data;
-  return lstm_frame_writer_write (fo->writer, frames, n, error);
+  return lstm_tool_frame_writer_write (fo->writer, frames, n, error);
 }
 
 /* --nan-policy reset: a frame of zeros per burst of non-finite samples, as
@@ -75,7 +75,7 @@ write_burst (guint64 first, guint64 run_start, gpointer user_data,
       "frame of zeros stands for them, and the features restart at %.3f s "
       "(--nan-policy reset)\n", fo->audio, (double) first / fo->rate,
       (double) run_start / fo->rate);
-  return lstm_frame_writer_write (fo->writer, zeros, 1, error);
+  return lstm_tool_frame_writer_write (fo->writer, zeros, 1, error);
 }
 
 int
@@ -83,7 +83,7 @@ lstm_tool_features (int argc, char **argv, GError **error)
 {
   g_autoptr (LstmFeatures) f = NULL;
   g_autoptr (LstmModel) model = NULL;
-  LstmFrameWriter *w;
+  LstmToolFrameWriter *w;
   gboolean normalize = FALSE, ok;
   LstmNanPolicy policy = LSTM_NAN_POLICY_RESET;
   FeaturesOut fo = { 0 };
@@ -153,7 +153,7 @@ lstm_tool_features (int argc, char **argv, GError **error)
             lstm_model_get_input_std (model), error))
       return 1;
   }
-  w = lstm_frame_writer_open (args[2], lstm_features_get_size (f), error);
+  w = lstm_tool_frame_writer_open (args[2], lstm_features_get_size (f), error);
   if (w == NULL)
     return 1;
   fo.writer = w;
@@ -163,8 +163,8 @@ lstm_tool_features (int argc, char **argv, GError **error)
   ok = lstm_tool_audio_features_checked (args[1], f, policy, write_frames,
       write_burst, &fo, NULL, error);
   if (!ok)
-    lstm_frame_writer_abort (w);
-  else if (!lstm_frame_writer_close (w, error))
+    lstm_tool_frame_writer_abort (w);
+  else if (!lstm_tool_frame_writer_close (w, error))
     ok = FALSE;
   return ok ? 0 : 1;
 }

@@ -52,16 +52,16 @@ read_history (LstmModel *model, const gchar *path, const gchar *columns,
     gsize *n_out, GError **error)
 {
   guint I = lstm_model_get_input_size (model);
-  LstmFramesFormat format;
+  LstmToolFramesFormat format;
 
-  if (!lstm_frames_format_from_path (path, &format) || strcmp (path,
+  if (!lstm_tool_frames_format_from_path (path, &format) || strcmp (path,
           "-") == 0) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: unknown history type (expected .csv or .f32)", path);
     return NULL;
   }
-  if (format == LSTM_FRAMES_CSV) {
-    g_autoptr (LstmTable) t = lstm_table_read (path, error);
+  if (format == LSTM_TOOL_FRAMES_CSV) {
+    g_autoptr (LstmToolTable) t = lstm_tool_table_read (path, error);
     g_autofree gchar *trained = NULL;
     g_autofree gint *cols = NULL;
     g_autofree float *x = NULL;
@@ -71,7 +71,7 @@ read_history (LstmModel *model, const gchar *path, const gchar *columns,
       return NULL;
     if (columns == NULL)
       columns = trained = trained_columns (model);
-    cols = lstm_table_columns (t, columns, NULL, 0, &n_cols, error);
+    cols = lstm_tool_table_columns (t, columns, NULL, 0, &n_cols, error);
     if (cols == NULL)
       return NULL;
     if (n_cols != I) {
@@ -81,12 +81,13 @@ read_history (LstmModel *model, const gchar *path, const gchar *columns,
       return NULL;
     }
     x = g_new (float, MAX ((gsize) t->n_rows * I, 1));
-    if (!lstm_table_numbers (t, cols, n_cols, x, error))
+    if (!lstm_tool_table_numbers (t, cols, n_cols, x, error))
       return NULL;
     *n_out = t->n_rows;
     return g_steal_pointer (&x);
   } else {
-    g_autoptr (LstmFrameReader) r = lstm_frame_reader_open (path, I, error);
+    g_autoptr (LstmToolFrameReader) r =
+        lstm_tool_frame_reader_open (path, I, error);
     g_autoptr (GArray) all = g_array_new (FALSE, FALSE, sizeof (float));
     float buf[4096];
     gsize max = MAX (G_N_ELEMENTS (buf) / I, 1);
@@ -99,7 +100,7 @@ read_history (LstmModel *model, const gchar *path, const gchar *columns,
           "%s: frames of %u values are too wide for lstm forecast", path, I);
       return NULL;
     }
-    while ((n = lstm_frame_reader_read (r, buf, max, error)) > 0)
+    while ((n = lstm_tool_frame_reader_read (r, buf, max, error)) > 0)
       g_array_append_vals (all, buf, (guint) (n * I));
     if (n < 0)
       return NULL;
@@ -140,25 +141,25 @@ static gboolean
 write_output (LstmModel *model, const gchar *path, const float *y,
     guint steps, GError **error)
 {
-  LstmFramesFormat format;
+  LstmToolFramesFormat format;
   FILE *fp;
 
   if (path == NULL || strcmp (path, "-") == 0)
     return write_csv (model, stdout, "(standard output)", y, steps, error)
         && fflush (stdout) == 0;
-  if (!lstm_frames_format_from_path (path, &format)) {
+  if (!lstm_tool_frames_format_from_path (path, &format)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: unknown output type (expected .f32 or .csv)", path);
     return FALSE;
   }
-  if (format == LSTM_FRAMES_F32) {
-    LstmFrameWriter *w = lstm_frame_writer_open (path,
+  if (format == LSTM_TOOL_FRAMES_F32) {
+    LstmToolFrameWriter *w = lstm_tool_frame_writer_open (path,
         lstm_model_get_output_size (model), error);
     gboolean ok;
     if (w == NULL)
       return FALSE;
-    ok = lstm_frame_writer_write (w, y, steps, error);
-    return lstm_frame_writer_close (w, ok ? error : NULL) && ok;
+    ok = lstm_tool_frame_writer_write (w, y, steps, error);
+    return lstm_tool_frame_writer_close (w, ok ? error : NULL) && ok;
   }
   fp = fopen (path, "w");
   if (fp == NULL) {

@@ -28,7 +28,7 @@ sample (const float *p, guint n, double temperature, GRand *rand, double *q)
   guint i;
 
   if (temperature <= 0)
-    return lstm_argmax (p, n);
+    return lstm_tool_argmax (p, n);
   for (i = 0; i < n; i++) {
     q[i] = p[i] > 0 ? log (p[i]) / temperature : -INFINITY;
     m = MAX (m, q[i]);
@@ -43,7 +43,7 @@ sample (const float *p, guint n, double temperature, GRand *rand, double *q)
     if (u < 0)
       return i;
   }
-  return lstm_argmax (p, n);
+  return lstm_tool_argmax (p, n);
 }
 
 int

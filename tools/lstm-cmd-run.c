@@ -149,7 +149,7 @@ warn_bursts (const gchar *input, const guint8 *flags, gsize n,
 typedef struct {
   LstmModel *model;
   LstmState *state;
-  LstmFrameWriter *writer;
+  LstmToolFrameWriter *writer;
   Timeline *tl;
   GArray *all;
   float *out;
@@ -178,7 +178,7 @@ run_audio_frames (const float *in, gsize n, gpointer user_data,
             ar->out, ar->flags, NULL, error))
       return FALSE;
     warn_bursts (ar->input, ar->flags, m, ar->frames);
-    if (ar->writer && !lstm_frame_writer_write (ar->writer, ar->out, m,
+    if (ar->writer && !lstm_tool_frame_writer_write (ar->writer, ar->out, m,
             error))
       return FALSE;
     if (ar->tl->seg)
@@ -217,7 +217,8 @@ run_audio_burst (guint64 first, guint64 run_start, gpointer user_data,
   }
   memset (ar->out, 0, O * sizeof (float));
   lstm_state_reset (ar->state);
-  if (ar->writer && !lstm_frame_writer_write (ar->writer, ar->out, 1, error))
+  if (ar->writer && !lstm_tool_frame_writer_write (ar->writer, ar->out, 1,
+          error))
     return FALSE;
   if (ar->tl->seg) {
     timeline_skip (ar->tl, TRUE);
@@ -264,8 +265,8 @@ usage (FILE *f)
       "                      and the features restart after it), with one\n"
       "                      warning on standard error per burst; error:\n"
       "                      stop with an error; pass: run them as they are\n",
-      MAX_SMOOTHING, LSTM_TIMELINE_WIDTH, LSTM_TIMELINE_HEIGHT,
-      LSTM_TIMELINE_HEIGHT_REF);
+      MAX_SMOOTHING, LSTM_TOOL_TIMELINE_WIDTH, LSTM_TOOL_TIMELINE_HEIGHT,
+      LSTM_TOOL_TIMELINE_HEIGHT_REF);
 }
 
 /* ---- option values ---- */
@@ -384,9 +385,9 @@ draw_plot (const gchar *path, const gchar *audio, LstmModel *model,
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) spans = g_array_new (FALSE, FALSE,
-      sizeof (LstmTimelineSpan));
+      sizeof (LstmToolTimelineSpan));
   g_autoptr (GArray) ref = g_array_new (FALSE, FALSE,
-      sizeof (LstmTimelineSpan));
+      sizeof (LstmToolTimelineSpan));
   g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (float));
   g_autoptr (LstmFeatures) mel = NULL;
   g_autoptr (LstmFeatures) model_f = lstm_features_new_for_model (model,
@@ -397,7 +398,7 @@ draw_plot (const gchar *path, const gchar *audio, LstmModel *model,
   g_autofree gchar *model_base = g_path_get_basename (lstm_model_get_name
       (model));
   Spectrogram sp = { 0, values };
-  LstmTimelinePlot p = { 0 };
+  LstmToolTimelinePlot p = { 0 };
   guint rate, i;
 
   if (model_f == NULL) {
@@ -425,14 +426,14 @@ draw_plot (const gchar *path, const gchar *audio, LstmModel *model,
   }
   for (i = 0; i < tl->segments->len; i++) {
     const LstmSegment *s = &g_array_index (tl->segments, LstmSegment, i);
-    LstmTimelineSpan span = { frame_time (tl, s->start),
+    LstmToolTimelineSpan span = { frame_time (tl, s->start),
       frame_time (tl, s->end), s->label
     };
     g_array_append_val (spans, span);
   }
   for (i = 0; reference && i < lstm_label_track_get_n_spans (reference); i++) {
     const LstmLabelSpan *s = lstm_label_track_get_span (reference, i);
-    LstmTimelineSpan span = { s->start, s->end,
+    LstmToolTimelineSpan span = { s->start, s->end,
       reference_label (names, s->label)
     };
     g_array_append_val (ref, span);
@@ -441,7 +442,7 @@ draw_plot (const gchar *path, const gchar *audio, LstmModel *model,
   subtitle = g_strdup_printf ("model %s", model_base);
   p.title = title;
   p.subtitle = subtitle;
-  p.duration = spans->len ? g_array_index (spans, LstmTimelineSpan,
+  p.duration = spans->len ? g_array_index (spans, LstmToolTimelineSpan,
       spans->len - 1).end : 0.0;
   if (!(p.duration > 0)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
@@ -457,16 +458,16 @@ draw_plot (const gchar *path, const gchar *audio, LstmModel *model,
   p.spec_offset = (double) lstm_features_get_frame_start (mel, 0) / rate;
   p.spec_low_hz = PLOT_LOW_HZ;
   p.spec_high_hz = rate / 2.0;
-  p.segments = (const LstmTimelineSpan *) spans->data;
+  p.segments = (const LstmToolTimelineSpan *) spans->data;
   p.n_segments = spans->len;
   p.scores = (const float *) tl->top->data;
   p.n_scores = tl->top->len;
   p.score_period = tl->period;
   p.score_offset = tl->offset;
   p.threshold = threshold;
-  p.reference = (const LstmTimelineSpan *) ref->data;
+  p.reference = (const LstmToolTimelineSpan *) ref->data;
   p.n_reference = ref->len;
-  return lstm_timeline_plot (path, &p, error);
+  return lstm_tool_timeline_plot (path, &p, error);
 }
 
 int
@@ -476,7 +477,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
   g_autoptr (GError) opt_error = NULL;
   g_autoptr (LstmModel) model = NULL;
   g_autoptr (LstmState) state = NULL;
-  g_autoptr (LstmFrameReader) reader = NULL;
+  g_autoptr (LstmToolFrameReader) reader = NULL;
   g_autoptr (LstmSegmenter) seg = NULL;
   g_autoptr (LstmFeatures) features = NULL;
   g_autoptr (LstmLabelTrack) reference = NULL;
@@ -486,7 +487,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
   g_autofree guint8 *flags = NULL;
   LstmNanPolicy policy = LSTM_NAN_POLICY_RESET;
   RunOptions o = { 0 };
-  LstmFrameWriter *writer = NULL;
+  LstmToolFrameWriter *writer = NULL;
   Timeline tl = { 0 };
   guint I, O, smoothing;
   guint64 min_frames;
@@ -531,7 +532,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
         "--reference is drawn under the label timeline: it needs --plot");
     goto out;
   }
-  if (o.plot && !lstm_plot_check_path (o.plot, error))
+  if (o.plot && !lstm_tool_plot_check_path (o.plot, error))
     goto out;
   if (o.nan_policy && !lstm_nan_policy_from_string (o.nan_policy, &policy)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
@@ -584,17 +585,17 @@ lstm_tool_run (int argc, char **argv, GError **error)
     if (features == NULL)
       goto out;
   } else {
-    reader = lstm_frame_reader_open (argv[2], I, error);
+    reader = lstm_tool_frame_reader_open (argv[2], I, error);
     if (reader == NULL)
       goto out;
-    lstm_frame_reader_set_nan_policy (reader, policy);
+    lstm_tool_frame_reader_set_nan_policy (reader, policy);
   }
   flags = g_new (guint8, CHUNK_FRAMES);
 
   if (output == NULL && !classifier)
     output = "-";
   if (output != NULL) {
-    writer = lstm_frame_writer_open (output, O, error);
+    writer = lstm_tool_frame_writer_open (output, O, error);
     if (writer == NULL)
       goto out;
   }
@@ -637,7 +638,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
       ok = lstm_model_forward_sequence_checked (model, policy,
           (float *) ar.all->data, total, out, all_flags, error);
       if (ok && writer)
-        ok = lstm_frame_writer_write (writer, out, total, error);
+        ok = lstm_tool_frame_writer_write (writer, out, total, error);
       if (ok && seg)
         timeline_push (&tl, out, total, O, all_flags);
     }
@@ -648,7 +649,8 @@ lstm_tool_run (int argc, char **argv, GError **error)
     GArray *all = g_array_new (FALSE, FALSE, sizeof (float));
     gsize total;
     in = g_new (float, (gsize) CHUNK_FRAMES * I);
-    while ((n = lstm_frame_reader_read (reader, in, CHUNK_FRAMES, error)) > 0)
+    while ((n = lstm_tool_frame_reader_read (reader, in, CHUNK_FRAMES,
+                error)) > 0)
       g_array_append_vals (all, in, (guint) (n * I));
     total = all->len / I;
     ok = n == 0;
@@ -662,7 +664,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
     if (ok)
       warn_bursts (argv[2], flags, total, 0);
     if (ok && writer)
-      ok = lstm_frame_writer_write (writer, out, total, error);
+      ok = lstm_tool_frame_writer_write (writer, out, total, error);
     if (ok && seg)
       timeline_push (&tl, out, total, O, flags);
     g_array_free (all, TRUE);
@@ -671,7 +673,8 @@ lstm_tool_run (int argc, char **argv, GError **error)
     state = lstm_state_new (model);
     in = g_new (float, (gsize) CHUNK_FRAMES * I);
     out = g_new (float, (gsize) CHUNK_FRAMES * O);
-    while ((n = lstm_frame_reader_read (reader, in, CHUNK_FRAMES, error)) > 0) {
+    while ((n = lstm_tool_frame_reader_read (reader, in, CHUNK_FRAMES,
+                error)) > 0) {
       if (!lstm_model_forward_checked (model, state, policy, in, n, out,
               flags, NULL, error)) {
         ok = FALSE;
@@ -679,7 +682,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
       }
       warn_bursts (argv[2], flags, n, done);
       done += n;
-      if (writer && !lstm_frame_writer_write (writer, out, n, error)) {
+      if (writer && !lstm_tool_frame_writer_write (writer, out, n, error)) {
         ok = FALSE;
         break;
       }
@@ -695,8 +698,8 @@ lstm_tool_run (int argc, char **argv, GError **error)
       timeline_segment (&tl, &s);
   }
   if (writer && !ok)
-    lstm_frame_writer_abort (writer);
-  else if (writer && !lstm_frame_writer_close (writer, error))
+    lstm_tool_frame_writer_abort (writer);
+  else if (writer && !lstm_tool_frame_writer_close (writer, error))
     ok = FALSE;
   writer = NULL;
   if (ok && o.plot) {
@@ -707,7 +710,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
 
 out:
   if (writer)
-    lstm_frame_writer_abort (writer);
+    lstm_tool_frame_writer_abort (writer);
   g_free (o.smoothing);
   g_free (o.threshold);
   g_free (o.min_duration);

@@ -183,7 +183,7 @@ desc_int (JsonBuilder *b, const gchar *k, gint64 v)
 }
 
 static void
-desc_names (JsonBuilder *b, const gchar *k, LstmTable *t, const gint *cols,
+desc_names (JsonBuilder *b, const gchar *k, LstmToolTable *t, const gint *cols,
     guint n)
 {
   guint i;
@@ -279,7 +279,7 @@ series_residual (const gint *in_cols, guint n_in, const gint *tg_cols,
  * value (lstm.residual) unless --no-residual or a target is not an input:
  * its target scaling is then that of the differences. */
 static gboolean
-series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
+series_forecast (Args *a, LstmToolTable *t, LstmModel *init, Data *d,
     GError **error)
 {
   g_autofree gint *in_cols = NULL, *tg_cols = NULL;
@@ -289,10 +289,10 @@ series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
   gsize N, M, n_val, n_train, t_, piece;
   gint h = a->horizon;
 
-  in_cols = lstm_table_columns (t, a->columns, NULL, 0, &n_in, error);
+  in_cols = lstm_tool_table_columns (t, a->columns, NULL, 0, &n_in, error);
   if (in_cols == NULL)
     return FALSE;
-  tg_cols = a->targets ? lstm_table_columns (t, a->targets, NULL, 0, &n_tg,
+  tg_cols = a->targets ? lstm_tool_table_columns (t, a->targets, NULL, 0, &n_tg,
       error) : g_memdup2 (in_cols, n_in * sizeof (gint));
   if (tg_cols == NULL)
     return FALSE;
@@ -309,8 +309,8 @@ series_forecast (Args *a, LstmTable *t, LstmModel *init, Data *d,
   }
   x = g_new (float, N * I);
   y = g_new (float, N * O);
-  if (!lstm_table_numbers (t, in_cols, n_in, x, error) ||
-      !lstm_table_numbers (t, tg_cols, n_tg, y, error))
+  if (!lstm_tool_table_numbers (t, in_cols, n_in, x, error) ||
+      !lstm_tool_table_numbers (t, tg_cols, n_tg, y, error))
     return FALSE;
   /* frame t predicts the targets of row t + h */
   M = N - h;
@@ -389,7 +389,7 @@ cmp_str (const void *a, const void *b)
 
 /* --series with --label-column: a class per frame (an empty cell: none). */
 static gboolean
-series_labels (Args *a, LstmTable *t, LstmModel *init, Data *d,
+series_labels (Args *a, LstmToolTable *t, LstmModel *init, Data *d,
     GError **error)
 {
   g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
@@ -400,17 +400,17 @@ series_labels (Args *a, LstmTable *t, LstmModel *init, Data *d,
   guint I, n_in, n_excl = 0, k;
   gsize N, r, n_val, n_train, piece;
 
-  lc = lstm_table_column (t, a->label_column, error);
+  lc = lstm_tool_table_column (t, a->label_column, error);
   if (lc < 0)
     return FALSE;
   excl[n_excl++] = lc;
   if (a->sequence_column) {
-    sc = lstm_table_column (t, a->sequence_column, error);
+    sc = lstm_tool_table_column (t, a->sequence_column, error);
     if (sc < 0)
       return FALSE;
     excl[n_excl++] = sc;
   }
-  in_cols = lstm_table_columns (t, a->columns, excl, n_excl, &n_in, error);
+  in_cols = lstm_tool_table_columns (t, a->columns, excl, n_excl, &n_in, error);
   if (in_cols == NULL)
     return FALSE;
   I = n_in;
@@ -421,7 +421,7 @@ series_labels (Args *a, LstmTable *t, LstmModel *init, Data *d,
     return FALSE;
   }
   x = g_new (float, N * I);
-  if (!lstm_table_numbers (t, in_cols, n_in, x, error))
+  if (!lstm_tool_table_numbers (t, in_cols, n_in, x, error))
     return FALSE;
 
   /* the classes: the model's labels, or the sorted distinct cells */
@@ -528,7 +528,7 @@ series_labels (Args *a, LstmTable *t, LstmModel *init, Data *d,
 static gboolean
 text_data (Args *a, LstmModel *init, Data *d, GError **error)
 {
-  g_autoptr (LstmText) text = lstm_text_read (a->text, error);
+  g_autoptr (LstmToolText) text = lstm_tool_text_read (a->text, error);
   g_autofree guint *codes = NULL, *next = NULL;
   g_autofree float *x = NULL;
   gsize M, n_val, n_train, t, piece;
@@ -547,10 +547,10 @@ text_data (Args *a, LstmModel *init, Data *d, GError **error)
       return FALSE;
     d->labels = g_strdupv ((gchar **) lstm_model_get_labels (init));
   } else {
-    d->labels = lstm_text_vocabulary (text);
+    d->labels = lstm_tool_text_vocabulary (text);
   }
   V = g_strv_length (d->labels);
-  codes = lstm_text_encode (text, (const gchar * const *) d->labels,
+  codes = lstm_tool_text_encode (text, (const gchar * const *) d->labels,
       a->text, error);
   if (codes == NULL)
     return FALSE;
@@ -619,7 +619,7 @@ clip_add (LstmDataset *ds, const float *frames, gsize n, guint target,
 }
 
 static gboolean
-clips_data (Args *a, LstmManifest *m, LstmManifestItem *items,
+clips_data (Args *a, LstmToolManifest *m, LstmToolManifestItem *items,
     LstmFeatures *f, LstmModel *init, Data *d, GError **error)
 {
   const guint C = d->output_size, I = d->input_size;
@@ -674,11 +674,11 @@ clips_data (Args *a, LstmManifest *m, LstmManifestItem *items,
 
   /* or the clips of --val-manifest (other sources, say) */
   if (a->val_manifest != NULL) {
-    g_autoptr (LstmManifest) vm = lstm_manifest_read (a->val_manifest,
+    g_autoptr (LstmToolManifest) vm = lstm_tool_manifest_read (a->val_manifest,
         error);
     if (vm == NULL)
       goto out;
-    if (vm->kind != LSTM_MANIFEST_CLIPS) {
+    if (vm->kind != LSTM_TOOL_MANIFEST_CLIPS) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
           "--val-manifest %s: holds label tracks; the training manifest "
           "holds clips", a->val_manifest);
@@ -688,12 +688,12 @@ clips_data (Args *a, LstmManifest *m, LstmManifestItem *items,
     if (d->val == NULL)
       goto out;
     for (i = 0; i < vm->n_rows; i++) {
-      LstmManifestItem it;
-      gboolean added = lstm_manifest_load_item (vm, i, f,
+      LstmToolManifestItem it;
+      gboolean added = lstm_tool_manifest_load_item (vm, i, f,
           (const gchar * const *) d->labels, LSTM_TARGET_IGNORE, &it,
           error) && clip_add (d->val, it.frames, it.n_frames, it.target,
           &d->val_frames, error);
-      lstm_manifest_item_clear (&it);
+      lstm_tool_manifest_item_clear (&it);
       if (!added)
         goto out;
     }
@@ -765,7 +765,7 @@ clips_data (Args *a, LstmManifest *m, LstmManifestItem *items,
       continue;
     /* clip order[k % n] gets copy k: each source is read once */
     for (k = 0; k < cc->n; k++) {
-      const LstmManifestItem *it = &items[cc->order[k]];
+      const LstmToolManifestItem *it = &items[cc->order[k]];
       guint n_copies = extra / cc->n + (k < extra % cc->n), j;
       g_autofree float *x = NULL;
       gsize n_x = 0;
@@ -828,9 +828,9 @@ out:
 static gboolean
 manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
 {
-  g_autoptr (LstmManifest) m = lstm_manifest_read (a->manifest, error);
+  g_autoptr (LstmToolManifest) m = lstm_tool_manifest_read (a->manifest, error);
   g_autoptr (LstmFeatures) f = NULL;
-  g_autofree LstmManifestItem *items = NULL;
+  g_autofree LstmToolManifestItem *items = NULL;
   g_autofree float *x = NULL;
   guint I, k, i, background = LSTM_TARGET_IGNORE;
   gsize total = 0, labelled = 0, off;
@@ -838,7 +838,7 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
 
   if (m == NULL)
     return FALSE;
-  if (a->background && m->kind != LSTM_MANIFEST_TRACKS) {
+  if (a->background && m->kind != LSTM_TOOL_MANIFEST_TRACKS) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: --background applies to recordings with label tracks, not to "
         "clips", a->manifest);
@@ -846,7 +846,8 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
   }
   if ((a->every_frame || g_hash_table_contains (a->given, "clip-loss") ||
           a->mix_with || a->augment != AUGMENT_DEFAULT || a->val_manifest ||
-          a->no_augment || a->no_balance) && m->kind != LSTM_MANIFEST_CLIPS) {
+          a->no_augment || a->no_balance) &&
+      m->kind != LSTM_TOOL_MANIFEST_CLIPS) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: --clip-loss, --every-frame, --augment, --no-augment, "
         "--mix-with, --val-manifest and --no-balance apply to clips; label "
@@ -860,7 +861,7 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
     if (f == NULL)
       return FALSE;
     if (a->features) {
-      g_autoptr (LstmFeatures) other = lstm_manifest_features_open
+      g_autoptr (LstmFeatures) other = lstm_tool_manifest_features_open
           (a->features, error);
       g_autofree gchar *c1 = NULL, *c2 = NULL;
       if (other == NULL)
@@ -881,7 +882,7 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
           "raw, or a JSON configuration inline or in a file)");
       return FALSE;
     }
-    f = lstm_manifest_features_open (a->features, error);
+    f = lstm_tool_manifest_features_open (a->features, error);
     if (f == NULL)
       return FALSE;
   }
@@ -904,17 +905,17 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
           a->init);
       return FALSE;
     }
-    if (!lstm_manifest_check_labels (m, ml, error))
+    if (!lstm_tool_manifest_check_labels (m, ml, error))
       return FALSE;
     d->labels = g_strdupv ((gchar **) ml);
   } else {
-    d->labels = lstm_manifest_labels (m, a->background);
+    d->labels = lstm_tool_manifest_labels (m, a->background);
     if (g_strv_length (d->labels) < 2) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
           "%s: %u distinct label%s; classification needs at least 2%s",
           a->manifest, g_strv_length (d->labels),
           g_strv_length (d->labels) == 1 ? "" : "s",
-          m->kind == LSTM_MANIFEST_TRACKS && !a->background ?
+          m->kind == LSTM_TOOL_MANIFEST_TRACKS && !a->background ?
           " (--background LABEL names the frames outside the stretches)" :
           "");
       return FALSE;
@@ -928,12 +929,12 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
   d->task = LSTM_TASK_CLASSIFICATION;
 
   /* the frames, file by file */
-  items = g_new0 (LstmManifestItem, m->n_rows);
+  items = g_new0 (LstmToolManifestItem, m->n_rows);
   for (i = 0; i < m->n_rows; i++) {
     if (tty)
       fprintf (stderr, "\r\033[Kfeatures: %u/%u files", i + 1, m->n_rows);
-    if (!lstm_manifest_load_item (m, i, f, (const gchar * const *) d->labels,
-            background, &items[i], error))
+    if (!lstm_tool_manifest_load_item (m, i, f,
+            (const gchar * const *) d->labels, background, &items[i], error))
       goto out;
     total += items[i].n_frames;
     if (items[i].classes == NULL)
@@ -950,7 +951,7 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
         a->manifest);
     goto out;
   }
-  if (m->kind == LSTM_MANIFEST_CLIPS) {
+  if (m->kind == LSTM_TOOL_MANIFEST_CLIPS) {
     if (!clips_data (a, m, items, f, init, d, error))
       goto out;
   } else if (init == NULL) {
@@ -971,7 +972,7 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
     g_clear_pointer (&x, g_free);
   }
 
-  if (m->kind != LSTM_MANIFEST_CLIPS) {
+  if (m->kind != LSTM_TOOL_MANIFEST_CLIPS) {
     /* recordings cut into pieces as series are (--chunk, or about one per
      * batch lane); pieces without a labelled frame are left out */
     gsize piece = piece_length (total, a->chunk, a->batch_size);
@@ -993,12 +994,12 @@ manifest_data (Args *a, LstmModel *init, Data *d, GError **error)
           goto out;
       }
   }
-  if (m->kind != LSTM_MANIFEST_CLIPS)
+  if (m->kind != LSTM_TOOL_MANIFEST_CLIPS)
     d->train_frames = lstm_dataset_get_n_frames (d->train);
-  desc_str (d->desc, "kind", m->kind == LSTM_MANIFEST_CLIPS ? "clips" :
+  desc_str (d->desc, "kind", m->kind == LSTM_TOOL_MANIFEST_CLIPS ? "clips" :
       "label-tracks");
   desc_int (d->desc, "rows", m->n_rows);
-  if (m->kind != LSTM_MANIFEST_CLIPS)
+  if (m->kind != LSTM_TOOL_MANIFEST_CLIPS)
     desc_int (d->desc, "labelled_frames", (gint64) labelled);
   if (a->background)
     desc_str (d->desc, "background", a->background);
@@ -1008,7 +1009,7 @@ out:
   if (tty && !ok)
     fprintf (stderr, "\r\033[K");
   for (i = 0; i < m->n_rows; i++)
-    lstm_manifest_item_clear (&items[i]);
+    lstm_tool_manifest_item_clear (&items[i]);
   return ok;
 }
 
@@ -1278,7 +1279,7 @@ lstm_tool_train (int argc, char **argv, GError **error)
   d.desc = json_builder_new ();
   json_builder_begin_object (d.desc);
   if (a.series) {
-    g_autoptr (LstmTable) table = lstm_table_read (a.series, error);
+    g_autoptr (LstmToolTable) table = lstm_tool_table_read (a.series, error);
     g_autofree gchar *base = g_path_get_basename (a.series);
     if (table == NULL)
       goto out;
@@ -1405,11 +1406,11 @@ lstm_tool_train (int argc, char **argv, GError **error)
     goto out;
   hist = lstm_trainer_get_history (tr, &n_hist);
   curve = a.curve ? g_strdup (a.curve) : default_curve_path (a.output);
-  if (!lstm_curve_write_csv (curve, hist, n_hist, error))
+  if (!lstm_tool_curve_write_csv (curve, hist, n_hist, error))
     goto out;
   if (a.plot) {
     g_autofree gchar *base = g_path_get_basename (a.output);
-    if (!lstm_curve_plot (a.plot, hist, n_hist, base, error))
+    if (!lstm_tool_curve_plot (a.plot, hist, n_hist, base, error))
       goto out;
   }
   if (interrupted) {

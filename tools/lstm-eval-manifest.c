@@ -29,12 +29,12 @@ typedef struct {
 } SegCounts;
 
 static gboolean
-load_and_run (LstmModel *model, LstmManifest *m, guint row, LstmFeatures *f,
-    guint background, LstmManifestItem *item, float **out, GError **error)
+load_and_run (LstmModel *model, LstmToolManifest *m, guint row, LstmFeatures *f,
+    guint background, LstmToolManifestItem *item, float **out, GError **error)
 {
   const guint O = lstm_model_get_output_size (model);
 
-  if (!lstm_manifest_load_item (m, row, f, lstm_model_get_labels (model),
+  if (!lstm_tool_manifest_load_item (m, row, f, lstm_model_get_labels (model),
           background, item, error))
     return FALSE;
   *out = g_try_new (float, MAX (item->n_frames, 1) * O);
@@ -76,19 +76,19 @@ trained_on_last_frame (LstmModel *model)
 }
 
 static int
-eval_clips (LstmModel *model, LstmManifest *m, LstmFeatures *f,
+eval_clips (LstmModel *model, LstmToolManifest *m, LstmFeatures *f,
     GError **error)
 {
   gboolean last_frame = trained_on_last_frame (model);
   g_autofree float *mean = g_new (float, lstm_model_get_output_size (model));
   const gchar *const *labels = lstm_model_get_labels (model);
   const guint O = lstm_model_get_output_size (model);
-  g_autoptr (LstmConfusion) conf = lstm_confusion_new (O);
+  g_autoptr (LstmToolConfusion) conf = lstm_tool_confusion_new (O);
   g_autoptr (GString) wrong = g_string_new (NULL);
   guint i, n_wrong = 0;
 
   for (i = 0; i < m->n_rows; i++) {
-    LstmManifestItem item;
+    LstmToolManifestItem item;
     g_autofree float *out = NULL;
     const float *scores;
     guint pred, j;
@@ -96,7 +96,7 @@ eval_clips (LstmModel *model, LstmManifest *m, LstmFeatures *f,
 
     if (!load_and_run (model, m, i, f, LSTM_TARGET_IGNORE, &item, &out,
             error)) {
-      lstm_manifest_item_clear (&item);
+      lstm_tool_manifest_item_clear (&item);
       return 1;
     }
     /* the clip's class: that of its mean scores (lstminfer's messages
@@ -112,18 +112,18 @@ eval_clips (LstmModel *model, LstmManifest *m, LstmFeatures *f,
       }
       scores = mean;
     }
-    pred = lstm_argmax (scores, O);
-    lstm_confusion_add (conf, item.target, pred);
+    pred = lstm_tool_argmax (scores, O);
+    lstm_tool_confusion_add (conf, item.target, pred);
     if (pred != item.target && n_wrong++ < MAX_LISTED)
       g_string_append_printf (wrong, "  %s:%u  %s: %s, predicted %s (%.3f)\n",
           m->path, m->rows[i].line, m->rows[i].audio, labels[item.target],
           labels[pred], scores[pred]);
-    lstm_manifest_item_clear (&item);
+    lstm_tool_manifest_item_clear (&item);
   }
   printf ("%u clips; each clip's class is %s\n", m->n_rows, last_frame ?
       "its last frame's (the model was trained so)" :
       "that of its frames' mean scores");
-  lstm_confusion_print_counted (conf, labels, "clips", stdout);
+  lstm_tool_confusion_print_counted (conf, labels, "clips", stdout);
   if (n_wrong > 0) {
     printf ("\nmisclassified clips%s:\n%s", n_wrong > MAX_LISTED ?
         " (the first " G_STRINGIFY (MAX_LISTED) ")" : "", wrong->str);
@@ -144,8 +144,8 @@ segment_to_stretch (LstmFeatures *f, const LstmSegment *s, GArray *pred,
   if (s->label == LSTM_LABEL_UNKNOWN || s->label == skip)
     return;
   st.label = s->label;
-  st.start = MAX (0.0, lstm_manifest_frame_centre (f, s->start) - half);
-  st.end = lstm_manifest_frame_centre (f, s->end - 1) + half;
+  st.start = MAX (0.0, lstm_tool_manifest_frame_centre (f, s->start) - half);
+  st.end = lstm_tool_manifest_frame_centre (f, s->end - 1) + half;
   g_array_append_val (pred, st);
 }
 
@@ -229,12 +229,12 @@ print_seg_row (const gchar *name, guint width, const SegCounts *c)
 }
 
 static int
-eval_tracks (LstmModel *model, LstmManifest *m, LstmFeatures *f,
-    const LstmSegmentScoring *sc, GError **error)
+eval_tracks (LstmModel *model, LstmToolManifest *m, LstmFeatures *f,
+    const LstmToolSegmentScoring *sc, GError **error)
 {
   const gchar *const *labels = lstm_model_get_labels (model);
   const guint O = lstm_model_get_output_size (model);
-  g_autoptr (LstmConfusion) conf = lstm_confusion_new (O);
+  g_autoptr (LstmToolConfusion) conf = lstm_tool_confusion_new (O);
   g_autofree SegCounts *counts = g_new0 (SegCounts, O);
   g_autoptr (LstmSegmenter) seg = NULL;
   SegCounts all = { 0 };
@@ -259,7 +259,7 @@ eval_tracks (LstmModel *model, LstmManifest *m, LstmFeatures *f,
   seg = lstm_segmenter_new (O, sc->smoothing, sc->threshold, min_frames);
 
   for (i = 0; i < m->n_rows; i++) {
-    LstmManifestItem item;
+    LstmToolManifestItem item;
     LstmLabelTrack *track = m->rows[i].track;
     g_autofree float *out = NULL;
     g_autoptr (GArray) pred = g_array_new (FALSE, FALSE, sizeof (Stretch));
@@ -268,15 +268,15 @@ eval_tracks (LstmModel *model, LstmManifest *m, LstmFeatures *f,
     gsize t;
 
     if (!load_and_run (model, m, i, f, background, &item, &out, error)) {
-      lstm_manifest_item_clear (&item);
+      lstm_tool_manifest_item_clear (&item);
       return 1;
     }
     n_frames += item.n_frames;
     lstm_segmenter_reset (seg);
     for (t = 0; t < item.n_frames; t++) {
       if (item.classes[t] != LSTM_TARGET_IGNORE)
-        lstm_confusion_add (conf, item.classes[t], lstm_argmax (out + t * O,
-                O));
+        lstm_tool_confusion_add (conf, item.classes[t],
+            lstm_tool_argmax (out + t * O, O));
       lstm_segmenter_push (seg, out + t * O, NULL, &s);
       if (s.end > 0)
         segment_to_stretch (f, &s, pred, background);
@@ -299,14 +299,14 @@ eval_tracks (LstmModel *model, LstmManifest *m, LstmFeatures *f,
       g_array_append_val (ref, st);
     }
     match_segments (pred, ref, counts);
-    lstm_manifest_item_clear (&item);
+    lstm_tool_manifest_item_clear (&item);
   }
 
   printf ("%u recording%s, %" G_GUINT64_FORMAT " frames; frames scored: "
       "those inside labelled stretches%s%s%s\n", m->n_rows,
       m->n_rows == 1 ? "" : "s", n_frames, sc->background ? " (elsewhere: '"
       : "", sc->background ? sc->background : "", sc->background ? "')" : "");
-  lstm_confusion_print_counted (conf, labels, "frames", stdout);
+  lstm_tool_confusion_print_counted (conf, labels, "frames", stdout);
 
   for (k = 0; k < O; k++)
     width = MAX (width, (guint) strlen (labels[k]));
@@ -348,9 +348,9 @@ eval_tracks (LstmModel *model, LstmManifest *m, LstmFeatures *f,
  */
 int
 lstm_tool_eval_manifest (LstmModel *model, const gchar *path,
-    const LstmSegmentScoring *sc, GError **error)
+    const LstmToolSegmentScoring *sc, GError **error)
 {
-  g_autoptr (LstmManifest) m = NULL;
+  g_autoptr (LstmToolManifest) m = NULL;
   g_autoptr (LstmFeatures) f = NULL;
   const gchar *const *labels = lstm_model_get_labels (model);
 
@@ -370,13 +370,13 @@ lstm_tool_eval_manifest (LstmModel *model, const gchar *path,
   f = lstm_features_new_for_model (model, error);
   if (f == NULL)
     return 1;
-  m = lstm_manifest_read (path, error);
+  m = lstm_tool_manifest_read (path, error);
   if (m == NULL)
     return 1;
   /* every label before any audio is read */
-  if (!lstm_manifest_check_labels (m, labels, error))
+  if (!lstm_tool_manifest_check_labels (m, labels, error))
     return 1;
-  if (m->kind == LSTM_MANIFEST_CLIPS) {
+  if (m->kind == LSTM_TOOL_MANIFEST_CLIPS) {
     if (sc->background && !sc->background_from_training) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
           "%s: --background applies to recordings with label tracks, not to "

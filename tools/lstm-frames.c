@@ -10,10 +10,10 @@
 
 #include "lstm-tool.h"
 
-struct _LstmFrameReader {
+struct _LstmToolFrameReader {
   gchar *path;
   FILE *fp;
-  LstmFramesFormat format;
+  LstmToolFramesFormat format;
   guint dim;
   guint64 line;
   guint64 frames;       /* frames read so far (.f32) */
@@ -23,38 +23,39 @@ struct _LstmFrameReader {
   gboolean check_finite;  /* non-finite values are an error */
 };
 
-struct _LstmFrameWriter {
+struct _LstmToolFrameWriter {
   gchar *path;
   gchar *tmp;           /* written there, renamed to path when complete */
   FILE *fp;
-  LstmFramesFormat format;
+  LstmToolFramesFormat format;
   guint dim;
 };
 
 gboolean
-lstm_frames_format_from_path (const gchar *path, LstmFramesFormat *format)
+lstm_tool_frames_format_from_path (const gchar *path,
+    LstmToolFramesFormat *format)
 {
   if (g_str_has_suffix (path, ".f32") || g_str_has_suffix (path, ".F32")) {
-    *format = LSTM_FRAMES_F32;
+    *format = LSTM_TOOL_FRAMES_F32;
     return TRUE;
   }
   if (g_str_has_suffix (path, ".csv") || g_str_has_suffix (path, ".CSV") ||
       strcmp (path, "-") == 0) {
-    *format = LSTM_FRAMES_CSV;
+    *format = LSTM_TOOL_FRAMES_CSV;
     return TRUE;
   }
   return FALSE;
 }
 
-LstmFrameReader *
-lstm_frame_reader_open (const gchar *path, guint dim, GError **error)
+LstmToolFrameReader *
+lstm_tool_frame_reader_open (const gchar *path, guint dim, GError **error)
 {
-  LstmFrameReader *r;
-  LstmFramesFormat format;
+  LstmToolFrameReader *r;
+  LstmToolFramesFormat format;
   struct stat st;
   FILE *fp;
 
-  if (!lstm_frames_format_from_path (path, &format)) {
+  if (!lstm_tool_frames_format_from_path (path, &format)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: unknown input type (expected .f32 or .csv)", path);
     return NULL;
@@ -72,7 +73,7 @@ lstm_frame_reader_open (const gchar *path, guint dim, GError **error)
     fclose (fp);
     return NULL;
   }
-  if (format == LSTM_FRAMES_F32 && S_ISREG (st.st_mode) &&
+  if (format == LSTM_TOOL_FRAMES_F32 && S_ISREG (st.st_mode) &&
       st.st_size % ((off_t) dim * 4) != 0) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
         "%s: %lld bytes is not a whole number of %u-value float32 frames "
@@ -80,7 +81,7 @@ lstm_frame_reader_open (const gchar *path, guint dim, GError **error)
     fclose (fp);
     return NULL;
   }
-  r = g_new0 (LstmFrameReader, 1);
+  r = g_new0 (LstmToolFrameReader, 1);
   r->path = g_strdup (path);
   r->fp = fp;
   r->format = format;
@@ -94,13 +95,14 @@ lstm_frame_reader_open (const gchar *path, guint dim, GError **error)
  * the other policies they are read as they are, for the model's forward to
  * apply the policy. */
 void
-lstm_frame_reader_set_nan_policy (LstmFrameReader *r, LstmNanPolicy policy)
+lstm_tool_frame_reader_set_nan_policy (LstmToolFrameReader *r,
+    LstmNanPolicy policy)
 {
   r->check_finite = policy == LSTM_NAN_POLICY_ERROR;
 }
 
 void
-lstm_frame_reader_close (LstmFrameReader *r)
+lstm_tool_frame_reader_close (LstmToolFrameReader *r)
 {
   if (r == NULL)
     return;
@@ -147,12 +149,12 @@ parse_csv_line (gchar *line, float *out, guint max, guint *bad_field)
 }
 
 gssize
-lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
+lstm_tool_frame_reader_read (LstmToolFrameReader *r, float *buf, gsize max,
     GError **error)
 {
   gsize n = 0;
 
-  if (r->format == LSTM_FRAMES_F32) {
+  if (r->format == LSTM_TOOL_FRAMES_F32) {
     gsize frame_bytes = sizeof (float) * r->dim;
     /* Byte-wise, so that a trailing partial frame (from a pipe, where the
      * size could not be checked at open) is seen rather than dropped. */
@@ -243,20 +245,20 @@ lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
   return (gssize) n;
 }
 
-LstmFrameWriter *
-lstm_frame_writer_open (const gchar *path, guint dim, GError **error)
+LstmToolFrameWriter *
+lstm_tool_frame_writer_open (const gchar *path, guint dim, GError **error)
 {
-  LstmFrameWriter *w;
-  LstmFramesFormat format;
+  LstmToolFrameWriter *w;
+  LstmToolFramesFormat format;
   FILE *fp;
 
-  if (!lstm_frames_format_from_path (path, &format)) {
+  if (!lstm_tool_frames_format_from_path (path, &format)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: unknown output type (expected .f32, .csv or - for standard "
         "output)", path);
     return NULL;
   }
-  w = g_new0 (LstmFrameWriter, 1);
+  w = g_new0 (LstmToolFrameWriter, 1);
   if (strcmp (path, "-") == 0) {
     fp = stdout;
   } else {
@@ -275,13 +277,13 @@ lstm_frame_writer_open (const gchar *path, guint dim, GError **error)
 }
 
 gboolean
-lstm_frame_writer_write (LstmFrameWriter *w, const float *buf,
+lstm_tool_frame_writer_write (LstmToolFrameWriter *w, const float *buf,
     gsize n_frames, GError **error)
 {
   gsize t;
   guint j;
 
-  if (w->format == LSTM_FRAMES_F32) {
+  if (w->format == LSTM_TOOL_FRAMES_F32) {
     if (G_BYTE_ORDER == G_LITTLE_ENDIAN) {
       if (fwrite (buf, sizeof (float) * w->dim, n_frames, w->fp) != n_frames)
         goto fail;
@@ -315,7 +317,7 @@ fail:
 }
 
 static gboolean
-writer_close (LstmFrameWriter *w, gboolean commit, GError **error)
+writer_close (LstmToolFrameWriter *w, gboolean commit, GError **error)
 {
   gboolean ok = TRUE;
 
@@ -337,7 +339,7 @@ writer_close (LstmFrameWriter *w, gboolean commit, GError **error)
 
 /* Completes the output: the temporary file renamed into place. */
 gboolean
-lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
+lstm_tool_frame_writer_close (LstmToolFrameWriter *w, GError **error)
 {
   return writer_close (w, TRUE, error);
 }
@@ -345,7 +347,7 @@ lstm_frame_writer_close (LstmFrameWriter *w, GError **error)
 /* Abandons the output: the temporary file is removed, an older file of
  * that name stays as it was. */
 void
-lstm_frame_writer_abort (LstmFrameWriter *w)
+lstm_tool_frame_writer_abort (LstmToolFrameWriter *w)
 {
   writer_close (w, FALSE, NULL);
 }

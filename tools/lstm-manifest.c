@@ -13,7 +13,7 @@
 #include "lstm-train-tool.h"
 
 void
-lstm_manifest_free (LstmManifest *m)
+lstm_tool_manifest_free (LstmToolManifest *m)
 {
   guint i;
 
@@ -48,7 +48,7 @@ resolve (const gchar *dir, const gchar *cell)
 }
 
 /**
- * lstm_manifest_read:
+ * lstm_tool_manifest_read:
  * @path: a manifest: one `path,label` or `path,labels.txt` row per audio
  *   file
  *
@@ -62,13 +62,13 @@ resolve (const gchar *dir, const gchar *cell)
  *
  * Returns: the manifest, or %NULL with @error naming the file and line.
  */
-LstmManifest *
-lstm_manifest_read (const gchar *path, GError **error)
+LstmToolManifest *
+lstm_tool_manifest_read (const gchar *path, GError **error)
 {
-  g_autoptr (LstmManifest) m = g_new0 (LstmManifest, 1);
+  g_autoptr (LstmToolManifest) m = g_new0 (LstmToolManifest, 1);
   g_autoptr (GError) local = NULL;
   g_autoptr (GArray) rows = g_array_new (FALSE, TRUE,
-      sizeof (LstmManifestRow));
+      sizeof (LstmToolManifestRow));
   g_autofree gchar *text = NULL, *dir = NULL;
   g_auto (GStrv) lines = NULL;
   gboolean seen_data = FALSE;
@@ -91,13 +91,13 @@ lstm_manifest_read (const gchar *path, GError **error)
   for (i = 0; lines[i]; i++) {
     g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
     gchar *line = g_strstrip (lines[i]);        /* drops a CR too */
-    LstmManifestRow row = { 0 };
+    LstmToolManifestRow row = { 0 };
     const gchar *a, *b;
     gboolean track;
 
     if (*line == '\0' || *line == '#')
       continue;
-    if (!lstm_csv_split (line, cells)) {
+    if (!lstm_tool_csv_split (line, cells)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
           "%s:%u: a quote is not closed", path, i + 1);
       goto fail;
@@ -126,9 +126,9 @@ lstm_manifest_read (const gchar *path, GError **error)
     }
     track = is_track_cell (b);
     if (rows->len == 0) {
-      m->kind = track ? LSTM_MANIFEST_TRACKS : LSTM_MANIFEST_CLIPS;
+      m->kind = track ? LSTM_TOOL_MANIFEST_TRACKS : LSTM_TOOL_MANIFEST_CLIPS;
       first_line = i + 1;
-    } else if (track != (m->kind == LSTM_MANIFEST_TRACKS)) {
+    } else if (track != (m->kind == LSTM_TOOL_MANIFEST_TRACKS)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
           "%s:%u: %s '%s', but line %u gives %s: a manifest lists either "
           "clips with a label each or recordings with a label track each, "
@@ -161,13 +161,13 @@ lstm_manifest_read (const gchar *path, GError **error)
     goto fail;
   }
   m->n_rows = rows->len;
-  m->rows = (LstmManifestRow *) (gpointer) g_array_free (g_steal_pointer
+  m->rows = (LstmToolManifestRow *) (gpointer) g_array_free (g_steal_pointer
       (&rows), FALSE);
   return g_steal_pointer (&m);
 
 fail:
   m->n_rows = rows->len;
-  m->rows = (LstmManifestRow *) (gpointer) g_array_free (g_steal_pointer
+  m->rows = (LstmToolManifestRow *) (gpointer) g_array_free (g_steal_pointer
       (&rows), FALSE);
   return NULL;
 }
@@ -179,24 +179,24 @@ cmp_str (const void *a, const void *b)
 }
 
 /**
- * lstm_manifest_labels:
+ * lstm_tool_manifest_labels:
  * @background: (nullable): a label for frames outside the stretches
  *
  * Returns: the distinct labels of the manifest's rows (clips) or stretches
  * (tracks), @background included, sorted by strcmp().
  */
 gchar **
-lstm_manifest_labels (LstmManifest *m, const gchar *background)
+lstm_tool_manifest_labels (LstmToolManifest *m, const gchar *background)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
   gchar **out;
   guint i, k;
 
-  if (background && m->kind == LSTM_MANIFEST_TRACKS)
+  if (background && m->kind == LSTM_TOOL_MANIFEST_TRACKS)
     g_hash_table_add (seen, (gpointer) background);
   for (i = 0; i < m->n_rows; i++) {
-    LstmManifestRow *r = &m->rows[i];
+    LstmToolManifestRow *r = &m->rows[i];
     if (r->track == NULL) {
       g_hash_table_add (seen, r->label);
       continue;
@@ -220,20 +220,20 @@ lstm_manifest_labels (LstmManifest *m, const gchar *background)
 }
 
 /**
- * lstm_manifest_check_labels:
+ * lstm_tool_manifest_check_labels:
  * @labels: the classes a model knows
  *
  * Fails, naming the manifest line (and for a track the stretch), at the
  * first label that is not one of @labels.
  */
 gboolean
-lstm_manifest_check_labels (LstmManifest *m, const gchar *const *labels,
-    GError **error)
+lstm_tool_manifest_check_labels (LstmToolManifest *m,
+    const gchar *const *labels, GError **error)
 {
   guint i, k;
 
   for (i = 0; i < m->n_rows; i++) {
-    LstmManifestRow *r = &m->rows[i];
+    LstmToolManifestRow *r = &m->rows[i];
     if (r->track == NULL) {
       if (!g_strv_contains (labels, r->label)) {
         g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
@@ -258,14 +258,14 @@ lstm_manifest_check_labels (LstmManifest *m, const gchar *const *labels,
 }
 
 /**
- * lstm_manifest_frame_centre:
+ * lstm_tool_manifest_frame_centre:
  *
  * The time, in seconds, a frame stands for when it is matched against a
  * label track: the centre of its window (window start + window / 2, at
  * the features' sample rate).
  */
 double
-lstm_manifest_frame_centre (LstmFeatures *f, guint64 index)
+lstm_tool_manifest_frame_centre (LstmFeatures *f, guint64 index)
 {
   return ((double) lstm_features_get_frame_start (f, index) +
       lstm_features_get_window (f) / 2.0) / lstm_features_get_sample_rate (f);
@@ -291,7 +291,7 @@ collect (const float *frames, gsize n, gpointer user_data, GError **error)
 }
 
 void
-lstm_manifest_item_clear (LstmManifestItem *item)
+lstm_tool_manifest_item_clear (LstmToolManifestItem *item)
 {
   g_clear_pointer (&item->frames, g_free);
   g_clear_pointer (&item->classes, g_free);
@@ -299,7 +299,7 @@ lstm_manifest_item_clear (LstmManifestItem *item)
 }
 
 /**
- * lstm_manifest_load_item:
+ * lstm_tool_manifest_load_item:
  * @row: index of the row
  * @f: the feature extractor
  * @labels: the classes, in model order
@@ -314,11 +314,11 @@ lstm_manifest_item_clear (LstmManifestItem *item)
  * the audio's end by more than one frame shift, an unknown label.
  */
 gboolean
-lstm_manifest_load_item (LstmManifest *m, guint row, LstmFeatures *f,
-    const gchar *const *labels, guint background, LstmManifestItem *item,
+lstm_tool_manifest_load_item (LstmToolManifest *m, guint row, LstmFeatures *f,
+    const gchar *const *labels, guint background, LstmToolManifestItem *item,
     GError **error)
 {
-  LstmManifestRow *r = &m->rows[row];
+  LstmToolManifestRow *r = &m->rows[row];
   g_autoptr (GError) local = NULL;
   Collect c = { NULL, lstm_features_get_size (f) };
   guint64 n = 0, t;
@@ -361,7 +361,7 @@ lstm_manifest_load_item (LstmManifest *m, guint row, LstmFeatures *f,
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
           "%s:%u: %s: not a readable audio file (libsndfile: %s)", m->path,
           r->line, r->audio, sf_strerror (NULL));
-      lstm_manifest_item_clear (item);
+      lstm_tool_manifest_item_clear (item);
       return FALSE;
     }
     duration = (double) info.frames / info.samplerate;
@@ -371,14 +371,14 @@ lstm_manifest_load_item (LstmManifest *m, guint row, LstmFeatures *f,
           "%s:%u: %s: the labels run to %.3f s, past the end of %s "
           "(%.3f s)", m->path, r->line, r->track_path, end, r->audio,
           duration);
-      lstm_manifest_item_clear (item);
+      lstm_tool_manifest_item_clear (item);
       return FALSE;
     }
   }
   item->classes = g_new (guint, MAX (n, 1));
   for (t = 0; t < n; t++) {
     const gchar *l = lstm_label_track_lookup (r->track,
-        lstm_manifest_frame_centre (f, t));
+        lstm_tool_manifest_frame_centre (f, t));
     guint k;
     if (l == NULL) {
       item->classes[t] = background;
@@ -390,7 +390,7 @@ lstm_manifest_load_item (LstmManifest *m, guint row, LstmFeatures *f,
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
           "%s:%u: %s: unknown label '%s' (not one of the model's labels)",
           m->path, r->line, r->track_path, l);
-      lstm_manifest_item_clear (item);
+      lstm_tool_manifest_item_clear (item);
       return FALSE;
     }
     item->classes[t] = k;
@@ -399,7 +399,7 @@ lstm_manifest_load_item (LstmManifest *m, guint row, LstmFeatures *f,
 }
 
 /**
- * lstm_manifest_features_open:
+ * lstm_tool_manifest_features_open:
  * @arg: a kind (`fbank`, `mfcc`, `melspec`, `raw`: torchaudio's defaults),
  *   a JSON configuration inline or in a file, or a model file (its
  *   lstm.features)
@@ -407,7 +407,7 @@ lstm_manifest_load_item (LstmManifest *m, guint row, LstmFeatures *f,
  * Returns: the extractor, or %NULL with @error set.
  */
 LstmFeatures *
-lstm_manifest_features_open (const gchar *arg, GError **error)
+lstm_tool_manifest_features_open (const gchar *arg, GError **error)
 {
   const gchar *p;
 

@@ -7,17 +7,17 @@
 
 #include "lstm-train-tool.h"
 
-LstmConfusion *
-lstm_confusion_new (guint n_classes)
+LstmToolConfusion *
+lstm_tool_confusion_new (guint n_classes)
 {
-  LstmConfusion *c = g_new0 (LstmConfusion, 1);
+  LstmToolConfusion *c = g_new0 (LstmToolConfusion, 1);
   c->n_classes = n_classes;
   c->counts = g_new0 (guint64, (gsize) n_classes * n_classes);
   return c;
 }
 
 void
-lstm_confusion_free (LstmConfusion *c)
+lstm_tool_confusion_free (LstmToolConfusion *c)
 {
   if (c == NULL)
     return;
@@ -26,14 +26,14 @@ lstm_confusion_free (LstmConfusion *c)
 }
 
 void
-lstm_confusion_add (LstmConfusion *c, guint truth, guint predicted)
+lstm_tool_confusion_add (LstmToolConfusion *c, guint truth, guint predicted)
 {
   g_return_if_fail (truth < c->n_classes && predicted < c->n_classes);
   c->counts[(gsize) truth * c->n_classes + predicted]++;
 }
 
 double
-lstm_confusion_accuracy (const LstmConfusion *c)
+lstm_tool_confusion_accuracy (const LstmToolConfusion *c)
 {
   guint64 right = 0, all = 0;
   guint i, j;
@@ -48,7 +48,7 @@ lstm_confusion_accuracy (const LstmConfusion *c)
 }
 
 guint
-lstm_argmax (const float *v, guint n)
+lstm_tool_argmax (const float *v, guint n)
 {
   guint i, best = 0;
   for (i = 1; i < n; i++)
@@ -84,14 +84,14 @@ printable (const gchar *label, guint i)
 }
 
 void
-lstm_confusion_print (const LstmConfusion *c, const gchar *const *labels,
-    FILE *out)
+lstm_tool_confusion_print (const LstmToolConfusion *c,
+    const gchar *const *labels, FILE *out)
 {
-  lstm_confusion_print_counted (c, labels, "frames", out);
+  lstm_tool_confusion_print_counted (c, labels, "frames", out);
 }
 
 void
-lstm_confusion_print_counted (const LstmConfusion *c,
+lstm_tool_confusion_print_counted (const LstmToolConfusion *c,
     const gchar *const *labels, const gchar *what, FILE *out)
 {
   guint n = c->n_classes, i, j, width = 5, present = 0;
@@ -108,7 +108,7 @@ lstm_confusion_print_counted (const LstmConfusion *c,
     total += c->counts[i];
 
   fprintf (out, "accuracy: %.4f (%" G_GUINT64_FORMAT " %s)\n\n",
-      lstm_confusion_accuracy (c), total, what);
+      lstm_tool_confusion_accuracy (c), total, what);
   fprintf (out, "%-*s  precision  recall     f1  support\n", width, "class");
   for (i = 0; i < n; i++) {
     guint64 tp = c->counts[(gsize) i * n + i], pred = 0, truth = 0;

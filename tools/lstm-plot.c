@@ -28,7 +28,7 @@ print_num (FILE *f, double v)
 }
 
 gboolean
-lstm_curve_write_csv (const gchar *path, const LstmEpochStats *h, guint n,
+lstm_tool_curve_write_csv (const gchar *path, const LstmEpochStats *h, guint n,
     GError **error)
 {
   g_autofree gchar *tmp = g_strconcat (path, ".tmp", NULL);
@@ -88,7 +88,7 @@ plot_is_svg (const gchar *path, GError **error)
 }
 
 gboolean
-lstm_plot_check_path (const gchar *path, GError **error)
+lstm_tool_plot_check_path (const gchar *path, GError **error)
 {
   GError *e = NULL;
 
@@ -113,7 +113,7 @@ plot_write (const gchar *path, double w, double h, PlotDrawFunc draw,
   gboolean svg;
   cairo_t *cr;
 
-  if (!lstm_plot_check_path (path, error))
+  if (!lstm_tool_plot_check_path (path, error))
     return FALSE;
   /* removed if a signal ends the tool before the rename */
   lstm_tool_tmp_register (tmp);
@@ -344,7 +344,7 @@ draw_curve (cairo_t *cr, gpointer data)
 }
 
 gboolean
-lstm_curve_plot (const gchar *path, const LstmEpochStats *h, guint n,
+lstm_tool_curve_plot (const gchar *path, const LstmEpochStats *h, guint n,
     const gchar *title, GError **error)
 {
   Curve c = { h, n, title };
@@ -354,12 +354,13 @@ lstm_curve_plot (const gchar *path, const LstmEpochStats *h, guint n,
 
 /* ---- the label timeline of lstm run --plot ---- */
 
-#define TL_W LSTM_TIMELINE_WIDTH
-#define TL_LEFT LSTM_TIMELINE_LEFT
-#define TL_PW (LSTM_TIMELINE_WIDTH - LSTM_TIMELINE_LEFT - LSTM_TIMELINE_RIGHT)
+#define TL_W LSTM_TOOL_TIMELINE_WIDTH
+#define TL_LEFT LSTM_TOOL_TIMELINE_LEFT
+#define TL_PW (LSTM_TOOL_TIMELINE_WIDTH - LSTM_TOOL_TIMELINE_LEFT - \
+    LSTM_TOOL_TIMELINE_RIGHT)
 #define TL_SPEC_TOP 44.0
 #define TL_SPEC_H 240.0
-#define TL_BAND_H LSTM_TIMELINE_BAND_HEIGHT
+#define TL_BAND_H LSTM_TOOL_TIMELINE_BAND_HEIGHT
 #define TL_AGREE_TOP 327.0      /* agreement strip between the two bands */
 #define TL_AGREE_H 6.0
 #define TL_SCORE_H 56.0
@@ -372,7 +373,7 @@ lstm_curve_plot (const gchar *path, const LstmEpochStats *h, guint n,
 #define TL_RANGE (80.0 / 10.0 * G_LN10)
 
 typedef struct {
-  const LstmTimelinePlot *p;
+  const LstmToolTimelinePlot *p;
   /* label colours: index n_labels + k for reference labels the model does
    * not have */
   const gchar *const *labels;
@@ -394,20 +395,20 @@ rgb_of (guint32 c, double rgb[3])
 static void
 label_colour (guint index, double rgb[3])
 {
-  static const guint32 palette[] = LSTM_TIMELINE_PALETTE;
+  static const guint32 palette[] = LSTM_TOOL_TIMELINE_PALETTE;
   double hue, v, s, f;
   guint k, i;
 
-  G_STATIC_ASSERT (G_N_ELEMENTS (palette) == LSTM_TIMELINE_PALETTE_SIZE);
+  G_STATIC_ASSERT (G_N_ELEMENTS (palette) == LSTM_TOOL_TIMELINE_PALETTE_SIZE);
   if (index == LSTM_LABEL_UNKNOWN) {
-    rgb_of (LSTM_TIMELINE_UNKNOWN, rgb);
+    rgb_of (LSTM_TOOL_TIMELINE_UNKNOWN, rgb);
     return;
   }
-  if (index < LSTM_TIMELINE_PALETTE_SIZE) {
+  if (index < LSTM_TOOL_TIMELINE_PALETTE_SIZE) {
     rgb_of (palette[index], rgb);
     return;
   }
-  k = index - LSTM_TIMELINE_PALETTE_SIZE;
+  k = index - LSTM_TOOL_TIMELINE_PALETTE_SIZE;
   hue = fmod (0.11 + k * 0.381966, 1.0) * 6.0;
   s = 0.65;
   v = k % 2 ? 0.62 : 0.88;
@@ -465,7 +466,7 @@ colour_map (double v, guint8 out[3])
 static void
 draw_spectrogram (cairo_t *cr, const Timeline *tl)
 {
-  const LstmTimelinePlot *p = tl->p;
+  const LstmToolTimelinePlot *p = tl->p;
   const gsize F = p->spec_frames;
   const guint B = p->spec_bins;
   gsize cols = MIN (F, (gsize) TL_MAX_COLUMNS), c, i;
@@ -554,7 +555,7 @@ draw_spectrogram (cairo_t *cr, const Timeline *tl)
 /* One band of labelled spans, its name at the left. */
 static void
 draw_band (cairo_t *cr, const Timeline *tl, double top,
-    const LstmTimelineSpan *spans, guint n, const gchar *name)
+    const LstmToolTimelineSpan *spans, guint n, const gchar *name)
 {
   guint i;
 
@@ -576,8 +577,8 @@ draw_band (cairo_t *cr, const Timeline *tl, double top,
 }
 
 /* The span of @spans (sorted, not overlapping) covering @t, or NULL. */
-static const LstmTimelineSpan *
-span_at (const LstmTimelineSpan *spans, guint n, double t)
+static const LstmToolTimelineSpan *
+span_at (const LstmToolTimelineSpan *spans, guint n, double t)
 {
   guint lo = 0, hi = n;
 
@@ -596,15 +597,15 @@ span_at (const LstmTimelineSpan *spans, guint n, double t)
 static void
 draw_agreement (cairo_t *cr, const Timeline *tl)
 {
-  const LstmTimelinePlot *p = tl->p;
+  const LstmToolTimelinePlot *p = tl->p;
   int x, run_start = 0, run_kind = 0;
 
   for (x = 0; x <= TL_PW; x++) {
     int kind = 0;
     if (x < TL_PW) {
       double t = (x + 0.5) / TL_PW * p->duration;
-      const LstmTimelineSpan *a = span_at (p->segments, p->n_segments, t);
-      const LstmTimelineSpan *b = span_at (p->reference, p->n_reference, t);
+      const LstmToolTimelineSpan *a = span_at (p->segments, p->n_segments, t);
+      const LstmToolTimelineSpan *b = span_at (p->reference, p->n_reference, t);
       if (a != NULL && b != NULL)
         kind = a->label == b->label ? 1 : 2;
     }
@@ -629,7 +630,7 @@ draw_agreement (cairo_t *cr, const Timeline *tl)
 static void
 draw_scores (cairo_t *cr, const Timeline *tl, double top)
 {
-  const LstmTimelinePlot *p = tl->p;
+  const LstmToolTimelinePlot *p = tl->p;
   gsize i;
 
   cairo_set_source_rgb (cr, 0.97, 0.97, 0.97);
@@ -724,12 +725,12 @@ draw_legend (cairo_t *cr, cairo_t *measure, const Timeline *tl, double y)
     }
     cairo_text_extents (measure, name, &e);
     w = TL_LEGEND_SWATCH + 6 + e.x_advance + 18;
-    if (x + w > TL_W - LSTM_TIMELINE_RIGHT && x > TL_LEFT) {
+    if (x + w > TL_W - LSTM_TOOL_TIMELINE_RIGHT && x > TL_LEFT) {
       x = TL_LEFT;
       rows++;
     }
     if (cr != NULL) {
-      double yy = y + (rows - 1) * LSTM_TIMELINE_LEGEND_ROW;
+      double yy = y + (rows - 1) * LSTM_TOOL_TIMELINE_LEGEND_ROW;
       /* agreement: a strip as thin as the one drawn */
       double sh = i < n ? TL_LEGEND_SWATCH : TL_AGREE_H;
       cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
@@ -747,7 +748,7 @@ static void
 draw_timeline (cairo_t *cr, gpointer data)
 {
   const Timeline *tl = data;
-  const LstmTimelinePlot *p = tl->p;
+  const LstmToolTimelinePlot *p = tl->p;
   double score_top = tl->bands_end + 10;
 
   cairo_set_font_size (cr, 15);
@@ -756,15 +757,15 @@ draw_timeline (cairo_t *cr, gpointer data)
   cairo_set_font_size (cr, 11);
   if (p->subtitle) {
     cairo_set_source_rgb (cr, 0.4, 0.4, 0.4);
-    draw_text (cr, TL_W - LSTM_TIMELINE_RIGHT, 36, p->subtitle, 1.0, 1.0);
+    draw_text (cr, TL_W - LSTM_TOOL_TIMELINE_RIGHT, 36, p->subtitle, 1.0, 1.0);
   }
   cairo_set_font_size (cr, 12);
   draw_spectrogram (cr, tl);
-  draw_band (cr, tl, LSTM_TIMELINE_BAND_TOP, p->segments, p->n_segments,
+  draw_band (cr, tl, LSTM_TOOL_TIMELINE_BAND_TOP, p->segments, p->n_segments,
       "model");
   if (p->n_reference > 0) {
     draw_agreement (cr, tl);
-    draw_band (cr, tl, LSTM_TIMELINE_REF_TOP, p->reference, p->n_reference,
+    draw_band (cr, tl, LSTM_TOOL_TIMELINE_REF_TOP, p->reference, p->n_reference,
         "reference");
   }
   if (p->scores != NULL)
@@ -774,7 +775,7 @@ draw_timeline (cairo_t *cr, gpointer data)
 }
 
 gboolean
-lstm_timeline_plot (const gchar *path, const LstmTimelinePlot *plot,
+lstm_tool_timeline_plot (const gchar *path, const LstmToolTimelinePlot *plot,
     GError **error)
 {
   Timeline tl = { plot, plot->labels, plot->n_labels, FALSE, 0 };
@@ -788,8 +789,8 @@ lstm_timeline_plot (const gchar *path, const LstmTimelinePlot *plot,
     tl.have_unknown |= plot->segments[i].label == LSTM_LABEL_UNKNOWN;
   for (i = 0; i < plot->n_reference; i++)
     tl.have_unknown |= plot->reference[i].label == LSTM_LABEL_UNKNOWN;
-  tl.bands_end = (plot->n_reference > 0 ? LSTM_TIMELINE_REF_TOP :
-      LSTM_TIMELINE_BAND_TOP) + TL_BAND_H;
+  tl.bands_end = (plot->n_reference > 0 ? LSTM_TOOL_TIMELINE_REF_TOP :
+      LSTM_TOOL_TIMELINE_BAND_TOP) + TL_BAND_H;
   /* the legend's rows set the height */
   scratch = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1, 1);
   measure = cairo_create (scratch);
@@ -799,8 +800,8 @@ lstm_timeline_plot (const gchar *path, const LstmTimelinePlot *plot,
   rows = draw_legend (NULL, measure, &tl, 0);
   cairo_destroy (measure);
   cairo_surface_destroy (scratch);
-  h = (plot->n_reference > 0 ? LSTM_TIMELINE_HEIGHT_REF :
-      LSTM_TIMELINE_HEIGHT) + (rows - 1) * LSTM_TIMELINE_LEGEND_ROW;
+  h = (plot->n_reference > 0 ? LSTM_TOOL_TIMELINE_HEIGHT_REF :
+      LSTM_TOOL_TIMELINE_HEIGHT) + (rows - 1) * LSTM_TOOL_TIMELINE_LEGEND_ROW;
   return plot_write (path, TL_W, h, draw_timeline, &tl, error);
 }
 
@@ -816,13 +817,13 @@ no_cairo (const gchar *path, GError **error)
 }
 
 gboolean
-lstm_plot_check_path (const gchar *path, GError **error)
+lstm_tool_plot_check_path (const gchar *path, GError **error)
 {
   return no_cairo (path, error);
 }
 
 gboolean
-lstm_curve_plot (const gchar *path, const LstmEpochStats *h, guint n,
+lstm_tool_curve_plot (const gchar *path, const LstmEpochStats *h, guint n,
     const gchar *title, GError **error)
 {
   (void) h;
@@ -832,7 +833,7 @@ lstm_curve_plot (const gchar *path, const LstmEpochStats *h, guint n,
 }
 
 gboolean
-lstm_timeline_plot (const gchar *path, const LstmTimelinePlot *plot,
+lstm_tool_timeline_plot (const gchar *path, const LstmToolTimelinePlot *plot,
     GError **error)
 {
   (void) plot;

@@ -9,7 +9,7 @@
 #include "lstm-train-tool.h"
 
 void
-lstm_table_free (LstmTable *table)
+lstm_tool_table_free (LstmToolTable *table)
 {
   if (table == NULL)
     return;
@@ -30,7 +30,7 @@ lstm_table_free (LstmTable *table)
  * holding commas), "" standing for a quote inside. FALSE for an
  * unterminated quote. Shared by tables (series) and manifests. */
 gboolean
-lstm_csv_split (const gchar *line, GPtrArray *cells)
+lstm_tool_csv_split (const gchar *line, GPtrArray *cells)
 {
   const gchar *p = line;
 
@@ -71,21 +71,21 @@ lstm_csv_split (const gchar *line, GPtrArray *cells)
 }
 
 /**
- * lstm_table_read:
+ * lstm_tool_table_read:
  * @path: a CSV file: a header row of column names, then rows of cells;
  *   empty lines and lines starting with '#' are skipped
  *
  * Returns: the table, or %NULL with @error naming the file and line.
  */
-LstmTable *
-lstm_table_read (const gchar *path, GError **error)
+LstmToolTable *
+lstm_tool_table_read (const gchar *path, GError **error)
 {
   g_autofree gchar *text = NULL;
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) lines = NULL;
   g_autoptr (GPtrArray) cells = g_ptr_array_new ();
   g_autoptr (GArray) line_nos = g_array_new (FALSE, FALSE, sizeof (guint));
-  LstmTable *t;
+  LstmToolTable *t;
   gsize len;
   guint i, j;
 
@@ -99,7 +99,7 @@ lstm_table_read (const gchar *path, GError **error)
         "%s: not a text file (holds a NUL byte)", path);
     return NULL;
   }
-  t = g_new0 (LstmTable, 1);
+  t = g_new0 (LstmToolTable, 1);
   t->path = g_strdup (path);
   lines = g_strsplit (text, "\n", -1);
   for (i = 0; lines[i]; i++) {
@@ -111,7 +111,7 @@ lstm_table_read (const gchar *path, GError **error)
     g_strchomp (line);                      /* also drops a '\r' */
     if (*g_strchug (line) == '\0' || line[0] == '#')
       continue;
-    if (!lstm_csv_split (line, row)) {
+    if (!lstm_tool_csv_split (line, row)) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
           "%s:%u: a quote is not closed", path, i + 1);
       goto fail;
@@ -161,12 +161,12 @@ lstm_table_read (const gchar *path, GError **error)
 fail:
   for (i = 0; i < cells->len; i++)
     g_free (cells->pdata[i]);
-  lstm_table_free (t);
+  lstm_tool_table_free (t);
   return NULL;
 }
 
 gint
-lstm_table_column (LstmTable *table, const gchar *name, GError **error)
+lstm_tool_table_column (LstmToolTable *table, const gchar *name, GError **error)
 {
   g_autofree gchar *known = NULL;
   guint i;
@@ -182,8 +182,8 @@ lstm_table_column (LstmTable *table, const gchar *name, GError **error)
 }
 
 gint *
-lstm_table_columns (LstmTable *table, const gchar *list, const gint *exclude,
-    guint n_exclude, guint *n_out, GError **error)
+lstm_tool_table_columns (LstmToolTable *table, const gchar *list,
+    const gint *exclude, guint n_exclude, guint *n_out, GError **error)
 {
   g_autoptr (GArray) cols = g_array_new (FALSE, FALSE, sizeof (gint));
   guint i, k;
@@ -191,7 +191,7 @@ lstm_table_columns (LstmTable *table, const gchar *list, const gint *exclude,
   if (list != NULL) {
     g_auto (GStrv) names = g_strsplit (list, ",", -1);
     for (i = 0; names[i]; i++) {
-      gint c = lstm_table_column (table, g_strstrip (names[i]), error);
+      gint c = lstm_tool_table_column (table, g_strstrip (names[i]), error);
       if (c < 0)
         return NULL;
       g_array_append_val (cols, c);
@@ -217,8 +217,8 @@ lstm_table_columns (LstmTable *table, const gchar *list, const gint *exclude,
 }
 
 gboolean
-lstm_table_numbers (LstmTable *table, const gint *cols, guint n, float *out,
-    GError **error)
+lstm_tool_table_numbers (LstmToolTable *table, const gint *cols, guint n,
+    float *out, GError **error)
 {
   guint r, j;
 

@@ -9,7 +9,7 @@
 #include "lstm-train-tool.h"
 
 void
-lstm_text_free (LstmText *text)
+lstm_tool_text_free (LstmToolText *text)
 {
   if (text == NULL)
     return;
@@ -17,13 +17,13 @@ lstm_text_free (LstmText *text)
   g_free (text);
 }
 
-LstmText *
-lstm_text_read (const gchar *path, GError **error)
+LstmToolText *
+lstm_tool_text_read (const gchar *path, GError **error)
 {
   g_autofree gchar *raw = NULL;
   g_autoptr (GError) local = NULL;
   const gchar *bad = NULL;
-  LstmText *t;
+  LstmToolText *t;
   gsize len;
   glong n;
 
@@ -47,7 +47,7 @@ lstm_text_read (const gchar *path, GError **error)
         "%s: the text is empty", path);
     return NULL;
   }
-  t = g_new0 (LstmText, 1);
+  t = g_new0 (LstmToolText, 1);
   t->chars = g_utf8_to_ucs4_fast (raw, (glong) len, &n);
   t->n = (gsize) n;
   return t;
@@ -61,7 +61,7 @@ cmp_unichar (const void *a, const void *b)
 }
 
 gchar **
-lstm_text_vocabulary (const LstmText *text)
+lstm_tool_text_vocabulary (const LstmToolText *text)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
   g_autoptr (GArray) chars = g_array_new (FALSE, FALSE, sizeof (gunichar));
@@ -86,7 +86,7 @@ lstm_text_vocabulary (const LstmText *text)
 }
 
 guint *
-lstm_text_encode (const LstmText *text, const gchar *const *labels,
+lstm_tool_text_encode (const LstmToolText *text, const gchar *const *labels,
     const gchar *path, GError **error)
 {
   g_autoptr (GHashTable) index = g_hash_table_new (NULL, NULL);

@@ -33,36 +33,37 @@ void lstm_tool_tmp_unregister (const gchar *tmp);
 /* ---- frame files: .f32 (raw little-endian float32, n x D) and .csv ---- */
 
 typedef enum {
-  LSTM_FRAMES_F32,
-  LSTM_FRAMES_CSV,
-} LstmFramesFormat;
+  LSTM_TOOL_FRAMES_F32,
+  LSTM_TOOL_FRAMES_CSV,
+} LstmToolFramesFormat;
 
-typedef struct _LstmFrameReader LstmFrameReader;
-typedef struct _LstmFrameWriter LstmFrameWriter;
+typedef struct _LstmToolFrameReader LstmToolFrameReader;
+typedef struct _LstmToolFrameWriter LstmToolFrameWriter;
 
-gboolean lstm_frames_format_from_path (const gchar *path,
-    LstmFramesFormat *format);
-LstmFrameReader *lstm_frame_reader_open (const gchar *path, guint dim,
+gboolean lstm_tool_frames_format_from_path (const gchar *path,
+    LstmToolFramesFormat *format);
+LstmToolFrameReader *lstm_tool_frame_reader_open (const gchar *path, guint dim,
     GError **error);
-void lstm_frame_reader_set_nan_policy (LstmFrameReader *r,
+void lstm_tool_frame_reader_set_nan_policy (LstmToolFrameReader *r,
     LstmNanPolicy policy);
 /* Reads up to @max frames into @buf; returns how many (0 at the end), or
  * -1 with @error set. */
-gssize lstm_frame_reader_read (LstmFrameReader *r, float *buf, gsize max,
-    GError **error);
-void lstm_frame_reader_close (LstmFrameReader *r);
+gssize lstm_tool_frame_reader_read (LstmToolFrameReader *r, float *buf,
+    gsize max, GError **error);
+void lstm_tool_frame_reader_close (LstmToolFrameReader *r);
 
 /* @path "-" writes CSV to standard output. */
-LstmFrameWriter *lstm_frame_writer_open (const gchar *path, guint dim,
+LstmToolFrameWriter *lstm_tool_frame_writer_open (const gchar *path, guint dim,
     GError **error);
-gboolean lstm_frame_writer_write (LstmFrameWriter *w, const float *buf,
+gboolean lstm_tool_frame_writer_write (LstmToolFrameWriter *w, const float *buf,
     gsize n_frames, GError **error);
 /* Writes go to a temporary file beside the output; close renames it into
  * place once complete, abort removes it (an older file stays as it was). */
-gboolean lstm_frame_writer_close (LstmFrameWriter *w, GError **error);
-void lstm_frame_writer_abort (LstmFrameWriter *w);
+gboolean lstm_tool_frame_writer_close (LstmToolFrameWriter *w, GError **error);
+void lstm_tool_frame_writer_abort (LstmToolFrameWriter *w);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmFrameReader, lstm_frame_reader_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmToolFrameReader,
+    lstm_tool_frame_reader_close)
 
 /* Seconds per frame of a model's features config, or 0 when unknown. */
 double lstm_tool_frame_period (LstmModel *model);
@@ -111,7 +112,7 @@ LstmFeatures *lstm_tool_features_open (const gchar *arg,
 /* Checks that @path names a picture lstm can draw (.png or .svg) and that
  * this build has cairo; an LSTM_ERROR_ARGUMENT or _UNSUPPORTED error
  * otherwise. */
-gboolean lstm_plot_check_path (const gchar *path, GError **error);
+gboolean lstm_tool_plot_check_path (const gchar *path, GError **error);
 
 /* The label-timeline picture of `lstm run --plot`. Its layout, in pixels,
  * is fixed so that a reader (or a test) can find things in it: time t
@@ -122,19 +123,19 @@ gboolean lstm_plot_check_path (const gchar *path, GError **error);
  * LEGEND_ROW for each legend row after the first. Label index i is drawn
  * in PALETTE[i] (0xRRGGBB) for i below PALETTE_SIZE, further labels in
  * hues spread around the colour wheel; unknown stretches in UNKNOWN. */
-#define LSTM_TIMELINE_WIDTH 1000
-#define LSTM_TIMELINE_LEFT 84
-#define LSTM_TIMELINE_RIGHT 24
-#define LSTM_TIMELINE_BAND_TOP 298
-#define LSTM_TIMELINE_BAND_HEIGHT 26
-#define LSTM_TIMELINE_REF_TOP 336
-#define LSTM_TIMELINE_HEIGHT 480
-#define LSTM_TIMELINE_HEIGHT_REF 518
-#define LSTM_TIMELINE_LEGEND_ROW 20
-#define LSTM_TIMELINE_PALETTE_SIZE 9
-#define LSTM_TIMELINE_PALETTE { 0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, \
+#define LSTM_TOOL_TIMELINE_WIDTH 1000
+#define LSTM_TOOL_TIMELINE_LEFT 84
+#define LSTM_TOOL_TIMELINE_RIGHT 24
+#define LSTM_TOOL_TIMELINE_BAND_TOP 298
+#define LSTM_TOOL_TIMELINE_BAND_HEIGHT 26
+#define LSTM_TOOL_TIMELINE_REF_TOP 336
+#define LSTM_TOOL_TIMELINE_HEIGHT 480
+#define LSTM_TOOL_TIMELINE_HEIGHT_REF 518
+#define LSTM_TOOL_TIMELINE_LEGEND_ROW 20
+#define LSTM_TOOL_TIMELINE_PALETTE_SIZE 9
+#define LSTM_TOOL_TIMELINE_PALETTE { 0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, \
     0x9467bd, 0x8c564b, 0xe377c2, 0xbcbd22, 0x17becf }
-#define LSTM_TIMELINE_UNKNOWN 0x9e9e9e
+#define LSTM_TOOL_TIMELINE_UNKNOWN 0x9e9e9e
 
 /* One labelled stretch of the timeline: seconds, label index (into the
  * picture's label names) or LSTM_LABEL_UNKNOWN. */
@@ -142,7 +143,7 @@ typedef struct {
   double start;
   double end;
   guint label;
-} LstmTimelineSpan;
+} LstmToolTimelineSpan;
 
 typedef struct {
   const gchar *title;           /* the audio file's name */
@@ -162,7 +163,7 @@ typedef struct {
   double spec_low_hz;
   double spec_high_hz;
   /* the model's segments */
-  const LstmTimelineSpan *segments;
+  const LstmToolTimelineSpan *segments;
   guint n_segments;
   /* per-frame top smoothed score (NULL: none), frame i at
    * max (0, score_offset + i * score_period) */
@@ -172,12 +173,12 @@ typedef struct {
   double score_offset;
   double threshold;
   /* the reference label track (n_reference 0: none) */
-  const LstmTimelineSpan *reference;
+  const LstmToolTimelineSpan *reference;
   guint n_reference;
-} LstmTimelinePlot;
+} LstmToolTimelinePlot;
 
 /* Draws the label timeline into a .png or .svg file. */
-gboolean lstm_timeline_plot (const gchar *path, const LstmTimelinePlot *plot,
-    GError **error);
+gboolean lstm_tool_timeline_plot (const gchar *path,
+    const LstmToolTimelinePlot *plot, GError **error);
 
 G_END_DECLS

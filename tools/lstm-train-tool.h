@@ -17,82 +17,84 @@ typedef struct {
   gchar **names;        /* n_cols column names */
   gchar **cells;        /* n_rows x n_cols strings */
   guint *lines;         /* n_rows: line number of each row in the file */
-} LstmTable;
+} LstmToolTable;
 
-gboolean lstm_csv_split (const gchar *line, GPtrArray *cells);
-LstmTable *lstm_table_read (const gchar *path, GError **error);
-void lstm_table_free (LstmTable *table);
+gboolean lstm_tool_csv_split (const gchar *line, GPtrArray *cells);
+LstmToolTable *lstm_tool_table_read (const gchar *path, GError **error);
+void lstm_tool_table_free (LstmToolTable *table);
 /* Index of column @name, or -1 with @error naming the known columns. */
-gint lstm_table_column (LstmTable *table, const gchar *name, GError **error);
+gint lstm_tool_table_column (LstmToolTable *table, const gchar *name,
+    GError **error);
 /* Parses the columns @cols (n of them) as numbers into @out (n_rows x n,
  * row-major); a non-number, NaN or infinity is an error naming the line
  * and column. */
-gboolean lstm_table_numbers (LstmTable *table, const gint *cols, guint n,
-    float *out, GError **error);
+gboolean lstm_tool_table_numbers (LstmToolTable *table, const gint *cols,
+    guint n, float *out, GError **error);
 /* Resolves a comma-separated list of column names (or, with @list NULL,
  * every column that is not in @exclude) into indices. */
-gint *lstm_table_columns (LstmTable *table, const gchar *list,
+gint *lstm_tool_table_columns (LstmToolTable *table, const gchar *list,
     const gint *exclude, guint n_exclude, guint *n_out, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmTable, lstm_table_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmToolTable, lstm_tool_table_free)
 
 /* ---- character text (lstm-text.c) ---- */
 
 typedef struct {
   gunichar *chars;      /* the text, as code points */
   gsize n;
-} LstmText;
+} LstmToolText;
 
-LstmText *lstm_text_read (const gchar *path, GError **error);
-void lstm_text_free (LstmText *text);
+LstmToolText *lstm_tool_text_read (const gchar *path, GError **error);
+void lstm_tool_text_free (LstmToolText *text);
 /* The sorted distinct characters of @text, as UTF-8 strings. */
-gchar **lstm_text_vocabulary (const LstmText *text);
+gchar **lstm_tool_text_vocabulary (const LstmToolText *text);
 /* Maps each character to its index in @labels (single characters, as a
  * char model's labels); an unknown character is an error naming its line
  * and column. */
-guint *lstm_text_encode (const LstmText *text, const gchar *const *labels,
-    const gchar *path, GError **error);
+guint *lstm_tool_text_encode (const LstmToolText *text,
+    const gchar *const *labels, const gchar *path, GError **error);
 /* TRUE if @model reads and writes one-hot characters named by its labels. */
 gboolean lstm_tool_is_char_model (LstmModel *model, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmText, lstm_text_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmToolText, lstm_tool_text_free)
 
 /* ---- metrics (lstm-metrics.c) ---- */
 
 typedef struct {
   guint n_classes;
   guint64 *counts;      /* n_classes x n_classes: [true][predicted] */
-} LstmConfusion;
+} LstmToolConfusion;
 
-LstmConfusion *lstm_confusion_new (guint n_classes);
-void lstm_confusion_free (LstmConfusion *c);
-void lstm_confusion_add (LstmConfusion *c, guint truth, guint predicted);
-double lstm_confusion_accuracy (const LstmConfusion *c);
+LstmToolConfusion *lstm_tool_confusion_new (guint n_classes);
+void lstm_tool_confusion_free (LstmToolConfusion *c);
+void lstm_tool_confusion_add (LstmToolConfusion *c, guint truth,
+    guint predicted);
+double lstm_tool_confusion_accuracy (const LstmToolConfusion *c);
 /* Prints accuracy, per-class precision/recall/F1/support, macro averages
  * and the confusion matrix. */
-void lstm_confusion_print (const LstmConfusion *c, const gchar *const *labels,
-    FILE *out);
+void lstm_tool_confusion_print (const LstmToolConfusion *c,
+    const gchar *const *labels, FILE *out);
 /* The same, counting @what ("frames", "clips") in the header line. */
-void lstm_confusion_print_counted (const LstmConfusion *c,
+void lstm_tool_confusion_print_counted (const LstmToolConfusion *c,
     const gchar *const *labels, const gchar *what, FILE *out);
-guint lstm_argmax (const float *v, guint n);
+guint lstm_tool_argmax (const float *v, guint n);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmConfusion, lstm_confusion_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmToolConfusion, lstm_tool_confusion_free)
 
 /* ---- loss curves (lstm-plot.c) ---- */
 
-gboolean lstm_curve_write_csv (const gchar *path, const LstmEpochStats *h,
+gboolean lstm_tool_curve_write_csv (const gchar *path, const LstmEpochStats *h,
     guint n, GError **error);
 /* Draws the loss curve into a .png or .svg file with cairo. */
-gboolean lstm_curve_plot (const gchar *path, const LstmEpochStats *h,
+gboolean lstm_tool_curve_plot (const gchar *path, const LstmEpochStats *h,
     guint n, const gchar *title, GError **error);
 
 /* ---- audio manifests (lstm-manifest.c) ---- */
 
 typedef enum {
-  LSTM_MANIFEST_CLIPS,          /* path,label: one class per clip */
-  LSTM_MANIFEST_TRACKS,         /* path,labels.txt: a label track each */
-} LstmManifestKind;
+  LSTM_TOOL_MANIFEST_CLIPS,          /* path,label: one class per clip */
+  LSTM_TOOL_MANIFEST_TRACKS,         /* path,labels.txt: a label track each */
+} LstmToolManifestKind;
 
 typedef struct {
   guint line;                   /* in the manifest */
@@ -100,14 +102,14 @@ typedef struct {
   gchar *label;                 /* clips: the class */
   gchar *track_path;            /* tracks: resolved */
   LstmLabelTrack *track;        /* tracks */
-} LstmManifestRow;
+} LstmToolManifestRow;
 
 typedef struct {
   gchar *path;
-  LstmManifestKind kind;
+  LstmToolManifestKind kind;
   guint n_rows;
-  LstmManifestRow *rows;
-} LstmManifest;
+  LstmToolManifestRow *rows;
+} LstmToolManifest;
 
 /* One row's frames and targets. */
 typedef struct {
@@ -116,22 +118,24 @@ typedef struct {
   guint target;                 /* clips: the class */
   guint *classes;               /* tracks: per frame (LSTM_TARGET_IGNORE or
                                  * the background outside the stretches) */
-} LstmManifestItem;
+} LstmToolManifestItem;
 
-LstmManifest *lstm_manifest_read (const gchar *path, GError **error);
-void lstm_manifest_free (LstmManifest *m);
-gchar **lstm_manifest_labels (LstmManifest *m, const gchar *background);
-gboolean lstm_manifest_check_labels (LstmManifest *m,
+LstmToolManifest *lstm_tool_manifest_read (const gchar *path, GError **error);
+void lstm_tool_manifest_free (LstmToolManifest *m);
+gchar **lstm_tool_manifest_labels (LstmToolManifest *m,
+    const gchar *background);
+gboolean lstm_tool_manifest_check_labels (LstmToolManifest *m,
     const gchar *const *labels, GError **error);
-double lstm_manifest_frame_centre (LstmFeatures *f, guint64 index);
-gboolean lstm_manifest_load_item (LstmManifest *m, guint row,
+double lstm_tool_manifest_frame_centre (LstmFeatures *f, guint64 index);
+gboolean lstm_tool_manifest_load_item (LstmToolManifest *m, guint row,
     LstmFeatures *f, const gchar *const *labels, guint background,
-    LstmManifestItem *item, GError **error);
-void lstm_manifest_item_clear (LstmManifestItem *item);
+    LstmToolManifestItem *item, GError **error);
+void lstm_tool_manifest_item_clear (LstmToolManifestItem *item);
 /* --features: a kind ("fbank", ...), inline JSON, a JSON file or a model. */
-LstmFeatures *lstm_manifest_features_open (const gchar *arg, GError **error);
+LstmFeatures *lstm_tool_manifest_features_open (const gchar *arg,
+    GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmManifest, lstm_manifest_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmToolManifest, lstm_tool_manifest_free)
 
 /* ---- clip augmentation (lstm-augment.c) ---- */
 
@@ -164,9 +168,9 @@ typedef struct {
   double min_duration;          /* seconds */
   const gchar *background;      /* or NULL */
   gboolean background_from_training;
-} LstmSegmentScoring;
+} LstmToolSegmentScoring;
 
 int lstm_tool_eval_manifest (LstmModel *model, const gchar *path,
-    const LstmSegmentScoring *sc, GError **error);
+    const LstmToolSegmentScoring *sc, GError **error);
 
 G_END_DECLS

@@ -19,7 +19,7 @@
 #include "tool-util.h"
 
 static gchar *dir, *model_path, *wav_path;
-static const guint32 palette[] = LSTM_TIMELINE_PALETTE;
+static const guint32 palette[] = LSTM_TOOL_TIMELINE_PALETTE;
 
 static gchar *
 tmp_path (const gchar *name)
@@ -89,8 +89,8 @@ pixel (cairo_surface_t *img, int x, int y)
 static double
 time_x (double t, double duration)
 {
-  return LSTM_TIMELINE_LEFT + t / duration * (LSTM_TIMELINE_WIDTH -
-      LSTM_TIMELINE_LEFT - LSTM_TIMELINE_RIGHT);
+  return LSTM_TOOL_TIMELINE_LEFT + t / duration * (LSTM_TOOL_TIMELINE_WIDTH -
+      LSTM_TOOL_TIMELINE_LEFT - LSTM_TOOL_TIMELINE_RIGHT);
 }
 
 static cairo_surface_t *
@@ -156,7 +156,7 @@ test_plot_png (void)
   cairo_surface_t *img;
   double duration;
   guint k, n_checked = 0;
-  int y = LSTM_TIMELINE_BAND_TOP + LSTM_TIMELINE_BAND_HEIGHT / 2, x;
+  int y = LSTM_TOOL_TIMELINE_BAND_TOP + LSTM_TOOL_TIMELINE_BAND_HEIGHT / 2, x;
 
   model = lstm_model_load (model_path, &error);
   g_assert_no_error (error);
@@ -171,7 +171,7 @@ test_plot_png (void)
   g_assert_cmpuint (segs->len, >=, 2);
   duration = g_array_index (segs, Seg, segs->len - 1).end;
 
-  img = read_png (png, LSTM_TIMELINE_WIDTH, LSTM_TIMELINE_HEIGHT);
+  img = read_png (png, LSTM_TOOL_TIMELINE_WIDTH, LSTM_TOOL_TIMELINE_HEIGHT);
   best = longest_per_label (segs, model);
   for (k = 0; k < lstm_model_get_output_size (model); k++) {
     if (best[k] == NULL)
@@ -182,17 +182,18 @@ test_plot_png (void)
         palette[k]);
     /* the whole height of the band */
     x = (int) time_x ((best[k]->start + best[k]->end) / 2, duration);
-    g_assert_cmphex (pixel (img, x, LSTM_TIMELINE_BAND_TOP), ==, palette[k]);
-    g_assert_cmphex (pixel (img, x, LSTM_TIMELINE_BAND_TOP +
-            LSTM_TIMELINE_BAND_HEIGHT - 1), ==, palette[k]);
+    g_assert_cmphex (pixel (img, x, LSTM_TOOL_TIMELINE_BAND_TOP), ==,
+        palette[k]);
+    g_assert_cmphex (pixel (img, x, LSTM_TOOL_TIMELINE_BAND_TOP +
+            LSTM_TOOL_TIMELINE_BAND_HEIGHT - 1), ==, palette[k]);
     n_checked++;
   }
   g_assert_cmpuint (n_checked, >=, 2);
 
   /* the spectrogram above the band: many colours, none of them white */
-  for (x = LSTM_TIMELINE_LEFT + 2; x < LSTM_TIMELINE_WIDTH -
-      LSTM_TIMELINE_RIGHT - 2; x += 7)
-    for (y = 60; y < LSTM_TIMELINE_BAND_TOP - 30; y += 5) {
+  for (x = LSTM_TOOL_TIMELINE_LEFT + 2; x < LSTM_TOOL_TIMELINE_WIDTH -
+      LSTM_TOOL_TIMELINE_RIGHT - 2; x += 7)
+    for (y = 60; y < LSTM_TOOL_TIMELINE_BAND_TOP - 30; y += 5) {
       guint32 c = pixel (img, x, y);
       g_assert_cmphex (c, !=, 0xffffff);
       g_hash_table_add (colours, GUINT_TO_POINTER (c));
@@ -220,7 +221,7 @@ test_plot_reference (void)
   cairo_surface_t *img;
   double duration;
   guint i, k;
-  int y = LSTM_TIMELINE_REF_TOP + LSTM_TIMELINE_BAND_HEIGHT / 2, x;
+  int y = LSTM_TOOL_TIMELINE_REF_TOP + LSTM_TOOL_TIMELINE_BAND_HEIGHT / 2, x;
   guint32 c, background;
 
   model = lstm_model_load (model_path, &error);
@@ -256,7 +257,7 @@ test_plot_reference (void)
           wav_path, "--smoothing", "10", "--min-segment-duration", "0.2",
           "--plot", png, "--reference", labels, NULL), ==, 0);
 
-  img = read_png (png, LSTM_TIMELINE_WIDTH, LSTM_TIMELINE_HEIGHT_REF);
+  img = read_png (png, LSTM_TOOL_TIMELINE_WIDTH, LSTM_TOOL_TIMELINE_HEIGHT_REF);
   for (i = 0; i < segs->len; i++) {
     const Seg *s = &g_array_index (segs, Seg, i);
     guint32 model_colour;
@@ -265,7 +266,7 @@ test_plot_reference (void)
       continue;
     model_colour = palette[label_index (model, s->label)];
     /* the model's band, unchanged by the reference */
-    assert_band (img, LSTM_TIMELINE_BAND_TOP + 2, s->start, s->end,
+    assert_band (img, LSTM_TOOL_TIMELINE_BAND_TOP + 2, s->start, s->end,
         duration, model_colour);
     if (s != other && s != gap)
       assert_band (img, y, s->start, s->end, duration, model_colour);
@@ -292,7 +293,7 @@ test_plot_svg (void)
   g_autofree gchar *svg = tmp_path ("timeline.svg");
   g_autofree gchar *text = NULL;
   g_autofree gchar *view_box = g_strdup_printf ("viewBox=\"0 0 %d %d\"",
-      LSTM_TIMELINE_WIDTH, LSTM_TIMELINE_HEIGHT);
+      LSTM_TOOL_TIMELINE_WIDTH, LSTM_TOOL_TIMELINE_HEIGHT);
 
   g_assert_cmpint (tool_run_va (NULL, NULL, NULL, "run", model_path,
           wav_path, "--plot", svg, NULL), ==, 0);
