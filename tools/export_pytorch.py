@@ -5,7 +5,9 @@
 Debian 12 has no `safetensors` Python package, so this module carries its
 own small writer and reader (standard library + numpy; torch for modules).
 
-Export a module whose children are nn.LSTM / nn.GRU / nn.Linear, in order:
+Export a module made of nn.LSTM / nn.GRU / nn.Linear (and the activation,
+container and no-op modules describe() lists), in registration order;
+anything else raises ValueError naming the module:
 
     import torch.nn as nn
     from export_pytorch import export
@@ -125,31 +127,114 @@ def read_safetensors(path):
     return tensors, metadata
 
 
-def describe(module, activations=None):
-    """The architecture list of a module's nn.LSTM/nn.GRU/nn.Linear children."""
+ACTIVATION_NAMES = ("none", "softmax", "sigmoid", "tanh", "relu")
+CONTAINER_TYPES = ("Sequential", "ModuleList", "ModuleDict", "Module")
+
+
+def _where(path, m):
+    return f"{path or '<root>'} ({type(m).__module__}.{type(m).__qualname__})"
+
+
+def _flatten(module, prefix=""):
+    """(attribute path, module) of the leaves, in registration order: the
+    containers nn.Sequential, nn.ModuleList, nn.ModuleDict and plain
+    nn.Module are entered, anything else is a leaf."""
     import torch.nn as nn
-    activations = activations or {}
-    arch = []
+    out = []
     for name, m in module.named_children():
-        if isinstance(m, (nn.LSTM, nn.GRU)):
+        path = prefix + name
+        if type(m) in (nn.Sequential, nn.ModuleList, nn.ModuleDict, nn.Module):
+            out.extend(_flatten(m, path + "."))
+        else:
+            out.append((path, m))
+    return out
+
+
+def _activation_of(m):
+    """The `activation` an activation module stands for, None if `m` is none."""
+    import torch.nn as nn
+    t = type(m)
+    if t is nn.ReLU:
+        return "relu"
+    if t is nn.Tanh:
+        return "tanh"
+    if t is nn.Sigmoid:
+        return "sigmoid"
+    if t is nn.Softmax:
+        return "softmax" if m.dim == -1 else False
+    return None
+
+
+def describe(module, activations=None):
+    """The architecture list of `module`, or ValueError naming the first
+    module (attribute path and type) that cannot be represented exactly.
+
+    Accepted, in registration order (containers entered): nn.LSTM, nn.GRU
+    (exact types), nn.Linear, an activation module nn.ReLU / nn.Tanh /
+    nn.Sigmoid / nn.Softmax(dim=-1) right after a nn.Linear without
+    activation (it becomes that layer's `activation`), nn.Identity, and
+    nn.Dropout when it is the identity (eval mode or p = 0). `activations`
+    maps a linear layer's attribute path to its activation (for activations
+    applied functionally in forward)."""
+    import torch.nn as nn
+    activations = dict(activations or {})
+    arch = []
+    for path, m in _flatten(module):
+        where = _where(path, m)
+        t = type(m)
+        act = _activation_of(m)
+        if t in (nn.LSTM, nn.GRU):
             if getattr(m, "proj_size", 0):
-                raise ValueError(f"{name}: proj_size is not supported")
-            layer = {"type": "lstm" if isinstance(m, nn.LSTM) else "gru",
-                     "name": name, "input_size": m.input_size,
+                raise ValueError(f"{where}: proj_size={m.proj_size} is not supported")
+            if m.training and m.dropout > 0 and m.num_layers > 1:
+                raise ValueError(f"{where}: dropout={m.dropout} in train mode is not "
+                                 "deterministic (call .eval() first)")
+            layer = {"type": "lstm" if t is nn.LSTM else "gru",
+                     "name": path, "input_size": m.input_size,
                      "hidden_size": m.hidden_size, "num_layers": m.num_layers}
             if m.bidirectional:
                 layer["bidirectional"] = True
             if not m.bias:
                 layer["bias"] = False
-        elif isinstance(m, nn.Linear):
-            layer = {"type": "linear", "name": name, "in_features": m.in_features,
-                     "out_features": m.out_features,
-                     "activation": activations.get(name, "none")}
+            arch.append(layer)
+        elif t is nn.Linear:
+            a = activations.pop(path, "none")
+            if a not in ACTIVATION_NAMES:
+                raise ValueError(f"{where}: activation {a!r} is not one of "
+                                 f"{', '.join(ACTIVATION_NAMES)}")
+            layer = {"type": "linear", "name": path, "in_features": m.in_features,
+                     "out_features": m.out_features, "activation": a}
             if m.bias is None:
                 layer["bias"] = False
-        else:
+            arch.append(layer)
+        elif act is False:
+            raise ValueError(f"{where}: softmax over dim={m.dim}; only dim=-1 (the "
+                             "features) can be represented")
+        elif act is not None:
+            if not arch or arch[-1]["type"] != "linear":
+                raise ValueError(f"{where}: an activation can only follow a nn.Linear "
+                                 "(it becomes that layer's activation); here it "
+                                 "cannot fold")
+            if arch[-1]["activation"] != "none":
+                raise ValueError(f"{where}: the preceding linear layer "
+                                 f"{arch[-1]['name']} already has activation "
+                                 f"{arch[-1]['activation']!r}")
+            arch[-1]["activation"] = act
+        elif t is nn.Identity:
             continue
-        arch.append(layer)
+        elif t is nn.Dropout:
+            if m.training and m.p > 0:
+                raise ValueError(f"{where}: dropout p={m.p} in train mode is not "
+                                 "deterministic (call .eval() first)")
+            continue
+        else:
+            raise ValueError(f"{where}: this module cannot be represented exactly "
+                             "(accepted: nn.LSTM, nn.GRU, nn.Linear, nn.ReLU, nn.Tanh, "
+                             "nn.Sigmoid, nn.Softmax(dim=-1), nn.Identity, nn.Dropout "
+                             "in eval mode)")
+    if activations:
+        raise ValueError(f"activations names {sorted(activations)}, which are not "
+                         "nn.Linear layers of the module")
     if not arch:
         raise ValueError("the module has no nn.LSTM, nn.GRU or nn.Linear child")
     return arch
@@ -158,7 +243,7 @@ def describe(module, activations=None):
 def export(module, path, activations=None, architecture=None, task=None,
            labels=None, features=None, description=None, training=None,
            input_mean=None, input_std=None, state_dict=None, dtype="F32",
-           residual=None, horizon=None):
+           residual=None, horizon=None, verify=True):
     """Write `module` (or an explicit `architecture` + `state_dict`) to `path`.
 
     `dtype` ("F32", "F16" or "BF16") is how the layers' weights are stored;
@@ -168,21 +253,44 @@ def export(module, path, activations=None, architecture=None, task=None,
     residual forecaster: output j = last linear layer's output j +
     x_raw[..., residual[j]], the frame's un-normalised input (the last layer
     must be linear without activation). `horizon` records how many rows
-    ahead a forecaster predicts (lstm.horizon)."""
+    ahead a forecaster predicts (lstm.horizon).
+
+    `module` is described by describe(): anything it cannot represent
+    exactly raises ValueError naming the module (attribute path and type),
+    and so does a parameter or buffer outside the exported layers. Buffers
+    `input_mean` / `input_std` on the module itself become the input
+    normalisation (the forward must compute (x - input_mean) / input_std
+    first). With `verify` (the default), a module that defines forward is
+    run on random input next to the file's model and must agree within
+    1e-5; this catches what the module tree cannot show (functional ops,
+    reordering, a transpose). `architecture` + `state_dict` bypass all
+    of this: the caller vouches for them."""
     if dtype not in ("F32", "F16", "BF16"):
         raise ValueError(f"dtype {dtype!r}: F32, F16 or BF16")
     arch = architecture if architecture is not None else describe(module, activations)
     sd = state_dict if state_dict is not None else module.state_dict()
-    names = {layer["name"] for layer in arch}
+    names = [layer["name"] for layer in arch]
     tensors = {}
+    buffers = {}
     for k, v in sd.items():
-        if k.split(".")[0] in names or any(k.startswith(n + ".") for n in names):
-            v = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
+        v = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
+        if any(k.startswith(n + ".") for n in names):
             tensors[k] = v.astype(np.float32)
-    if input_mean is not None:
-        tensors["input.mean"] = np.asarray(input_mean, dtype=np.float32)
-    if input_std is not None:
-        tensors["input.std"] = np.asarray(input_std, dtype=np.float32)
+        elif k in ("input_mean", "input_std") and architecture is None:
+            buffers[k] = v.astype(np.float32)
+        elif architecture is None:
+            raise ValueError(f"{k} ({type(module).__qualname__}): a parameter or "
+                             "buffer outside the exported layers cannot be represented")
+    for key, arg in (("input_mean", input_mean), ("input_std", input_std)):
+        if arg is not None and key in buffers:
+            raise ValueError(f"{key}: given both as an argument and as the module's "
+                             "buffer")
+        if arg is not None:
+            buffers[key] = np.asarray(arg, dtype=np.float32)
+    if "input_mean" in buffers:
+        tensors["input.mean"] = buffers["input_mean"]
+    if "input_std" in buffers:
+        tensors["input.std"] = buffers["input_std"]
     md = {"lstm.format": "1", "lstm.architecture": json.dumps(arch)}
     if task:
         md["lstm.task"] = task
@@ -204,24 +312,66 @@ def export(module, path, activations=None, architecture=None, task=None,
         md["lstm.residual"] = json.dumps([int(i) for i in residual])
     if horizon is not None:
         md["lstm.horizon"] = str(int(horizon))
+    if verify and architecture is None and state_dict is None:
+        _verify(module, arch, tensors, md, input_mean, input_std, residual)
     narrow = {k: dtype for k in tensors if dtype != "F32" and not k.startswith("input.")}
     write_safetensors(path, tensors, md, narrow)
 
 
-def to_torch(path):
-    """Load one of our files into nn.LSTM/nn.GRU/nn.Linear modules.
-
-    Returns (net, metadata): `net` is an nn.Module whose children carry the
-    file's layer names and whose forward(x) runs them in order on
-    (batch, time, features) input, applying each linear layer's activation
-    and the input normalisation, and for a residual model (lstm.residual)
-    adding x[..., residual] (the raw input) to the last layer's output.
-    Peephole LSTMs have no nn.LSTM equivalent.
-    """
+def _verify(module, arch, tensors, md, arg_mean, arg_std, residual):
+    """Run `module`'s own forward and the file's model (built as to_torch
+    builds it, from the float32 weights) on the same random input; they must
+    agree within 1e-5, or the forward does something the file cannot say.
+    Normalisation and a residual given as export() arguments are applied
+    around the module (it is fed normalised input and computes the rest);
+    `input_mean` / `input_std` buffers must be applied by its forward."""
     import torch
     import torch.nn as nn
-    tensors, md = read_safetensors(path)
-    arch = json.loads(md["lstm.architecture"])
+    if type(module).forward is nn.Module.forward:
+        return        # no forward: the children's order is the model
+    first = arch[0]
+    size = first.get("input_size", first.get("in_features"))
+    rnns = [m for m in module.modules() if type(m) in (nn.LSTM, nn.GRU)]
+    batch_first = rnns[0].batch_first if rnns else True
+    gen = torch.Generator().manual_seed(20261206)
+    x = torch.randn(1, 64, size, generator=gen)
+    net = _build(arch, tensors, md)
+    try:
+        with torch.no_grad():
+            want = net(x)
+            xin = x
+            if arg_mean is not None:
+                xin = xin - torch.as_tensor(np.asarray(arg_mean, np.float32))
+            if arg_std is not None:
+                xin = xin / torch.as_tensor(np.asarray(arg_std, np.float32))
+            got = module(xin if batch_first else xin.transpose(0, 1))
+            if isinstance(got, (tuple, list)):
+                got = got[0]
+            if not batch_first:
+                got = got.transpose(0, 1)
+            if residual is not None:
+                got = got + x[..., [int(i) for i in residual]]
+    except Exception as e:
+        raise ValueError(f"<root> ({type(module).__qualname__}): its forward does not "
+                         f"run on (1, time, {size}) input ({e}); pass verify=False "
+                         "only if you have checked the file's outputs yourself") from e
+    if tuple(got.shape) != tuple(want.shape) or not torch.all(
+            (got - want).abs() <= 1e-5 * torch.clamp(want.abs(), min=1.0)):
+        raise ValueError(f"<root> ({type(module).__qualname__}): its forward does not "
+                         "compute its modules in registration order as the file would "
+                         "(a functional op, reordered or skipped module, residual or "
+                         "normalisation not declared); max difference "
+                         + (f"{float((got - want).abs().max()):.3g}"
+                            if got.shape == want.shape else
+                            f"n/a, shape {tuple(got.shape)} vs {tuple(want.shape)}"))
+
+
+def _build(arch, tensors, md):
+    """The nn.Module that computes `arch` with `tensors` (see to_torch)."""
+    import torch
+    import torch.nn as nn
+    ACTIVATION_MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
+                          "softmax": lambda: nn.Softmax(dim=-1)}
 
     class Net(nn.Module):
         def __init__(self):
@@ -230,7 +380,8 @@ def to_torch(path):
             for layer in arch:
                 t = layer["type"]
                 if layer.get("peephole"):
-                    raise ValueError("peephole LSTMs have no nn.LSTM equivalent")
+                    raise ValueError(f"{layer['name']}: peephole LSTMs have no "
+                                     "nn.LSTM equivalent")
                 if t in ("lstm", "gru"):
                     cls = nn.LSTM if t == "lstm" else nn.GRU
                     m = cls(layer["input_size"], layer["hidden_size"],
@@ -241,42 +392,72 @@ def to_torch(path):
                 else:
                     m = nn.Linear(layer["in_features"], layer["out_features"],
                                   bias=layer.get("bias", True))
-                    self.acts[layer["name"]] = layer.get("activation", "none")
-                self.add_module(layer["name"], m)
-            self.mean = tensors.get("input.mean")
-            self.std = tensors.get("input.std")
+                # a dotted name (head.0) lives in plain nn.Module containers
+                *parents, leaf = layer["name"].split(".")
+                holder = self
+                for p in parents:
+                    if not hasattr(holder, p):
+                        holder.add_module(p, nn.Module())
+                    holder = getattr(holder, p)
+                holder.add_module(leaf, m)
+                act = ACTIVATION_MODULES.get(layer.get("activation", "none"))
+                if t == "linear" and act is not None:
+                    # a module, so that export() of this net folds it back
+                    holder.add_module(leaf + "_activation", act())
+                    self.acts[layer["name"]] = ".".join(parents + [leaf + "_activation"])
+            self.order = [layer["name"] for layer in arch]
+            for key, name in (("input.mean", "input_mean"), ("input.std", "input_std")):
+                if key in tensors:
+                    self.register_buffer(name, torch.from_numpy(np.array(tensors[key])))
+                else:
+                    setattr(self, name, None)
             self.residual = (json.loads(md["lstm.residual"])
                              if "lstm.residual" in md else None)
 
         def forward(self, x):
             raw = x
-            if self.mean is not None:
-                x = x - torch.from_numpy(self.mean)
-            if self.std is not None:
-                x = x / torch.from_numpy(self.std)
-            for name, m in self.named_children():
+            if self.input_mean is not None:
+                x = x - self.input_mean
+            if self.input_std is not None:
+                x = x / self.input_std
+            for name in self.order:
+                m = self.get_submodule(name)
                 if isinstance(m, (nn.LSTM, nn.GRU)):
                     x, _ = m(x)
                 else:
                     x = m(x)
-                    a = self.acts[name]
-                    if a == "softmax":
-                        x = torch.softmax(x, dim=-1)
-                    elif a == "sigmoid":
-                        x = torch.sigmoid(x)
-                    elif a == "tanh":
-                        x = torch.tanh(x)
-                    elif a == "relu":
-                        x = torch.relu(x)
+                    if name in self.acts:
+                        x = self.get_submodule(self.acts[name])(x)
             if self.residual is not None:
                 x = x + raw[..., self.residual]
             return x
 
     net = Net()
-    sd = {k: torch.from_numpy(v) for k, v in tensors.items()
+    sd = {k: torch.from_numpy(np.array(v)) for k, v in tensors.items()
           if not k.startswith("optim.") and not k.startswith("input.")}
+    for key, name in (("input.mean", "input_mean"), ("input.std", "input_std")):
+        if key in tensors:
+            sd[name] = torch.from_numpy(np.array(tensors[key]))
     net.load_state_dict(sd, strict=True)
-    return net, md
+    return net.eval()
+
+
+def to_torch(path):
+    """Load one of our files into nn.LSTM/nn.GRU/nn.Linear modules.
+
+    Returns (net, metadata): `net` is an nn.Module whose submodules carry
+    the file's layer names (a dotted name such as `head.0` sits in a plain
+    nn.Module container `head`) and whose forward(x) runs them in order on
+    (batch, time, features) input, applying each linear layer's activation
+    and the input normalisation (buffers `input_mean`, `input_std`), and
+    for a residual model (lstm.residual) adding x[..., residual] (the raw
+    input) to the last layer's output. Everything export() accepts comes
+    back; peephole LSTMs (written only from an explicit architecture) have
+    no nn.LSTM equivalent and raise ValueError.
+    """
+    tensors, md = read_safetensors(path)
+    arch = json.loads(md["lstm.architecture"])
+    return _build(arch, tensors, md), md
 
 
 def main(argv):
