@@ -11,6 +11,11 @@
 
 #include "lstm-private.h"
 
+/**
+ * lstm_error_quark:
+ *
+ * Returns: the #GQuark of the %LSTM_ERROR domain.
+ */
 G_DEFINE_QUARK (lstm-error-quark, lstm_error)
 
 /* ---- enums ---- */
