@@ -795,16 +795,9 @@ use_model (GstLstmInfer *self, LstmModel *model)
       self->kind = GST_LSTM_RESULT_MULTI_LABEL;
   }
   self->labels = g_new0 (const gchar *, self->n_out + 1);
-  for (i = 0; i < self->n_out; i++) {
-    const gchar *l = lstm_model_get_label (model, i);
-    if (l != NULL) {
-      self->labels[i] = g_intern_string (l);
-    } else {
-      /* as `lstm run` names unlabelled classes */
-      g_autofree gchar *name = g_strdup_printf ("class%u", i);
-      self->labels[i] = g_intern_string (name);
-    }
-  }
+  for (i = 0; i < self->n_out; i++)
+    self->labels[i] =
+        g_intern_string (lstm_model_get_label_name (model, i));
   self->acc = g_new0 (gdouble, self->n_out);
   self->mean = g_new0 (gdouble, self->n_out);
   self->acc_frames = 0;

@@ -25,15 +25,11 @@ gint
 gst_lstm_decide_label (const gdouble *scores, guint n, gdouble threshold,
     gdouble *confidence)
 {
-  guint i, best = 0;
+  guint best;
 
   g_return_val_if_fail (n > 0, -1);
-  for (i = 1; i < n; i++)
-    if (scores[i] > scores[best])
-      best = i;
-  if (confidence)
-    *confidence = scores[best];
-  return scores[best] < threshold ? -1 : (gint) best;
+  best = lstm_best_label (scores, n, threshold, confidence);
+  return best == LSTM_LABEL_UNKNOWN ? -1 : (gint) best;
 }
 
 static void

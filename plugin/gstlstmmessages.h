@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <lstm/lstm.h>
 
 G_BEGIN_DECLS
 
@@ -12,8 +13,9 @@ G_BEGIN_DECLS
 /* -- training: GST_LSTM_TRAIN_PROGRESS_MESSAGE "lstm-train-progress" -- */
 #define GST_LSTM_TRAIN_PROGRESS_MESSAGE "lstm-train-progress"
 
-/* The label of frames whose best score is below the threshold. */
-#define GST_LSTM_LABEL_UNKNOWN "unknown"
+/* The label of frames whose best score is below the threshold (liblstm's
+ * name, an interned string). */
+#define GST_LSTM_LABEL_UNKNOWN (lstm_label_name (NULL, LSTM_LABEL_UNKNOWN))
 
 /**
  * GstLstmResultKind:

@@ -371,12 +371,6 @@ check_location (GstLstmTrainAgg *self, const gchar *location)
   return TRUE;
 }
 
-static gint
-cmp_str (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
-}
-
 /* The classes of a classifier: init-model's, labels=, or the label
  * track's sorted; then every label used must be one of them. */
 static gboolean
@@ -414,13 +408,10 @@ setup_classes (GstLstmTrainAgg *self)
       g_ptr_array_add (list, g_strdup (l));
     }
   } else if (self->track != NULL) {
-    g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-    for (i = 0; i < lstm_label_track_get_n_spans (self->track); i++) {
-      const gchar *l = lstm_label_track_get_span (self->track, i)->label;
-      if (g_hash_table_add (seen, (gpointer) l))
-        g_ptr_array_add (list, g_strdup (l));
-    }
-    g_ptr_array_sort (list, cmp_str);
+    gchar **classes = lstm_label_tracks_get_classes (&self->track, 1, NULL);
+    for (i = 0; classes[i]; i++)
+      g_ptr_array_add (list, classes[i]);
+    g_free (classes);
   } else {
     g_ptr_array_add (list, g_strdup (self->s.label));
   }

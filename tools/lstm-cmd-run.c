@@ -55,14 +55,8 @@ frame_time (const Timeline *tl, guint64 index)
 static void
 print_segment (Timeline *tl, const LstmSegment *s)
 {
-  const gchar *label = s->label == LSTM_LABEL_UNKNOWN ? "unknown" :
-      lstm_model_get_label (tl->model, s->label);
-  gchar fallback[32];
+  const gchar *label = lstm_model_get_label_name (tl->model, s->label);
 
-  if (label == NULL) {
-    g_snprintf (fallback, sizeof fallback, "class%u", s->label);
-    label = fallback;
-  }
   /* Audacity's label-track format: start, end (seconds), label; then the
    * confidence. Frame indices when the model has no frame period. */
   if (tl->period > 0)
@@ -369,7 +363,7 @@ reference_label (GPtrArray *names, const gchar *label)
 {
   guint i;
 
-  if (strcmp (label, "unknown") == 0)
+  if (strcmp (label, lstm_label_name (NULL, LSTM_LABEL_UNKNOWN)) == 0)
     return LSTM_LABEL_UNKNOWN;
   for (i = 0; i < names->len; i++)
     if (strcmp (names->pdata[i], label) == 0)
@@ -419,11 +413,8 @@ draw_plot (const gchar *path, const gchar *audio, LstmModel *model,
           error))
     return FALSE;
 
-  for (i = 0; i < lstm_model_get_output_size (model); i++) {
-    const gchar *l = lstm_model_get_label (model, i);
-    g_ptr_array_add (names, l ? g_strdup (l) : g_strdup_printf ("class%u",
-            i));
-  }
+  for (i = 0; i < lstm_model_get_output_size (model); i++)
+    g_ptr_array_add (names, g_strdup (lstm_model_get_label_name (model, i)));
   for (i = 0; i < tl->segments->len; i++) {
     const LstmSegment *s = &g_array_index (tl->segments, LstmSegment, i);
     LstmToolTimelineSpan span = { frame_time (tl, s->start),

@@ -172,12 +172,6 @@ fail:
   return NULL;
 }
 
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
-}
-
 /**
  * lstm_tool_manifest_labels:
  * @background: (nullable): a label for frames outside the stretches
@@ -188,35 +182,22 @@ cmp_str (const void *a, const void *b)
 gchar **
 lstm_tool_manifest_labels (LstmToolManifest *m, const gchar *background)
 {
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GPtrArray) names = g_ptr_array_new ();
-  gchar **out;
-  guint i, k;
+  g_autoptr (GPtrArray) tracks = g_ptr_array_new ();
+  g_autoptr (GPtrArray) extra = g_ptr_array_new ();
+  guint i;
 
   if (background && m->kind == LSTM_TOOL_MANIFEST_TRACKS)
-    g_hash_table_add (seen, (gpointer) background);
+    g_ptr_array_add (extra, (gpointer) background);
   for (i = 0; i < m->n_rows; i++) {
     LstmToolManifestRow *r = &m->rows[i];
-    if (r->track == NULL) {
-      g_hash_table_add (seen, r->label);
-      continue;
-    }
-    for (k = 0; k < lstm_label_track_get_n_spans (r->track); k++)
-      g_hash_table_add (seen, (gpointer) lstm_label_track_get_span (r->track,
-              k)->label);
+    if (r->track == NULL)
+      g_ptr_array_add (extra, r->label);
+    else
+      g_ptr_array_add (tracks, r->track);
   }
-  {
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init (&it, seen);
-    while (g_hash_table_iter_next (&it, &key, NULL))
-      g_ptr_array_add (names, key);
-  }
-  qsort (names->pdata, names->len, sizeof (gpointer), cmp_str);
-  out = g_new0 (gchar *, names->len + 1);
-  for (k = 0; k < names->len; k++)
-    out[k] = g_strdup (names->pdata[k]);
-  return out;
+  g_ptr_array_add (extra, NULL);
+  return lstm_label_tracks_get_classes ((LstmLabelTrack * const *)
+      tracks->pdata, tracks->len, (const gchar * const *) extra->pdata);
 }
 
 /**

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "lstm-train-tool.h"
@@ -50,11 +51,7 @@ lstm_tool_confusion_accuracy (const LstmToolConfusion *c)
 guint
 lstm_tool_argmax (const float *v, guint n)
 {
-  guint i, best = 0;
-  for (i = 1; i < n; i++)
-    if (v[i] > v[best])
-      best = i;
-  return best;
+  return lstm_best_label_float (v, n, -INFINITY, NULL);
 }
 
 /* A label printable in a table cell (control characters spelled out). */
@@ -64,10 +61,8 @@ printable (const gchar *label, guint i)
   GString *s;
   const gchar *p;
 
-  if (label == NULL)
-    return g_strdup_printf ("class%u", i);
   s = g_string_new (NULL);
-  for (p = label; *p; p = g_utf8_next_char (p)) {
+  for (p = lstm_label_name (label, i); *p; p = g_utf8_next_char (p)) {
     gunichar ch = g_utf8_get_char (p);
     if (ch == '\n')
       g_string_append (s, "\\n");

@@ -48,6 +48,9 @@ LSTM_API const LstmLabelSpan *lstm_label_track_get_span (LstmLabelTrack
 LSTM_API double lstm_label_track_get_end (LstmLabelTrack *track);
 LSTM_API const gchar *lstm_label_track_lookup (LstmLabelTrack *track,
     double time);
+LSTM_API gchar **lstm_label_tracks_get_classes (LstmLabelTrack *const *tracks,
+    guint n_tracks, const gchar *const *extra);
+LSTM_API const gchar *lstm_label_name (const gchar *label, guint index);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmLabelTrack, lstm_label_track_free)
 

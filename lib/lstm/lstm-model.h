@@ -160,6 +160,8 @@ LSTM_API gboolean lstm_model_is_streamable (LstmModel *model);
 LSTM_API LstmTask lstm_model_get_task (LstmModel *model);
 LSTM_API const gchar *const *lstm_model_get_labels (LstmModel *model);
 LSTM_API const gchar *lstm_model_get_label (LstmModel *model, guint index);
+LSTM_API const gchar *lstm_model_get_label_name (LstmModel *model,
+    guint index);
 LSTM_API const gchar *lstm_model_get_features (LstmModel *model);
 LSTM_API const gchar *lstm_model_get_metadata (LstmModel *model,
     const gchar *key);

@@ -48,6 +48,11 @@ typedef struct {
  */
 typedef struct _LstmSegmenter LstmSegmenter;
 
+LSTM_API guint lstm_best_label (const double *scores, guint n,
+    double threshold, double *confidence);
+LSTM_API guint lstm_best_label_float (const float *scores, guint n,
+    double threshold, double *confidence);
+
 LSTM_API LstmSegmenter *lstm_segmenter_new (guint n_classes, guint smoothing,
     double threshold, guint64 min_frames);
 LSTM_API void lstm_segmenter_free (LstmSegmenter *seg);

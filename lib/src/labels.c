@@ -265,3 +265,78 @@ lstm_label_track_lookup (LstmLabelTrack *track, double time)
     return time < s->end ? s->label : NULL;
   }
 }
+
+/**
+ * lstm_label_name:
+ * @label: (nullable): the label of class @index, or %NULL when it has none
+ * @index: a class index, or %LSTM_LABEL_UNKNOWN
+ *
+ * The name of a class as `lstm run`, `lstm eval` and the lstminfer element
+ * show it: `unknown` for %LSTM_LABEL_UNKNOWN (a score below the
+ * threshold), else @label, else `classN` (N = @index).
+ *
+ * Returns: (transfer none): @label, or an interned string valid for the
+ *   life of the process.
+ */
+const gchar *
+lstm_label_name (const gchar *label, guint index)
+{
+  gchar name[32];
+
+  if (index == LSTM_LABEL_UNKNOWN)
+    return g_intern_static_string ("unknown");
+  if (label != NULL)
+    return label;
+  g_snprintf (name, sizeof name, "class%u", index);
+  return g_intern_string (name);
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+/**
+ * lstm_label_tracks_get_classes:
+ * @tracks: (array length=n_tracks) (nullable): label tracks
+ * @n_tracks: how many
+ * @extra: (array zero-terminated=1) (nullable): more labels to include
+ *   (a background label for frames outside the stretches, the labels of
+ *   whole clips)
+ *
+ * The class list of a classifier that learns from label tracks: the
+ * distinct labels of every stretch of @tracks and of @extra, sorted by
+ * strcmp(). A label's index in the list is its class index.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the labels (possibly
+ *   none); free with g_strfreev().
+ */
+gchar **
+lstm_label_tracks_get_classes (LstmLabelTrack *const *tracks, guint n_tracks,
+    const gchar *const *extra)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  gchar **out;
+  guint i, k;
+
+  g_return_val_if_fail (tracks != NULL || n_tracks == 0, NULL);
+  for (i = 0; extra != NULL && extra[i] != NULL; i++)
+    if (g_hash_table_add (seen, (gpointer) extra[i]))
+      g_ptr_array_add (names, (gpointer) extra[i]);
+  for (i = 0; i < n_tracks; i++) {
+    g_return_val_if_fail (tracks[i] != NULL, NULL);
+    for (k = 0; k < tracks[i]->spans->len; k++) {
+      const gchar *l = g_array_index (tracks[i]->spans, Span, k).span.label;
+      if (g_hash_table_add (seen, (gpointer) l))
+        g_ptr_array_add (names, (gpointer) l);
+    }
+  }
+  if (names->len > 1)
+    qsort (names->pdata, names->len, sizeof (gpointer), cmp_str);
+  out = g_new0 (gchar *, names->len + 1);
+  for (k = 0; k < names->len; k++)
+    out[k] = g_strdup (names->pdata[k]);
+  return out;
+}

@@ -1465,6 +1465,25 @@ lstm_model_get_label (LstmModel *model, guint index)
 }
 
 /**
+ * lstm_model_get_label_name:
+ * @model: a model
+ * @index: an output index, or %LSTM_LABEL_UNKNOWN
+ *
+ * The name every front end shows for output @index: its label, `classN`
+ * for an output without one, `unknown` for %LSTM_LABEL_UNKNOWN (see
+ * lstm_label_name()).
+ *
+ * Returns: (transfer none): the name, valid as long as the model (the
+ *   `classN` and `unknown` names for the life of the process).
+ */
+const gchar *
+lstm_model_get_label_name (LstmModel *model, guint index)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return lstm_label_name (lstm_model_get_label (model, index), index);
+}
+
+/**
  * lstm_model_get_features:
  * @model: a model
  *

@@ -14,6 +14,7 @@ struct _LstmSegmenter {
   guint64 min_frames;
   float *history;       /* (smoothing, n_classes) ring of raw scores */
   double *sum;          /* (n_classes) running sum over the ring */
+  double *mean;         /* (n_classes) this frame's smoothed scores */
   guint filled;         /* frames in the ring, <= smoothing */
   guint head;           /* next slot to write */
   guint64 frame;        /* frames pushed since reset */
@@ -28,6 +29,59 @@ struct _LstmSegmenter {
   double cand_sum;
   double pending_sum;   /* the open label's scores over the candidate's frames */
 };
+
+/* One body for both score types: the first of equal maxima wins; below
+ * @threshold (a NaN best never is) the label is unknown. */
+#define BEST_LABEL(scores, n, threshold, confidence) \
+  G_STMT_START { \
+    guint i_, best_ = 0; \
+    g_return_val_if_fail (scores != NULL && n > 0, LSTM_LABEL_UNKNOWN); \
+    for (i_ = 1; i_ < n; i_++) \
+      if (scores[i_] > scores[best_]) \
+        best_ = i_; \
+    if (confidence) \
+      *confidence = scores[best_]; \
+    return scores[best_] < threshold ? LSTM_LABEL_UNKNOWN : best_; \
+  } G_STMT_END
+
+/**
+ * lstm_best_label:
+ * @scores: (array length=n): class scores of one decision (a frame, a
+ *   smoothed frame, a clip's mean)
+ * @n: how many (> 0)
+ * @threshold: below it the label is unknown (-INFINITY: plain arg-max)
+ * @confidence: (out) (optional): the best score
+ *
+ * The label decision every front end makes: the arg-max of @scores (the
+ * first of equal ones), unknown when its score is below @threshold. The
+ * segmenter, `lstm eval` and the lstminfer element's messages all call it.
+ *
+ * Returns: the index of the best score, or %LSTM_LABEL_UNKNOWN.
+ */
+guint
+lstm_best_label (const double *scores, guint n, double threshold,
+    double *confidence)
+{
+  BEST_LABEL (scores, n, threshold, confidence);
+}
+
+/**
+ * lstm_best_label_float:
+ * @scores: (array length=n): class scores
+ * @n: how many (> 0)
+ * @threshold: below it the label is unknown (-INFINITY: plain arg-max)
+ * @confidence: (out) (optional): the best score
+ *
+ * lstm_best_label() for single-precision scores (model outputs).
+ *
+ * Returns: the index of the best score, or %LSTM_LABEL_UNKNOWN.
+ */
+guint
+lstm_best_label_float (const float *scores, guint n, double threshold,
+    double *confidence)
+{
+  BEST_LABEL (scores, n, threshold, confidence);
+}
 
 /**
  * lstm_segmenter_new:
@@ -54,6 +108,7 @@ lstm_segmenter_new (guint n_classes, guint smoothing, double threshold,
   seg->min_frames = MAX (min_frames, 1);
   seg->history = g_new0 (float, (gsize) seg->smoothing * n_classes);
   seg->sum = g_new0 (double, n_classes);
+  seg->mean = g_new0 (double, n_classes);
   return seg;
 }
 
@@ -68,6 +123,7 @@ lstm_segmenter_free (LstmSegmenter *seg)
     return;
   g_free (seg->history);
   g_free (seg->sum);
+  g_free (seg->mean);
   g_free (seg);
 }
 
@@ -113,7 +169,7 @@ lstm_segmenter_push (LstmSegmenter *seg, const float *scores,
     float *smoothed, LstmSegment *closed)
 {
   float *slot;
-  guint j, best = 0;
+  guint j, best;
   double best_v, norm;
 
   g_return_val_if_fail (seg != NULL && scores != NULL && closed != NULL,
@@ -132,18 +188,12 @@ lstm_segmenter_push (LstmSegmenter *seg, const float *scores,
   seg->head = (seg->head + 1) % seg->smoothing;
 
   norm = 1.0 / seg->filled;
-  best_v = seg->sum[0] * norm;
   for (j = 0; j < seg->n_classes; j++) {
-    double v = seg->sum[j] * norm;
+    seg->mean[j] = seg->sum[j] * norm;
     if (smoothed)
-      smoothed[j] = (float) v;
-    if (v > best_v) {
-      best_v = v;
-      best = j;
-    }
+      smoothed[j] = (float) seg->mean[j];
   }
-  if (best_v < seg->threshold)
-    best = LSTM_LABEL_UNKNOWN;
+  best = lstm_best_label (seg->mean, seg->n_classes, seg->threshold, &best_v);
 
   if (!seg->open) {
     seg->open = TRUE;

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <lstm/lstm.h>
@@ -177,6 +178,167 @@ test_segmenter_smoothing_threshold (void)
   g_assert_cmpfloat (smoothed[1], ==, 1.0f);
 }
 
+#define ARCH_HEAD(n) \
+  "[{\"type\":\"linear\",\"name\":\"head\",\"in_features\":2," \
+  "\"out_features\":" #n ",\"activation\":\"softmax\"}]"
+
+/* The names every front end shows: labels, classN, unknown. */
+static void
+test_label_names (void)
+{
+  const gchar *const labels[] = { "speech", "music", NULL };
+  LstmModelOptions opts = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) named = NULL;
+  g_autoptr (LstmModel) plain = NULL;
+  guint i;
+
+  g_assert_cmpstr (lstm_label_name ("x", 0), ==, "x");
+  g_assert_cmpstr (lstm_label_name (NULL, 7), ==, "class7");
+  g_assert_cmpstr (lstm_label_name (NULL, LSTM_LABEL_UNKNOWN), ==,
+      "unknown");
+  g_assert_cmpstr (lstm_label_name ("x", LSTM_LABEL_UNKNOWN), ==, "unknown");
+  /* interned: the same pointer each time */
+  g_assert_true (lstm_label_name (NULL, 7) == lstm_label_name (NULL, 7));
+  g_assert_true (lstm_label_name (NULL, LSTM_LABEL_UNKNOWN) ==
+      g_intern_string ("unknown"));
+
+  opts.labels = labels;
+  named = lstm_model_new (ARCH_HEAD (2), &opts, &error);
+  g_assert_no_error (error);
+  plain = lstm_model_new (ARCH_HEAD (3), NULL, &error);
+  g_assert_no_error (error);
+  for (i = 0; i < 2; i++)
+    g_assert_cmpstr (lstm_model_get_label_name (named, i), ==, labels[i]);
+  for (i = 0; i < 3; i++) {
+    g_autofree gchar *want = g_strdup_printf ("class%u", i);
+    g_assert_cmpstr (lstm_model_get_label_name (plain, i), ==, want);
+  }
+  g_assert_cmpstr (lstm_model_get_label_name (named, LSTM_LABEL_UNKNOWN), ==,
+      "unknown");
+  g_assert_cmpstr (lstm_model_get_label_name (plain, LSTM_LABEL_UNKNOWN), ==,
+      "unknown");
+}
+
+/* lstm_best_label() against a plain scan on random scores with ties. */
+static void
+test_best_label (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  guint trial;
+
+  for (trial = 0; trial < 500; trial++) {
+    guint n = g_rand_int_range (rand, 1, 9), i, want = 0;
+    double d[8], threshold = g_rand_double (rand), conf = -1, conf_f = -1;
+    float f[8];
+
+    for (i = 0; i < n; i++) {
+      /* coarse values, so that equal maxima occur */
+      d[i] = g_rand_int_range (rand, 0, 5) / 4.0;
+      f[i] = (float) d[i];
+    }
+    for (i = 0; i < n; i++)
+      if (d[i] > d[want] || (d[i] == d[want] && i < want))
+        want = i;
+    if (d[want] < threshold)
+      want = LSTM_LABEL_UNKNOWN;
+    g_assert_cmpuint (lstm_best_label (d, n, threshold, &conf), ==, want);
+    g_assert_cmpuint (lstm_best_label_float (f, n, threshold, &conf_f), ==,
+        want);
+    g_assert_cmpfloat (conf, ==, conf_f);
+    for (i = 0; i < n; i++)
+      g_assert_cmpfloat (conf, >=, d[i]);
+    /* no threshold: a plain arg-max, never unknown */
+    g_assert_cmpuint (lstm_best_label (d, n, -INFINITY, NULL), !=,
+        LSTM_LABEL_UNKNOWN);
+  }
+  {
+    /* negative scores (logits) with no threshold */
+    const double neg[] = { -3.0, -1.0, -2.0 };
+    g_assert_cmpuint (lstm_best_label (neg, 3, -INFINITY, NULL), ==, 1);
+    g_assert_cmpuint (lstm_best_label (neg, 3, 0.0, NULL), ==,
+        LSTM_LABEL_UNKNOWN);
+  }
+}
+
+/* The segmenter's frame labels are lstm_best_label() of the smoothed
+ * scores it reports. */
+static void
+test_segmenter_best_label (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr (LstmSegmenter) seg = lstm_segmenter_new (4, 3, 0.4, 2);
+  guint t, j, unknown = 0;
+
+  for (t = 0; t < 400; t++) {
+    float in[4], smoothed[4];
+    double mean[4];
+    LstmSegment c;
+    guint got;
+
+    for (j = 0; j < 4; j++)
+      in[j] = (float) g_rand_double (rand);
+    got = lstm_segmenter_push (seg, in, smoothed, &c);
+    for (j = 0; j < 4; j++)
+      mean[j] = smoothed[j];
+    /* the smoothed scores are rounded to float: skip near-ties */
+    if (lstm_best_label (mean, 4, 0.4 + 1e-6, NULL) !=
+        lstm_best_label (mean, 4, 0.4 - 1e-6, NULL))
+      continue;
+    g_assert_cmpuint (got, ==, lstm_best_label (mean, 4, 0.4, NULL));
+    unknown += got == LSTM_LABEL_UNKNOWN;
+  }
+  /* both kinds of decision were made */
+  g_assert_cmpuint (unknown, >, 0);
+  g_assert_cmpuint (unknown, <, 400);
+}
+
+/* The class list of label tracks: sorted, distinct, extra included. */
+static void
+test_track_classes (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmLabelTrack) a = lstm_label_track_parse ("0\t1\tspeech\n"
+      "1\t2\tmusic\n" "2\t3\tspeech\n", -1, "a.txt", &error);
+  g_autoptr (LstmLabelTrack) b = NULL;
+  const gchar *const extra[] = { "silence", "music", NULL };
+  LstmLabelTrack *both[2];
+  g_auto (GStrv) one = NULL;
+  g_auto (GStrv) all = NULL;
+  g_auto (GStrv) none = NULL;
+  guint i, k;
+
+  g_assert_no_error (error);
+  b = lstm_label_track_parse ("0\t1\tBird\n" "4\t5\tspeech\n", -1, "b.txt",
+      &error);
+  g_assert_no_error (error);
+  both[0] = a;
+  both[1] = b;
+
+  one = lstm_label_tracks_get_classes (&a, 1, NULL);
+  all = lstm_label_tracks_get_classes (both, 2, extra);
+  none = lstm_label_tracks_get_classes (NULL, 0, NULL);
+  g_assert_cmpuint (g_strv_length (none), ==, 0);
+  g_assert_cmpuint (g_strv_length (one), ==, 2);
+  g_assert_cmpuint (g_strv_length (all), ==, 4);
+  /* every list: sorted by strcmp, no repeats */
+  for (i = 1; one[i]; i++)
+    g_assert_cmpint (strcmp (one[i - 1], one[i]), <, 0);
+  for (i = 1; all[i]; i++)
+    g_assert_cmpint (strcmp (all[i - 1], all[i]), <, 0);
+  /* every label of the inputs is in the list */
+  for (i = 0; i < lstm_label_track_get_n_spans (a); i++)
+    g_assert_true (g_strv_contains ((const gchar * const *) one,
+            lstm_label_track_get_span (a, i)->label));
+  for (k = 0; k < 2; k++)
+    for (i = 0; i < lstm_label_track_get_n_spans (both[k]); i++)
+      g_assert_true (g_strv_contains ((const gchar * const *) all,
+              lstm_label_track_get_span (both[k], i)->label));
+  for (i = 0; extra[i]; i++)
+    g_assert_true (g_strv_contains ((const gchar * const *) all, extra[i]));
+  g_assert_false (g_strv_contains ((const gchar * const *) one, "silence"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -194,5 +356,9 @@ main (int argc, char **argv)
   g_test_add_func ("/labels/segmenter/min-frames", test_segmenter_min_frames);
   g_test_add_func ("/labels/segmenter/smoothing-threshold",
       test_segmenter_smoothing_threshold);
+  g_test_add_func ("/labels/segmenter/best-label", test_segmenter_best_label);
+  g_test_add_func ("/labels/names", test_label_names);
+  g_test_add_func ("/labels/best-label", test_best_label);
+  g_test_add_func ("/labels/track/classes", test_track_classes);
   return g_test_run ();
 }
