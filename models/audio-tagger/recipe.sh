@@ -37,7 +37,7 @@ built=$(date +%s)
 
 "$lstm" train --manifest "$data/train.csv" --features "$features" \
   --val-manifest "$data/val.csv" --mix-with environment \
-  --hidden 64 --epochs 20 --clip 1 --seed 1 -o "$data/clips.safetensors"
+  --hidden 128 --epochs 20 --clip 1 --seed 1 -o "$data/clips.safetensors"
 "$lstm" train --manifest "$data/train-tracks.csv" \
   --init "$data/clips.safetensors" --chunk 400 --epochs 8 --lr 5e-4 \
   --clip 1 --seed 1 -o "$out"
