@@ -70,6 +70,26 @@ lstm_values_are_finite (const float *values, gsize n)
   return TRUE;
 }
 
+/* %LSTM_NAN_POLICY_ERROR: an error naming the first non-finite value of
+ * @n_frames frames of @model's input. */
+static gboolean
+check_finite (LstmModel *model, const float *in, gsize n_frames,
+    GError **error)
+{
+  const gsize I = model->input_size;
+  gsize t;
+
+  for (t = 0; t < n_frames * I; t++)
+    if (!isfinite (in[t])) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: frame %" G_GSIZE_FORMAT " holds a non-finite value (value %"
+          G_GSIZE_FORMAT " is %s)", model->name, t / I, t % I,
+          isnan (in[t]) ? "NaN" : in[t] > 0 ? "+Inf" : "-Inf");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * lstm_model_forward_checked:
  * @model: a streamable model
@@ -131,14 +151,8 @@ lstm_model_forward_checked (LstmModel *model, LstmState *state,
   I = model->input_size;
   O = model->output_size;
   if (policy == LSTM_NAN_POLICY_ERROR) {
-    for (t = 0; t < n_frames * I; t++)
-      if (!isfinite (in[t])) {
-        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
-            "%s: frame %" G_GSIZE_FORMAT " holds a non-finite value (value "
-            "%" G_GSIZE_FORMAT " is %s)", model->name, t / I, t % I,
-            isnan (in[t]) ? "NaN" : in[t] > 0 ? "+Inf" : "-Inf");
-        return FALSE;
-      }
+    if (!check_finite (model, in, n_frames, error))
+      return FALSE;
     return lstm_model_forward (model, state, in, n_frames, out, error);
   }
 
@@ -206,14 +220,8 @@ lstm_model_forward_sequence_checked (LstmModel *model, LstmNanPolicy policy,
   I = model->input_size;
   O = model->output_size;
   if (policy == LSTM_NAN_POLICY_ERROR) {
-    for (t = 0; t < n_frames * I; t++)
-      if (!isfinite (in[t])) {
-        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
-            "%s: frame %" G_GSIZE_FORMAT " holds a non-finite value (value "
-            "%" G_GSIZE_FORMAT " is %s)", model->name, t / I, t % I,
-            isnan (in[t]) ? "NaN" : in[t] > 0 ? "+Inf" : "-Inf");
-        return FALSE;
-      }
+    if (!check_finite (model, in, n_frames, error))
+      return FALSE;
     return lstm_model_forward_sequence (model, in, n_frames, out, error);
   }
   for (t = 0; t <= n_frames; t++) {
