@@ -1,7 +1,7 @@
 /* liblstm: streaming audio features (fbank, mfcc, melspec, raw)
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Implemented in lib/src/features*.c.
+ * Implemented in lib/src/features/.
  */
 #pragma once
 
