@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 
 #include "gstlstminfer.h"
+#include "gstlstmmeta.h"
 #include "gstlstmfeatures.h"      /* -- audio features -- */
 /* -- training: #include "gstlstmtrain.h" -- */
 #include "gstlstmtrain.h"
@@ -14,6 +15,8 @@ static gboolean
 plugin_init (GstPlugin *plugin)
 {
   gboolean ret = FALSE;
+
+  gst_lstm_custom_metas_register ();
 
   ret |= GST_ELEMENT_REGISTER (lstminfer, plugin);
   ret |= GST_ELEMENT_REGISTER (lstmfeatures, plugin);    /* -- audio features -- */

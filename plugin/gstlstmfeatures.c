@@ -48,10 +48,17 @@
  *
  * * `other/tensors,format=static,num_tensors=1,types=float32,
  *   dimensions=(string)D:N,framerate=R/N` with N =
- *   #GstLstmFeatures:frames-per-buffer (R being frames per second). A
- *   buffer with fewer frames (k, at the end of the stream or before a
- *   discontinuity) is announced by a CAPS event with `D:k` before it, and
- *   `D:N` is sent again before the next full buffer (after a flush too).
+ *   #GstLstmFeatures:frames-per-buffer (R being frames per second). The
+ *   dimensions are offered in every rank NNStreamer writes (`D:N`, `D:N:1`,
+ *   `D:N:1:1`): downstream's spelling is kept. The caps stay fixed for the
+ *   whole stream: a buffer with fewer frames (k, at the end of the stream
+ *   or before a gap or discontinuity) is padded with frames of zeros up to
+ *   N, its duration and offset_end cover the k real frames, and it carries
+ *   the `GstLstmPadding` custom meta (`valid-frames`=k; gstlstmmeta.h),
+ *   which lstminfer and lstmtrain honour. With
+ *   #GstLstmFeatures:pad-buffers set to %FALSE, such a buffer is announced
+ *   instead by a CAPS event with `D:k` before it, and `D:N` is sent again
+ *   before the next full buffer.
  * * `audio/x-raw,format=F32LE,layout=interleaved,channels=D,rate=R`, one
  *   frame per sample, when R (sample rate / shift) is a whole number.
  *
@@ -127,6 +134,7 @@
 #include "gstlstmenums.h"
 #include "gstlstmfeatures.h"
 #include "gstlstmframes.h"
+#include "gstlstmmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_lstm_features_debug);
 #define GST_CAT_DEFAULT gst_lstm_features_debug
@@ -151,6 +159,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_features_debug);
 #define DEFAULT_LOW_FREQ -1.0
 #define DEFAULT_HIGH_FREQ 0.0
 #define DEFAULT_FRAMES_PER_BUFFER 1
+#define DEFAULT_PAD_BUFFERS TRUE
 #define MAX_FRAMES_PER_BUFFER 65536
 #define DEFAULT_NORMALIZE FALSE
 #define DEFAULT_NAN_POLICY GST_LSTM_NAN_POLICY_RESET
@@ -176,6 +185,7 @@ enum
   PROP_LOW_FREQ,
   PROP_HIGH_FREQ,
   PROP_FRAMES_PER_BUFFER,
+  PROP_PAD_BUFFERS,
   PROP_NORMALIZE,
   PROP_NAN_POLICY,
 };
@@ -213,6 +223,7 @@ struct _GstLstmFeatures
   gdouble high_freq;
   guint frames_per_buffer;
   gboolean normalize;
+  gboolean pad_buffers;
   GstLstmNanPolicy nan_policy;
   gboolean settings_changed;    /* since the extractor was made */
 
@@ -437,6 +448,22 @@ gst_lstm_features_class_init (GstLstmFeaturesClass *klass)
           MAX_FRAMES_PER_BUFFER, DEFAULT_FRAMES_PER_BUFFER, flags));
 
   /**
+   * GstLstmFeatures:pad-buffers:
+   *
+   * Tensors: keeps the caps fixed for the whole stream by padding a buffer
+   * of fewer than #GstLstmFeatures:frames-per-buffer frames with frames of
+   * zeros, marked with the `GstLstmPadding` custom meta, as NNStreamer
+   * elements expect. %FALSE announces the short buffer with caps of its own
+   * frame count instead.
+   */
+  g_object_class_install_property (gobject_class, PROP_PAD_BUFFERS,
+      g_param_spec_boolean ("pad-buffers", "Pad buffers",
+          "Tensors: pad a short buffer (end of stream, gap, discontinuity) "
+          "with frames of zeros marked by a GstLstmPadding meta, keeping the "
+          "caps fixed (false: announce its frame count with new caps)",
+          DEFAULT_PAD_BUFFERS, flags));
+
+  /**
    * GstLstmFeatures:normalize:
    *
    * Applies the model's `input.mean` and `input.std` to the frames, for
@@ -520,6 +547,7 @@ gst_lstm_features_init (GstLstmFeatures *self)
   self->low_freq = DEFAULT_LOW_FREQ;
   self->high_freq = DEFAULT_HIGH_FREQ;
   self->frames_per_buffer = DEFAULT_FRAMES_PER_BUFFER;
+  self->pad_buffers = DEFAULT_PAD_BUFFERS;
   self->normalize = DEFAULT_NORMALIZE;
   self->nan_policy = DEFAULT_NAN_POLICY;
   self->gap_ts = GST_CLOCK_TIME_NONE;
@@ -601,6 +629,9 @@ gst_lstm_features_set_property (GObject *object, guint prop_id,
     case PROP_FRAMES_PER_BUFFER:
       self->frames_per_buffer = g_value_get_uint (value);
       break;
+    case PROP_PAD_BUFFERS:
+      self->pad_buffers = g_value_get_boolean (value);
+      break;
     case PROP_NORMALIZE:
       self->normalize = g_value_get_boolean (value);
       break;
@@ -659,6 +690,9 @@ gst_lstm_features_get_property (GObject *object, guint prop_id,
       break;
     case PROP_FRAMES_PER_BUFFER:
       g_value_set_uint (value, self->frames_per_buffer);
+      break;
+    case PROP_PAD_BUFFERS:
+      g_value_set_boolean (value, self->pad_buffers);
       break;
     case PROP_NORMALIZE:
       g_value_set_boolean (value, self->normalize);
@@ -1017,8 +1051,9 @@ get_info (GstLstmFeatures *self, FeaturesInfo *info)
 
 /* ---- caps ---- */
 
-/* The frame caps the configuration can produce, tensors first; audio only
- * when the frame rate is a whole number. */
+/* The frame caps the configuration can produce, tensors first (their
+ * dimensions in every rank NNStreamer writes); audio only when the frame
+ * rate is a whole number. */
 static GstCaps *
 frames_caps (const FeaturesInfo *info, guint n_frames)
 {
@@ -1042,7 +1077,7 @@ frames_caps (const FeaturesInfo *info, guint n_frames)
     fi.rate_d = 1;
     caps = gst_caps_merge (caps, gst_lstm_frames_info_to_caps (&fi));
   }
-  return caps;
+  return gst_lstm_frames_caps_any_rank (caps);
 }
 
 /* The input the configuration takes: its rate, enough channels. */
@@ -1305,8 +1340,8 @@ restart_framing (GstLstmFeatures *self)
   self->discont = TRUE;
 }
 
-/* Pushes the staged frames as one buffer; a short tensors buffer is
- * announced by caps with its frame count. */
+/* Pushes the staged frames as one buffer; a short tensors buffer is padded
+ * and marked (pad-buffers), or announced by caps with its frame count. */
 static GstFlowReturn
 push_stage (GstLstmFeatures *self)
 {
@@ -1315,17 +1350,23 @@ push_stage (GstLstmFeatures *self)
   GstBuffer *buf = NULL;
   GstFlowReturn ret;
   GstClockTime start, end;
+  gboolean pad;
 
   if (k == 0)
     return GST_FLOW_OK;
   self->stage_n = 0;
+  GST_OBJECT_LOCK (self);
+  pad = self->pad_buffers;
+  GST_OBJECT_UNLOCK (self);
 
   if (gst_pad_check_reconfigure (self->srcpad) && !negotiate (self)) {
     gst_pad_mark_reconfigure (self->srcpad);
     return GST_PAD_IS_FLUSHING (self->srcpad) ? GST_FLOW_FLUSHING :
         GST_FLOW_NOT_NEGOTIATED;
   }
-  if (self->out_info.family == GST_LSTM_FRAMES_TENSORS &&
+  pad = pad && self->out_info.family == GST_LSTM_FRAMES_TENSORS &&
+      k < self->info.frames_per_buffer;
+  if (self->out_info.family == GST_LSTM_FRAMES_TENSORS && !pad &&
       k != self->caps_frames) {
     GstLstmFramesInfo fi = self->out_info;
     g_autoptr (GstCaps) caps = NULL;
@@ -1355,7 +1396,16 @@ push_stage (GstLstmFeatures *self)
   if (ret != GST_FLOW_OK)
     return ret;
   gst_buffer_fill (buf, 0, self->stage, (gsize) k * dim * sizeof (gfloat));
-  gst_buffer_set_size (buf, (gssize) ((gsize) k * dim * sizeof (gfloat)));
+  if (pad) {
+    /* zeros up to the caps' frame count, the real ones marked */
+    const guint n = self->info.frames_per_buffer;
+    gst_buffer_memset (buf, (gsize) k * dim * sizeof (gfloat), 0,
+        (gsize) (n - k) * dim * sizeof (gfloat));
+    gst_buffer_set_size (buf, (gssize) ((gsize) n * dim * sizeof (gfloat)));
+    gst_buffer_mark_lstm_padding (buf, k);
+  } else {
+    gst_buffer_set_size (buf, (gssize) ((gsize) k * dim * sizeof (gfloat)));
+  }
 
   if (self->stage_gap) {
     /* the frame of zeros standing for non-finite samples */

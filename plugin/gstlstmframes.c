@@ -85,6 +85,87 @@ gst_lstm_frames_parse_dimensions (const gchar *dimensions, guint *dim,
   return TRUE;
 }
 
+/* D and N of a 'dimensions' value: a string, or the first parseable string
+ * of a list (caps answered to a query, see gst_lstm_frames_set_dimensions). */
+static gboolean
+dims_of_value (const GValue *v, guint *dim, guint *n_frames)
+{
+  guint i;
+
+  if (v == NULL)
+    return FALSE;
+  if (G_VALUE_HOLDS_STRING (v))
+    return gst_lstm_frames_parse_dimensions (g_value_get_string (v), dim,
+        n_frames);
+  if (!GST_VALUE_HOLDS_LIST (v))
+    return FALSE;
+  for (i = 0; i < gst_value_list_get_size (v); i++) {
+    const GValue *e = gst_value_list_get_value (v, i);
+    if (G_VALUE_HOLDS_STRING (e) &&
+        gst_lstm_frames_parse_dimensions (g_value_get_string (e), dim,
+            n_frames))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/**
+ * gst_lstm_frames_set_dimensions:
+ * @s: an other/tensors structure
+ * @dim: D, values per frame
+ * @n_frames: N, frames per buffer
+ *
+ * Sets @s's dimensions to every spelling NNStreamer gives a tensor of D x N:
+ * the list { "D:N", "D:N:1", "D:N:1:1" } (and "D" when N is 1), ours
+ * first. NNStreamer writes ranks up to 4 padded with 1 ("13:10:1:1"); a
+ * dimension string does not intersect with another spelling of the same
+ * shape, so caps answered to queries carry the list and fixation keeps the
+ * peer's spelling, or ours when the peer takes any.
+ */
+void
+gst_lstm_frames_set_dimensions (GstStructure *s, guint dim, guint n_frames)
+{
+  GValue list = G_VALUE_INIT, v = G_VALUE_INIT;
+  guint rank;
+
+  g_value_init (&list, GST_TYPE_LIST);
+  g_value_init (&v, G_TYPE_STRING);
+  for (rank = 2; rank <= 4; rank++) {
+    g_value_take_string (&v, g_strdup_printf ("%u:%u%s", dim, n_frames,
+            rank == 2 ? "" : rank == 3 ? ":1" : ":1:1"));
+    gst_value_list_append_value (&list, &v);
+  }
+  if (n_frames == 1) {
+    g_value_take_string (&v, g_strdup_printf ("%u", dim));
+    gst_value_list_append_value (&list, &v);
+  }
+  g_value_unset (&v);
+  gst_structure_take_value (s, "dimensions", &list);
+}
+
+/**
+ * gst_lstm_frames_caps_any_rank:
+ * @caps: (transfer full): caps of either family
+ *
+ * Returns: (transfer full): @caps with the dimensions of every other/tensors
+ *   structure written in every rank (gst_lstm_frames_set_dimensions()), for
+ *   answers to caps queries.
+ */
+GstCaps *
+gst_lstm_frames_caps_any_rank (GstCaps *caps)
+{
+  guint i, d, n;
+
+  caps = gst_caps_make_writable (caps);
+  for (i = 0; i < gst_caps_get_size (caps); i++) {
+    GstStructure *s = gst_caps_get_structure (caps, i);
+    if (gst_structure_has_name (s, TENSORS_NAME) &&
+        dims_of_value (gst_structure_get_value (s, "dimensions"), &d, &n))
+      gst_lstm_frames_set_dimensions (s, d, n);
+  }
+  return caps;
+}
+
 /**
  * gst_lstm_frames_info_from_caps:
  * @info: (out caller-allocates): receives what @caps say
@@ -269,7 +350,8 @@ gst_lstm_frames_info_frame_duration (const GstLstmFramesInfo *info)
  *   @dim > 1), %FALSE for an input pad (any channel-mask)
  *
  * Rewrites each structure of @caps with frames of @dim values, keeping its
- * family, rate and frames per buffer. Structures of other media types are
+ * family, rate and frames per buffer (tensor dimensions in every rank, see
+ * gst_lstm_frames_set_dimensions()). Structures of other media types are
  * dropped.
  *
  * Returns: (transfer full): the new caps.
@@ -292,11 +374,8 @@ gst_lstm_frames_caps_with_dim (const GstCaps *caps, guint dim,
 
       s = gst_structure_copy (in);
       dims = gst_structure_get_value (s, "dimensions");
-      if (dim > 0 && dims != NULL && G_VALUE_HOLDS_STRING (dims) &&
-          gst_lstm_frames_parse_dimensions (g_value_get_string (dims), &d,
-              &n)) {
-        g_autofree gchar *str = g_strdup_printf ("%u:%u", dim, n);
-        gst_structure_set (s, "dimensions", G_TYPE_STRING, str, NULL);
+      if (dim > 0 && dims_of_value (dims, &d, &n)) {
+        gst_lstm_frames_set_dimensions (s, dim, n);
       } else {
         gst_structure_remove_field (s, "dimensions");
       }

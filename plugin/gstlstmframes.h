@@ -72,6 +72,9 @@ gboolean gst_lstm_frames_parse_dimensions (const gchar *dimensions,
 gboolean gst_lstm_frames_info_from_caps (GstLstmFramesInfo *info,
     const GstCaps *caps, GError **error);
 GstCaps *gst_lstm_frames_info_to_caps (const GstLstmFramesInfo *info);
+void gst_lstm_frames_set_dimensions (GstStructure *s, guint dim,
+    guint n_frames);
+GstCaps *gst_lstm_frames_caps_any_rank (GstCaps *caps);
 GstClockTime gst_lstm_frames_info_frame_duration (
     const GstLstmFramesInfo *info);
 GstCaps *gst_lstm_frames_caps_with_dim (const GstCaps *caps, guint dim,

@@ -1600,7 +1600,9 @@ run_buffer (GstLstmInfer *self, GstBuffer *inbuf, const GstMapInfo *in_map,
             self->n_in, frame_bytes), NULL);
     return GST_FLOW_ERROR;
   }
-  n = in_map->size / frame_bytes;
+  /* a padded buffer (GstLstmPadding): its real frames only */
+  n = gst_buffer_get_lstm_valid_frames (inbuf,
+      (guint) MIN (in_map->size / frame_bytes, (gsize) G_MAXUINT));
   *n_frames = n;
   *gap = on_discont && GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_GAP);
   if (*gap) {
@@ -1654,6 +1656,13 @@ gst_lstm_infer_transform (GstBaseTransform *trans, GstBuffer *inbuf,
 
   if (ret == GST_FLOW_OK && gap)
     memset (out_map.data, 0, out_map.size);
+  else if (ret == GST_FLOW_OK && n * self->n_out * sizeof (gfloat) <
+      out_map.size) {
+    /* the padding of a padded input stays padding, marked the same way */
+    gsize used = n * self->n_out * sizeof (gfloat);
+    memset (out_map.data + used, 0, out_map.size - used);
+    gst_buffer_mark_lstm_padding (outbuf, (guint) n);
+  }
   gst_buffer_unmap (outbuf, &out_map);
   gst_buffer_unmap (inbuf, &in_map);
   /* a buffer of non-finite frames only: zeros, flagged GAP */
@@ -1721,4 +1730,7 @@ gst_lstm_infer_attach_results (GstLstmInfer *self, GstBuffer *buf,
     index = self->last_index;
   }
   gst_buffer_add_lstm_meta (buf, n_frames, self->n_out, scores, index, label);
+  /* the same results in a GstStructure, for PyGObject and other bindings */
+  gst_buffer_add_lstm_results_meta (buf, n_frames, self->n_out, scores,
+      index, label);
 }

@@ -120,3 +120,81 @@ gst_buffer_add_lstm_meta (GstBuffer *buffer, guint n_frames, guint n_values,
   m->label = label ? g_intern_string (label) : NULL;
   return m;
 }
+
+/**
+ * gst_lstm_custom_metas_register:
+ *
+ * Registers the custom metas %GST_LSTM_RESULTS_META_NAME and
+ * %GST_LSTM_PADDING_META_NAME (once; called by the plugin's init). Neither
+ * carries tags, so transforms copy them whole.
+ */
+void
+gst_lstm_custom_metas_register (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    const gchar *tags[] = { NULL };
+    gst_meta_register_custom (GST_LSTM_RESULTS_META_NAME, tags, NULL, NULL,
+        NULL);
+    gst_meta_register_custom (GST_LSTM_PADDING_META_NAME, tags, NULL, NULL,
+        NULL);
+    g_once_init_leave (&done, 1);
+  }
+}
+
+/**
+ * gst_buffer_mark_lstm_padding:
+ * @buffer: a writable buffer of padded frames
+ * @valid_frames: how many frames at its start are real
+ *
+ * Attaches (or updates) the %GST_LSTM_PADDING_META_NAME meta.
+ */
+void
+gst_buffer_mark_lstm_padding (GstBuffer *buffer, guint valid_frames)
+{
+  GstCustomMeta *m;
+
+  gst_lstm_custom_metas_register ();
+  m = gst_buffer_get_custom_meta (buffer, GST_LSTM_PADDING_META_NAME);
+  if (m == NULL)
+    m = gst_buffer_add_custom_meta (buffer, GST_LSTM_PADDING_META_NAME);
+  if (m != NULL)
+    gst_structure_set (gst_custom_meta_get_structure (m), "valid-frames",
+        G_TYPE_UINT, valid_frames, NULL);
+}
+
+/**
+ * gst_buffer_add_lstm_results_meta:
+ * @buffer: a writable buffer
+ * @n_frames: frames in @buffer
+ * @n_values: outputs per frame
+ * @scores: (array): @n_frames x @n_values outputs (copied)
+ * @index: the last frame's label index, or -1
+ * @label: (nullable): the last frame's label
+ *
+ * Attaches the %GST_LSTM_RESULTS_META_NAME custom meta: the results of
+ * #GstLstmMeta in a #GstStructure.
+ */
+void
+gst_buffer_add_lstm_results_meta (GstBuffer *buffer, guint n_frames,
+    guint n_values, const gfloat *scores, gint index, const gchar *label)
+{
+  gsize n = (gsize) n_frames * n_values;
+  GstCustomMeta *m;
+  GstStructure *s;
+  GBytes *bytes;
+
+  gst_lstm_custom_metas_register ();
+  m = gst_buffer_add_custom_meta (buffer, GST_LSTM_RESULTS_META_NAME);
+  if (m == NULL)
+    return;
+  s = gst_custom_meta_get_structure (m);
+  bytes = g_bytes_new (n > 0 ? scores : NULL, n * sizeof (gfloat));
+  gst_structure_set (s, "n-frames", G_TYPE_UINT, n_frames,
+      "n-values", G_TYPE_UINT, n_values, "scores", G_TYPE_BYTES, bytes,
+      "index", G_TYPE_INT, index, NULL);
+  g_bytes_unref (bytes);
+  if (label != NULL)
+    gst_structure_set (s, "label", G_TYPE_STRING, label, NULL);
+}

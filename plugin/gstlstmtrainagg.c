@@ -28,6 +28,7 @@
 
 #include "gstlstmfeatures.h"
 #include "gstlstmmessages.h"
+#include "gstlstmmeta.h"
 #include "gstlstmtrainagg.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_lstm_train_agg_debug);
@@ -1238,7 +1239,9 @@ process_buffer (GstLstmTrainAgg *self, GstBuffer *buf)
             "of %u values.", gst_buffer_get_size (buf), I), (NULL));
     return BUFFER_ERROR;
   }
-  n = gst_buffer_get_size (buf) / frame_bytes;
+  /* a padded buffer (GstLstmPadding): its real frames only */
+  n = gst_buffer_get_lstm_valid_frames (buf,
+      (guint) MIN (gst_buffer_get_size (buf) / frame_bytes, G_MAXUINT));
   if (self->scratch == NULL)
     self->scratch = g_new (float, I);
   if (!self->buf_started) {

@@ -15,6 +15,7 @@
 #include <gst/check/gstharness.h>
 
 #include "gst-test-util.h"
+#include "gstlstmmeta.h"
 
 #define RATE 16000
 #define TIMEOUT (60 * GST_SECOND)
@@ -197,7 +198,18 @@ pull_all (GstHarness *h)
   return bufs;
 }
 
-/* Frames in buffers [@first, @last), concatenated; their count. */
+/* The real frames of @b: all, or those a GstLstmPadding meta says. */
+static gsize
+real_frames (GstBuffer *b, guint dim)
+{
+  gsize size = gst_buffer_get_size (b);
+
+  g_assert_cmpuint (size % (dim * sizeof (float)), ==, 0);
+  return gst_buffer_get_lstm_valid_frames (b,
+      (guint) (size / (dim * sizeof (float))));
+}
+
+/* Real frames in buffers [@first, @last), concatenated; their count. */
 static float *
 concat_frames (GPtrArray *bufs, guint first, guint last, guint dim,
     gsize *n_frames)
@@ -207,11 +219,10 @@ concat_frames (GPtrArray *bufs, guint first, guint last, guint dim,
   guint i;
 
   for (i = first; i < last; i++)
-    total += gst_buffer_get_size (bufs->pdata[i]);
-  g_assert_cmpuint (total % (dim * sizeof (float)), ==, 0);
+    total += real_frames (bufs->pdata[i], dim) * dim * sizeof (float);
   out = g_malloc (MAX (total, 1));
   for (i = first; i < last; i++) {
-    gsize s = gst_buffer_get_size (bufs->pdata[i]);
+    gsize s = real_frames (bufs->pdata[i], dim) * dim * sizeof (float);
     gst_buffer_extract (bufs->pdata[i], 0, (guint8 *) out + at, s);
     at += s;
   }
@@ -249,7 +260,7 @@ check_run_times (GPtrArray *bufs, guint first, guint last, guint dim,
 
   for (i = first; i < last; i++) {
     GstBuffer *b = bufs->pdata[i];
-    gsize k = gst_buffer_get_size (b) / (dim * sizeof (float));
+    gsize k = real_frames (b, dim);
     GstClockTime start = sample_time (base,
         lstm_features_get_frame_start (f, frame));
     GstClockTime end = sample_time (base,
@@ -845,9 +856,9 @@ test_no_timestamps (void)
   harness_teardown (h, NULL);
 }
 
-/* frames-per-buffer=7: tensors 23:7 (14.28 buffers per second), the last
- * 3 frames announced by caps 23:3, and 23:7 again before the first buffer
- * after a flush. */
+/* frames-per-buffer=7, pad-buffers=false: tensors 23:7 (14.28 buffers per
+ * second), the last 3 frames announced by caps 23:3, and 23:7 again before
+ * the first buffer after a flush. */
 static void
 test_frames_per_buffer (void)
 {
@@ -858,7 +869,7 @@ test_frames_per_buffer (void)
   g_autoptr (GPtrArray) bufs = NULL, log = NULL;
   g_autoptr (LstmFeatures) f = features_new (FBANK);
   GstHarness *h = harness_new (NULL, "config", FBANK, "frames-per-buffer",
-      7, NULL);
+      7, "pad-buffers", FALSE, NULL);
   GPtrArray *want = g_ptr_array_new ();
   static const gsize sizes[] = { 333, 1024, 7 };
   GstSegment seg;
@@ -913,6 +924,136 @@ test_frames_per_buffer (void)
   harness_teardown (h, NULL);
 }
 
+/* frames-per-buffer=7 with the default pad-buffers: the caps 23:7 stay
+ * fixed (no caps event after the first, even across a flush); the last
+ * buffer of each run holds 7 frames, the 3 real ones then zeros, with a
+ * GstLstmPadding meta saying 3, and a duration and offset_end covering the
+ * 3 real frames only. The real frames equal the library's. */
+static void
+test_padded_buffers (void)
+{
+  const gsize n = 400 + 58 * 160;      /* 59 frames: 8 x 7 + 3 */
+  g_autofree gchar *caps_str = audio_caps ("F32LE", RATE, 1);
+  g_autofree float *x = make_signal (n, 5);
+  g_autofree float *ref = NULL;
+  g_autoptr (GPtrArray) bufs = NULL, log = NULL;
+  g_autoptr (LstmFeatures) f = features_new (FBANK);
+  GstHarness *h = harness_new (NULL, "config", FBANK, "frames-per-buffer",
+      7, NULL);
+  GPtrArray *want = g_ptr_array_new ();
+  static const gsize sizes[] = { 333, 1024, 7 };
+  GstSegment seg;
+  gsize n_ref;
+  guint run, i;
+
+  log = add_log_probe (h);
+  gst_harness_set_src_caps_str (h, caps_str);
+  for (run = 0; run < 2; run++) {
+    if (run == 1) {
+      g_assert_true (gst_harness_push_event (h, gst_event_new_flush_start ()));
+      g_assert_true (gst_harness_push_event (h,
+              gst_event_new_flush_stop (TRUE)));
+      gst_segment_init (&seg, GST_FORMAT_TIME);
+      g_assert_true (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+    }
+    push_mono (h, x, 0, n, 0, sizes, G_N_ELEMENTS (sizes),
+        GST_BUFFER_FLAG_DISCONT);
+    push_eos (h);
+  }
+  for (run = 0; run < 2; run++) {
+    if (run == 0) {
+      want_add (want, "caps 23:7 100/7");
+    } else {
+      want_add (want, "flush-stop");
+    }
+    want_add (want, "segment");
+    for (i = 0; i < 9; i++)
+      want_add (want, "buffer 7");
+    want_add (want, "eos");
+  }
+  want_add (want, NULL);
+  assert_log (log, (const gchar * const *) want->pdata);
+  g_ptr_array_free (want, TRUE);
+
+  bufs = pull_all (h);
+  g_assert_cmpuint (bufs->len, ==, 18);
+  ref = library_frames (FBANK, x, LSTM_SAMPLE_F32, 1, n, &n_ref);
+  g_assert_cmpuint (n_ref, ==, 59);
+  for (run = 0; run < 2; run++) {
+    for (i = 0; i < 9; i++) {
+      GstBuffer *b = bufs->pdata[run * 9 + i];
+      const guint real = i < 8 ? 7 : 3;
+      GstClockTime start = sample_time (0,
+          lstm_features_get_frame_start (f, i * 7));
+      GstClockTime end = sample_time (0,
+          lstm_features_get_frame_start (f, i * 7 + real - 1) +
+          lstm_features_get_shift (f));
+      g_autofree float *got = g_new (float, 7 * 23);
+      guint k;
+
+      g_assert_cmpuint (gst_buffer_get_size (b), ==, 7 * 23 * sizeof (float));
+      g_assert_cmpuint (gst_buffer_get_lstm_valid_frames (b, 7), ==, real);
+      g_assert_cmpint (gst_buffer_get_custom_meta (b,
+              GST_LSTM_PADDING_META_NAME) != NULL, ==, i == 8);
+      g_assert_cmpuint (GST_BUFFER_PTS (b), ==, start);
+      g_assert_cmpuint (GST_BUFFER_DURATION (b), ==, end - start);
+      g_assert_cmpuint (GST_BUFFER_OFFSET (b), ==, i * 7);
+      g_assert_cmpuint (GST_BUFFER_OFFSET_END (b), ==, i * 7 + real);
+      gst_buffer_extract (b, 0, got, 7 * 23 * sizeof (float));
+      assert_frames_equal (got, real, ref + (gsize) i * 7 * 23, real, 23);
+      for (k = real * 23; k < 7 * 23; k++)
+        g_assert_cmpfloat (got[k], ==, 0.0f);
+    }
+  }
+  harness_teardown (h, NULL);
+}
+
+/* NNStreamer writes tensor dimensions up to rank 4 ("13:10:1:1", as in its
+ * own caps strings, unquoted), or "13:10": a capsfilter holding any of
+ * these after lstmfeatures negotiates, and the caps keep its spelling. */
+static void
+test_nnstreamer_ranks (void)
+{
+  static const gchar *const filters[] = {
+    "other/tensors,num_tensors=1,dimensions=13:10:1:1,types=float32,"
+        "format=static,framerate=10/1",
+    "other/tensors,num_tensors=1,dimensions=13:10:1,types=float32",
+    "other/tensors,format=static,num_tensors=1,dimensions=(string)13:10,"
+        "types=float32",
+  };
+  static const gchar *const want[] = { "13:10:1:1", "13:10:1", "13:10" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (filters); i++) {
+    g_autofree gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=20 "
+        "samplesperbuffer=1000 ! audio/x-raw,rate=16000,channels=1 ! "
+        "lstmfeatures kind=mfcc frames-per-buffer=10 ! %s ! fakesink "
+        "name=sink", filters[i]);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+    g_autoptr (GstElement) sink = NULL;
+    g_autoptr (GstPad) pad = NULL;
+    g_autoptr (GstCaps) caps = NULL;
+    g_autoptr (GstBus) bus = NULL;
+    g_autoptr (GstMessage) msg = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
+        GST_STATE_CHANGE_FAILURE);
+    bus = gst_element_get_bus (pipeline);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    g_assert_nonnull (msg);
+    g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+    sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+    pad = gst_element_get_static_pad (sink, "sink");
+    caps = gst_pad_get_current_caps (pad);
+    g_assert_cmpstr (gst_structure_get_string (gst_caps_get_structure (caps,
+                0), "dimensions"), ==, want[i]);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+  }
+}
+
 typedef enum {
   RESTART_DISCONT,
   RESTART_GAP_EVENT,
@@ -955,7 +1096,7 @@ test_restart (gconstpointer data)
   g_autoptr (LstmFeatures) f = features_new (c->config);
   const guint dim = lstm_features_get_size (f);
   GstHarness *h = harness_new (NULL, "config", c->config,
-      "frames-per-buffer", c->frames_per_buffer, NULL);
+      "frames-per-buffer", c->frames_per_buffer, "pad-buffers", FALSE, NULL);
   const gchar *marker = NULL;
   gsize n_ra, n_rb, n_got;
   guint i, boundary = 0, before_marker = 0;
@@ -1049,7 +1190,7 @@ test_seek (void)
   g_autoptr (LstmFeatures) f = features_new (MELSPEC_CENTER);
   const guint dim = lstm_features_get_size (f);
   GstHarness *h = harness_new (NULL, "config", MELSPEC_CENTER,
-      "frames-per-buffer", 4, NULL);
+      "frames-per-buffer", 4, "pad-buffers", FALSE, NULL);
   gsize n_ra, n_rb, n_got, processed;
   guint boundary;
   GstSegment seg;
@@ -1119,7 +1260,7 @@ test_latency (gconstpointer data)
   const guint64 ours = lstm_features_get_latency (f) +
       (guint64) c->frames_per_buffer * shift;
   GstHarness *h = harness_new (NULL, "config", c->config,
-      "frames-per-buffer", c->frames_per_buffer, NULL);
+      "frames-per-buffer", c->frames_per_buffer, "pad-buffers", FALSE, NULL);
   const guint window = lstm_features_get_window (f);
   guint64 frame = 0;
   guint n_bufs = 0, n_tight = 0;
@@ -1525,7 +1666,7 @@ test_cli_equal (gconstpointer data)
   g_assert_no_error (error);
   f = gst_bin_get_by_name (GST_BIN (pipeline), "f");
   g_object_set (f, "config", c->config, "frames-per-buffer",
-      c->frames_per_buffer, NULL);
+      c->frames_per_buffer, "pad-buffers", FALSE, NULL);
   g_assert_true (run_to_eos (pipeline, NULL));
   gst_element_set_state (pipeline, GST_STATE_NULL);
   g_assert_true (g_file_get_contents (out, &a, &la, NULL));
@@ -1696,6 +1837,8 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/lstmfeatures/timestamps/none", test_no_timestamps);
   g_test_add_func ("/lstmfeatures/frames-per-buffer", test_frames_per_buffer);
+  g_test_add_func ("/lstmfeatures/padded-buffers", test_padded_buffers);
+  g_test_add_func ("/lstmfeatures/nnstreamer-ranks", test_nnstreamer_ranks);
   for (i = 0; i < G_N_ELEMENTS (restart_cases); i++) {
     g_autofree gchar *path = g_strdup_printf ("/lstmfeatures/restart/%s",
         restart_cases[i].name);

@@ -1540,6 +1540,75 @@ test_passthrough (void)
   harness_free (h, bus);
 }
 
+/* A padded tensors buffer (GstLstmPadding, as lstmfeatures pad-buffers
+ * makes): only its real frames run through the model, so the frames after
+ * it continue as if the padding were not there; the output is padded with
+ * zeros and marked the same way; in passthrough mode the results cover the
+ * real frames only. */
+static void
+test_padded_input (gconstpointer data)
+{
+  const gboolean passthrough = GPOINTER_TO_INT (data);
+  g_autofree float *x = tu_random_frames (12, 3, 31, 2.0f);
+  g_autofree float *ref = tu_reference (model_a, x, 12);
+  float padded[5 * 3] = { 0 };
+  GstBus *bus;
+  GstHarness *h = harness_new (path_a, &bus, "output-mode",
+      passthrough ? 1 : 0, NULL);
+  GstBuffer *in, *out;
+  guint k;
+
+  gst_harness_set_src_caps_str (h, "other/tensors,format=(string)static,"
+      "num_tensors=(int)1,types=(string)float32,"
+      "dimensions=(string)3:5,framerate=(fraction)20/1");
+  /* frames 0-4, then 5-6 padded to 5, then 7-11 */
+  memcpy (padded, x + 5 * 3, 2 * 3 * sizeof (float));
+  for (k = 0; k < 3; k++) {
+    const guint64 start = k == 0 ? 0 : k == 1 ? 5 : 7;
+    const guint real = k == 1 ? 2 : 5;
+    GstLstmMeta *meta;
+
+    in = tu_frames_buffer (k == 1 ? padded : x + start * 3, 5, 3,
+        frame_ts (start), frame_ts (start + real) - frame_ts (start));
+    if (k == 0)
+      GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+    if (k == 1) {
+      /* as gstlstmmeta.h documents it; the plugin registered the meta */
+      GstCustomMeta *m = gst_buffer_add_custom_meta (in,
+          GST_LSTM_PADDING_META_NAME);
+      g_assert_nonnull (m);
+      gst_structure_set (gst_custom_meta_get_structure (m), "valid-frames",
+          G_TYPE_UINT, 2, NULL);
+    }
+    g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    g_assert_nonnull (out);
+    g_assert_cmpuint (gst_buffer_get_lstm_valid_frames (out, 5), ==, real);
+    if (passthrough) {
+      meta = gst_buffer_get_lstm_meta (out);
+      g_assert_nonnull (meta);
+      g_assert_cmpuint (meta->n_frames, ==, real);
+      g_assert_cmpmem (meta->scores, real * 4 * sizeof (float),
+          ref + start * 4, real * 4 * sizeof (float));
+      g_assert_nonnull (gst_buffer_get_custom_meta (out,
+              GST_LSTM_RESULTS_META_NAME));
+    } else {
+      float got[5 * 4];
+      guint i;
+
+      g_assert_cmpuint (gst_buffer_get_size (out), ==, sizeof got);
+      gst_buffer_extract (out, 0, got, sizeof got);
+      g_assert_cmpmem (got, real * 4 * sizeof (float), ref + start * 4,
+          real * 4 * sizeof (float));
+      for (i = real * 4; i < 5 * 4; i++)
+        g_assert_cmpfloat (got[i], ==, 0.0f);
+    }
+    gst_buffer_unref (out);
+  }
+  assert_no_problem (bus);
+  harness_free (h, bus);
+}
+
 /* A writable buffer goes through as the very same buffer. */
 static void
 test_passthrough_same_buffer (void)
@@ -1774,6 +1843,10 @@ main (int argc, char **argv)
   g_test_add_func ("/lstminfer/caps/tensors-unquoted",
       test_caps_tensors_unquoted);
   g_test_add_func ("/lstminfer/caps/mismatch", test_caps_mismatch);
+  g_test_add_data_func ("/lstminfer/padded-input/scores",
+      GINT_TO_POINTER (FALSE), test_padded_input);
+  g_test_add_data_func ("/lstminfer/padded-input/passthrough",
+      GINT_TO_POINTER (TRUE), test_padded_input);
   g_test_add_func ("/lstminfer/model/missing", test_model_missing);
   g_test_add_func ("/lstminfer/model/invalid", test_model_invalid);
   g_test_add_func ("/lstminfer/model/bidirectional",

@@ -89,6 +89,26 @@ assert_files_equal (const gchar *a, const gchar *b)
   g_assert_true (memcmp (da, db, la) == 0);
 }
 
+/* @padded holds @exact's bytes, then zeros up to a whole number of
+ * buffers of @frames_per_buffer frames of @frame_bytes: what a pipeline with
+ * padded tensor buffers (lstmfeatures pad-buffers) writes to a file. */
+static void
+assert_file_padded (const gchar *padded, const gchar *exact,
+    gsize frame_bytes, guint frames_per_buffer)
+{
+  g_autofree gchar *dp = NULL, *de = NULL;
+  gsize lp = 0, le = 0, i;
+
+  g_assert_true (g_file_get_contents (padded, &dp, &lp, NULL));
+  g_assert_true (g_file_get_contents (exact, &de, &le, NULL));
+  g_assert_cmpuint (le % frame_bytes, ==, 0);
+  g_assert_cmpuint (lp, ==, ((le / frame_bytes + frames_per_buffer - 1) /
+          frames_per_buffer) * frames_per_buffer * frame_bytes);
+  g_assert_true (memcmp (dp, de, le) == 0);
+  for (i = le; i < lp; i++)
+    g_assert_cmpint (dp[i], ==, 0);
+}
+
 static void
 setup (void)
 {
@@ -244,8 +264,9 @@ test_cli_equal_tensors (void)
 
 /* filesrc ! wavparse ! audioconvert ! lstmfeatures ! lstminfer ! filesink
  * on a mono 16 kHz WAV gives the bytes `lstm run MODEL WAV OUT` gives,
- * with frames in buffers of 1 or 7 (tensors 16:7, the last ones 16:k) or
- * as audio/x-raw frames. */
+ * with frames in buffers of 1 or 7 (tensors 16:7; the last buffer padded
+ * with zeros by default, so the file then ends with them; or announced as
+ * 16:k with pad-buffers=false) or as audio/x-raw frames. */
 static void
 test_cli_equal_wav (gconstpointer data)
 {
@@ -258,19 +279,27 @@ test_cli_equal_wav (gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GstElement) pipeline = NULL;
 
-  if (strcmp (variant, "7") == 0)
+  gboolean pad = TRUE;
+
+  if (g_str_has_prefix (variant, "7"))
     fpb = 7;
+  if (strcmp (variant, "7-unpadded") == 0)
+    pad = FALSE;
   else if (strcmp (variant, "audio") == 0)
     link = "! audio/x-raw !";
   desc = g_strdup_printf ("filesrc location=\"%s\" ! wavparse ! "
-      "audioconvert ! lstmfeatures model=\"%s\" frames-per-buffer=%u %s "
-      "lstminfer model=\"%s\" message-interval=0 ! filesink "
-      "location=\"%s\"", wav_path, audio_model_path, fpb, link,
-      audio_model_path, out);
+      "audioconvert ! lstmfeatures model=\"%s\" frames-per-buffer=%u "
+      "pad-buffers=%s %s lstminfer model=\"%s\" message-interval=0 ! "
+      "filesink location=\"%s\"", wav_path, audio_model_path, fpb,
+      pad ? "true" : "false", link, audio_model_path, out);
   pipeline = gst_parse_launch (desc, &error);
   g_assert_no_error (error);
   g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
-  assert_files_equal (out, wav_cli_path);
+  if (pad && fpb > 1)
+    assert_file_padded (out, wav_cli_path,
+        (g_strv_length ((gchar **) audio_labels)) * sizeof (float), fpb);
+  else
+    assert_files_equal (out, wav_cli_path);
 }
 
 /* The label segments of the shipped placeholder tone classifier on the
@@ -698,8 +727,8 @@ test_doc_launch_lines (void)
 }
 
 /* A flushing seek is not an error: appsrc (seekable) ! lstmfeatures
- * (frames-per-buffer 7, so that short buffers and their caps are in
- * flight) ! lstminfer ! fakesink, with two flushing seeks while buffers
+ * (frames-per-buffer 7, pad-buffers false, so that short buffers and
+ * their caps are in flight) ! lstminfer ! fakesink, with two flushing seeks while buffers
  * flow, more buffers, EOS; many times, since the refusal of a caps push by
  * a flushing pad is a race. Every run must reach EOS with no ERROR. */
 static gboolean
@@ -740,7 +769,7 @@ test_flushing_seek (void)
     g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time "
         "stream-type=seekable caps=audio/x-raw,format=F32LE,"
         "layout=interleaved,channels=1,rate=16000 ! lstmfeatures "
-        "model=%s frames-per-buffer=7 ! lstminfer model=%s "
+        "model=%s frames-per-buffer=7 pad-buffers=false ! lstminfer model=%s "
         "message-interval=0 ! fakesink sync=false", audio_model_path,
         audio_model_path);
     g_autoptr (GError) error = NULL;
@@ -1019,6 +1048,9 @@ main (int argc, char **argv)
       "1", test_cli_equal_wav);
   g_test_add_data_func ("/pipelines/cli-equal/wav/frames-per-buffer-7",
       "7", test_cli_equal_wav);
+  g_test_add_data_func
+      ("/pipelines/cli-equal/wav/frames-per-buffer-7-unpadded", "7-unpadded",
+      test_cli_equal_wav);
   g_test_add_data_func ("/pipelines/cli-equal/wav/audio-frames", "audio",
       test_cli_equal_wav);
   g_test_add_func ("/pipelines/cli-segments", test_cli_segments);
