@@ -568,7 +568,8 @@ load_model (const gchar *location, GError **error)
         "No model file given: set the 'model' property");
     return NULL;
   }
-  model = lstm_model_load (location, &lerr);
+  /* instances on one file share its weights (read-only here) */
+  model = lstm_model_load_shared (location, &lerr);
   if (model == NULL) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
         "%s", lerr->message);

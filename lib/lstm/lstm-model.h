@@ -139,6 +139,8 @@ typedef struct {
 LSTM_API LstmModel *lstm_model_new (const gchar *architecture,
     const LstmModelOptions *options, GError **error);
 LSTM_API LstmModel *lstm_model_load (const gchar *path, GError **error);
+LSTM_API LstmModel *lstm_model_load_shared (const gchar *path,
+    GError **error);
 LSTM_API LstmModel *lstm_model_load_from_bytes (GBytes *bytes,
     const gchar *name, GError **error);
 LSTM_API gboolean lstm_model_save (LstmModel *model, const gchar *path,

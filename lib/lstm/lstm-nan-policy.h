@@ -61,6 +61,9 @@ LSTM_API gboolean lstm_values_are_finite (const float *values, gsize n);
 LSTM_API gboolean lstm_model_forward_checked (LstmModel *model,
     LstmState *state, LstmNanPolicy policy, const float *in, gsize n_frames,
     float *out, guint8 *flags, gsize *n_bursts, GError **error);
+LSTM_API gboolean lstm_model_forward_batch (LstmModel *model,
+    LstmState *const *states, guint n_states, LstmNanPolicy policy,
+    const float *in, float *out, guint8 *flags, GError **error);
 LSTM_API gboolean lstm_model_forward_sequence_checked (LstmModel *model,
     LstmNanPolicy policy, const float *in, gsize n_frames, float *out,
     guint8 *flags, GError **error);

@@ -96,6 +96,7 @@ struct _LstmModel {
   guint max_width;      /* widest per-frame activation between layers */
   guint max_gates;      /* widest gate vector (G*H) of any sub-layer */
   gboolean streamable;  /* no bidirectional layer */
+  gchar *cache_key;     /* file identity when shared (model-cache.c) */
 };
 
 struct _LstmState {
@@ -121,6 +122,7 @@ LstmModel *lstm_model_new_from_architecture (const gchar *architecture,
 gboolean lstm_model_set_metadata_from_table (LstmModel *model,
     GHashTable *metadata, GError **error);
 LstmModel *lstm_model_copy (LstmModel *model);
+void lstm_model_cache_forget (LstmModel *model);
 guint lstm_model_find_tensor (LstmModel *model, const gchar *name);
 gsize lstm_layer_state_floats (const LstmLayer *layer);
 

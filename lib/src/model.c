@@ -166,6 +166,7 @@ model_free (LstmModel *model)
   g_free (model->features);
   g_clear_pointer (&model->metadata, g_hash_table_unref);
   g_free (model->name);
+  g_free (model->cache_key);
   g_free (model);
 }
 
@@ -1307,8 +1308,11 @@ void
 lstm_model_unref (LstmModel *model)
 {
   g_return_if_fail (model != NULL);
-  if (g_atomic_int_dec_and_test (&model->ref_count))
+  if (g_atomic_int_dec_and_test (&model->ref_count)) {
+    if (model->cache_key != NULL)
+      lstm_model_cache_forget (model);
     model_free (model);
+  }
 }
 
 /* ---- queries ---- */

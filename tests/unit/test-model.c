@@ -397,6 +397,230 @@ test_state_hidden (void)
   }
 }
 
+/* lstm_model_load_shared(): one model per file while it is in use; a file
+ * rewritten since is loaded afresh; the same outputs as lstm_model_load();
+ * a missing file is an error. */
+static void
+test_load_shared (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM_HEAD, 5);
+  g_autoptr (LstmModel) m2 = new_model (ARCH_LSTM_HEAD, 6);
+  g_autoptr (LstmModel) plain = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("lstm-test-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "m.safetensors", NULL);
+  g_autofree gchar *other = g_build_filename (dir, "o.safetensors", NULL);
+  g_autofree gchar *missing = g_build_filename (dir, "none.safetensors",
+      NULL);
+  g_autofree float *x = random_frames (50, 6, 9, 2.0f);
+  g_autofree float *y1 = g_new (float, 50 * 3);
+  g_autofree float *y2 = g_new (float, 50 * 3);
+  LstmModel *a, *b, *c, *d;
+  g_autoptr (LstmState) s1 = NULL, s2 = NULL;
+
+  g_assert_true (lstm_model_save (m, path, &error));
+  g_assert_true (lstm_model_save (m, other, &error));
+  g_assert_no_error (error);
+  a = lstm_model_load_shared (path, &error);
+  g_assert_no_error (error);
+  b = lstm_model_load_shared (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (a == b);
+  /* another file with the same bytes is another model */
+  c = lstm_model_load_shared (other, &error);
+  g_assert_no_error (error);
+  g_assert_true (c != a);
+  /* the same outputs as a plain load */
+  plain = lstm_model_load (path, &error);
+  g_assert_no_error (error);
+  s1 = lstm_state_new (a);
+  s2 = lstm_state_new (plain);
+  g_assert_true (lstm_model_forward (a, s1, x, 50, y1, &error));
+  g_assert_true (lstm_model_forward (plain, s2, x, 50, y2, &error));
+  g_assert_cmpmem (y1, 50 * 3 * sizeof (float), y2, 50 * 3 * sizeof (float));
+  g_clear_pointer (&s1, lstm_state_free);
+  /* rewritten (other weights, a later mtime): loaded afresh */
+  g_usleep (20000);
+  g_assert_true (lstm_model_save (m2, path, &error));
+  g_assert_no_error (error);
+  d = lstm_model_load_shared (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (d != a);
+  lstm_model_unref (a);
+  lstm_model_unref (b);
+  lstm_model_unref (c);
+  lstm_model_unref (d);
+  /* every reference gone: a new load works (and frees nothing twice) */
+  a = lstm_model_load_shared (path, &error);
+  g_assert_no_error (error);
+  lstm_model_unref (a);
+  g_assert_null (lstm_model_load_shared (missing, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_IO);
+  g_unlink (path);
+  g_unlink (other);
+  g_rmdir (dir);
+}
+
+typedef struct {
+  const gchar *path;
+  const float *x;
+  const float *ref;
+  gboolean ok;
+} SharedThread;
+
+static gpointer
+shared_thread (gpointer data)
+{
+  SharedThread *t = data;
+  float y[20 * 3];
+  guint i;
+
+  t->ok = TRUE;
+  for (i = 0; i < 50 && t->ok; i++) {
+    LstmModel *m = lstm_model_load_shared (t->path, NULL);
+    LstmState *s;
+
+    if (m == NULL) {
+      t->ok = FALSE;
+      break;
+    }
+    s = lstm_state_new (m);
+    t->ok = lstm_model_forward (m, s, t->x, 20, y, NULL) &&
+        memcmp (y, t->ref, sizeof y) == 0;
+    lstm_state_free (s);
+    lstm_model_unref (m);
+  }
+  return NULL;
+}
+
+/* Threads loading, running and dropping the same shared model at once:
+ * every run gives the outputs of a private model. */
+static void
+test_load_shared_threads (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM_HEAD, 7);
+  g_autoptr (LstmState) s = lstm_state_new (m);
+  g_autofree gchar *dir = g_dir_make_tmp ("lstm-test-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "m.safetensors", NULL);
+  g_autofree float *x = random_frames (20, 6, 10, 2.0f);
+  float ref[20 * 3];
+  SharedThread t[8];
+  GThread *th[8];
+  guint i;
+
+  g_assert_true (lstm_model_save (m, path, &error));
+  g_assert_true (lstm_model_forward (m, s, x, 20, ref, &error));
+  g_assert_no_error (error);
+  for (i = 0; i < G_N_ELEMENTS (t); i++) {
+    t[i] = (SharedThread) { path, x, ref, FALSE };
+    th[i] = g_thread_new ("shared", shared_thread, &t[i]);
+  }
+  for (i = 0; i < G_N_ELEMENTS (t); i++) {
+    g_thread_join (th[i]);
+    g_assert_true (t[i].ok);
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* lstm_model_forward_batch(): streams of different lengths joining and
+ * leaving the batch, in an order that changes each step, one with a NaN
+ * burst: each stream's outputs equal lstm_model_forward_checked() of that
+ * stream alone, bit for bit; a state of another model and a NaN under the
+ * error policy fail, changing no state. */
+static void
+test_forward_batch (void)
+{
+  enum { S = 5, T = 40, I = 6, O = 3 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM_HEAD, 11);
+  g_autoptr (LstmModel) other = new_model (ARCH_LSTM_HEAD, 12);
+  g_autoptr (GRand) r = g_rand_new_with_seed (3);
+  static const guint start[S] = { 0, 0, 5, 12, 30 };
+  static const guint len[S] = { 40, 17, 30, 28, 10 };
+  float *x[S], *ref[S], *got[S];
+  LstmState *alone[S], *batched[S];
+  float in[S * I], out[S * O];
+  guint8 flags[S];
+  guint s, t;
+
+  for (s = 0; s < S; s++) {
+    x[s] = random_frames (len[s], I, 100 + s, 3.0f);
+    ref[s] = g_new (float, len[s] * O);
+    got[s] = g_new (float, len[s] * O);
+    alone[s] = lstm_state_new (m);
+    batched[s] = lstm_state_new (m);
+  }
+  x[2][7 * I + 1] = NAN;
+  x[2][8 * I] = INFINITY;
+  for (s = 0; s < S; s++)
+    g_assert_true (lstm_model_forward_checked (m, alone[s],
+            LSTM_NAN_POLICY_RESET, x[s], len[s], ref[s], NULL, NULL, &error));
+  for (t = 0; t < T + 30; t++) {
+    LstmState *st[S];
+    guint who[S], n = 0, k;
+
+    /* the streams with a frame at step t, in a shuffled order */
+    for (s = 0; s < S; s++)
+      if (t >= start[s] && t < start[s] + len[s])
+        who[n++] = s;
+    for (k = n; k > 1; k--) {
+      guint j = (guint) g_rand_int_range (r, 0, (gint32) k), tmp = who[k - 1];
+      who[k - 1] = who[j];
+      who[j] = tmp;
+    }
+    for (k = 0; k < n; k++) {
+      st[k] = batched[who[k]];
+      memcpy (in + k * I, x[who[k]] + (t - start[who[k]]) * I,
+          I * sizeof (float));
+    }
+    g_assert_true (lstm_model_forward_batch (m, st, n, LSTM_NAN_POLICY_RESET,
+            in, out, flags, &error));
+    g_assert_no_error (error);
+    for (k = 0; k < n; k++) {
+      memcpy (got[who[k]] + (t - start[who[k]]) * O, out + k * O,
+          O * sizeof (float));
+      g_assert_cmpint (flags[k] != LSTM_FRAME_FINITE, ==,
+          who[k] == 2 && (t - start[2] == 7 || t - start[2] == 8));
+    }
+  }
+  for (s = 0; s < S; s++)
+    g_assert_cmpmem (got[s], len[s] * O * sizeof (float), ref[s],
+        len[s] * O * sizeof (float));
+
+  /* errors: nothing changes */
+  {
+    g_autoptr (LstmState) foreign = lstm_state_new (other);
+    g_autoptr (LstmState) copy = lstm_state_copy (batched[0]);
+    LstmState *st[2] = { batched[0], foreign };
+    float h1[18], h2[18];
+
+    memcpy (in, x[0], I * sizeof (float));
+    memcpy (in + I, x[0], I * sizeof (float));
+    g_assert_false (lstm_model_forward_batch (m, st, 2,
+            LSTM_NAN_POLICY_RESET, in, out, NULL, &error));
+    g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+    g_clear_error (&error);
+    st[1] = batched[1];
+    in[I + 2] = NAN;
+    g_assert_false (lstm_model_forward_batch (m, st, 2,
+            LSTM_NAN_POLICY_ERROR, in, out, NULL, &error));
+    g_assert_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT);
+    g_clear_error (&error);
+    g_assert_true (lstm_state_get_hidden (batched[0], 0, h1, NULL, &error));
+    g_assert_true (lstm_state_get_hidden (copy, 0, h2, NULL, &error));
+    g_assert_cmpmem (h1, sizeof h1, h2, sizeof h2);
+  }
+  for (s = 0; s < S; s++) {
+    g_free (x[s]);
+    g_free (ref[s]);
+    g_free (got[s]);
+    lstm_state_free (alone[s]);
+    lstm_state_free (batched[s]);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -409,6 +633,9 @@ main (int argc, char **argv)
   g_test_add_func ("/model/save/unwritable", test_save_unwritable);
   g_test_add_func ("/model/metadata/with", test_with_metadata);
   g_test_add_func ("/model/save/keeps-model", test_save_keeps_model);
+  g_test_add_func ("/model/load-shared", test_load_shared);
+  g_test_add_func ("/model/load-shared/threads", test_load_shared_threads);
+  g_test_add_func ("/model/forward-batch", test_forward_batch);
   for (i = 0; i < G_N_ELEMENTS (arch_cases); i++) {
     g_autofree gchar *path = g_strdup_printf ("/model/architecture/invalid/%s",
         arch_cases[i].name);
