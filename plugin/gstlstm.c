@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 
+#include "gstlstmbatch.h"
 #include "gstlstminfer.h"
 #include "gstlstmmeta.h"
 #include "gstlstmfeatures.h"      /* -- audio features -- */
@@ -19,6 +20,7 @@ plugin_init (GstPlugin *plugin)
   gst_lstm_custom_metas_register ();
 
   ret |= GST_ELEMENT_REGISTER (lstminfer, plugin);
+  ret |= GST_ELEMENT_REGISTER (lstmbatch, plugin);
   ret |= GST_ELEMENT_REGISTER (lstmfeatures, plugin);    /* -- audio features -- */
   /* -- training: ret |= GST_ELEMENT_REGISTER (lstmtrain, plugin); -- */
   ret |= GST_ELEMENT_REGISTER (lstmtrain, plugin);
