@@ -47,6 +47,9 @@ const MODELS = [
     tf.layers.activation({activation: 'tanh'}),
     tf.layers.lstm({units: 6, ...SIG}),
     tf.layers.dense({units: 2})], true],
+  ['functional-lstm-dense', 5, () => [
+    tf.layers.lstm({units: 10, ...SIG}),
+    tf.layers.dense({units: 3, activation: 'softmax'})], true],
   // refused: liblstm cannot compute these exactly
   ['gru-reset-before', 4, () => [
     tf.layers.gru({units: 8, ...SIG, inputShape: [null, 4]}),
@@ -89,7 +92,16 @@ async function main() {
     const [name, size, layers, accepted, names] = MODELS[m];
     const dir = path.join(out, name);
     fs.mkdirSync(dir, {recursive: true});
-    const model = tf.sequential({layers: layers()});
+    let model;
+    if (name.startsWith('functional')) {
+      // a functional chain: input -> layers in turn -> output
+      const input = tf.input({shape: [null, size]});
+      let t = input;
+      for (const layer of layers()) t = layer.apply(t);
+      model = tf.model({inputs: input, outputs: t});
+    } else {
+      model = tf.sequential({layers: layers()});
+    }
     // not gentle: weights x2, plus small noise so that no bias is zero
     const rand = lcg(1000 + m);
     model.setWeights(model.getWeights().map((w) => {

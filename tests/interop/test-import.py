@@ -204,25 +204,27 @@ def scaled(module, factor):
 def torch_models():
     torch.manual_seed(2026)
     return [
-        # name, module, input size, batch_first, dynamic axes
+        # name, module, input size, batch_first, dynamic axes, opset
         ("onnx-lstm-softmax", Head(nn.LSTM(6, 16, batch_first=True), [16, 4], [None],
-                                   lambda y: torch.softmax(y, -1)), 6, True, False),
+                                   lambda y: torch.softmax(y, -1)), 6, True, False, 14),
         ("onnx-lstm-softmax-dynamic",
          Head(nn.LSTM(6, 16, batch_first=True), [16, 4], [None],
-              lambda y: torch.softmax(y, -1)), 6, True, True),
+              lambda y: torch.softmax(y, -1)), 6, True, True, 14),
         ("onnx-gru-bidirectional-2layer",
          Head(nn.GRU(5, 8, num_layers=2, bidirectional=True), [16, 10, 3],
-              [torch.relu, None]), 5, False, False),
+              [torch.relu, None]), 5, False, False, 14),
+        ("onnx-gru-opset11-dynamic",
+         Head(nn.GRU(4, 6, batch_first=True), [6, 3], [None]), 4, True, True, 11),
         ("onnx-lstm-3layer-scaled",
          scaled(Head(nn.LSTM(4, 10, num_layers=3, batch_first=True), [10, 2],
-                     [torch.sigmoid]), 3.0), 4, True, False),
+                     [torch.sigmoid]), 3.0), 4, True, False, 17),
         ("onnx-lstm-bidirectional-nobias",
          Head(nn.LSTM(3, 7, bidirectional=True, bias=False, batch_first=True),
-              [14, 2], [torch.tanh]), 3, True, False),
+              [14, 2], [torch.tanh]), 3, True, False, 9),
     ]
 
 
-def export_onnx(m, size, batch_first, dynamic, path):
+def export_onnx(m, size, batch_first, dynamic, opset, path):
     shape = (1, FRAMES, size) if batch_first else (FRAMES, 1, size)
     x = torch.zeros(shape)
     kw = {}
@@ -230,7 +232,7 @@ def export_onnx(m, size, batch_first, dynamic, path):
         kw["dynamic_axes"] = {"x": {0: "batch", 1: "time"} if batch_first else
                               {0: "time", 1: "batch"}, "y": {0: "n0", 1: "n1"}}
     torch.onnx.export(m.eval(), (x,), path, input_names=["x"], output_names=["y"],
-                      opset_version=14, **kw)
+                      opset_version=opset, **kw)
     return list(shape)
 
 
@@ -328,9 +330,9 @@ def state_output(g):
 def onnx_forms(mods, tmp):
     rng = np.random.default_rng(99)
     jobs, cases = [], []
-    for name, m, size, bf, dyn in torch_models():
+    for name, m, size, bf, dyn, opset in torch_models():
         path = os.path.join(tmp, name + ".onnx")
-        shape = export_onnx(m, size, bf, dyn, path)
+        shape = export_onnx(m, size, bf, dyn, opset, path)
         cases.append((name, path, size, shape))
     cases.append(("onnx-peephole-lstm",
                   os.path.join(tmp, "onnx-peephole-lstm.onnx"), 5, None))
@@ -385,7 +387,8 @@ def tfjs_layers(doc):
     model.json, weights in the manifest's order."""
     topo = doc["modelTopology"]
     cfg = topo.get("model_config", topo)
-    layers = [(lay["class_name"], lay["config"]) for lay in cfg["config"]["layers"]]
+    layers = [(lay["class_name"], lay["config"]) for lay in cfg["config"]["layers"]
+              if lay["class_name"] != "InputLayer"]
     folder = doc["_folder"]
     arrays = {}
     for group in doc["weightsManifest"]:
