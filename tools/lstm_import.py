@@ -678,7 +678,13 @@ def keras_model(layers, get_weights, where):
             half = len(ws) // 2
             layer, t = _keras_rnn(icls, icfg, [ws[:half], ws[half:]], name, size,
                                   w, bidirectional=True)
-        elif cls == "Dense":
+        elif cls == "Dense" or cls == "TimeDistributed":
+            if cls == "TimeDistributed":
+                inner = cfg.get("layer", {})
+                if inner.get("class_name") != "Dense":
+                    raise ImportFailure(f"{w}: wraps {inner.get('class_name')}; only "
+                                        "Dense (applied to every frame)")
+                cfg = inner.get("config", {})
             act = KERAS_ACTIVATIONS.get(_act_name(cfg.get("activation", "linear")))
             if act is None:
                 raise ImportFailure(f"{w}: activation {cfg.get('activation')} is "
@@ -700,7 +706,7 @@ def keras_model(layers, get_weights, where):
         else:
             raise ImportFailure(f"{w}: layer class {cls} is not supported (accepted: "
                                 "InputLayer, LSTM, GRU, Bidirectional, Dense, "
-                                "Activation, Dropout)")
+                                "TimeDistributed(Dense), Activation, Dropout)")
         arch.append(layer)
         tensors.update(t)
         size = layer.get("out_features") or layer["hidden_size"] * (
@@ -768,12 +774,12 @@ def import_keras_h5(path):
 def _vars_in(group):
     """Arrays under a Keras v3 weights group: `vars/0`, `vars/1`, ... of the
     group, then of its sub-groups (cell, forward_layer, backward_layer) in
-    that order."""
+    that order (and `layer`, the layer inside TimeDistributed)."""
     out = []
     if "vars" in group:
         v = group["vars"]
         out += [np.asarray(v[k]) for k in sorted(v.keys(), key=int)]
-    for sub in ("cell", "forward_layer", "backward_layer"):
+    for sub in ("cell", "forward_layer", "backward_layer", "layer"):
         if sub in group:
             out += _vars_in(group[sub])
     return out

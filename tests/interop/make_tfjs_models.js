@@ -47,6 +47,10 @@ const MODELS = [
     tf.layers.activation({activation: 'tanh'}),
     tf.layers.lstm({units: 6, ...SIG}),
     tf.layers.dense({units: 2})], true],
+  ['lstm-time-distributed', 4, () => [
+    tf.layers.lstm({units: 6, ...SIG, inputShape: [null, 4]}),
+    tf.layers.timeDistributed({layer: tf.layers.dense({units: 3, activation: 'relu'})}),
+    tf.layers.dense({units: 2, activation: 'sigmoid'})], true],
   ['functional-lstm-dense', 5, () => [
     tf.layers.lstm({units: 10, ...SIG}),
     tf.layers.dense({units: 3, activation: 'softmax'})], true],

@@ -487,6 +487,9 @@ def write_keras_v3(path, layers, arrays, input_size):
                     s = g.create_group(side)
                     s.create_group("vars")
                     groups.append((s.create_group("cell").create_group("vars"), part))
+            elif cls == "TimeDistributed":
+                inner = g.create_group("layer")
+                groups = [(inner.create_group("vars"), ws)]
             else:
                 groups = [(g["vars"], ws)]
             for vars_group, part in groups:
