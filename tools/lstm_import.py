@@ -802,7 +802,13 @@ def import_keras_zip(path):
     except (KeyError, ValueError):
         version = "?"
     with h5py.File(io.BytesIO(weights), "r") as f:
-        root = f["layers"] if "layers" in f else f
+        # Keras 3 writes layers/<name>/...; tf.keras 2.13-2.15 wrote
+        # _layer_checkpoint_dependencies/<name>/...
+        root = f
+        for key in ("layers", "_layer_checkpoint_dependencies"):
+            if key in f:
+                root = f[key]
+                break
 
         def get(lname, cls):
             if lname not in root:

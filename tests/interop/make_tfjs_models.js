@@ -106,10 +106,14 @@ async function main() {
     } else {
       model = tf.sequential({layers: layers()});
     }
-    // not gentle: weights x2, plus small noise so that no bias is zero
+    // weights from the seeded generator, so that every run builds the same
+    // models; not gentle: matrices uniform in +-2/sqrt(fan-in) (twice the
+    // usual range: saturated gates), biases in +-0.5
     const rand = lcg(1000 + m);
     model.setWeights(model.getWeights().map((w) => {
-      const v = w.dataSync().map((x) => 2 * x + 0.1 * rand());
+      const a = w.shape.length === 2 ? 2 / Math.sqrt(w.shape[0]) : 0.5;
+      const v = new Float32Array(w.size);
+      for (let i = 0; i < v.length; i++) v[i] = a * rand();
       return tf.tensor(v, w.shape);
     }));
     const x = new Float32Array(FRAMES * size);

@@ -451,9 +451,10 @@ def write_keras_h5(path, layers, arrays, input_size):
                 g.create_dataset(n, data=a)
 
 
-def write_keras_v3(path, layers, arrays, input_size):
+def write_keras_v3(path, layers, arrays, input_size, root_name="layers"):
     """A Keras 3 .keras archive: config.json, metadata.json and
-    model.weights.h5 with layers/<layer>/[cell/]vars/<i>."""
+    model.weights.h5 with layers/<layer>/[cell/]vars/<i> (tf.keras 2.13 to
+    2.15 named the root _layer_checkpoint_dependencies)."""
     cfg_layers = [{"module": "keras.layers", "class_name": "InputLayer",
                    "config": {"batch_shape": [None, None, input_size],
                               "dtype": "float32", "sparse": False,
@@ -471,7 +472,7 @@ def write_keras_v3(path, layers, arrays, input_size):
               "registered_name": None}
     buf = io.BytesIO()
     with h5py.File(buf, "w") as f:
-        root = f.create_group("layers")
+        root = f.create_group(root_name)
         root.create_group("input_layer").create_group("vars")
         for cls, cfg in layers:
             g = root.create_group(cfg["name"])
@@ -590,7 +591,13 @@ def keras_forms(mods, tmp, keras_gru):
         write_keras_v3(kz, layers, arrays, m["input_size"])
         want = np.fromfile(os.path.join(d, "expected.f32"), "<f4")
         x = os.path.join(d, "input.f32")
-        for tag, path in (("tfjs", src), ("h5", h5), ("keras", kz)):
+        forms = [("tfjs", src), ("h5", h5), ("keras", kz)]
+        if m["accepted"]:
+            kz2 = os.path.join(tmp, f"keras-tf213-{name}.keras")
+            write_keras_v3(kz2, layers, arrays, m["input_size"],
+                           "_layer_checkpoint_dependencies")
+            forms.append(("keras-tf2.13", kz2))
+        for tag, path in forms:
             if m["accepted"]:
                 check_accepted(f"{tag}-{name}", path, x, want, tmp)
             else:
