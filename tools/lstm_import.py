@@ -139,6 +139,9 @@ class _Onnx:
         except Exception as e:
             raise ImportFailure(f"not a readable ONNX file ({e})") from e
         g = model.graph
+        if not g.node:
+            raise ImportFailure("the graph has no nodes (not an ONNX model, or an "
+                                "empty one)")
         self.graph = g
         self.producer = f"{model.producer_name} {model.producer_version}".strip()
         self.consts = {t.name: numpy_helper.to_array(t) for t in g.initializer}
