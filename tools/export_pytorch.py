@@ -26,6 +26,15 @@ anything else raises ValueError naming the module:
 The tensors keep their `state_dict` names (`rnn.weight_ih_l0`, ...), so the
 file loads back with `load_state_dict` (see `to_torch`).
 
+Peephole LSTMs: PyTorch has no peephole nn.LSTM, so this module defines
+one, `PeepholeLSTM` (same arguments, parameters and outputs as nn.LSTM, plus
+`weight_ch_l{k}` of 3 x hidden_size: the peepholes of the i, f and o gates,
+in that order). export() writes it as an `lstm` layer with `peephole`, and
+to_torch() gives it back:
+
+    from export_pytorch import PeepholeLSTM
+    rnn = PeepholeLSTM(40, 64, num_layers=2, batch_first=True)
+
 Command line:  export_pytorch.py info MODEL
                export_pytorch.py check MODEL  (runs it in PyTorch on random
                input and prints the output shape; proves it loads)
@@ -128,6 +137,120 @@ def read_safetensors(path):
 
 
 ACTIVATION_NAMES = ("none", "softmax", "sigmoid", "tanh", "relu")
+
+_PEEPHOLE_LSTM = None
+
+
+def _peephole_lstm_class():
+    """The PeepholeLSTM class, made on first use (torch is imported lazily)."""
+    global _PEEPHOLE_LSTM
+    if _PEEPHOLE_LSTM is not None:
+        return _PEEPHOLE_LSTM
+    import math
+    import torch
+    import torch.nn as nn
+
+    class PeepholeLSTM(nn.Module):
+        """nn.LSTM with Gers' peephole connections: the project's convention.
+
+        Arguments, parameter names and shapes, input and output are those of
+        nn.LSTM (no proj_size, no dropout), plus `weight_ch_l{k}` (and
+        `weight_ch_l{k}_reverse`) of shape (3 * hidden_size,): the
+        peepholes of the input, forget and output gates, in that order (ONNX
+        orders its P input i, o, f). Gate rows of the other weights are
+        i, f, g, o as in nn.LSTM. Equations, per direction and layer:
+            i = s(W_ii x + b_ii + W_hi h + b_hi + p_i * c)
+            f = s(W_if x + b_if + W_hf h + b_hf + p_f * c)
+            g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+            c' = f * c + i * g
+            o = s(W_io x + b_io + W_ho h + b_ho + p_o * c')
+            h' = o * tanh(c')
+        Parameters start as nn.LSTM's do: uniform in +-1/sqrt(hidden_size).
+        """
+
+        def __init__(self, input_size, hidden_size, num_layers=1, bias=True,
+                     batch_first=False, bidirectional=False):
+            super().__init__()
+            self.input_size = input_size
+            self.hidden_size = hidden_size
+            self.num_layers = num_layers
+            self.bias = bias
+            self.batch_first = batch_first
+            self.bidirectional = bidirectional
+            H = hidden_size
+            dirs = 2 if bidirectional else 1
+            for k in range(num_layers):
+                size = input_size if k == 0 else H * dirs
+                for sfx in ([""] if dirs == 1 else ["", "_reverse"]):
+                    self.register_parameter(f"weight_ih_l{k}{sfx}",
+                                            nn.Parameter(torch.empty(4 * H, size)))
+                    self.register_parameter(f"weight_hh_l{k}{sfx}",
+                                            nn.Parameter(torch.empty(4 * H, H)))
+                    if bias:
+                        self.register_parameter(f"bias_ih_l{k}{sfx}",
+                                                nn.Parameter(torch.empty(4 * H)))
+                        self.register_parameter(f"bias_hh_l{k}{sfx}",
+                                                nn.Parameter(torch.empty(4 * H)))
+                    self.register_parameter(f"weight_ch_l{k}{sfx}",
+                                            nn.Parameter(torch.empty(3 * H)))
+            bound = 1.0 / math.sqrt(H)
+            for p in self.parameters():
+                nn.init.uniform_(p, -bound, bound)
+
+        def _direction(self, x, k, sfx, h, c, reverse):
+            """One layer and direction over x (time, batch, features)."""
+            H = self.hidden_size
+            w_ih = getattr(self, f"weight_ih_l{k}{sfx}")
+            w_hh = getattr(self, f"weight_hh_l{k}{sfx}")
+            p_i, p_f, p_o = getattr(self, f"weight_ch_l{k}{sfx}").split(H)
+            gx = x @ w_ih.t()
+            if self.bias:
+                gx = gx + getattr(self, f"bias_ih_l{k}{sfx}")
+            ys = [None] * x.shape[0]
+            steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+            for t in steps:
+                g = h @ w_hh.t()
+                if self.bias:
+                    g = g + getattr(self, f"bias_hh_l{k}{sfx}")
+                ai, af, ag, ao = (gx[t] + g).split(H, dim=-1)
+                i = torch.sigmoid(ai + p_i * c)
+                f = torch.sigmoid(af + p_f * c)
+                c = f * c + i * torch.tanh(ag)
+                o = torch.sigmoid(ao + p_o * c)
+                h = o * torch.tanh(c)
+                ys[t] = h
+            return torch.stack(ys), h, c
+
+        def forward(self, x, hx=None):
+            if self.batch_first:
+                x = x.transpose(0, 1)
+            dirs = 2 if self.bidirectional else 1
+            shape = (self.num_layers * dirs, x.shape[1], self.hidden_size)
+            h0, c0 = hx if hx is not None else (x.new_zeros(shape), x.new_zeros(shape))
+            hs, cs = [], []
+            for k in range(self.num_layers):
+                outs = []
+                for d, sfx in enumerate([""] if dirs == 1 else ["", "_reverse"]):
+                    y, h, c = self._direction(x, k, sfx, h0[k * dirs + d],
+                                              c0[k * dirs + d], d == 1)
+                    outs.append(y)
+                    hs.append(h)
+                    cs.append(c)
+                x = torch.cat(outs, dim=-1)
+            if self.batch_first:
+                x = x.transpose(0, 1)
+            return x, (torch.stack(hs), torch.stack(cs))
+
+    _PEEPHOLE_LSTM = PeepholeLSTM
+    return PeepholeLSTM
+
+
+def __getattr__(name):
+    """`PeepholeLSTM` is made on first access, so that importing this module
+    needs no torch."""
+    if name == "PeepholeLSTM":
+        return _peephole_lstm_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 CONTAINER_TYPES = ("Sequential", "ModuleList", "ModuleDict", "Module")
 
 
@@ -169,8 +292,8 @@ def describe(module, activations=None):
     """The architecture list of `module`, or ValueError naming the first
     module (attribute path and type) that cannot be represented exactly.
 
-    Accepted, in registration order (containers entered): nn.LSTM, nn.GRU
-    (exact types), nn.Linear, an activation module nn.ReLU / nn.Tanh /
+    Accepted, in registration order (containers entered): nn.LSTM, nn.GRU,
+    PeepholeLSTM (exact types), nn.Linear, an activation module nn.ReLU / nn.Tanh /
     nn.Sigmoid / nn.Softmax(dim=-1) right after a nn.Linear without
     activation (it becomes that layer's `activation`), nn.Identity, and
     nn.Dropout when it is the identity (eval mode or p = 0). `activations`
@@ -178,12 +301,22 @@ def describe(module, activations=None):
     applied functionally in forward)."""
     import torch.nn as nn
     activations = dict(activations or {})
+    peephole_lstm = _peephole_lstm_class()
     arch = []
     for path, m in _flatten(module):
         where = _where(path, m)
         t = type(m)
         act = _activation_of(m)
-        if t in (nn.LSTM, nn.GRU):
+        if t is peephole_lstm:
+            layer = {"type": "lstm", "name": path, "input_size": m.input_size,
+                     "hidden_size": m.hidden_size, "num_layers": m.num_layers,
+                     "peephole": True}
+            if m.bidirectional:
+                layer["bidirectional"] = True
+            if not m.bias:
+                layer["bias"] = False
+            arch.append(layer)
+        elif t in (nn.LSTM, nn.GRU):
             if getattr(m, "proj_size", 0):
                 raise ValueError(f"{where}: proj_size={m.proj_size} is not supported")
             if m.training and m.dropout > 0 and m.num_layers > 1:
@@ -229,7 +362,8 @@ def describe(module, activations=None):
             continue
         else:
             raise ValueError(f"{where}: this module cannot be represented exactly "
-                             "(accepted: nn.LSTM, nn.GRU, nn.Linear, nn.ReLU, nn.Tanh, "
+                             "(accepted: nn.LSTM, nn.GRU, PeepholeLSTM, nn.Linear, "
+                             "nn.ReLU, nn.Tanh, "
                              "nn.Sigmoid, nn.Softmax(dim=-1), nn.Identity, nn.Dropout "
                              "in eval mode)")
     if activations:
@@ -331,7 +465,8 @@ def _verify(module, arch, tensors, md, arg_mean, arg_std, residual):
         return        # no forward: the children's order is the model
     first = arch[0]
     size = first.get("input_size", first.get("in_features"))
-    rnns = [m for m in module.modules() if type(m) in (nn.LSTM, nn.GRU)]
+    rnns = [m for m in module.modules()
+            if type(m) in (nn.LSTM, nn.GRU, _peephole_lstm_class())]
     batch_first = rnns[0].batch_first if rnns else True
     gen = torch.Generator().manual_seed(20261206)
     x = torch.randn(1, 64, size, generator=gen)
@@ -373,17 +508,18 @@ def _build(arch, tensors, md):
     ACTIVATION_MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                           "softmax": lambda: nn.Softmax(dim=-1)}
 
+    peephole_lstm = _peephole_lstm_class()
+
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
             self.acts = {}
             for layer in arch:
                 t = layer["type"]
-                if layer.get("peephole"):
-                    raise ValueError(f"{layer['name']}: peephole LSTMs have no "
-                                     "nn.LSTM equivalent")
                 if t in ("lstm", "gru"):
                     cls = nn.LSTM if t == "lstm" else nn.GRU
+                    if layer.get("peephole"):
+                        cls = peephole_lstm
                     m = cls(layer["input_size"], layer["hidden_size"],
                             num_layers=layer.get("num_layers", 1),
                             bias=layer.get("bias", True),
@@ -422,7 +558,7 @@ def _build(arch, tensors, md):
                 x = x / self.input_std
             for name in self.order:
                 m = self.get_submodule(name)
-                if isinstance(m, (nn.LSTM, nn.GRU)):
+                if isinstance(m, (nn.LSTM, nn.GRU, peephole_lstm)):
                     x, _ = m(x)
                 else:
                     x = m(x)
@@ -452,8 +588,7 @@ def to_torch(path):
     and the input normalisation (buffers `input_mean`, `input_std`), and
     for a residual model (lstm.residual) adding x[..., residual] (the raw
     input) to the last layer's output. Everything export() accepts comes
-    back; peephole LSTMs (written only from an explicit architecture) have
-    no nn.LSTM equivalent and raise ValueError.
+    back; peephole LSTMs come back as PeepholeLSTM modules.
     """
     tensors, md = read_safetensors(path)
     arch = json.loads(md["lstm.architecture"])

@@ -15,6 +15,8 @@ typedef int (*LstmToolCommand) (int argc, char **argv, GError **error);
 
 int lstm_tool_info (int argc, char **argv, GError **error);
 int lstm_tool_run (int argc, char **argv, GError **error);
+/* lstm import: ONNX, Keras and TF.js models (lstm-cmd-import.c) */
+int lstm_tool_import (int argc, char **argv, GError **error);
 /* training (lstm-cmd-train.c, lstm-cmd-eval.c, lstm-cmd-generate.c) */
 int lstm_tool_train (int argc, char **argv, GError **error);
 int lstm_tool_eval (int argc, char **argv, GError **error);

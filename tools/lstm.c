@@ -27,6 +27,8 @@ static const struct {
       "forecast MODEL HISTORY --steps N [OUTPUT]   closed-loop series forecast" },
   { "generate", lstm_tool_generate,
       "generate MODEL             sample text from a character model" },
+  { "import", lstm_tool_import,
+      "import INPUT OUTPUT        a model from ONNX, Keras (.h5, .keras), TF.js" },
 };
 
 static void

@@ -127,6 +127,38 @@ class Front(nn.Module):
         return self.blocks[3](self.blocks[2](x))
 
 
+class Peephole2(nn.Module):
+    """PeepholeLSTM (the project's peephole convention), 2 layers, both
+    directions, peepholes scaled x3 so that they matter."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = ep.PeepholeLSTM(5, 8, num_layers=2, batch_first=True,
+                                   bidirectional=True)
+        with torch.no_grad():
+            for name, p in self.rnn.named_parameters():
+                if name.startswith("weight_ch"):
+                    p.mul_(3.0)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.head(y)
+
+
+class PeepholeTimeFirst(nn.Module):
+    """PeepholeLSTM without bias, (time, batch, features) in and out."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = ep.PeepholeLSTM(3, 6, bias=False)
+        self.head = nn.Sequential(nn.Linear(6, 2), nn.Tanh())
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.head(y)
+
+
 class NoForward(nn.Module):
     """The README's form: children only; activations given by name."""
 
@@ -148,6 +180,8 @@ ACCEPTED = [
     ("normalisation-buffers", Normalised, {}, None),
     ("batch-first-false", TimeFirst, {}, None),
     ("modulelist-front", Front, {}, None),
+    ("peephole-bidirectional", Peephole2, {}, None),
+    ("peephole-time-first", PeepholeTimeFirst, {}, None),
     ("no-forward-activations", NoForward, {"activations": {"head": "softmax"}},
      no_forward_reference),
 ]
@@ -164,7 +198,8 @@ def module_output(m, x, reference):
         t = torch.from_numpy(x)
         if reference is not None:
             return reference(m, t[None])[0].numpy()
-        if any(type(r) in (nn.LSTM, nn.GRU) and not r.batch_first for r in m.modules()):
+        if any(type(r) in (nn.LSTM, nn.GRU, ep.PeepholeLSTM) and not r.batch_first
+               for r in m.modules()):
             return m(t[:, None])[:, 0].numpy()
         return m(t[None])[0].numpy()
 
@@ -237,7 +272,7 @@ class Wrap(nn.Module):
 
 
 class Peephole(nn.Module):
-    """A hand-written peephole cell: no project convention covers it."""
+    """A hand-written peephole cell, not the PeepholeLSTM convention."""
 
     def __init__(self):
         super().__init__()

@@ -1,6 +1,7 @@
-/* Unit tests: the `lstm info` and `lstm run` command line (the binary in
- * $LSTM_TOOL): errors on stderr with a non-zero exit, and outputs equal to
- * the library's.
+/* Unit tests: the `lstm info`, `lstm run` and `lstm import` command line
+ * (the binary in $LSTM_TOOL): errors on stderr with a non-zero exit, and
+ * outputs equal to the library's. (`lstm import` of real ONNX and Keras
+ * files is tested in tests/interop.)
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -67,6 +68,14 @@ static const CliCase cases[] = {
       "@/no-such-dir/out.f32: cannot create" },
   { "run-input-is-dir", { "run", "@/model.safetensors", "@/dir.f32", NULL },
       1, "@/dir.f32: is a directory" },
+  { "import-usage", { "import", "@/model.safetensors", NULL }, 2,
+      "Usage: lstm import" },
+  { "import-missing-input", { "import", "@/nothing.onnx", "@/o.safetensors",
+          NULL }, 1, "@/nothing.onnx: no such file" },
+  { "import-bad-task", { "import", "@/model.safetensors", "@/o.safetensors",
+          "--task", "fly", NULL }, 2, "--task fly" },
+  { "import-unknown-option", { "import", "--fast", "@/model.safetensors",
+          "@/o.safetensors", NULL }, 2, "unknown option --fast" },
 };
 
 static gchar *
@@ -312,6 +321,57 @@ rm_rf (const gchar *path)
   }
 }
 
+/* `lstm import` with a stand-in importer (LSTM_IMPORT_SCRIPT): a result
+ * that liblstm does not load never replaces OUTPUT, and leaves no temporary
+ * file; a valid one is renamed into place. */
+static void
+test_import_result_checked (void)
+{
+  g_autofree gchar *script = fixture ("fake-import.py");
+  g_autofree gchar *out = fixture ("imported.safetensors");
+  g_autofree gchar *model = fixture ("model.safetensors");
+  g_autofree gchar *sub = fixture ("import-out");
+  g_autofree gchar *sub_out = g_build_filename (sub, "m.safetensors", NULL);
+  g_autofree gchar *contents = NULL, *expected = NULL, *err = NULL;
+  gsize len, expected_len;
+  const gchar *name;
+  GDir *d;
+  gint status;
+
+  /* argv: INPUT TMP: writes garbage for garbage.onnx, else copies INPUT */
+  write_file ("fake-import.py",
+      "import shutil, sys\n"
+      "if sys.argv[1].endswith('garbage.onnx'):\n"
+      "    open(sys.argv[2], 'wb').write(b'not a model')\n"
+      "else:\n"
+      "    shutil.copy(sys.argv[1], sys.argv[2])\n", -1);
+  write_file ("garbage.onnx", "x", -1);
+  g_mkdir (sub, 0755);
+  g_assert_true (g_file_set_contents (sub_out, "old", -1, NULL));
+  g_setenv ("LSTM_IMPORT_SCRIPT", script, TRUE);
+
+  status = tool_run_va (dir, NULL, &err, "import", "garbage.onnx",
+      "import-out/m.safetensors", NULL);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (err, "the imported model does not load"));
+  g_assert_true (g_file_get_contents (sub_out, &contents, &len, NULL));
+  g_assert_cmpstr (contents, ==, "old");
+  d = g_dir_open (sub, 0, NULL);
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_assert_cmpstr (name, ==, "m.safetensors");        /* no temporary */
+  g_dir_close (d);
+
+  status = tool_run_va (dir, NULL, &err, "import", "model.safetensors",
+      "imported.safetensors", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (out, &contents, &len, NULL));
+  g_assert_true (g_file_get_contents (model, &expected, &expected_len, NULL));
+  g_assert_cmpmem (contents, len, expected, expected_len);
+  g_unsetenv ("LSTM_IMPORT_SCRIPT");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -330,6 +390,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/run/outputs", test_run_outputs);
   g_test_add_func ("/cli/run/timeline-and-info", test_run_timeline_and_info);
   g_test_add_func ("/cli/run/pipe-partial-frame", test_run_pipe_partial_frame);
+  g_test_add_func ("/cli/import/result-checked", test_import_result_checked);
   ret = g_test_run ();
   rm_rf (dir);
   g_free (dir);
