@@ -37,8 +37,9 @@ state_alloc (LstmState *state)
  * layer, zeroed, plus a workspace sized once so that lstm_model_forward()
  * never allocates. The state holds a reference on @model. The kernel
  * variant is chosen here: the one named by the `LSTM_KERNELS` environment
- * variable ("ref", "generic", "avx2", "fma") if set, else the fastest exact
- * one the CPU supports.
+ * variable ("ref", "generic", "avx2", "fma", "avx512") if set, else the
+ * fastest exact one the CPU supports (chosen at run time: "avx512" where
+ * AVX-512F/VL/DQ exist, else "avx2", else "generic").
  *
  * Returns: (transfer full): the state; free with lstm_state_free().
  */
