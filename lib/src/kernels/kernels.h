@@ -28,6 +28,12 @@
  *
  * LSTM_PACK_ROW orders the rows so that the transposing reduction of the
  * 8 lane accumulators yields the 8 results in row order.
+ *
+ * The rows of x given to matmul_packed are independent: whether they are
+ * the frames of one chunk or the current frames of many streams (a
+ * batched forward), each output row gets the bits it would get alone.
+ * lstm_step is the per-stream step; a batched step would call
+ * matmul_packed on the streams' h rows and apply the same gate arithmetic.
  */
 #pragma once
 
