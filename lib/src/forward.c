@@ -11,7 +11,8 @@
  * directions. hc: the layer's state (h then c per (l, d)). */
 static void
 run_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
-    const float *x, gsize T, float *y, float *hc, float *gx, float *gh)
+    gboolean packed, const float *x, gsize T, float *y, float *hc, float *gx,
+    float *gh)
 {
   guint H = L->hidden_size, d;
   gsize per = L->type == LSTM_LAYER_LSTM ? 2 * H : H;
@@ -20,7 +21,13 @@ run_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
     const LstmRnnParams *p = &L->rnn[l * L->num_dirs + d];
     float *h = hc + (l * L->num_dirs + d) * per;
 
-    if (L->type == LSTM_LAYER_LSTM)
+    if (packed && L->type == LSTM_LAYER_LSTM)
+      lstm_layer_forward_packed (p, H, L->peephole, k, x, p->in, T, h, h + H,
+          y + d * H, L->output_size, d == 1, gx, gh);
+    else if (packed)
+      lstm_gru_layer_forward_packed (p, H, k, x, p->in, T, h, y + d * H,
+          L->output_size, d == 1, gx, gh);
+    else if (L->type == LSTM_LAYER_LSTM)
       lstm_layer_forward (p, H, L->peephole, k, x, p->in, T, h, h + H,
           y + d * H, L->output_size, d == 1, gx, NULL, gh);
     else
@@ -30,13 +37,16 @@ run_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
 }
 
 /* Runs every layer over @T frames (a block in streaming, the whole
- * sequence offline). act0/act1: (T, max_width); gx: (T, max_gates). */
+ * sequence offline). act0/act1: (T, max_width); gx: (T, max_gates).
+ * The packed kernels run when the variant has them and the model's packed
+ * weights exist (the "ref" variant always runs on the plain weights). */
 static void
 run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
     float *out, float *values, float *act0, float *act1, float *gx,
     float *gh)
 {
   const float *src = in;
+  gboolean packed = k->matmul_packed != NULL && lstm_model_ensure_packed (m);
   guint i, l;
 
   if (m->input_mean || m->input_std) {
@@ -62,12 +72,15 @@ run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
       gboolean last = i == m->n_layers - 1 && l == n_stages - 1;
       float *dst = last ? out : (src == act0 ? act1 : act0);
 
-      if (L->type == LSTM_LAYER_LINEAR)
+      if (L->type == LSTM_LAYER_LINEAR && packed)
+        lstm_linear_layer_forward_packed (&L->pk_weight, L->bias_v,
+            L->activation, k, src, T, dst);
+      else if (L->type == LSTM_LAYER_LINEAR)
         lstm_linear_layer_forward (L->weight, L->bias_v, L->activation,
             L->input_size, L->output_size, k, src, T, dst);
       else
-        run_rnn_sublayer (L, l, k, src, T, dst, values + L->state_offset, gx,
-            gh);
+        run_rnn_sublayer (L, l, k, packed, src, T, dst,
+            values + L->state_offset, gx, gh);
       src = dst;
     }
   }

@@ -51,6 +51,35 @@ lstm_gru_layer_forward (const LstmRnnParams *p, guint H, const LstmKernels *k,
   }
 }
 
+void
+lstm_gru_layer_forward_packed (const LstmRnnParams *p, guint H,
+    const LstmKernels *k, const float *x, gsize ldx, gsize T, float *h,
+    float *y, gsize ldy, gboolean reverse, float *gates, float *gh)
+{
+  gsize s, j;
+
+  /* the input projections of the T frames: one product */
+  k->matmul_packed (&p->pk_ih, p->b_ih, x, ldx, gates, 3 * H, T);
+
+  for (s = 0; s < T; s++) {
+    gsize t = reverse ? T - 1 - s : s;
+    float *gt = gates + t * 3 * H;
+    float *gr = gt + LSTM_GATE_R * H, *gz = gt + LSTM_GATE_Z * H;
+    float *gn = gt + LSTM_GATE_N * H;
+    const float *hr = gh + LSTM_GATE_R * H, *hz = gh + LSTM_GATE_Z * H;
+    const float *hnn = gh + LSTM_GATE_N * H;
+
+    k->matmul_packed (&p->pk_hh, p->b_hh, h, H, gh, 3 * H, 1);
+    for (j = 0; j < H; j++) {
+      float r = lstm_sigmoidf (gr[j] + hr[j]);
+      float z = lstm_sigmoidf (gz[j] + hz[j]);
+      float n = tanhf (gn[j] + r * hnn[j]);
+      h[j] = (1.0f - z) * n + z * h[j];
+    }
+    memcpy (y + t * ldy, h, H * sizeof (float));
+  }
+}
+
 /* Backward through time, from the last processed frame to the first, with
  * hn = W_hn h(t-1) + b_hn from the forward:
  *   dh = dy(t) + dh(t+1 -> t)

@@ -42,6 +42,19 @@ lstm_linear_layer_forward (const float *w, const float *b,
     lstm_kernel_act_apply (act, y + t * out, out);
 }
 
+void
+lstm_linear_layer_forward_packed (const LstmPackedMatrix *pw, const float *b,
+    LstmActivation activation, const LstmKernels *k, const float *x, gsize T,
+    float *y)
+{
+  LstmKernelAct act = lstm_activation_to_kernel_act (activation);
+  gsize t;
+
+  k->matmul_packed (pw, b, x, pw->k, y, pw->n_out, T);
+  for (t = 0; t < T; t++)
+    lstm_kernel_act_apply (act, y + t * pw->n_out, pw->n_out);
+}
+
 /* Backward: z' = dy * act'(z), written with the activated y:
  *   none: z' = dy               sigmoid: z' = dy * y * (1 - y)
  *   tanh: z' = dy * (1 - y^2)   relu:    z' = dy * [y > 0]

@@ -72,6 +72,57 @@ lstm_layer_forward (const LstmRnnParams *p, guint H, gboolean peephole,
   }
 }
 
+void
+lstm_layer_forward_packed (const LstmRnnParams *p, guint H,
+    gboolean peephole, const LstmKernels *k, const float *x, gsize ldx,
+    gsize T, float *h, float *c, float *y, gsize ldy, gboolean reverse,
+    float *gates, float *gh)
+{
+  const float *pi = peephole ? p->w_ch + LSTM_PEEP_I * H : NULL;
+  const float *pf = peephole ? p->w_ch + LSTM_PEEP_F * H : NULL;
+  const float *po = peephole ? p->w_ch + LSTM_PEEP_O * H : NULL;
+  gsize s, j;
+
+  /* the input projections of the T frames: one product (a frame's bits do
+   * not depend on T) */
+  k->matmul_packed (&p->pk_ih, p->b_ih, x, ldx, gates, 4 * H, T);
+
+  for (s = 0; s < T; s++) {
+    gsize t = reverse ? T - 1 - s : s;
+    float *gt = gates + t * 4 * H, *yt = y + t * ldy;
+
+    if (H % 8 == 0) {
+      /* fused: recurrent product, gates, c and h(t) straight into y */
+      k->lstm_step (&p->pk_hh, p->b_hh, p->w_ch, h, c, yt, gt, H);
+      memcpy (h, yt, H * sizeof (float));
+      continue;
+    }
+    k->matmul_packed (&p->pk_hh, p->b_hh, h, H, gh, 4 * H, 1);
+    for (j = 0; j < H; j++) {
+      float ai = gt[LSTM_GATE_I * H + j] + gh[LSTM_GATE_I * H + j];
+      float af = gt[LSTM_GATE_F * H + j] + gh[LSTM_GATE_F * H + j];
+      float ag = gt[LSTM_GATE_G * H + j] + gh[LSTM_GATE_G * H + j];
+      float ao = gt[LSTM_GATE_O * H + j] + gh[LSTM_GATE_O * H + j];
+      float i_, f_, g_, o_, c_;
+
+      if (peephole) {
+        ai = ai + pi[j] * c[j];
+        af = af + pf[j] * c[j];
+      }
+      i_ = lstm_sigmoidf (ai);
+      f_ = lstm_sigmoidf (af);
+      g_ = tanhf (ag);
+      c_ = f_ * c[j] + i_ * g_;
+      if (peephole)
+        ao = ao + po[j] * c_;
+      o_ = lstm_sigmoidf (ao);
+      c[j] = c_;
+      h[j] = o_ * tanhf (c_);
+    }
+    memcpy (yt, h, H * sizeof (float));
+  }
+}
+
 /* Backward through time, from the last processed frame to the first:
  *   dh = dy(t) + dh(t+1 -> t)         dc = dc(t+1 -> t)
  *   do = dh * tanh(c(t))              ao' = do * o * (1 - o)

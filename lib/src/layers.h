@@ -21,6 +21,17 @@ void lstm_layer_forward (const LstmRnnParams *p, guint H, gboolean peephole,
     float *c, float *y, gsize ldy, gboolean reverse, float *gates, float *cs,
     float *gh);
 
+/* lstm_layer_forward() for inference, on the packed weights (p->pk_*,
+ * ready) and k's packed kernels (k->matmul_packed not NULL): the input
+ * projections of the T frames as one product, then per frame k->lstm_step
+ * (the recurrent product fused with the gates) when H % 8 == 0. The
+ * results of a frame do not depend on T. gates: (T, 4H) scratch;
+ * gh: (4H) scratch. */
+void lstm_layer_forward_packed (const LstmRnnParams *p, guint H,
+    gboolean peephole, const LstmKernels *k, const float *x, gsize ldx,
+    gsize T, float *h, float *c, float *y, gsize ldy, gboolean reverse,
+    float *gates, float *gh);
+
 /* GRU over T frames (PyTorch: the hidden bias sits inside the reset
  * product). x: (T, in) stride ldx; h: (H) in/out; y: (T, H) stride ldy;
  * gates: (T, 3H), on return the activated r, z, n of each frame;
@@ -31,6 +42,11 @@ void lstm_gru_layer_forward (const LstmRnnParams *p, guint H,
     float *y, gsize ldy, gboolean reverse, float *gates, float *hn,
     float *gh);
 
+/* lstm_gru_layer_forward() for inference, on the packed weights. */
+void lstm_gru_layer_forward_packed (const LstmRnnParams *p, guint H,
+    const LstmKernels *k, const float *x, gsize ldx, gsize T, float *h,
+    float *y, gsize ldy, gboolean reverse, float *gates, float *gh);
+
 /* The kernels' id of a model activation. */
 LstmKernelAct lstm_activation_to_kernel_act (LstmActivation activation);
 
@@ -38,6 +54,11 @@ LstmKernelAct lstm_activation_to_kernel_act (LstmActivation activation);
  * y: (T, out), the activated outputs. */
 void lstm_linear_layer_forward (const float *w, const float *b,
     LstmActivation activation, guint in, guint out, const LstmKernels *k,
+    const float *x, gsize T, float *y);
+
+/* lstm_linear_layer_forward() on a packed weight @pw. */
+void lstm_linear_layer_forward_packed (const LstmPackedMatrix *pw,
+    const float *b, LstmActivation activation, const LstmKernels *k,
     const float *x, gsize T, float *y);
 
 /* ---- training: backward passes ----

@@ -40,6 +40,9 @@ typedef struct {
   float *b_hh;          /* (G*H) or NULL without bias */
   float *w_ch;          /* (3H) peepholes i, f, o, or NULL */
   guint in;             /* input width of this sub-layer */
+  /* w_ih, w_hh packed for the vector kernels (inference only; data NULL
+   * until lstm_model_ensure_packed()) */
+  LstmPackedMatrix pk_ih, pk_hh;
 } LstmRnnParams;
 
 typedef struct {
@@ -58,6 +61,7 @@ typedef struct {
   /* linear layers */
   float *weight;        /* (out, in) row-major */
   float *bias_v;        /* (out) or NULL */
+  LstmPackedMatrix pk_weight;   /* weight, packed (see LstmRnnParams) */
   /* offset of this layer's h (then c) in LstmState's value array */
   gsize state_offset;
 } LstmLayer;
@@ -97,6 +101,12 @@ struct _LstmModel {
   guint max_gates;      /* widest gate vector (G*H) of any sub-layer */
   gboolean streamable;  /* no bidirectional layer */
   gchar *cache_key;     /* file identity when shared (model-cache.c) */
+  /* Inference's packed copies of the weight matrices (the pk_* views),
+   * made on first use; code that changes params calls
+   * lstm_model_invalidate_packed(). */
+  float *packed;
+  gint packed_ready;    /* atomic */
+  GMutex pack_lock;
 };
 
 struct _LstmState {
@@ -110,6 +120,13 @@ struct _LstmState {
   gboolean nonfinite_tail;  /* the last frame lstm_model_forward_checked()
                              * saw was not finite: a burst goes on */
 };
+
+/* Packs the weights for the vector kernels once (thread-safe; allocates
+ * only the first time after a change). FALSE when out of memory: the
+ * forward then runs on the unpacked weights. */
+gboolean lstm_model_ensure_packed (LstmModel *model);
+/* Drops the packed copies: to be called whenever model->params change. */
+void lstm_model_invalidate_packed (LstmModel *model);
 
 /* Aligned float buffers (posix_memalign; free with lstm_aligned_free). */
 float *lstm_aligned_alloc (gsize n_floats);

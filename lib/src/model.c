@@ -159,6 +159,8 @@ model_free (LstmModel *model)
     g_free (model->tensors[i].name);
   g_free (model->tensors);
   lstm_aligned_free (model->params);
+  lstm_aligned_free (model->packed);
+  g_mutex_clear (&model->pack_lock);
   g_free (model->input_mean);
   g_free (model->input_std);
   g_free (model->residual);
@@ -486,6 +488,8 @@ point_params (LstmModel *model)
 {
   guint i, l, d, n = 0;
 
+  g_atomic_int_set (&model->packed_ready, 0);
+
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
 
@@ -511,6 +515,69 @@ point_params (LstmModel *model)
       }
   }
   g_assert (n == model->n_tensors);
+}
+
+gboolean
+lstm_model_ensure_packed (LstmModel *model)
+{
+  gsize total = 0, off = 0;
+  guint i, r;
+
+  if (g_atomic_int_get (&model->packed_ready))
+    return TRUE;
+  g_mutex_lock (&model->pack_lock);
+  if (g_atomic_int_get (&model->packed_ready)) {
+    g_mutex_unlock (&model->pack_lock);
+    return TRUE;
+  }
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+    if (L->type == LSTM_LAYER_LINEAR) {
+      total += lstm_packed_size (L->output_size, L->input_size);
+      continue;
+    }
+    for (r = 0; r < L->num_layers * L->num_dirs; r++) {
+      LstmRnnParams *p = &L->rnn[r];
+      guint G = (L->type == LSTM_LAYER_LSTM ? 4 : 3) * L->hidden_size;
+      total += lstm_packed_size (G, p->in) + lstm_packed_size (G,
+          L->hidden_size);
+    }
+  }
+  lstm_aligned_free (model->packed);
+  model->packed = lstm_aligned_try_alloc0 (MAX (total, 1));
+  if (model->packed == NULL) {
+    g_mutex_unlock (&model->pack_lock);
+    return FALSE;
+  }
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+    if (L->type == LSTM_LAYER_LINEAR) {
+      lstm_pack_matrix (L->weight, L->output_size, L->input_size,
+          model->packed + off, &L->pk_weight);
+      off += lstm_packed_size (L->output_size, L->input_size);
+      continue;
+    }
+    for (r = 0; r < L->num_layers * L->num_dirs; r++) {
+      LstmRnnParams *p = &L->rnn[r];
+      guint G = (L->type == LSTM_LAYER_LSTM ? 4 : 3) * L->hidden_size;
+      lstm_pack_matrix (p->w_ih, G, p->in, model->packed + off, &p->pk_ih);
+      off += lstm_packed_size (G, p->in);
+      lstm_pack_matrix (p->w_hh, G, L->hidden_size, model->packed + off,
+          &p->pk_hh);
+      off += lstm_packed_size (G, L->hidden_size);
+    }
+  }
+  g_atomic_int_set (&model->packed_ready, 1);
+  g_mutex_unlock (&model->pack_lock);
+  return TRUE;
+}
+
+void
+lstm_model_invalidate_packed (LstmModel *model)
+{
+  g_mutex_lock (&model->pack_lock);
+  g_atomic_int_set (&model->packed_ready, 0);
+  g_mutex_unlock (&model->pack_lock);
 }
 
 static gchar *
@@ -577,6 +644,7 @@ lstm_model_new_from_architecture (const gchar *architecture,
   JsonArray *arr;
   guint i, n, prev_out = 0;
 
+  g_mutex_init (&model->pack_lock);
   model->ref_count = 1;
   model->name = g_strdup (name ? name : "(model)");
   model->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,

@@ -35,10 +35,12 @@ state_alloc (LstmState *state)
  *
  * Creates the recurrent state of one stream: h (and c) of every recurrent
  * layer, zeroed, plus a workspace sized once so that lstm_model_forward()
- * never allocates. The state holds a reference on @model. The kernel
+ * never allocates (the model's packed weights are made here too, the
+ * first time a state is created for it). The state holds a reference on @model. The kernel
  * variant is chosen here: the one named by the `LSTM_KERNELS` environment
- * variable ("ref", "generic", "avx2", "fma") if set, else the fastest exact
- * one the CPU supports.
+ * variable ("ref", "generic", "avx2", "fma", "avx512") if set, else the
+ * fastest exact one the CPU supports (chosen at run time: "avx512" where
+ * AVX-512F/VL/DQ exist, else "avx2", else "generic").
  *
  * Returns: (transfer full): the state; free with lstm_state_free().
  */
@@ -56,6 +58,10 @@ lstm_state_new (LstmModel *model)
         "using the default kernels", g_getenv ("LSTM_KERNELS"));
     state->kernels = lstm_kernels_get ("");
   }
+  /* the packed weights now, so that not even the first forward allocates
+   * (on failure the forward runs on the plain weights) */
+  if (state->kernels->matmul_packed != NULL)
+    lstm_model_ensure_packed (model);
   state_alloc (state);
   return state;
 }

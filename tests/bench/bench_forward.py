@@ -1,16 +1,23 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Inference benchmark: liblstm vs PyTorch CPU (one thread), same run.
+"""Inference benchmark: liblstm, PyTorch and oneDNN side by side, same run.
 
-For a few model sizes, times one stream (batch 1):
-  - streaming, one frame per call: PyTorch calls the module per frame with
-    (h, c) carried; liblstm calls lstm_model_forward per frame;
-  - offline, the whole sequence in one call.
-Prints microseconds per frame and the ratio PyTorch / liblstm (above 1:
-liblstm is faster). Figures only: it never fails on time.
+Two models, SMALL (in 40, LSTM 128 x 2, linear 10) and LARGE (in 80,
+LSTM 512 x 2, linear 10), three ways each:
+  - streaming, 1 frame per call (the recurrent state carried across calls);
+  - 100 frames per call;
+  - offline: PyTorch and oneDNN run 32 sequences x 1000 frames in one batched
+    call; liblstm (no batched call) one sequence of 1000 frames in one call.
+Per row: microseconds per frame (best of a few passes; process CPU time, so
+time spent waiting for a shared core is not counted), the ratios
+PyTorch / liblstm and oneDNN / liblstm (above 1: liblstm is faster), and
+liblstm's GFLOP/s and weight traffic against the machine's measured limits
+(bench-machine: FMA peak, read bandwidth of the cache level the weights fit
+in). Figures only: it never fails on time.
 
-Usage: bench_forward.py BENCH_FORWARD_BINARY
+Usage: bench_forward.py BENCH_FORWARD [--dnnl BENCH_DNNL] [--machine JSON]
 """
+import argparse
 import json
 import os
 import subprocess
@@ -32,62 +39,160 @@ from export_pytorch import export  # noqa: E402
 torch.set_num_threads(1)
 torch.manual_seed(0)
 
-CASES = [
-    ("lstm I40 H128 x2 + softmax 4", nn.LSTM, 40, 128, 2, 4),
-    ("gru I40 H256 x1 + softmax 4", nn.GRU, 40, 256, 1, 4),
-    ("lstm I64 H512 x1 + linear 8", nn.LSTM, 64, 512, 1, 8),
+# name, input, hidden, layers, classes, streaming frames, passes
+MODELS = [
+    ("SMALL", 40, 128, 2, 10, 2000, 5),
+    ("LARGE", 80, 512, 2, 10, 300, 3),
 ]
-STREAM_FRAMES = 2000
-SEQ_FRAMES = 2000
+OFFLINE_BATCH, OFFLINE_FRAMES = 32, 1000
 
 
 class Net(nn.Module):
-    def __init__(self, cls, i, h, layers, c):
+    def __init__(self, i, h, layers, c):
         super().__init__()
-        self.rnn = cls(i, h, num_layers=layers, batch_first=True)
+        self.rnn = nn.LSTM(i, h, num_layers=layers, batch_first=True)
         self.head = nn.Linear(h, c)
 
     def forward(self, x, state=None):
         y, state = self.rnn(x, state)
-        return torch.softmax(self.head(y), -1), state
+        return self.head(y), state
 
 
-def best_of(fn, reps=3):
+def best_of(fn, reps):
     best = 1e30
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best
 
 
+def torch_blas():
+    """The BLAS library PyTorch has loaded (after a matmul), from the maps."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    libs = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            if "blas" in os.path.basename(path).lower():
+                libs.add(os.path.realpath(path))
+    return ", ".join(sorted(libs)) or "built-in (none loaded)"
+
+
+def flops_bytes(i, h, layers, c, chunk):
+    """FLOPs per frame and weight bytes streamed per frame at @chunk frames
+    per call (input projections and head: once per call; recurrent
+    weights: every frame)."""
+    flops, per_call, per_frame = 0, 0, 0
+    for l in range(layers):
+        inp = i if l == 0 else h
+        flops += 2 * 4 * h * (inp + h) + 12 * h
+        per_call += 4 * (4 * h * inp + 8 * h)
+        per_frame += 4 * 4 * h * h
+    flops += 2 * h * c
+    per_call += 4 * (h * c + c)
+    return flops, per_frame + per_call / chunk, per_frame + per_call
+
+
+def run_ours(binary, path, frames, chunk, reps, env=None):
+    out = subprocess.run([binary, path, str(frames), str(chunk), str(reps)],
+                         check=True, capture_output=True, text=True,
+                         env=env).stdout
+    return json.loads(out)
+
+
+def run_dnnl(binary, i, h, layers, c, frames, chunk, batch, reps):
+    if binary is None:
+        return None
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([binary, str(i), str(h), str(layers), str(c),
+                          str(frames), str(chunk), str(batch), str(reps)],
+                         check=True, capture_output=True, text=True,
+                         env=env).stdout
+    return json.loads(out)
+
+
+def fmt(v):
+    return f"{v * 1e6:9.2f}" if v is not None else f"{'-':>9}"
+
+
+def ratio(a, b):
+    return f"{a / b:6.2f}x" if a is not None and b else f"{'-':>7}"
+
+
 def main():
-    binary = sys.argv[1]
-    print(f"{'model':34} {'mode':22} {'PyTorch us/f':>12} {'liblstm us/f':>12} {'ratio':>7}")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bench_forward")
+    ap.add_argument("--dnnl")
+    ap.add_argument("--machine", help="bench-machine's JSON output")
+    ap.add_argument("--kernels", help="LSTM_KERNELS for liblstm")
+    args = ap.parse_args()
+    machine = json.loads(args.machine) if args.machine else None
+    env = dict(os.environ)
+    if args.kernels:
+        env["LSTM_KERNELS"] = args.kernels
+    dnnl_version = None
+
+    print(f"{'row':34} {'liblstm':>9} {'PyTorch':>9} {'oneDNN':>9} "
+          f"{'PT/ours':>7} {'DNNL/ours':>9} {'GFLOP/s':>8} {'%peak':>6} "
+          f"{'GB/s':>7} {'%bw':>5} {'bound':>5}")
+    print(f"{'':34} {'us/frame':>9} {'us/frame':>9} {'us/frame':>9}")
     with tempfile.TemporaryDirectory() as tmp, torch.no_grad():
-        for name, cls, i, h, layers, c in CASES:
-            net = Net(cls, i, h, layers, c).eval()
-            path = os.path.join(tmp, "m.safetensors")
-            export(net, path, activations={"head": "softmax"})
-            x = torch.randn(1, STREAM_FRAMES, i)
+        for name, i, h, layers, c, frames, reps in MODELS:
+            net = Net(i, h, layers, c).eval()
+            path = os.path.join(tmp, name + ".safetensors")
+            export(net, path)
+            x = torch.randn(1, frames, i)
+            xb = torch.randn(OFFLINE_BATCH, OFFLINE_FRAMES, i)
 
-            def stream():
-                state = None
-                for t in range(STREAM_FRAMES):
-                    _, state = net(x[:, t:t + 1], state)
+            def stream(chunk):
+                def go():
+                    state = None
+                    for t in range(0, frames, chunk):
+                        _, state = net(x[:, t:t + chunk], state)
+                return go
 
-            def whole():
-                net(x[:, :SEQ_FRAMES])
-
-            pt_stream = best_of(stream) / STREAM_FRAMES
-            pt_whole = best_of(whole) / SEQ_FRAMES
-            for mode, chunk, pt in (("stream, 1 frame/call", 1, pt_stream),
-                                    ("sequence, 1 call", SEQ_FRAMES, pt_whole)):
-                out = subprocess.run([binary, path, str(STREAM_FRAMES), str(chunk)],
-                                     check=True, capture_output=True, text=True).stdout
-                ours = json.loads(out)["seconds_per_frame"]
-                print(f"{name:34} {mode:22} {pt * 1e6:12.2f} {ours * 1e6:12.2f} {pt / ours:6.2f}x")
-    print(f"kernels: {json.loads(out)['kernels']}; torch {torch.__version__}, 1 thread")
+            rows = [
+                ("streaming, 1 frame/call", 1, frames, 1),
+                ("100 frames/call", 100, frames, 1),
+                (f"offline {OFFLINE_BATCH}x{OFFLINE_FRAMES}", OFFLINE_FRAMES,
+                 OFFLINE_FRAMES, OFFLINE_BATCH),
+            ]
+            for mode, chunk, n, batch in rows:
+                r = run_ours(args.bench_forward, path, n, chunk, reps, env)
+                kernels = r["kernels"]
+                ours = r["seconds_per_frame"]
+                if batch == 1:
+                    pt = best_of(stream(chunk), reps) / n
+                else:
+                    pt = best_of(lambda: net(xb), max(2, reps - 2)) / (
+                        n * batch)
+                d = run_dnnl(args.dnnl, i, h, layers, c, n, chunk, batch,
+                             reps if batch == 1 else max(2, reps - 2))
+                dn = d["seconds_per_frame"] if d else None
+                if d:
+                    dnnl_version = d["dnnl"]
+                flops, bytes_frame, footprint = flops_bytes(i, h, layers, c,
+                                                            chunk)
+                gflops = flops / ours / 1e9
+                gbps = bytes_frame / ours / 1e9
+                cols = ""
+                if machine:
+                    if footprint <= machine["l2_bytes"]:
+                        bw = machine["l2_gbps"]
+                    elif footprint <= machine["l3_bytes"]:
+                        bw = machine["l3_gbps"]
+                    else:
+                        bw = machine["dram_gbps"]
+                    fp, fb = gflops / machine["peak_gflops"], gbps / bw
+                    cols = (f" {100 * fp:5.1f}% {gbps:7.1f} {100 * fb:4.0f}% "
+                            f"{'FMA' if fp > fb else 'mem':>5}")
+                print(f"{name + ' ' + mode:34} {fmt(ours)} {fmt(pt)} "
+                      f"{fmt(dn)} {ratio(pt, ours)} {ratio(dn, ours):>9} "
+                      f"{gflops:8.2f}{cols}", flush=True)
+    print(f"liblstm kernels: {kernels}; PyTorch {torch.__version__}, "
+          f"1 thread, BLAS: {torch_blas()}; oneDNN "
+          f"{dnnl_version or 'not built (libdnnl-dev missing)'}")
 
 
 if __name__ == "__main__":

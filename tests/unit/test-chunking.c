@@ -118,6 +118,31 @@ make_frames (guint n, guint dim)
   return x;
 }
 
+/* The kernel variants to run: the one LSTM_KERNELS names when it is set
+ * as the test starts (the per-variant meson tests set it), else every
+ * variant this build and CPU run. NULL when the named one cannot run
+ * here. */
+static const gchar *const *
+variants_to_test (void)
+{
+  static const gchar *one[2];
+  static gboolean done;
+  const gchar *const *all = lstm_kernels_list ();
+  const gchar *forced;
+  guint v;
+
+  if (done)
+    return one[0] ? one : all;
+  done = TRUE;
+  forced = g_getenv ("LSTM_KERNELS");
+  if (forced == NULL || *forced == '\0')
+    return all;
+  for (v = 0; all[v] != NULL; v++)
+    if (strcmp (all[v], forced) == 0)
+      one[0] = all[v];
+  return one[0] ? one : NULL;
+}
+
 static void
 use_variant (const gchar *variant)
 {
@@ -212,8 +237,8 @@ test_chunking (gconstpointer data)
   g_unsetenv ("LSTM_KERNELS");
 }
 
-/* After a first call, lstm_model_forward() allocates nothing, whatever the
- * number of frames per call. */
+/* Once the state exists, lstm_model_forward() allocates nothing, from its
+ * first call on, whatever the number of frames per call. */
 static void
 test_no_allocation (gconstpointer data)
 {
@@ -244,8 +269,8 @@ test_no_allocation (gconstpointer data)
   g_assert_cmpuint (n, >=, 3);
   g_assert_cmpuint (max, >=, 64 * sizeof (float));
 
-  g_assert_true (lstm_model_forward (m, s, x, 1, y, NULL));
   alloc_counter_start ();
+  g_assert_true (lstm_model_forward (m, s, x, 1, y, NULL));
   for (c = 0; c < G_N_ELEMENTS (calls); c++) {
     g_assert_true (lstm_model_forward (m, s, x + done * I, calls[c],
             y + done * O, NULL));
@@ -267,8 +292,14 @@ main (int argc, char **argv)
   guint v, i;
   int ret;
 
+  if (variants_to_test () == NULL) {
+    /* TAP: the whole test is skipped */
+    g_print ("1..0 # SKIP LSTM_KERNELS=%s: not supported by this build "
+        "or CPU\n", g_getenv ("LSTM_KERNELS"));
+    return 0;
+  }
   g_test_init (&argc, &argv, NULL);
-  variants = lstm_kernels_list ();
+  variants = variants_to_test ();
   for (v = 0; variants[v]; v++)
     for (i = 0; i < G_N_ELEMENTS (models); i++) {
       TestData *td = g_new0 (TestData, 1);

@@ -4,7 +4,10 @@
  * Non-fused variants must be bitwise equal to the reference (the canonical
  * summation order of kernels.h); "fma" rounds once per multiply-add and is
  * held to the usual dot-product error bound instead. Every result is also
- * checked against a double-precision dot product.
+ * checked against a double-precision dot product. The packed kernels must
+ * equal their variant's unpacked product bitwise, the fused LSTM step the
+ * unfused equations, and the vectorised activations have their largest
+ * error measured over the whole float range.
  */
 #include "config.h"
 
@@ -170,6 +173,179 @@ test_matmul_frames_invariance (gconstpointer data)
       n * n_out * sizeof (float));
 }
 
+/* matmul_packed (and its AVX-512 pairs of groups) equals the variant's
+ * matmul, bitwise, over shapes straddling the 8-row groups and 8-column
+ * blocks, with strides, with and without bias, 1 to 9 frames. */
+static void
+test_matmul_packed (gconstpointer data)
+{
+  const LstmKernels *k = lstm_kernels_get (data);
+  static const gsize outs[] = { 1, 7, 8, 9, 15, 16, 17, 24, 33, 40 };
+  static const gsize ks[] = { 1, 3, 7, 8, 9, 16, 17, 40, 64, 67 };
+  g_autoptr (GRand) r = g_rand_new_with_seed (99);
+  gsize o, c, n;
+
+  if (k->matmul_packed == NULL) {
+    g_test_skip ("this variant has no packed kernels");
+    return;
+  }
+  for (o = 0; o < G_N_ELEMENTS (outs); o++)
+    for (c = 0; c < G_N_ELEMENTS (ks); c++)
+      for (n = 1; n <= 9; n += 4) {
+        gsize n_out = outs[o], kk = ks[c], ldx = kk + n % 3, ldy = n_out + 1;
+        g_autofree float *w = g_new (float, n_out * kk);
+        g_autofree float *b = g_new (float, n_out);
+        g_autofree float *x = g_new (float, n * ldx);
+        g_autofree float *y1 = g_new0 (float, n * ldy);
+        g_autofree float *y2 = g_new0 (float, n * ldy);
+        g_autofree float *pk = g_malloc (lstm_packed_size (n_out, kk) *
+            sizeof (float));
+        LstmPackedMatrix pm;
+        const float *bias = (o + c) % 2 ? b : NULL;
+
+        fill (r, w, n_out * kk);
+        fill (r, b, n_out);
+        fill (r, x, n * ldx);
+        lstm_pack_matrix (w, n_out, kk, pk, &pm);
+        k->matmul (w, bias, x, ldx, y1, ldy, n_out, kk, n);
+        k->matmul_packed (&pm, bias, x, ldx, y2, ldy, n);
+        if (memcmp (y1, y2, n * ldy * sizeof (float)) != 0)
+          g_error ("%s: packed product differs (n_out %" G_GSIZE_FORMAT
+              " k %" G_GSIZE_FORMAT " frames %" G_GSIZE_FORMAT ")", k->name,
+              n_out, kk, n);
+      }
+}
+
+/* The fused step equals the unfused equations computed from the variant's
+ * own product and activations, bitwise, with and without peepholes. */
+static void
+test_lstm_step (gconstpointer data)
+{
+  const LstmKernels *k = lstm_kernels_get (data);
+  static const guint Hs[] = { 8, 16, 24, 40 };
+  g_autoptr (GRand) r = g_rand_new_with_seed (5);
+  guint hi, peep;
+
+  if (k->lstm_step == NULL) {
+    g_test_skip ("this variant has no fused step");
+    return;
+  }
+  for (hi = 0; hi < G_N_ELEMENTS (Hs); hi++)
+    for (peep = 0; peep < 2; peep++) {
+      guint H = Hs[hi], j;
+      g_autofree float *w = g_new (float, 4 * H * H);
+      g_autofree float *b = g_new (float, 4 * H);
+      g_autofree float *pc = g_new (float, 3 * H);
+      g_autofree float *h = g_new (float, H);
+      g_autofree float *c1 = g_new (float, H), *c2 = g_new (float, H);
+      g_autofree float *g1 = g_new (float, 4 * H), *g2 = g_new (float, 4 * H);
+      g_autofree float *gh = g_new (float, 4 * H);
+      g_autofree float *h1 = g_new (float, H), *h2 = g_new (float, H);
+      g_autofree float *pk = g_malloc (lstm_packed_size (4 * H, H) *
+          sizeof (float));
+      const float *p = peep ? pc : NULL;
+      LstmPackedMatrix pm;
+
+      fill (r, w, 4 * H * H);
+      fill (r, b, 4 * H);
+      fill (r, pc, 3 * H);
+      fill (r, h, H);
+      fill (r, c1, H);
+      fill (r, g1, 4 * H);
+      memcpy (c2, c1, H * sizeof (float));
+      memcpy (g2, g1, 4 * H * sizeof (float));
+      lstm_pack_matrix (w, 4 * H, H, pk, &pm);
+      k->lstm_step (&pm, b, p, h, c1, h1, g1, H);
+
+      k->matmul (w, b, h, H, gh, 4 * H, 4 * H, H, 1);
+      for (j = 0; j < 4 * H; j++)
+        g2[j] = g2[j] + gh[j];
+      if (p)
+        for (j = 0; j < H; j++) {
+          g2[j] = g2[j] + p[j] * c2[j];
+          g2[H + j] = g2[H + j] + p[H + j] * c2[j];
+        }
+      k->sigmoid (g2, 2 * H);
+      k->tanh (g2 + 2 * H, H);
+      for (j = 0; j < H; j++) {
+        c2[j] = g2[H + j] * c2[j] + g2[j] * g2[2 * H + j];
+        if (p)
+          g2[3 * H + j] = g2[3 * H + j] + p[2 * H + j] * c2[j];
+        h2[j] = c2[j];
+      }
+      k->sigmoid (g2 + 3 * H, H);
+      k->tanh (h2, H);
+      for (j = 0; j < H; j++)
+        h2[j] = g2[3 * H + j] * h2[j];
+      g_assert_cmpmem (c1, H * sizeof (float), c2, H * sizeof (float));
+      g_assert_cmpmem (g1, 4 * H * sizeof (float), g2, 4 * H * sizeof (float));
+      g_assert_cmpmem (h1, H * sizeof (float), h2, H * sizeof (float));
+    }
+}
+
+/* The largest absolute error of @f over float inputs spread over the whole
+ * range (every 509th bit pattern, both signs, and the special values),
+ * against double precision; NaN must give NaN. */
+static double
+activation_error (void (*f) (float *, gsize), gboolean is_tanh, float *worst)
+{
+  enum { N = 4096 };
+  float in[N], out[N];
+  double max_err = 0;
+  guint64 bits = 0;
+
+  while (bits <= G_MAXUINT32) {
+    gsize n = 0, i;
+    for (; n < N && bits <= G_MAXUINT32; bits += 509) {
+      guint32 u = (guint32) bits;
+      memcpy (&in[n++], &u, sizeof u);
+    }
+    if (bits > G_MAXUINT32 && n + 4 <= N) {
+      in[n++] = INFINITY;
+      in[n++] = -INFINITY;
+      in[n++] = 0.0f;
+      in[n++] = -0.0f;
+    }
+    memcpy (out, in, n * sizeof (float));
+    f (out, n);
+    for (i = 0; i < n; i++) {
+      double x = in[i], want, err;
+      if (isnan (in[i])) {
+        g_assert_true (isnan (out[i]));
+        continue;
+      }
+      want = is_tanh ? tanh (x) : 1.0 / (1.0 + exp (-x));
+      err = fabs ((double) out[i] - want);
+      g_assert_false (isnan (out[i]));
+      if (err > max_err) {
+        max_err = err;
+        *worst = in[i];
+      }
+    }
+  }
+  return max_err;
+}
+
+static void
+test_vector_activations (gconstpointer data)
+{
+  const LstmKernels *k = lstm_kernels_get (data);
+  const LstmKernels *ref = lstm_kernels_get ("ref");
+  float ws, wt, rs, rt;
+  double es = activation_error (k->sigmoid, FALSE, &ws);
+  double et = activation_error (k->tanh, TRUE, &wt);
+  double bs = activation_error (ref->sigmoid, FALSE, &rs);
+  double bt = activation_error (ref->tanh, TRUE, &rt);
+
+  g_test_message ("%s: sigmoid max abs error %.3g (at %.9g), libm's %.3g; "
+      "tanh %.3g (at %.9g), libm's %.3g", k->name, es, (double) ws, bs, et,
+      (double) wt, bt);
+  /* within a few float32 roundings of outputs of at most 1, and never
+   * more than 4 times the error of libm's expf/tanhf-based functions */
+  g_assert_cmpfloat (es, <=, MAX (4 * bs, 4 * FLT_EPSILON));
+  g_assert_cmpfloat (et, <=, MAX (4 * bt, 4 * FLT_EPSILON));
+}
+
 static void
 test_dispatch (void)
 {
@@ -246,6 +422,17 @@ main (int argc, char **argv)
         names[i]);
     g_test_add_data_func (p1, names[i], test_matmul);
     g_test_add_data_func (p2, names[i], test_matmul_frames_invariance);
+    {
+      g_autofree gchar *p3 = g_strdup_printf ("/kernels/matmul-packed/%s",
+          names[i]);
+      g_autofree gchar *p4 = g_strdup_printf ("/kernels/lstm-step/%s",
+          names[i]);
+      g_autofree gchar *p5 = g_strdup_printf ("/kernels/activations-range/%s",
+          names[i]);
+      g_test_add_data_func (p3, names[i], test_matmul_packed);
+      g_test_add_data_func (p4, names[i], test_lstm_step);
+      g_test_add_data_func (p5, names[i], test_vector_activations);
+    }
   }
   g_test_add_func ("/kernels/dispatch", test_dispatch);
   g_test_add_func ("/kernels/activations", test_activations);

@@ -70,3 +70,53 @@ lstm_kernel_act_apply (LstmKernelAct act, float *y, gsize n)
       break;
   }
 }
+
+void
+lstm_sigmoid_ref (float *y, gsize n)
+{
+  lstm_kernel_act_apply (LSTM_KERNEL_ACT_SIGMOID, y, n);
+}
+
+void
+lstm_tanh_ref (float *y, gsize n)
+{
+  lstm_kernel_act_apply (LSTM_KERNEL_ACT_TANH, y, n);
+}
+
+/* The transposing reduction (kernels-simd.c) leaves the results of
+ * positions 0, 2, 4, 6, 1, 3, 5, 7 in lanes 0..7. */
+const guint8 LSTM_PACK_ROW[8] = { 0, 4, 1, 5, 2, 6, 3, 7 };
+
+gsize
+lstm_packed_size (guint n_out, guint k)
+{
+  gsize groups = (n_out + 7) / 8;
+  return groups * ((gsize) (k / 8) * 64 + (gsize) (k % 8) * 8);
+}
+
+void
+lstm_pack_matrix (const float *w, guint n_out, guint k, float *dst,
+    LstmPackedMatrix *pm)
+{
+  gsize groups = (n_out + 7) / 8, nb = k / 8, g, b, p, l, t;
+  gsize stride = nb * 64 + (gsize) (k % 8) * 8;
+
+  for (g = 0; g < groups; g++) {
+    float *d = dst + g * stride;
+    for (b = 0; b < nb; b++)
+      for (p = 0; p < 8; p++) {
+        gsize row = 8 * g + LSTM_PACK_ROW[p];
+        for (l = 0; l < 8; l++)
+          d[(b * 8 + p) * 8 + l] = row < n_out ? w[row * k + 8 * b + l] : 0;
+      }
+    for (t = 0; t < k % 8; t++)
+      for (p = 0; p < 8; p++) {
+        gsize row = 8 * g + p;
+        d[nb * 64 + t * 8 + p] = row < n_out ? w[row * k + 8 * nb + t] : 0;
+      }
+  }
+  pm->data = dst;
+  pm->n_out = n_out;
+  pm->k = k;
+  pm->group_stride = stride;
+}

@@ -1,14 +1,19 @@
 /* liblstm: vector kernels, one source compiled once per instruction set
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Built as lstm_matmul_generic (baseline x86-64 / any CPU), lstm_matmul_avx2
- * (-mavx2) and lstm_matmul_fma (-mavx2 -mfma, LSTM_KERNEL_FMA). GCC vector
- * extensions keep the eight canonical lanes of kernels.h explicit, so the
- * non-fused builds are bitwise equal to lstm_matmul_ref.
+ * Built as lstm_*_generic (baseline x86-64 / any CPU), lstm_*_avx2
+ * (-mavx2), lstm_*_fma (-mavx2 -mfma, LSTM_KERNEL_FMA) and lstm_*_avx512
+ * (-mavx512f/vl/dq, LSTM_KERNEL_AVX512: two rows per 512-bit register,
+ * products and sums still separate). GCC vector extensions keep the eight
+ * canonical lanes of kernels.h explicit, so the non-fused builds' products
+ * are bitwise equal to lstm_matmul_ref. LSTM_KERNEL_VECACT (the x86 builds)
+ * replaces libm's expf/tanhf in the recurrent gates by vector polynomials.
+ * The gate arithmetic is never fused (-ffp-contract=off).
  */
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -23,8 +28,11 @@
 
 typedef float v8sf __attribute__ ((vector_size (32)));
 
-#ifdef LSTM_KERNEL_FMA
+#if defined(LSTM_KERNEL_FMA) || defined(LSTM_KERNEL_AVX512)
 #include <immintrin.h>
+#endif
+
+#ifdef LSTM_KERNEL_FMA
 #define VMADD(acc, a, b) \
   ((v8sf) _mm256_fmadd_ps ((__m256) (a), (__m256) (b), (__m256) (acc)))
 #define SMADD(acc, a, b) fmaf ((a), (b), (acc))
@@ -104,4 +112,349 @@ KERNEL (lstm_matmul_) (const float *w, const float *b, const float *x,
       float r = dot_row_1 (w + j * k, x + t * ldx, k);
       y[t * ldy + j] = b ? r + b[j] : r;
     }
+}
+
+/* ---- packed weights (layout in kernels.h) ---- */
+
+typedef int v8si __attribute__ ((vector_size (32)));
+
+static inline v8sf
+splat8 (float v)
+{
+  v8sf r = { v, v, v, v, v, v, v, v };
+  return r;
+}
+
+static inline void
+store8 (float *p, v8sf v)
+{
+  memcpy (p, &v, sizeof v);
+}
+
+/* The last two levels of the canonical reduction of eight rows, from the
+ * first level's pairs: p01 = [a(0), a(1)], a(p) = s(p)[l] + s(p)[l + 4]
+ * for l = 0..3, and so on. Returns the rows' results in the order
+ * 0, 2, 4, 6, 1, 3, 5, 7 of the positions (LSTM_PACK_ROW undoes it). */
+static inline v8sf
+reduce_pairs (v8sf p01, v8sf p23, v8sf p45, v8sf p67)
+{
+  const v8si l2a = { 0, 1, 8, 9, 4, 5, 12, 13 };
+  const v8si l2b = { 2, 3, 10, 11, 6, 7, 14, 15 };
+  const v8si l3a = { 0, 2, 8, 10, 4, 6, 12, 14 };
+  const v8si l3b = { 1, 3, 9, 11, 5, 7, 13, 15 };
+  /* b0 = (s0 + s4) + (s2 + s6), b1 = (s1 + s5) + (s3 + s7) */
+  v8sf q1 = __builtin_shuffle (p01, p23, l2a) +
+      __builtin_shuffle (p01, p23, l2b);
+  v8sf q2 = __builtin_shuffle (p45, p67, l2a) +
+      __builtin_shuffle (p45, p67, l2b);
+  /* r = b0 + b1 */
+  return __builtin_shuffle (q1, q2, l3a) + __builtin_shuffle (q1, q2, l3b);
+}
+
+static inline v8sf
+pair_level1 (v8sf a, v8sf b)
+{
+  const v8si lo = { 0, 1, 2, 3, 8, 9, 10, 11 };
+  const v8si hi = { 4, 5, 6, 7, 12, 13, 14, 15 };
+  return __builtin_shuffle (a, b, lo) + __builtin_shuffle (a, b, hi);
+}
+
+/* The k % 8 trailing columns, added one by one, then nothing else. */
+static inline v8sf
+group_tail (v8sf r, const float *tail, const float *x, gsize ntail)
+{
+  gsize t;
+  for (t = 0; t < ntail; t++)
+    r = VMADD (r, load8 (tail + 8 * t), splat8 (x[t]));
+  return r;
+}
+
+/* Eight rows' dot products with x: one group of a packed matrix. */
+static inline v8sf
+group_dot (const float *gw, const float *x, gsize nb, gsize ntail)
+{
+  v8sf a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+  v8sf a4 = { 0 }, a5 = { 0 }, a6 = { 0 }, a7 = { 0 };
+  gsize b;
+
+  for (b = 0; b < nb; b++) {
+    const float *wb = gw + b * 64;
+    v8sf xv = load8 (x + 8 * b);
+    a0 = VMADD (a0, load8 (wb), xv);
+    a1 = VMADD (a1, load8 (wb + 8), xv);
+    a2 = VMADD (a2, load8 (wb + 16), xv);
+    a3 = VMADD (a3, load8 (wb + 24), xv);
+    a4 = VMADD (a4, load8 (wb + 32), xv);
+    a5 = VMADD (a5, load8 (wb + 40), xv);
+    a6 = VMADD (a6, load8 (wb + 48), xv);
+    a7 = VMADD (a7, load8 (wb + 56), xv);
+  }
+  return group_tail (reduce_pairs (pair_level1 (a0, a1), pair_level1 (a2,
+              a3), pair_level1 (a4, a5), pair_level1 (a6, a7)),
+      gw + nb * 64, x + 8 * nb, ntail);
+}
+
+#ifdef LSTM_KERNEL_AVX512
+/* GCC 12's AVX-512 intrinsics read an uninitialised "undefined" vector on
+ * purpose (_mm512_undefined_ps), which -Wuninitialized reports. */
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+/* Two rows per 512-bit register: z[m] holds positions 2m and 2m + 1. */
+#define ZMADD(acc, a, b) \
+  _mm512_add_ps ((acc), _mm512_mul_ps ((a), (b)))
+
+static inline v8sf
+reduce_512 (__m512 z0, __m512 z1, __m512 z2, __m512 z3)
+{
+  /* first level: low + high 128 bits of each row's 256 */
+  __m512 v0 = _mm512_add_ps (_mm512_shuffle_f32x4 (z0, z1,
+          _MM_SHUFFLE (2, 0, 2, 0)), _mm512_shuffle_f32x4 (z0, z1,
+          _MM_SHUFFLE (3, 1, 3, 1)));
+  __m512 v1 = _mm512_add_ps (_mm512_shuffle_f32x4 (z2, z3,
+          _MM_SHUFFLE (2, 0, 2, 0)), _mm512_shuffle_f32x4 (z2, z3,
+          _MM_SHUFFLE (3, 1, 3, 1)));
+  return reduce_pairs ((v8sf) _mm512_castps512_ps256 (v0),
+      (v8sf) _mm512_extractf32x8_ps (v0, 1),
+      (v8sf) _mm512_castps512_ps256 (v1),
+      (v8sf) _mm512_extractf32x8_ps (v1, 1));
+}
+
+/* Two groups at once: eight independent accumulators. */
+static inline void
+group_dot2 (const float *ga, const float *gb, const float *x, gsize nb,
+    gsize ntail, v8sf *ra, v8sf *rb)
+{
+  __m512 a0 = _mm512_setzero_ps (), a1 = a0, a2 = a0, a3 = a0;
+  __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  gsize b;
+
+  for (b = 0; b < nb; b++) {
+    const float *wa = ga + b * 64, *wb = gb + b * 64;
+    __m512 xv = _mm512_broadcast_f32x8 (_mm256_loadu_ps (x + 8 * b));
+    a0 = ZMADD (a0, _mm512_loadu_ps (wa), xv);
+    a1 = ZMADD (a1, _mm512_loadu_ps (wa + 16), xv);
+    a2 = ZMADD (a2, _mm512_loadu_ps (wa + 32), xv);
+    a3 = ZMADD (a3, _mm512_loadu_ps (wa + 48), xv);
+    b0 = ZMADD (b0, _mm512_loadu_ps (wb), xv);
+    b1 = ZMADD (b1, _mm512_loadu_ps (wb + 16), xv);
+    b2 = ZMADD (b2, _mm512_loadu_ps (wb + 32), xv);
+    b3 = ZMADD (b3, _mm512_loadu_ps (wb + 48), xv);
+  }
+  *ra = group_tail (reduce_512 (a0, a1, a2, a3), ga + nb * 64, x + 8 * nb,
+      ntail);
+  *rb = group_tail (reduce_512 (b0, b1, b2, b3), gb + nb * 64, x + 8 * nb,
+      ntail);
+}
+#else
+static inline void
+group_dot2 (const float *ga, const float *gb, const float *x, gsize nb,
+    gsize ntail, v8sf *ra, v8sf *rb)
+{
+  *ra = group_dot (ga, x, nb, ntail);
+  *rb = group_dot (gb, x, nb, ntail);
+}
+#endif
+
+/* Stores the n <= 8 first lanes of r (+ bias) at y. */
+static inline void
+store_rows (float *y, v8sf r, const float *b, gsize n)
+{
+  gsize q;
+
+  if (n == 8) {
+    if (b)
+      r = r + load8 (b);
+    store8 (y, r);
+    return;
+  }
+  for (q = 0; q < n; q++)
+    y[q] = b ? r[q] + b[q] : r[q];
+}
+
+void
+KERNEL (lstm_matmul_packed_) (const LstmPackedMatrix *w, const float *b,
+    const float *x, gsize ldx, float *y, gsize ldy, gsize n_frames)
+{
+  gsize groups = (w->n_out + 7) / 8, nb = w->k / 8, ntail = w->k % 8;
+  gsize g = 0, t;
+
+  /* group by group, every frame: the group's weights stay in L1 */
+#ifdef LSTM_KERNEL_AVX512
+  for (; g + 2 <= groups; g += 2) {
+    const float *ga = w->data + g * w->group_stride;
+    gsize na = MIN (8, w->n_out - 8 * g), nb2 = MIN (8, w->n_out - 8 * g - 8);
+    for (t = 0; t < n_frames; t++) {
+      v8sf ra, rb;
+      group_dot2 (ga, ga + w->group_stride, x + t * ldx, nb, ntail, &ra, &rb);
+      store_rows (y + t * ldy + 8 * g, ra, b ? b + 8 * g : NULL, na);
+      store_rows (y + t * ldy + 8 * g + 8, rb, b ? b + 8 * g + 8 : NULL, nb2);
+    }
+  }
+#endif
+  for (; g < groups; g++) {
+    const float *gw = w->data + g * w->group_stride;
+    gsize n = MIN (8, w->n_out - 8 * g);
+    for (t = 0; t < n_frames; t++)
+      store_rows (y + t * ldy + 8 * g, group_dot (gw, x + t * ldx, nb, ntail),
+          b ? b + 8 * g : NULL, n);
+  }
+}
+
+/* ---- activations ---- */
+
+#ifdef LSTM_KERNEL_VECACT
+static inline v8sf
+vsel (v8si m, v8sf a, v8sf b)
+{
+  return (v8sf) ((m & (v8si) a) | (~m & (v8si) b));
+}
+
+/* Cephes' expf: exp(x) = 2^n exp(r), |r| <= ln2 / 2, a degree-5
+ * polynomial; inputs clamped to +-88.376 (no infinities, tiny results
+ * flush to 0). */
+static inline v8sf
+vexp (v8sf x)
+{
+  const v8sf hi = splat8 (88.3762626647949f), lo = splat8 (-88.3762626647949f);
+  v8sf fx, tf, r, z, y;
+  v8si n;
+
+  x = vsel (x > hi, hi, x);
+  x = vsel (x < lo, lo, x);
+  fx = x * splat8 (1.44269504088896341f) + splat8 (0.5f);
+  n = __builtin_convertvector (fx, v8si);      /* toward zero */
+  tf = __builtin_convertvector (n, v8sf);
+  n = n + (tf > fx);                            /* floor: -1 where above */
+  tf = __builtin_convertvector (n, v8sf);
+  r = x - tf * splat8 (0.693359375f);
+  r = r - tf * splat8 (-2.12194440e-4f);
+  z = r * r;
+  y = splat8 (1.9875691500E-4f);
+  y = y * r + splat8 (1.3981999507E-3f);
+  y = y * r + splat8 (8.3334519073E-3f);
+  y = y * r + splat8 (4.1665795894E-2f);
+  y = y * r + splat8 (1.6666665459E-1f);
+  y = y * r + splat8 (5.0000001201E-1f);
+  y = y * z + r + splat8 (1.0f);
+  return y * (v8sf) ((n + 127) << 23);
+}
+
+static inline v8sf
+vsigmoid (v8sf x)
+{
+  return splat8 (1.0f) / (splat8 (1.0f) + vexp (-x));
+}
+
+/* Cephes' tanhf: an odd polynomial below 0.625, 1 - 2 / (exp(2|x|) + 1)
+ * above, with x's sign. */
+static inline v8sf
+vtanh (v8sf x)
+{
+  const v8si sign = { INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN,
+    INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN };
+  v8sf ax = (v8sf) ((v8si) x & ~sign), z = x * x, ps, pl;
+
+  ps = splat8 (-5.70498872745E-3f);
+  ps = ps * z + splat8 (2.06390887954E-2f);
+  ps = ps * z - splat8 (5.37397155531E-2f);
+  ps = ps * z + splat8 (1.33314422036E-1f);
+  ps = ps * z - splat8 (3.33332819422E-1f);
+  ps = ps * z * x + x;
+  pl = splat8 (1.0f) - splat8 (2.0f) / (vexp (ax + ax) + splat8 (1.0f));
+  pl = (v8sf) ((v8si) pl | ((v8si) x & sign));
+  return vsel (ax < splat8 (0.625f), ps, pl);
+}
+#else
+static inline v8sf
+vsigmoid (v8sf x)
+{
+  gsize q;
+  for (q = 0; q < 8; q++)
+    x[q] = lstm_sigmoidf (x[q]);
+  return x;
+}
+
+static inline v8sf
+vtanh (v8sf x)
+{
+  gsize q;
+  for (q = 0; q < 8; q++)
+    x[q] = tanhf (x[q]);
+  return x;
+}
+#endif
+
+static inline void
+apply8 (float *y, gsize n, v8sf (*f) (v8sf))
+{
+  gsize i;
+
+  for (i = 0; i + 8 <= n; i += 8)
+    store8 (y + i, f (load8 (y + i)));
+  if (i < n) {
+    float tmp[8] = { 0 };
+    memcpy (tmp, y + i, (n - i) * sizeof (float));
+    store8 (tmp, f (load8 (tmp)));
+    memcpy (y + i, tmp, (n - i) * sizeof (float));
+  }
+}
+
+void
+KERNEL (lstm_sigmoid_) (float *y, gsize n)
+{
+  apply8 (y, n, vsigmoid);
+}
+
+void
+KERNEL (lstm_tanh_) (float *y, gsize n)
+{
+  apply8 (y, n, vtanh);
+}
+
+/* ---- the fused LSTM step ---- */
+
+void
+KERNEL (lstm_lstm_step_) (const LstmPackedMatrix *w_hh, const float *b_hh,
+    const float *peep, const float *h, float *c, float *h_out, float *gates,
+    guint H)
+{
+  gsize nb = w_hh->k / 8, ntail = w_hh->k % 8, S = w_hh->group_stride, j;
+  const float *W = w_hh->data;
+
+  for (j = 0; j < H; j += 8) {
+    /* the four gates' rows j..j+7: groups (q H + j) / 8 */
+    v8sf hi, hf, hg, ho, ai, af, ag, ao, i_, f_, g_, o_, c0, c_;
+    group_dot2 (W + (0 + j) / 8 * S,
+        W + ((gsize) H + j) / 8 * S, h, nb, ntail, &hi, &hf);
+    group_dot2 (W + (2 * (gsize) H + j) / 8 * S,
+        W + (3 * (gsize) H + j) / 8 * S, h, nb, ntail, &hg, &ho);
+    if (b_hh) {
+      hi = hi + load8 (b_hh + j);
+      hf = hf + load8 (b_hh + H + j);
+      hg = hg + load8 (b_hh + 2 * H + j);
+      ho = ho + load8 (b_hh + 3 * H + j);
+    }
+    ai = load8 (gates + j) + hi;
+    af = load8 (gates + H + j) + hf;
+    ag = load8 (gates + 2 * H + j) + hg;
+    ao = load8 (gates + 3 * H + j) + ho;
+    c0 = load8 (c + j);
+    if (peep) {
+      ai = ai + load8 (peep + j) * c0;
+      af = af + load8 (peep + H + j) * c0;
+    }
+    i_ = vsigmoid (ai);
+    f_ = vsigmoid (af);
+    g_ = vtanh (ag);
+    c_ = f_ * c0 + i_ * g_;
+    if (peep)
+      ao = ao + load8 (peep + 2 * H + j) * c_;
+    o_ = vsigmoid (ao);
+    store8 (c + j, c_);
+    store8 (h_out + j, o_ * vtanh (c_));
+    store8 (gates + j, i_);
+    store8 (gates + H + j, f_);
+    store8 (gates + 2 * H + j, g_);
+    store8 (gates + 3 * H + j, o_);
+  }
 }

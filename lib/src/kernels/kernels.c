@@ -7,11 +7,20 @@
 
 #include "kernels.h"
 
-static const LstmKernels kernels_ref = { "ref", lstm_matmul_ref };
-static const LstmKernels kernels_generic = { "generic", lstm_matmul_generic };
+#define VARIANT(v) \
+  { #v, lstm_matmul_ ## v, lstm_matmul_packed_ ## v, lstm_lstm_step_ ## v, \
+    lstm_sigmoid_ ## v, lstm_tanh_ ## v }
+
+static const LstmKernels kernels_ref = { "ref", lstm_matmul_ref, NULL, NULL,
+  lstm_sigmoid_ref, lstm_tanh_ref
+};
+static const LstmKernels kernels_generic = VARIANT (generic);
 #ifdef LSTM_HAVE_AVX2
-static const LstmKernels kernels_avx2 = { "avx2", lstm_matmul_avx2 };
-static const LstmKernels kernels_fma = { "fma", lstm_matmul_fma };
+static const LstmKernels kernels_avx2 = VARIANT (avx2);
+static const LstmKernels kernels_fma = VARIANT (fma);
+#endif
+#ifdef LSTM_HAVE_AVX512
+static const LstmKernels kernels_avx512 = VARIANT (avx512);
 #endif
 
 static gboolean
@@ -20,6 +29,19 @@ cpu_has_avx2 (void)
 #ifdef LSTM_HAVE_AVX2
   __builtin_cpu_init ();
   return __builtin_cpu_supports ("avx2");
+#else
+  return FALSE;
+#endif
+}
+
+static gboolean
+cpu_has_avx512 (void)
+{
+#ifdef LSTM_HAVE_AVX512
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx512f") &&
+      __builtin_cpu_supports ("avx512vl") &&
+      __builtin_cpu_supports ("avx512dq");
 #else
   return FALSE;
 #endif
@@ -41,6 +63,10 @@ lstm_kernels_get (const gchar *name)
   if (name == NULL)
     name = g_getenv ("LSTM_KERNELS");
   if (name == NULL || *name == '\0') {
+#ifdef LSTM_HAVE_AVX512
+    if (cpu_has_avx512 ())
+      return &kernels_avx512;
+#endif
 #ifdef LSTM_HAVE_AVX2
     if (cpu_has_avx2 ())
       return &kernels_avx2;
@@ -57,13 +83,17 @@ lstm_kernels_get (const gchar *name)
   if (strcmp (name, "fma") == 0 && cpu_has_fma ())
     return &kernels_fma;
 #endif
+#ifdef LSTM_HAVE_AVX512
+  if (strcmp (name, "avx512") == 0 && cpu_has_avx512 ())
+    return &kernels_avx512;
+#endif
   return NULL;
 }
 
 const gchar *const *
 lstm_kernels_list (void)
 {
-  static const gchar *names[5];
+  static const gchar *names[6];
   static gsize once = 0;
 
   if (g_once_init_enter (&once)) {
@@ -74,6 +104,8 @@ lstm_kernels_list (void)
       names[n++] = "avx2";
     if (cpu_has_fma ())
       names[n++] = "fma";
+    if (cpu_has_avx512 ())
+      names[n++] = "avx512";
     names[n] = NULL;
     g_once_init_leave (&once, 1);
   }

@@ -13,6 +13,27 @@
  * Variants that multiply and add separately give results bitwise equal to
  * the reference; the "fma" variant fuses the products and is compared to the
  * reference with a tolerance.
+ *
+ * Packed weights. Inference runs on copies of the weight matrices packed
+ * once per model (lstm_pack_matrix) for the vector kernels: rows in groups
+ * of 8 (the last group padded with zero rows), each group stored block by
+ * block so that one pass over the group reads memory sequentially and
+ * computes 8 dot products at once, in the canonical order above (so a
+ * packed product equals the variant's unpacked one, bitwise):
+ *
+ *   group g, block b (8 columns), position p:  8 floats
+ *       w[8g + LSTM_PACK_ROW[p], 8b .. 8b+7]            at (b * 8 + p) * 8
+ *   then the k % 8 trailing columns t, row q:   w[8g + q, 8 nb + t]
+ *                                                       at nb * 64 + t * 8 + q
+ *
+ * LSTM_PACK_ROW orders the rows so that the transposing reduction of the
+ * 8 lane accumulators yields the 8 results in row order.
+ *
+ * The rows of x given to matmul_packed are independent: whether they are
+ * the frames of one chunk or the current frames of many streams (a
+ * batched forward), each output row gets the bits it would get alone.
+ * lstm_step is the per-stream step; a batched step would call
+ * matmul_packed on the streams' h rows and apply the same gate arithmetic.
  */
 #pragma once
 
@@ -22,6 +43,24 @@
 
 G_BEGIN_DECLS
 
+/* A weight matrix packed for the vector kernels (layout above). */
+typedef struct {
+  const float *data;    /* lstm_packed_size (n_out, k) floats, aligned */
+  guint n_out;          /* rows of the original matrix */
+  guint k;              /* columns */
+  gsize group_stride;   /* floats per group of 8 rows */
+} LstmPackedMatrix;
+
+/* Row of group position p (0..7). */
+extern const guint8 LSTM_PACK_ROW[8];
+
+/* Floats that lstm_pack_matrix() writes for an (n_out, k) matrix. */
+gsize lstm_packed_size (guint n_out, guint k);
+/* Packs @w (n_out, k) row-major into @dst (lstm_packed_size floats) and
+ * describes it in @pm. */
+void lstm_pack_matrix (const float *w, guint n_out, guint k, float *dst,
+    LstmPackedMatrix *pm);
+
 typedef struct {
   const gchar *name;
   /* y[t * ldy + j] = dot (w[j, :], x[t, :]) + (b ? b[j] : 0)
@@ -29,12 +68,39 @@ typedef struct {
    * y: (n_frames, n_out) stride ldy, b: (n_out) or NULL */
   void (*matmul) (const float *w, const float *b, const float *x, gsize ldx,
       float *y, gsize ldy, gsize n_out, gsize k, gsize n_frames);
+  /* The same product from packed weights: bitwise equal to matmul() of
+   * the same variant. NULL for "ref" (inference then uses matmul()). Each
+   * frame's outputs are computed alone, whatever n_frames is: one call for
+   * the input projections of a whole block of frames (a GEMM) gives the bits
+   * of one call per frame. */
+  void (*matmul_packed) (const LstmPackedMatrix *w, const float *b,
+      const float *x, gsize ldx, float *y, gsize ldy, gsize n_frames);
+  /* One LSTM time step, the recurrent product fused with the gates, for
+   * H % 8 == 0 (NULL for "ref"). w_hh: packed (4H, H); b_hh: (4H) or NULL;
+   * peep: NULL or (3H) peepholes i, f, o; h: h(t-1) (H); c: (H) in/out;
+   * h_out: h(t) (H), must not overlap h; gates: (4H) in: W_ih x + b_ih,
+   * out: the activated i, f, g, o. Per element, the same arithmetic as
+   * lstm_layer_forward(), with this variant's sigmoid and tanh. */
+  void (*lstm_step) (const LstmPackedMatrix *w_hh, const float *b_hh,
+      const float *peep, const float *h, float *c, float *h_out,
+      float *gates, guint H);
+  /* In place over y[0..n): the sigmoid and tanh this variant's recurrent
+   * layers use (libm's for "ref" and "generic"; vectorised polynomials
+   * for the x86 variants, whose largest error test-kernels measures over
+   * the whole float range). */
+  void (*sigmoid) (float *y, gsize n);
+  void (*tanh) (float *y, gsize n);
 } LstmKernels;
 
-/* The table for @name ("ref", "generic", "avx2", "fma"), or NULL when
- * unknown or not supported by this CPU. With @name NULL: the one named by
- * the LSTM_KERNELS environment variable if set, else the fastest exact one
- * this CPU runs. */
+/* The table for @name ("ref", "generic", "avx2", "fma", "avx512"), or NULL
+ * when unknown or not supported by this build and CPU (checked at run time
+ * with cpuid). With @name NULL: the one named by the LSTM_KERNELS
+ * environment variable if set, else the fastest exact one this CPU runs
+ * ("avx512", "avx2" or "generic"). "Exact" is about the products: bitwise
+ * equal to the reference; the recurrent gates' sigmoid and tanh are each
+ * variant's own (see LstmKernels), so whole-model outputs of two variants
+ * agree within the PyTorch tolerance, not bitwise. Chunking invariance
+ * holds per variant. */
 const LstmKernels *lstm_kernels_get (const gchar *name);
 /* NULL-terminated names of the variants this build and CPU can run. */
 const gchar *const *lstm_kernels_list (void);
@@ -47,6 +113,24 @@ void lstm_matmul_avx2 (const float *w, const float *b, const float *x,
     gsize ldx, float *y, gsize ldy, gsize n_out, gsize k, gsize n_frames);
 void lstm_matmul_fma (const float *w, const float *b, const float *x,
     gsize ldx, float *y, gsize ldy, gsize n_out, gsize k, gsize n_frames);
+void lstm_matmul_avx512 (const float *w, const float *b, const float *x,
+    gsize ldx, float *y, gsize ldy, gsize n_out, gsize k, gsize n_frames);
+
+/* Per variant (generic, avx2, fma, avx512): the members of LstmKernels. */
+#define LSTM_DECLARE_KERNEL_VARIANT(v) \
+  void lstm_matmul_packed_ ## v (const LstmPackedMatrix *w, const float *b, \
+      const float *x, gsize ldx, float *y, gsize ldy, gsize n_frames); \
+  void lstm_lstm_step_ ## v (const LstmPackedMatrix *w_hh, \
+      const float *b_hh, const float *peep, const float *h, float *c, \
+      float *h_out, float *gates, guint H); \
+  void lstm_sigmoid_ ## v (float *y, gsize n); \
+  void lstm_tanh_ ## v (float *y, gsize n);
+LSTM_DECLARE_KERNEL_VARIANT (generic)
+LSTM_DECLARE_KERNEL_VARIANT (avx2)
+LSTM_DECLARE_KERNEL_VARIANT (fma)
+LSTM_DECLARE_KERNEL_VARIANT (avx512)
+void lstm_sigmoid_ref (float *y, gsize n);
+void lstm_tanh_ref (float *y, gsize n);
 
 /* Activations (exact libm functions; no approximations). The kernels' own
  * vocabulary: the model code maps its activation to one of these ids. */

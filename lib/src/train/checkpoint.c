@@ -598,6 +598,7 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
   g_hash_table_remove (tr->model->metadata, "lstm.checkpoint");
   if (raw != NULL)
     memcpy (tr->model->params, raw, tr->n * sizeof (float));
+  lstm_model_invalidate_packed (tr->model);
   memcpy (tr->m, m_buf, tr->n * sizeof (float));
   if (tr->v)
     memcpy (tr->v, v_buf, tr->n * sizeof (float));

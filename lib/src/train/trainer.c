@@ -919,6 +919,7 @@ update_weights (LstmTrainer *tr, double loss, double count, GError **error)
     lstm_optim_sgd_step (m->params, tr->grads, tr->m, tr->n, tr->step, lr,
         tr->opt.momentum, tr->opt.dampening, tr->opt.nesterov,
         tr->opt.weight_decay);
+  lstm_model_invalidate_packed (m);
   norm = lstm_grad_norm (m->params, tr->n);
   if (!isfinite (norm)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_DIVERGED,
@@ -1227,6 +1228,7 @@ lstm_trainer_train (LstmTrainer *trainer, LstmDataset *train,
       tr->finished = TRUE;
       if (tr->best != NULL)
         memcpy (m->params, tr->best, tr->n * sizeof (float));
+      lstm_model_invalidate_packed (m);
       return maybe_checkpoint (tr, TRUE, error);
     }
     if (!tr->perm_valid)
@@ -1409,8 +1411,10 @@ lstm_trainer_get_model (LstmTrainer *trainer)
   copy = lstm_model_copy (trainer->model);
   if (trainer->t_mean != NULL)
     lstm_trainer_fold_scaling (trainer, copy->params);
+  lstm_model_invalidate_packed (copy);
   if (trainer->rs_mean != NULL)
     lstm_trainer_freeze_statistics (trainer, copy);
+  lstm_model_invalidate_packed (copy);
   g_hash_table_replace (copy->metadata, g_strdup ("lstm.training"),
       lstm_trainer_training_json (trainer));
   return copy;
