@@ -123,6 +123,11 @@ gboolean lstm_model_set_metadata_from_table (LstmModel *model,
 LstmModel *lstm_model_copy (LstmModel *model);
 guint lstm_model_find_tensor (LstmModel *model, const gchar *name);
 gsize lstm_layer_state_floats (const LstmLayer *layer);
+/* The model's input normalisation, (x - input.mean) / input.std per value,
+ * of @n_frames frames from @in into @out; FALSE (nothing written) when the
+ * model stores neither. Inference and training both call it. */
+gboolean lstm_model_normalize_input (const LstmModel *model, const float *in,
+    gsize n_frames, float *out);
 
 /* forward.c: run layers over a block of frames. */
 void lstm_layer_run_block (const LstmLayer *layer, const LstmKernels *k,

@@ -470,6 +470,28 @@ layout_params (LstmModel *model, GError **error)
   return TRUE;
 }
 
+gboolean
+lstm_model_normalize_input (const LstmModel *model, const float *in,
+    gsize n_frames, float *out)
+{
+  const float *mean = model->input_mean, *std = model->input_std;
+  guint j, I = model->input_size;
+  gsize t;
+
+  if (mean == NULL && std == NULL)
+    return FALSE;
+  for (t = 0; t < n_frames; t++)
+    for (j = 0; j < I; j++) {
+      float v = in[t * I + j];
+      if (mean)
+        v = v - mean[j];
+      if (std)
+        v = v / std[j];
+      out[t * I + j] = v;
+    }
+  return TRUE;
+}
+
 gsize
 lstm_layer_state_floats (const LstmLayer *layer)
 {
