@@ -115,6 +115,24 @@ float *lstm_aligned_alloc (gsize n_floats);
 float *lstm_aligned_try_alloc0 (gsize n_floats);
 void lstm_aligned_free (float *p);
 
+/* json-writer.c: the one JSON writer (compact; one number format). */
+typedef struct _LstmJsonWriter LstmJsonWriter;
+LstmJsonWriter *lstm_json_writer_new (void);
+gchar *lstm_json_writer_finish (LstmJsonWriter *w);
+void lstm_json_append_string (GString *s, const gchar *v);
+void lstm_json_format_double (double v, gchar *buf);
+void lstm_json_begin_object (LstmJsonWriter *w, const gchar *key);
+void lstm_json_end_object (LstmJsonWriter *w);
+void lstm_json_begin_array (LstmJsonWriter *w, const gchar *key);
+void lstm_json_end_array (LstmJsonWriter *w);
+void lstm_json_add_string (LstmJsonWriter *w, const gchar *key,
+    const gchar *v);
+void lstm_json_add_int (LstmJsonWriter *w, const gchar *key, gint64 v);
+void lstm_json_add_bool (LstmJsonWriter *w, const gchar *key, gboolean v);
+void lstm_json_add_double (LstmJsonWriter *w, const gchar *key, double v);
+void lstm_json_add_raw (LstmJsonWriter *w, const gchar *key,
+    const gchar *json);
+
 /* model.c */
 LstmModel *lstm_model_new_from_architecture (const gchar *architecture,
     const gchar *name, GError **error);

@@ -537,53 +537,35 @@ point_params (LstmModel *model)
 static gchar *
 architecture_to_json (LstmModel *model)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  LstmJsonWriter *b = lstm_json_writer_new ();
   guint i;
 
-  json_builder_begin_array (b);
+  lstm_json_begin_array (b, NULL);
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "type");
-    json_builder_add_string_value (b, lstm_layer_type_to_string (L->type));
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, L->name);
+    lstm_json_begin_object (b, NULL);
+    lstm_json_add_string (b, "type", lstm_layer_type_to_string (L->type));
+    lstm_json_add_string (b, "name", L->name);
     if (L->type == LSTM_LAYER_LINEAR) {
-      json_builder_set_member_name (b, "in_features");
-      json_builder_add_int_value (b, L->input_size);
-      json_builder_set_member_name (b, "out_features");
-      json_builder_add_int_value (b, L->output_size);
-      json_builder_set_member_name (b, "activation");
-      json_builder_add_string_value (b,
+      lstm_json_add_int (b, "in_features", L->input_size);
+      lstm_json_add_int (b, "out_features", L->output_size);
+      lstm_json_add_string (b, "activation",
           lstm_activation_to_string (L->activation));
     } else {
-      json_builder_set_member_name (b, "input_size");
-      json_builder_add_int_value (b, L->input_size);
-      json_builder_set_member_name (b, "hidden_size");
-      json_builder_add_int_value (b, L->hidden_size);
-      json_builder_set_member_name (b, "num_layers");
-      json_builder_add_int_value (b, L->num_layers);
-      if (L->num_dirs == 2) {
-        json_builder_set_member_name (b, "bidirectional");
-        json_builder_add_boolean_value (b, TRUE);
-      }
-      if (L->peephole) {
-        json_builder_set_member_name (b, "peephole");
-        json_builder_add_boolean_value (b, TRUE);
-      }
+      lstm_json_add_int (b, "input_size", L->input_size);
+      lstm_json_add_int (b, "hidden_size", L->hidden_size);
+      lstm_json_add_int (b, "num_layers", L->num_layers);
+      if (L->num_dirs == 2)
+        lstm_json_add_bool (b, "bidirectional", TRUE);
+      if (L->peephole)
+        lstm_json_add_bool (b, "peephole", TRUE);
     }
-    if (!L->bias) {
-      json_builder_set_member_name (b, "bias");
-      json_builder_add_boolean_value (b, FALSE);
-    }
-    json_builder_end_object (b);
+    if (!L->bias)
+      lstm_json_add_bool (b, "bias", FALSE);
+    lstm_json_end_object (b);
   }
-  json_builder_end_array (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  lstm_json_end_array (b);
+  return lstm_json_writer_finish (b);
 }
 
 /* A model with layers and tensor layout but no parameter storage. */
@@ -863,17 +845,13 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
 static gchar *
 labels_to_json (const gchar *const *labels)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  LstmJsonWriter *b = lstm_json_writer_new ();
 
-  json_builder_begin_array (b);
+  lstm_json_begin_array (b, NULL);
   for (; *labels; labels++)
-    json_builder_add_string_value (b, *labels);
-  json_builder_end_array (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+    lstm_json_add_string (b, NULL, *labels);
+  lstm_json_end_array (b);
+  return lstm_json_writer_finish (b);
 }
 
 static gboolean
