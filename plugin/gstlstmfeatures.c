@@ -722,224 +722,69 @@ settings_take (GstLstmFeatures *self, Settings *s)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* The individual feature properties that are set, by name, or NULL. */
-static gchar *
-settings_overrides (const Settings *s)
+/* A liblstm error as a GStreamer resource error: a file that cannot be
+ * read, or settings that do not work. */
+static void
+set_resource_error (GError **error, GError *lerr)
 {
-  GString *str = g_string_new (NULL);
-
-  if (s->kind_set)
-    g_string_append (str, " kind");
-  if (s->sample_rate > 0)
-    g_string_append (str, " sample-rate");
-  if (s->num_mel_bins > 0)
-    g_string_append (str, " num-mel-bins");
-  if (s->num_ceps > 0)
-    g_string_append (str, " num-ceps");
-  if (s->frame_length_ms > 0)
-    g_string_append (str, " frame-length-ms");
-  if (s->frame_shift_ms > 0)
-    g_string_append (str, " frame-shift-ms");
-  if (s->low_freq >= 0)
-    g_string_append (str, " low-freq");
-  if (s->high_freq > 0)
-    g_string_append (str, " high-freq");
-  if (str->len == 0) {
-    g_string_free (str, TRUE);
-    return NULL;
-  }
-  return g_string_free (str, FALSE);
+  g_set_error (error, GST_RESOURCE_ERROR,
+      g_error_matches (lerr, LSTM_ERROR, LSTM_ERROR_IO) ?
+      GST_RESOURCE_ERROR_OPEN_READ : GST_RESOURCE_ERROR_SETTINGS, "%s",
+      lerr->message);
 }
 
-static gboolean
-is_blank_or_object (const gchar *s)
-{
-  while (g_ascii_isspace (*s))
-    s++;
-  return *s == '{';
-}
-
-/* Refuses a property that has no meaning for the kind. */
-static gboolean
-check_applies (gboolean set, const gchar *prop, const gchar *kind,
-    gboolean applies, const gchar *which, GError **error)
-{
-  if (set && !applies) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "'%s' does not apply to kind=%s (only to %s)", prop, kind, which);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* The JSON configuration the settings describe: #GstLstmFeatures:config,
- * or an empty object, with the individual properties written over it in
- * the kind's own keys. */
-static gchar *
-compose_config (const Settings *s, GError **error)
-{
-  static const gchar *const kinds[] = { "fbank", "mfcc", "melspec", "raw",
-    NULL
-  };
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autoptr (GError) jerr = NULL;
-  g_autofree gchar *text = NULL;
-  const gchar *kind;
-  const gchar *rate_key;
-  JsonObject *obj;
-  gboolean kaldi, melspec, raw;
-  gdouble rate;
-
-  if (s->config != NULL && *s->config != '\0') {
-    if (is_blank_or_object (s->config)) {
-      text = g_strdup (s->config);
-    } else if (!g_file_get_contents (s->config, &text, NULL, &jerr)) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-          "config: cannot read '%s': %s", s->config, jerr->message);
-      return NULL;
-    }
-    if (!json_parser_load_from_data (parser, text, -1, &jerr)) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "config is not valid JSON: %s", jerr->message);
-      return NULL;
-    }
-    if (json_parser_get_root (parser) == NULL ||
-        !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "config must be a JSON object ({\"kind\": ...})");
-      return NULL;
-    }
-    root = json_node_copy (json_parser_get_root (parser));
-  } else {
-    root = json_node_new (JSON_NODE_OBJECT);
-    json_node_take_object (root, json_object_new ());
-  }
-  obj = json_node_get_object (root);
-
-  if (s->kind_set || !json_object_has_member (obj, "kind"))
-    json_object_set_string_member (obj, "kind", kinds[s->kind]);
-  {
-    JsonNode *k = json_object_get_member (obj, "kind");
-    kind = k != NULL && JSON_NODE_HOLDS_VALUE (k) &&
-        json_node_get_value_type (k) == G_TYPE_STRING ?
-        json_node_get_string (k) : "";
-  }
-  kaldi = g_strcmp0 (kind, "fbank") == 0 || g_strcmp0 (kind, "mfcc") == 0;
-  melspec = g_strcmp0 (kind, "melspec") == 0;
-  raw = g_strcmp0 (kind, "raw") == 0;
-  if (!kaldi && !melspec && !raw) {
-    /* liblstm names the valid kinds */
-    return json_to_string (root, FALSE);
-  }
-
-  if (!check_applies (s->num_mel_bins > 0, "num-mel-bins", kind, !raw,
-          "fbank, mfcc, melspec", error) ||
-      !check_applies (s->num_ceps > 0, "num-ceps", kind,
-          g_strcmp0 (kind, "mfcc") == 0, "mfcc", error) ||
-      !check_applies (s->low_freq >= 0, "low-freq", kind, !raw,
-          "fbank, mfcc, melspec", error) ||
-      !check_applies (s->high_freq > 0, "high-freq", kind, !raw,
-          "fbank, mfcc, melspec", error))
-    return NULL;
-
-  rate_key = kaldi ? "sample_frequency" : "sample_rate";
-  if (s->sample_rate > 0)
-    json_object_set_int_member (obj, rate_key, s->sample_rate);
-  rate = 16000.0;
-  if (json_object_has_member (obj, rate_key) &&
-      JSON_NODE_HOLDS_VALUE (json_object_get_member (obj, rate_key)))
-    rate = json_object_get_double_member (obj, rate_key);
-
-  if (s->num_mel_bins > 0)
-    json_object_set_int_member (obj, melspec ? "n_mels" : "num_mel_bins",
-        s->num_mel_bins);
-  if (s->num_ceps > 0)
-    json_object_set_int_member (obj, "num_ceps", s->num_ceps);
-  if (melspec) {
-    /* in samples, truncated as Kaldi's frame sizes are */
-    if (s->frame_length_ms > 0) {
-      gint64 n = (gint64) (rate * s->frame_length_ms * 0.001);
-      json_object_set_int_member (obj, "n_fft", n);
-      json_object_set_int_member (obj, "win_length", n);
-    }
-    if (s->frame_shift_ms > 0)
-      json_object_set_int_member (obj, "hop_length",
-          (gint64) (rate * s->frame_shift_ms * 0.001));
-    if (s->low_freq >= 0)
-      json_object_set_double_member (obj, "f_min", s->low_freq);
-    if (s->high_freq > 0)
-      json_object_set_double_member (obj, "f_max", s->high_freq);
-  } else {
-    if (s->frame_length_ms > 0)
-      json_object_set_double_member (obj, "frame_length",
-          s->frame_length_ms);
-    if (s->frame_shift_ms > 0)
-      json_object_set_double_member (obj, "frame_shift", s->frame_shift_ms);
-    if (s->low_freq >= 0)
-      json_object_set_double_member (obj, "low_freq", s->low_freq);
-    if (s->high_freq > 0)
-      json_object_set_double_member (obj, "high_freq", s->high_freq);
-  }
-  return json_to_string (root, FALSE);
-}
-
-/* Makes the extractor the settings describe. @error gets a GStreamer
- * resource error. */
+/* Makes the extractor the settings describe, by liblstm's
+ * lstm_features_new_from_options() as `lstm features` does. @error gets a
+ * GStreamer resource error. */
 static LstmFeatures *
 make_features (const Settings *s, GError **error)
 {
+  static const gchar *const kinds[] = { "fbank", "mfcc", "melspec", "raw" };
   g_autoptr (GError) lerr = NULL;
   g_autoptr (LstmFeatures) f = NULL;
-  g_autofree gchar *overrides = settings_overrides (s);
+  g_autoptr (LstmModel) model = NULL;
+  gboolean have_model = s->model != NULL && *s->model != '\0';
+  gboolean have_config = s->config != NULL && *s->config != '\0';
+  LstmFeaturesOptions o;
 
-  if (s->model != NULL && *s->model != '\0') {
-    g_autoptr (LstmModel) model = NULL;
-
-    if ((s->config != NULL && *s->config != '\0') || overrides != NULL) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "model=%s gives every feature setting (the features the model "
-          "was trained on); unset %s%s", s->model,
-          s->config && *s->config ? "config" : "",
-          overrides ? overrides : "");
-      return NULL;
-    }
-    model = lstm_model_load (s->model, &lerr);
-    if (model == NULL) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-          "%s", lerr->message);
-      return NULL;
-    }
-    f = lstm_features_new_for_model (model, &lerr);
-    if (f == NULL) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "%s", lerr->message);
-      return NULL;
-    }
-    if (s->normalize && !lstm_features_set_normalization (f,
-            lstm_model_get_input_mean (model),
-            lstm_model_get_input_std (model), &lerr)) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "%s: %s", s->model, lerr->message);
-      return NULL;
-    }
-  } else {
-    g_autofree gchar *json = NULL;
-
-    if (s->normalize) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "normalize applies a model's input.mean / input.std: set model");
-      return NULL;
-    }
-    json = compose_config (s, error);
-    if (json == NULL)
-      return NULL;
-    f = lstm_features_new (json, &lerr);
-    if (f == NULL) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "%s", lerr->message);
-      return NULL;
-    }
+  if (have_model && have_config) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "model=%s gives every feature setting (the features the model "
+        "was trained on); unset config", s->model);
+    return NULL;
+  }
+  if (s->normalize && !have_model) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "normalize applies a model's input.mean / input.std: set model");
+    return NULL;
+  }
+  lstm_features_options_init (&o);
+  o.source = have_model ? s->model : s->config;
+  if (s->kind_set)
+    o.kind = kinds[s->kind];
+  o.sample_rate = s->sample_rate;
+  o.num_mel_bins = s->num_mel_bins;
+  o.num_ceps = s->num_ceps;
+  o.frame_length_ms = s->frame_length_ms;
+  o.frame_shift_ms = s->frame_shift_ms;
+  o.low_freq = s->low_freq;
+  o.high_freq = s->high_freq;
+  f = lstm_features_new_from_options (&o, &model, &lerr);
+  if (f == NULL) {
+    set_resource_error (error, lerr);
+    return NULL;
+  }
+  if (have_model && model == NULL) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "model=%s is not a model file", s->model);
+    return NULL;
+  }
+  if (s->normalize && !lstm_features_set_normalization (f,
+          lstm_model_get_input_mean (model),
+          lstm_model_get_input_std (model), &lerr)) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        "%s: %s", s->model, lerr->message);
+    return NULL;
   }
   return g_steal_pointer (&f);
 }
