@@ -139,6 +139,13 @@ LstmModel *lstm_model_new_from_architecture (const gchar *architecture,
 gboolean lstm_model_set_metadata_from_table (LstmModel *model,
     GHashTable *metadata, GError **error);
 LstmModel *lstm_model_copy (LstmModel *model);
+/* Frees a model whatever its reference count (its last unref, or a
+ * model that failed to build). */
+void lstm_model_destroy (LstmModel *model);
+/* Allocates the parameter storage, then points each layer's tensors into
+ * it; lstm_model_point_params() alone re-points a copy's. */
+gboolean lstm_model_alloc_params (LstmModel *model, GError **error);
+void lstm_model_point_params (LstmModel *model);
 guint lstm_model_find_tensor (LstmModel *model, const gchar *name);
 gsize lstm_layer_state_floats (const LstmLayer *layer);
 /* The model's input normalisation, (x - input.mean) / input.std per value,
