@@ -372,26 +372,12 @@ push_eos (GstHarness *h)
 
 /* ---- tool and pipeline helpers ---- */
 
+
 /* Runs `lstm ARGS...`; fails the test if it fails. */
 static void
 run_tool (const gchar *const *args)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *out = NULL, *err = NULL;
-  const gchar *tool = g_getenv ("LSTM_TOOL");
-  gint status = 0;
-
-  g_assert_nonnull (tool);
-  g_ptr_array_add (argv, (gpointer) tool);
-  for (; *args; args++)
-    g_ptr_array_add (argv, (gpointer) *args);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("lstm failed: %s", err);
+  g_free (tu_tool_output (args));
 }
 
 /* Runs @pipeline to EOS: TRUE; or to an ERROR: FALSE, the first error
@@ -1332,30 +1318,6 @@ test_config_props (gconstpointer data)
   assert_frames_equal (got, n_got, ref, n_ref, dim);
 }
 
-/* Runs `lstm ARGS...` and returns its standard output; fails the test if
- * it fails. */
-static gchar *
-tool_output (const gchar *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *err = NULL;
-  const gchar *tool = g_getenv ("LSTM_TOOL");
-  gchar *out = NULL;
-  gint status = 0;
-
-  g_assert_nonnull (tool);
-  g_ptr_array_add (argv, (gpointer) tool);
-  for (; *args; args++)
-    g_ptr_array_add (argv, (gpointer) *args);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("lstm failed: %s", err);
-  return out;
-}
 
 /* The configuration lstmfeatures made from @props, as it answers the
  * lstm-features-config query. */
@@ -1409,13 +1371,13 @@ test_config_same_as_tool (gconstpointer data)
   if (config != NULL)
     g_ptr_array_add (args, g_strdup (config));
   g_ptr_array_add (args, NULL);
-  tool = tool_output ((const gchar * const *) args->pdata);
+  tool = tu_tool_output ((const gchar * const *) args->pdata);
   g_strchomp (tool);
   g_assert_cmpstr (tool, ==, got);
   /* and the options did change something, where there were any */
   if (c->props[0] != NULL) {
     const gchar *none[] = { "features", "--print-config", NULL };
-    g_autofree gchar *plain = tool_output (none);
+    g_autofree gchar *plain = tu_tool_output (none);
     g_assert_cmpstr (g_strchomp (plain), !=, got);
   }
 }
