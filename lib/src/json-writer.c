@@ -14,6 +14,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "lstm-private.h"
 
 struct _LstmJsonWriter {
@@ -251,4 +253,59 @@ lstm_json_add_raw (LstmJsonWriter *w, const gchar *key, const gchar *json)
 {
   put_key (w, key);
   g_string_append (w->s, json);
+}
+
+/**
+ * lstm_json_add_node: (skip)
+ * @w: a writer
+ * @key: (nullable): the member name, or %NULL in an array or at the top
+ * @node: a parsed JSON value (json-glib's), written in the writer's own
+ *   format (json-glib 1.6's generator writes some doubles as invalid JSON)
+ */
+void
+lstm_json_add_node (LstmJsonWriter *w, const gchar *key, JsonNode *node)
+{
+  switch (json_node_get_node_type (node)) {
+    case JSON_NODE_OBJECT:{
+      JsonObjectIter it;
+      const gchar *name;
+      JsonNode *member;
+
+      lstm_json_begin_object (w, key);
+      json_object_iter_init (&it, json_node_get_object (node));
+      while (json_object_iter_next (&it, &name, &member))
+        lstm_json_add_node (w, name, member);
+      lstm_json_end_object (w);
+      break;
+    }
+    case JSON_NODE_ARRAY:{
+      JsonArray *a = json_node_get_array (node);
+      guint i;
+
+      lstm_json_begin_array (w, key);
+      for (i = 0; i < json_array_get_length (a); i++)
+        lstm_json_add_node (w, NULL, json_array_get_element (a, i));
+      lstm_json_end_array (w);
+      break;
+    }
+    case JSON_NODE_NULL:
+      lstm_json_add_string (w, key, NULL);
+      break;
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node)) {
+        case G_TYPE_INT64:
+          lstm_json_add_int (w, key, json_node_get_int (node));
+          break;
+        case G_TYPE_DOUBLE:
+          lstm_json_add_double (w, key, json_node_get_double (node));
+          break;
+        case G_TYPE_BOOLEAN:
+          lstm_json_add_bool (w, key, json_node_get_boolean (node));
+          break;
+        default:
+          lstm_json_add_string (w, key, json_node_get_string (node));
+          break;
+      }
+      break;
+  }
 }

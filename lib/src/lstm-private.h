@@ -132,6 +132,9 @@ void lstm_json_add_bool (LstmJsonWriter *w, const gchar *key, gboolean v);
 void lstm_json_add_double (LstmJsonWriter *w, const gchar *key, double v);
 void lstm_json_add_raw (LstmJsonWriter *w, const gchar *key,
     const gchar *json);
+struct _JsonNode;
+void lstm_json_add_node (LstmJsonWriter *w, const gchar *key,
+    struct _JsonNode *node);
 
 /* model.c */
 LstmModel *lstm_model_new_from_architecture (const gchar *architecture,

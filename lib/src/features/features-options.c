@@ -263,7 +263,11 @@ resolve (const LstmFeaturesOptions *o, gchar **json, LstmModel **model,
   root = load_object (source, inline_json, error);
   if (root == NULL || !apply_overrides (o, json_node_get_object (root), error))
     return FALSE;
-  *json = json_to_string (root, FALSE);
+  {
+    LstmJsonWriter *w = lstm_json_writer_new ();
+    lstm_json_add_node (w, NULL, root);
+    *json = lstm_json_writer_finish (w);
+  }
   return TRUE;
 }
 
