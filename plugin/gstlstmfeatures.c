@@ -132,11 +132,9 @@
 #include <lstm/lstm.h>
 
 #include "gstlstmenums.h"
-#include "gstlstmfeatures.h"
-#include "gstlstmframes.h"
-#include "gstlstmmeta.h"
+#include "gstlstmfeatures-private.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_lstm_features_debug);
+GST_DEBUG_CATEGORY (gst_lstm_features_debug);
 #define GST_CAT_DEFAULT gst_lstm_features_debug
 
 #define SINK_CAPS \
@@ -188,81 +186,6 @@ enum
   PROP_PAD_BUFFERS,
   PROP_NORMALIZE,
   PROP_NAN_POLICY,
-};
-
-/* What the configuration says, for caps and latency queries from any
- * thread. */
-typedef struct {
-  guint rate;                   /* samples per second */
-  guint dim;                    /* values per frame */
-  guint shift;                  /* samples between frames */
-  guint window;                 /* samples per window */
-  guint lookahead;              /* lstm_features_get_latency() */
-  gint channel;                 /* -1: channels averaged */
-  guint frames_per_buffer;
-} FeaturesInfo;
-
-struct _GstLstmFeatures
-{
-  GstElement parent;
-
-  GstPad *sinkpad;
-  GstPad *srcpad;
-
-  /* properties: under the object lock */
-  gchar *model_location;
-  gchar *config;
-  GstLstmFeaturesKind kind;
-  gboolean kind_set;
-  guint sample_rate;
-  guint num_mel_bins;
-  guint num_ceps;
-  gdouble frame_length_ms;
-  gdouble frame_shift_ms;
-  gdouble low_freq;
-  gdouble high_freq;
-  guint frames_per_buffer;
-  gboolean normalize;
-  gboolean pad_buffers;
-  GstLstmNanPolicy nan_policy;
-  gboolean settings_changed;    /* since the extractor was made */
-
-  /* the extractor and what it says: under lock (building it reads files) */
-  GMutex lock;
-  LstmFeatures *features;
-  gchar *config_json;           /* its configuration, under the object lock */
-  FeaturesInfo info;
-  gboolean have_info;
-  gboolean started;             /* between start and stop */
-
-  /* streaming state: touched only with the sink pad's stream lock held
-   * (chain, serialized events) or with the pads inactive (start, stop) */
-  GstAudioFormat in_format;
-  guint in_channels;
-  guint in_bpf;
-  gboolean have_in_caps;
-  gboolean caps_refused;        /* the error for refused input was posted */
-  GstLstmFramesInfo out_info;
-  gboolean have_out_caps;
-  guint caps_frames;            /* N of the tensors caps last pushed */
-  GstSegment segment;
-  GstClockTime base_ts;         /* time of the run's first sample */
-  gboolean run_started;         /* samples fed since the framing restarted */
-  guint64 run_frames;           /* frames made since then */
-  guint64 out_offset;           /* frames pushed since start or flush */
-  gboolean discont;             /* the next buffer pushed is DISCONT */
-  guint64 run_samples;          /* samples fed since then */
-  gboolean stage_gap;           /* the staged frame stands for non-finite
-                                 * samples from gap_ts on: a GAP buffer */
-  GstClockTime gap_ts;
-  gfloat *frames;               /* scratch for one block's frames */
-  gsize frames_cap;             /* in frames */
-  gfloat *stage;                /* frames_per_buffer frames being gathered */
-  guint stage_n;
-  guint64 stage_first;          /* run index of the first staged frame */
-  guint8 *in_copy;              /* an aligned copy of unaligned input */
-  gsize in_copy_size;
-  GstBufferPool *pool;
 };
 
 G_DEFINE_TYPE (GstLstmFeatures, gst_lstm_features, GST_TYPE_ELEMENT);
@@ -707,802 +630,6 @@ gst_lstm_features_get_property (GObject *object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* ---- the configuration ---- */
-
-/* A copy of the properties, taken under the object lock. */
-typedef struct {
-  gchar *model;
-  gchar *config;
-  GstLstmFeaturesKind kind;
-  gboolean kind_set;
-  guint sample_rate;
-  guint num_mel_bins;
-  guint num_ceps;
-  gdouble frame_length_ms;
-  gdouble frame_shift_ms;
-  gdouble low_freq;
-  gdouble high_freq;
-  guint frames_per_buffer;
-  gboolean normalize;
-} Settings;
-
-static void
-settings_clear (Settings *s)
-{
-  g_free (s->model);
-  g_free (s->config);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Settings, settings_clear)
-
-static void
-settings_take (GstLstmFeatures *self, Settings *s)
-{
-  GST_OBJECT_LOCK (self);
-  s->model = g_strdup (self->model_location);
-  s->config = g_strdup (self->config);
-  s->kind = self->kind;
-  s->kind_set = self->kind_set;
-  s->sample_rate = self->sample_rate;
-  s->num_mel_bins = self->num_mel_bins;
-  s->num_ceps = self->num_ceps;
-  s->frame_length_ms = self->frame_length_ms;
-  s->frame_shift_ms = self->frame_shift_ms;
-  s->low_freq = self->low_freq;
-  s->high_freq = self->high_freq;
-  s->frames_per_buffer = self->frames_per_buffer;
-  s->normalize = self->normalize;
-  self->settings_changed = FALSE;
-  GST_OBJECT_UNLOCK (self);
-}
-
-/* The individual feature properties that are set, by name, or NULL. */
-static gchar *
-settings_overrides (const Settings *s)
-{
-  GString *str = g_string_new (NULL);
-
-  if (s->kind_set)
-    g_string_append (str, " kind");
-  if (s->sample_rate > 0)
-    g_string_append (str, " sample-rate");
-  if (s->num_mel_bins > 0)
-    g_string_append (str, " num-mel-bins");
-  if (s->num_ceps > 0)
-    g_string_append (str, " num-ceps");
-  if (s->frame_length_ms > 0)
-    g_string_append (str, " frame-length-ms");
-  if (s->frame_shift_ms > 0)
-    g_string_append (str, " frame-shift-ms");
-  if (s->low_freq >= 0)
-    g_string_append (str, " low-freq");
-  if (s->high_freq > 0)
-    g_string_append (str, " high-freq");
-  if (str->len == 0) {
-    g_string_free (str, TRUE);
-    return NULL;
-  }
-  return g_string_free (str, FALSE);
-}
-
-static gboolean
-is_blank_or_object (const gchar *s)
-{
-  while (g_ascii_isspace (*s))
-    s++;
-  return *s == '{';
-}
-
-/* Refuses a property that has no meaning for the kind. */
-static gboolean
-check_applies (gboolean set, const gchar *prop, const gchar *kind,
-    gboolean applies, const gchar *which, GError **error)
-{
-  if (set && !applies) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "'%s' does not apply to kind=%s (only to %s)", prop, kind, which);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* The JSON configuration the settings describe: #GstLstmFeatures:config,
- * or an empty object, with the individual properties written over it in
- * the kind's own keys. */
-static gchar *
-compose_config (const Settings *s, GError **error)
-{
-  static const gchar *const kinds[] = { "fbank", "mfcc", "melspec", "raw",
-    NULL
-  };
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autoptr (GError) jerr = NULL;
-  g_autofree gchar *text = NULL;
-  const gchar *kind;
-  const gchar *rate_key;
-  JsonObject *obj;
-  gboolean kaldi, melspec, raw;
-  gdouble rate;
-
-  if (s->config != NULL && *s->config != '\0') {
-    if (is_blank_or_object (s->config)) {
-      text = g_strdup (s->config);
-    } else if (!g_file_get_contents (s->config, &text, NULL, &jerr)) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-          "config: cannot read '%s': %s", s->config, jerr->message);
-      return NULL;
-    }
-    if (!json_parser_load_from_data (parser, text, -1, &jerr)) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "config is not valid JSON: %s", jerr->message);
-      return NULL;
-    }
-    if (json_parser_get_root (parser) == NULL ||
-        !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "config must be a JSON object ({\"kind\": ...})");
-      return NULL;
-    }
-    root = json_node_copy (json_parser_get_root (parser));
-  } else {
-    root = json_node_new (JSON_NODE_OBJECT);
-    json_node_take_object (root, json_object_new ());
-  }
-  obj = json_node_get_object (root);
-
-  if (s->kind_set || !json_object_has_member (obj, "kind"))
-    json_object_set_string_member (obj, "kind", kinds[s->kind]);
-  {
-    JsonNode *k = json_object_get_member (obj, "kind");
-    kind = k != NULL && JSON_NODE_HOLDS_VALUE (k) &&
-        json_node_get_value_type (k) == G_TYPE_STRING ?
-        json_node_get_string (k) : "";
-  }
-  kaldi = g_strcmp0 (kind, "fbank") == 0 || g_strcmp0 (kind, "mfcc") == 0;
-  melspec = g_strcmp0 (kind, "melspec") == 0;
-  raw = g_strcmp0 (kind, "raw") == 0;
-  if (!kaldi && !melspec && !raw) {
-    /* liblstm names the valid kinds */
-    return json_to_string (root, FALSE);
-  }
-
-  if (!check_applies (s->num_mel_bins > 0, "num-mel-bins", kind, !raw,
-          "fbank, mfcc, melspec", error) ||
-      !check_applies (s->num_ceps > 0, "num-ceps", kind,
-          g_strcmp0 (kind, "mfcc") == 0, "mfcc", error) ||
-      !check_applies (s->low_freq >= 0, "low-freq", kind, !raw,
-          "fbank, mfcc, melspec", error) ||
-      !check_applies (s->high_freq > 0, "high-freq", kind, !raw,
-          "fbank, mfcc, melspec", error))
-    return NULL;
-
-  rate_key = kaldi ? "sample_frequency" : "sample_rate";
-  if (s->sample_rate > 0)
-    json_object_set_int_member (obj, rate_key, s->sample_rate);
-  rate = 16000.0;
-  if (json_object_has_member (obj, rate_key) &&
-      JSON_NODE_HOLDS_VALUE (json_object_get_member (obj, rate_key)))
-    rate = json_object_get_double_member (obj, rate_key);
-
-  if (s->num_mel_bins > 0)
-    json_object_set_int_member (obj, melspec ? "n_mels" : "num_mel_bins",
-        s->num_mel_bins);
-  if (s->num_ceps > 0)
-    json_object_set_int_member (obj, "num_ceps", s->num_ceps);
-  if (melspec) {
-    /* in samples, truncated as Kaldi's frame sizes are */
-    if (s->frame_length_ms > 0) {
-      gint64 n = (gint64) (rate * s->frame_length_ms * 0.001);
-      json_object_set_int_member (obj, "n_fft", n);
-      json_object_set_int_member (obj, "win_length", n);
-    }
-    if (s->frame_shift_ms > 0)
-      json_object_set_int_member (obj, "hop_length",
-          (gint64) (rate * s->frame_shift_ms * 0.001));
-    if (s->low_freq >= 0)
-      json_object_set_double_member (obj, "f_min", s->low_freq);
-    if (s->high_freq > 0)
-      json_object_set_double_member (obj, "f_max", s->high_freq);
-  } else {
-    if (s->frame_length_ms > 0)
-      json_object_set_double_member (obj, "frame_length",
-          s->frame_length_ms);
-    if (s->frame_shift_ms > 0)
-      json_object_set_double_member (obj, "frame_shift", s->frame_shift_ms);
-    if (s->low_freq >= 0)
-      json_object_set_double_member (obj, "low_freq", s->low_freq);
-    if (s->high_freq > 0)
-      json_object_set_double_member (obj, "high_freq", s->high_freq);
-  }
-  return json_to_string (root, FALSE);
-}
-
-/* Makes the extractor the settings describe. @error gets a GStreamer
- * resource error. */
-static LstmFeatures *
-make_features (const Settings *s, GError **error)
-{
-  g_autoptr (GError) lerr = NULL;
-  g_autoptr (LstmFeatures) f = NULL;
-  g_autofree gchar *overrides = settings_overrides (s);
-
-  if (s->model != NULL && *s->model != '\0') {
-    g_autoptr (LstmModel) model = NULL;
-
-    if ((s->config != NULL && *s->config != '\0') || overrides != NULL) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "model=%s gives every feature setting (the features the model "
-          "was trained on); unset %s%s", s->model,
-          s->config && *s->config ? "config" : "",
-          overrides ? overrides : "");
-      return NULL;
-    }
-    model = lstm_model_load (s->model, &lerr);
-    if (model == NULL) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
-          "%s", lerr->message);
-      return NULL;
-    }
-    f = lstm_features_new_for_model (model, &lerr);
-    if (f == NULL) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "%s", lerr->message);
-      return NULL;
-    }
-    if (s->normalize && !lstm_features_set_normalization (f,
-            lstm_model_get_input_mean (model),
-            lstm_model_get_input_std (model), &lerr)) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "%s: %s", s->model, lerr->message);
-      return NULL;
-    }
-  } else {
-    g_autofree gchar *json = NULL;
-
-    if (s->normalize) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "normalize applies a model's input.mean / input.std: set model");
-      return NULL;
-    }
-    json = compose_config (s, error);
-    if (json == NULL)
-      return NULL;
-    f = lstm_features_new (json, &lerr);
-    if (f == NULL) {
-      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-          "%s", lerr->message);
-      return NULL;
-    }
-  }
-  return g_steal_pointer (&f);
-}
-
-static void
-info_from_features (FeaturesInfo *info, LstmFeatures *f, guint fpb)
-{
-  info->rate = lstm_features_get_sample_rate (f);
-  info->dim = lstm_features_get_size (f);
-  info->shift = lstm_features_get_shift (f);
-  info->window = lstm_features_get_window (f);
-  info->lookahead = lstm_features_get_latency (f);
-  info->channel = lstm_features_get_channel (f);
-  info->frames_per_buffer = fpb;
-}
-
-/* (Re)makes the extractor if the settings changed; with @lock held.
- * Running, the extractor in use stays. */
-static gboolean
-ensure_features_locked (GstLstmFeatures *self, GError **error)
-{
-  g_auto (Settings) s = { 0 };
-  gboolean changed;
-  LstmFeatures *f;
-
-  GST_OBJECT_LOCK (self);
-  changed = self->settings_changed;
-  GST_OBJECT_UNLOCK (self);
-  if (self->started || (self->features != NULL && !changed))
-    return self->features != NULL;
-
-  settings_take (self, &s);
-  g_clear_pointer (&self->features, lstm_features_free);
-  self->have_info = FALSE;
-  f = make_features (&s, error);
-  if (f == NULL)
-    return FALSE;
-  if ((guint64) s.frames_per_buffer * lstm_features_get_size (f) *
-      sizeof (gfloat) > G_MAXINT) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
-        "frames-per-buffer=%u frames of %u values do not fit in a buffer",
-        s.frames_per_buffer, lstm_features_get_size (f));
-    lstm_features_free (f);
-    return FALSE;
-  }
-  self->features = f;
-  GST_OBJECT_LOCK (self);
-  g_free (self->config_json);
-  self->config_json = lstm_features_get_config (f);
-  GST_OBJECT_UNLOCK (self);
-  info_from_features (&self->info, f, s.frames_per_buffer);
-  self->have_info = TRUE;
-  {
-    g_autofree gchar *json = lstm_features_get_config (f);
-    GST_INFO_OBJECT (self, "%u values per frame, every %u samples at %u Hz: "
-        "%s", self->info.dim, self->info.shift, self->info.rate, json);
-  }
-  return TRUE;
-}
-
-/* What the configuration says, for queries: FALSE when it is unusable
- * (start() reports why). */
-static gboolean
-get_info (GstLstmFeatures *self, FeaturesInfo *info)
-{
-  gboolean ok;
-
-  g_mutex_lock (&self->lock);
-  ok = ensure_features_locked (self, NULL) && self->have_info;
-  if (ok)
-    *info = self->info;
-  g_mutex_unlock (&self->lock);
-  return ok;
-}
-
-/* ---- caps ---- */
-
-/* The frame caps the configuration can produce, tensors first (their
- * dimensions in every rank NNStreamer writes); audio only when the frame
- * rate is a whole number. */
-static GstCaps *
-frames_caps (const FeaturesInfo *info, guint n_frames)
-{
-  GstLstmFramesInfo fi = { 0 };
-  GstCaps *caps;
-  guint64 den = (guint64) info->shift * n_frames;
-  gint num, d;
-
-  gst_util_fraction_multiply ((gint) info->rate, 1, 1,
-      (gint) MIN (den, (guint64) G_MAXINT), &num, &d);
-  fi.family = GST_LSTM_FRAMES_TENSORS;
-  fi.dim = info->dim;
-  fi.frames_per_buffer = n_frames;
-  fi.rate_n = num;
-  fi.rate_d = d;
-  caps = gst_lstm_frames_info_to_caps (&fi);
-  if (info->rate % info->shift == 0) {
-    fi.family = GST_LSTM_FRAMES_AUDIO;
-    fi.frames_per_buffer = 0;
-    fi.rate_n = (gint) (info->rate / info->shift);
-    fi.rate_d = 1;
-    caps = gst_caps_merge (caps, gst_lstm_frames_info_to_caps (&fi));
-  }
-  return gst_lstm_frames_caps_any_rank (caps);
-}
-
-/* The input the configuration takes: its rate, enough channels. */
-static GstCaps *
-strict_sink_caps (GstLstmFeatures *self, const FeaturesInfo *info)
-{
-  GstCaps *caps = gst_pad_get_pad_template_caps (self->sinkpad);
-
-  caps = gst_caps_make_writable (caps);
-  gst_caps_set_simple (caps, "rate", G_TYPE_INT, (gint) info->rate, NULL);
-  if (info->channel >= 0)
-    gst_caps_set_simple (caps, "channels", GST_TYPE_INT_RANGE,
-        info->channel + 1, G_MAXINT, NULL);
-  return caps;
-}
-
-/* Input caps: the configuration's rate, so that audioresample converts to
- * it. Offered only other rates (an upstream that cannot resample), any rate
- * is answered, so that the caps arrive and are refused with a message that
- * says to add audioresample, instead of a bare not-negotiated upstream. */
-static GstCaps *
-sink_caps (GstLstmFeatures *self, GstCaps *filter)
-{
-  GstCaps *tmpl = gst_pad_get_pad_template_caps (self->sinkpad);
-  FeaturesInfo info;
-  GstCaps *res;
-
-  if (!get_info (self, &info)) {
-    res = tmpl;
-  } else {
-    GstCaps *strict = strict_sink_caps (self, &info);
-    if (filter == NULL) {
-      /* the configuration's rate first */
-      res = gst_caps_merge (strict, tmpl);
-    } else if (gst_caps_can_intersect (filter, strict)) {
-      res = strict;
-      gst_caps_unref (tmpl);
-    } else {
-      res = tmpl;
-      gst_caps_unref (strict);
-    }
-  }
-  if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, res,
-        GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref (res);
-    res = tmp;
-  }
-  return res;
-}
-
-static GstCaps *
-src_caps (GstLstmFeatures *self, GstCaps *filter)
-{
-  FeaturesInfo info;
-  GstCaps *res;
-
-  if (get_info (self, &info))
-    res = frames_caps (&info, MAX (info.frames_per_buffer, 1));
-  else
-    res = gst_pad_get_pad_template_caps (self->srcpad);
-  if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, res,
-        GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref (res);
-    res = tmp;
-  }
-  return res;
-}
-
-/* Output buffers come from our pool, of frames_per_buffer frames each
- * (shorter ones resized), with downstream's allocator. */
-static gboolean
-setup_pool (GstLstmFeatures *self, GstCaps *caps)
-{
-  GstQuery *query = gst_query_new_allocation (caps, TRUE);
-  GstAllocator *allocator = NULL;
-  GstAllocationParams params;
-  GstStructure *config;
-  guint size = self->info.frames_per_buffer * self->info.dim *
-      sizeof (gfloat);
-
-  gst_allocation_params_init (&params);
-  if (gst_pad_peer_query (self->srcpad, query) &&
-      gst_query_get_n_allocation_params (query) > 0)
-    gst_query_parse_nth_allocation_param (query, 0, &allocator, &params);
-  gst_query_unref (query);
-
-  if (self->pool) {
-    gst_buffer_pool_set_active (self->pool, FALSE);
-    gst_clear_object (&self->pool);
-  }
-  self->pool = gst_buffer_pool_new ();
-  config = gst_buffer_pool_get_config (self->pool);
-  gst_buffer_pool_config_set_params (config, caps, size, 0, 0);
-  gst_buffer_pool_config_set_allocator (config, allocator, &params);
-  if (allocator)
-    gst_object_unref (allocator);
-  if (!gst_buffer_pool_set_config (self->pool, config) ||
-      !gst_buffer_pool_set_active (self->pool, TRUE)) {
-    gst_clear_object (&self->pool);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Whether a push may have failed because a flushing seek is under way:
- * our source pad or its peer is flushing. Such a refusal is not an error
- * (upstream's FLUSH_STOP restarts the stream, the caps are sent again). */
-static gboolean
-src_flushing (GstLstmFeatures *self)
-{
-  g_autoptr (GstPad) peer = NULL;
-
-  if (GST_PAD_IS_FLUSHING (self->srcpad))
-    return TRUE;
-  peer = gst_pad_get_peer (self->srcpad);
-  return peer != NULL && GST_PAD_IS_FLUSHING (peer);
-}
-
-/* Picks the output family downstream prefers and pushes the caps for full
- * buffers. Streaming thread. */
-static gboolean
-negotiate (GstLstmFeatures *self)
-{
-  const FeaturesInfo *info = &self->info;
-  g_autoptr (GstCaps) candidates = frames_caps (info,
-      info->frames_per_buffer);
-  g_autoptr (GstCaps) peer = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GstCaps) current = NULL;
-  GstLstmFramesInfo out;
-
-  /* what follows answers any reconfigure request so far */
-  gst_pad_check_reconfigure (self->srcpad);
-  peer = gst_pad_peer_query_caps (self->srcpad, candidates);
-  if (gst_caps_is_empty (peer)) {
-    if (info->rate % info->shift != 0)
-      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-          ("Downstream does not take other/tensors frames, and %u Hz / %u "
-              "samples per frame is not a whole number of frames per second, "
-              "which audio/x-raw frames would need.", info->rate,
-              info->shift), ("offered: %" GST_PTR_FORMAT, candidates));
-    else
-      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-          ("Downstream takes neither other/tensors nor audio/x-raw frames "
-              "of %u values.", info->dim),
-          ("offered: %" GST_PTR_FORMAT, candidates));
-    return FALSE;
-  }
-  peer = gst_caps_fixate (g_steal_pointer (&peer));
-  if (!gst_lstm_frames_info_from_caps (&out, peer, &error)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Could not negotiate output frames: %s", error->message),
-        ("caps: %" GST_PTR_FORMAT, peer));
-    return FALSE;
-  }
-  current = gst_pad_get_current_caps (self->srcpad);
-  if (self->have_out_caps && current != NULL &&
-      gst_caps_is_equal (current, peer) &&
-      self->out_info.family == out.family && self->out_info.dim == out.dim)
-    return TRUE;
-  GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, peer);
-  if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (peer))) {
-    if (src_flushing (self)) {
-      /* negotiated again at the next buffer */
-      GST_DEBUG_OBJECT (self, "caps not pushed: flushing");
-      gst_pad_mark_reconfigure (self->srcpad);
-      return FALSE;
-    }
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Downstream refused the frames: %s %u values per frame.",
-            gst_lstm_frames_family_name (out.family), out.dim),
-        ("caps: %" GST_PTR_FORMAT, peer));
-    return FALSE;
-  }
-  self->out_info = out;
-  self->caps_frames = info->frames_per_buffer;
-  self->have_out_caps = TRUE;
-  if (!setup_pool (self, peer)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not set up a buffer pool for the output."), (NULL));
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Input caps: audio at the configuration's rate, with enough channels.
- * Upstream retries refused caps with every sticky event; the error is
- * posted once. */
-static gboolean
-set_input_caps (GstLstmFeatures *self, GstCaps *caps)
-{
-  const FeaturesInfo *info = &self->info;
-  g_autofree gchar *problem = NULL;
-  GstAudioInfo ai;
-
-  if (!gst_audio_info_from_caps (&ai, caps) ||
-      (GST_AUDIO_INFO_FORMAT (&ai) != GST_AUDIO_FORMAT_F32LE &&
-          GST_AUDIO_INFO_FORMAT (&ai) != GST_AUDIO_FORMAT_S16LE) ||
-      GST_AUDIO_INFO_LAYOUT (&ai) != GST_AUDIO_LAYOUT_INTERLEAVED)
-    problem = g_strdup ("lstmfeatures takes interleaved F32LE or S16LE "
-        "audio; put audioconvert before it.");
-  else if ((guint) GST_AUDIO_INFO_RATE (&ai) != info->rate)
-    problem = g_strdup_printf ("The audio is at %d Hz but the features are "
-        "computed at %u Hz: put audioresample (and audioconvert) before "
-        "lstmfeatures.", GST_AUDIO_INFO_RATE (&ai), info->rate);
-  else if (info->channel >= 0 && GST_AUDIO_INFO_CHANNELS (&ai) <=
-      info->channel)
-    problem = g_strdup_printf ("The audio has %d channel(s) but the "
-        "features configuration takes channel %d.",
-        GST_AUDIO_INFO_CHANNELS (&ai), info->channel);
-  if (problem != NULL) {
-    if (!self->caps_refused)
-      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("%s", problem),
-          ("caps: %" GST_PTR_FORMAT, caps));
-    else
-      GST_DEBUG_OBJECT (self, "%s", problem);
-    self->caps_refused = TRUE;
-    return FALSE;
-  }
-  self->caps_refused = FALSE;
-  self->in_format = GST_AUDIO_INFO_FORMAT (&ai);
-  self->in_channels = (guint) GST_AUDIO_INFO_CHANNELS (&ai);
-  self->in_bpf = (guint) GST_AUDIO_INFO_BPF (&ai);
-  self->have_in_caps = TRUE;
-  GST_INFO_OBJECT (self, "input: %s, %u channel(s) at %u Hz",
-      gst_audio_format_to_string (self->in_format), self->in_channels,
-      info->rate);
-  if (!self->have_out_caps)
-    return negotiate (self);
-  return TRUE;
-}
-
-/* ---- framing and timestamps ---- */
-
-/* The time of sample @s of the current run, not before its first. */
-static GstClockTime
-sample_time (GstLstmFeatures *self, gint64 s)
-{
-  if (!GST_CLOCK_TIME_IS_VALID (self->base_ts))
-    return GST_CLOCK_TIME_NONE;
-  return self->base_ts + gst_util_uint64_scale ((guint64) MAX (s, 0),
-      GST_SECOND, self->info.rate);
-}
-
-/* Forgets the samples and frames of the run: the next sample starts a new
- * one, and the next buffer pushed is DISCONT. */
-static void
-restart_framing (GstLstmFeatures *self)
-{
-  if (self->features)
-    lstm_features_reset (self->features);
-  self->run_started = FALSE;
-  self->run_frames = 0;
-  self->run_samples = 0;
-  self->stage_n = 0;
-  self->stage_gap = FALSE;
-  self->base_ts = GST_CLOCK_TIME_NONE;
-  self->discont = TRUE;
-}
-
-/* Pushes the staged frames as one buffer; a short tensors buffer is padded
- * and marked (pad-buffers), or announced by caps with its frame count. */
-static GstFlowReturn
-push_stage (GstLstmFeatures *self)
-{
-  const guint k = self->stage_n;
-  const guint dim = self->info.dim;
-  GstBuffer *buf = NULL;
-  GstFlowReturn ret;
-  GstClockTime start, end;
-  gboolean pad;
-
-  if (k == 0)
-    return GST_FLOW_OK;
-  self->stage_n = 0;
-  GST_OBJECT_LOCK (self);
-  pad = self->pad_buffers;
-  GST_OBJECT_UNLOCK (self);
-
-  if (gst_pad_check_reconfigure (self->srcpad) && !negotiate (self)) {
-    gst_pad_mark_reconfigure (self->srcpad);
-    return GST_PAD_IS_FLUSHING (self->srcpad) ? GST_FLOW_FLUSHING :
-        GST_FLOW_NOT_NEGOTIATED;
-  }
-  pad = pad && self->out_info.family == GST_LSTM_FRAMES_TENSORS &&
-      k < self->info.frames_per_buffer;
-  if (self->out_info.family == GST_LSTM_FRAMES_TENSORS && !pad &&
-      k != self->caps_frames) {
-    GstLstmFramesInfo fi = self->out_info;
-    g_autoptr (GstCaps) caps = NULL;
-
-    fi.frames_per_buffer = k;
-    gst_util_fraction_multiply ((gint) self->info.rate, 1, 1,
-        (gint) MIN ((guint64) self->info.shift * k, (guint64) G_MAXINT),
-        &fi.rate_n, &fi.rate_d);
-    caps = gst_lstm_frames_info_to_caps (&fi);
-    GST_DEBUG_OBJECT (self, "a buffer of %u frames: %" GST_PTR_FORMAT, k,
-        caps);
-    if (!gst_pad_push_event (self->srcpad, gst_event_new_caps (caps))) {
-      if (src_flushing (self)) {
-        /* the caps may be stored and not sent: send them again next time */
-        GST_DEBUG_OBJECT (self, "%u frames dropped: flushing", k);
-        self->caps_frames = 0;
-        return GST_FLOW_FLUSHING;
-      }
-      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-          ("Downstream refused frames %u:%u.", dim, k), (NULL));
-      return GST_FLOW_NOT_NEGOTIATED;
-    }
-    self->caps_frames = k;
-  }
-
-  ret = gst_buffer_pool_acquire_buffer (self->pool, &buf, NULL);
-  if (ret != GST_FLOW_OK)
-    return ret;
-  gst_buffer_fill (buf, 0, self->stage, (gsize) k * dim * sizeof (gfloat));
-  if (pad) {
-    /* zeros up to the caps' frame count, the real ones marked */
-    const guint n = self->info.frames_per_buffer;
-    gst_buffer_memset (buf, (gsize) k * dim * sizeof (gfloat), 0,
-        (gsize) (n - k) * dim * sizeof (gfloat));
-    gst_buffer_set_size (buf, (gssize) ((gsize) n * dim * sizeof (gfloat)));
-    gst_buffer_mark_lstm_padding (buf, k);
-  } else {
-    gst_buffer_set_size (buf, (gssize) ((gsize) k * dim * sizeof (gfloat)));
-  }
-
-  if (self->stage_gap) {
-    /* the frame of zeros standing for non-finite samples */
-    start = self->gap_ts;
-    end = GST_CLOCK_TIME_IS_VALID (start) ? start +
-        gst_util_uint64_scale (self->info.shift, GST_SECOND,
-        self->info.rate) : GST_CLOCK_TIME_NONE;
-    self->stage_gap = FALSE;
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP | GST_BUFFER_FLAG_DISCONT);
-  } else {
-    start = sample_time (self, lstm_features_get_frame_start
-        (self->features, self->stage_first));
-    end = sample_time (self, lstm_features_get_frame_start (self->features,
-            self->stage_first + k - 1) + self->info.shift);
-  }
-  GST_BUFFER_PTS (buf) = start;
-  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (start) ?
-      end - start : GST_CLOCK_TIME_NONE;
-  GST_BUFFER_OFFSET (buf) = self->out_offset;
-  GST_BUFFER_OFFSET_END (buf) = self->out_offset + k;
-  self->out_offset += k;
-  if (self->discont) {
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    self->discont = FALSE;
-  }
-  GST_LOG_OBJECT (self, "%u frames at %" GST_TIME_FORMAT " + %"
-      GST_TIME_FORMAT, k, GST_TIME_ARGS (start),
-      GST_TIME_ARGS (GST_BUFFER_DURATION (buf)));
-  return gst_pad_push (self->srcpad, buf);
-}
-
-/* Stages @n frames made by the extractor, pushing each full buffer. */
-static GstFlowReturn
-add_frames (GstLstmFeatures *self, const gfloat *frames, gsize n)
-{
-  const guint dim = self->info.dim;
-  const guint fpb = self->info.frames_per_buffer;
-  GstFlowReturn ret = GST_FLOW_OK;
-  gsize done = 0;
-
-  while (done < n) {
-    gsize m = MIN (n - done, (gsize) (fpb - self->stage_n));
-
-    if (self->stage_n == 0)
-      self->stage_first = self->run_frames;
-    memcpy (self->stage + (gsize) self->stage_n * dim,
-        frames + done * dim, m * dim * sizeof (gfloat));
-    self->stage_n += (guint) m;
-    self->run_frames += m;
-    done += m;
-    if (self->stage_n == fpb && (ret = push_stage (self)) != GST_FLOW_OK)
-      break;
-  }
-  return ret;
-}
-
-/* The end of a run (EOS, DISCONT, GAP, a new segment or stream): the frames
- * waiting for look-ahead, then the staged ones, even if fewer than a
- * buffer; the extractor is reset. */
-static GstFlowReturn
-drain (GstLstmFeatures *self)
-{
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  if (self->features == NULL)
-    return GST_FLOW_OK;
-  if (self->run_started) {
-    gsize n = lstm_features_flush (self->features, self->frames);
-    GST_DEBUG_OBJECT (self, "drained %" G_GSIZE_FORMAT " frames", n);
-    ret = add_frames (self, self->frames, n);
-  }
-  if (ret == GST_FLOW_OK)
-    ret = push_stage (self);
-  restart_framing (self);
-  return ret;
-}
-
-/* The input as aligned samples: the mapped memory, or a copy of it when a
- * parser handed over a buffer at an odd address. */
-static const guint8 *
-aligned_input (GstLstmFeatures *self, const GstMapInfo *map)
-{
-  const gsize align = self->in_format == GST_AUDIO_FORMAT_F32LE ?
-      G_ALIGNOF (gfloat) : G_ALIGNOF (gint16);
-
-  if (((guintptr) map->data) % align == 0)
-    return map->data;
-  if (self->in_copy_size < map->size) {
-    g_free (self->in_copy);
-    self->in_copy = g_malloc (map->size);
-    self->in_copy_size = map->size;
-  }
-  memcpy (self->in_copy, map->data, map->size);
-  return self->in_copy;
-}
-
 static GstFlowReturn
 gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
 {
@@ -1517,11 +644,11 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
   gsize n, done;
 
   (void) pad;
-  if (self->have_in_caps && !self->have_out_caps && !negotiate (self)) {
+  if (self->have_in_caps && !self->have_out_caps && !gst_lstm_features_negotiate (self)) {
     /* the caps push was refused by a flush (else negotiate() posted the
      * error) */
     gst_buffer_unref (buffer);
-    return src_flushing (self) ? GST_FLOW_FLUSHING : GST_FLOW_NOT_NEGOTIATED;
+    return gst_lstm_features_src_flushing (self) ? GST_FLOW_FLUSHING : GST_FLOW_NOT_NEGOTIATED;
   }
   if (!self->have_in_caps || !self->have_out_caps) {
     gst_buffer_unref (buffer);
@@ -1535,7 +662,7 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
     GST_DEBUG_OBJECT (self, "%s buffer at %" GST_TIME_FORMAT ": the framing "
         "restarts", GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP) ?
         "GAP" : "DISCONT", GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
-    ret = drain (self);
+    ret = gst_lstm_features_drain (self);
     if (ret != GST_FLOW_OK) {
       gst_buffer_unref (buffer);
       return ret;
@@ -1574,13 +701,13 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
             "sample frames of %u bytes.", map.size, self->in_bpf), (NULL));
     return GST_FLOW_ERROR;
   }
-  data = aligned_input (self, &map);
+  data = gst_lstm_features_aligned_input (self, &map);
   n = map.size / self->in_bpf;
   /* the time of the buffer's first sample */
   buf_ts = GST_BUFFER_PTS (buffer);
   if (!GST_CLOCK_TIME_IS_VALID (buf_ts) && GST_CLOCK_TIME_IS_VALID
       (self->base_ts))
-    buf_ts = sample_time (self, (gint64) self->run_samples);
+    buf_ts = gst_lstm_features_sample_time (self, (gint64) self->run_samples);
   GST_OBJECT_LOCK (self);
   policy = (LstmNanPolicy) self->nan_policy;
   GST_OBJECT_UNLOCK (self);
@@ -1609,7 +736,7 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
       self->run_samples = 0;
     }
     if (rep.burst_frame < 0) {
-      ret = add_frames (self, self->frames, rep.n_frames);
+      ret = gst_lstm_features_add_frames (self, self->frames, rep.n_frames);
       self->run_samples += rep.consumed - (rep.run_start >= 0 ?
           (gsize) rep.run_start : 0);
     } else {
@@ -1618,9 +745,9 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
           self->info.rate) : GST_CLOCK_TIME_NONE;
 
       /* the run's frames, then one frame of zeros for the burst */
-      ret = add_frames (self, self->frames, (gsize) rep.burst_frame);
+      ret = gst_lstm_features_add_frames (self, self->frames, (gsize) rep.burst_frame);
       if (ret == GST_FLOW_OK)
-        ret = push_stage (self);
+        ret = gst_lstm_features_push_stage (self);
       GST_ELEMENT_WARNING (self, STREAM, DECODE,
           ("The audio holds NaN or Inf: a frame of zeros (flagged GAP) "
               "stands for it and the framing restarts at the next finite "
@@ -1633,7 +760,7 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
         self->stage_n = 1;
         self->stage_gap = TRUE;
         self->gap_ts = at;
-        ret = push_stage (self);
+        ret = gst_lstm_features_push_stage (self);
       }
       /* liblstm has reset the extractor (and skips the rest of the
        * burst): the run restarts here */
@@ -1666,7 +793,7 @@ gst_lstm_features_sink_event (GstPad *pad, GstObject *parent,
       gboolean ok;
 
       gst_event_parse_caps (event, &caps);
-      ok = set_input_caps (self, caps);
+      ok = gst_lstm_features_set_input_caps (self, caps);
       gst_event_unref (event);
       return ok;
     }
@@ -1676,16 +803,16 @@ gst_lstm_features_sink_event (GstPad *pad, GstObject *parent,
       gst_event_parse_segment (event, &s);
       if (!gst_lstm_segment_is_update (&self->segment, s)) {
         GST_DEBUG_OBJECT (self, "new segment: the framing restarts");
-        drain (self);
+        gst_lstm_features_drain (self);
       }
       gst_segment_copy_into (s, &self->segment);
       break;
     }
     case GST_EVENT_STREAM_START:
-      drain (self);
+      gst_lstm_features_drain (self);
       break;
     case GST_EVENT_GAP:{
-      drain (self);
+      gst_lstm_features_drain (self);
       /* GAP events need caps downstream */
       if (!self->have_out_caps) {
         gst_event_unref (event);
@@ -1694,10 +821,10 @@ gst_lstm_features_sink_event (GstPad *pad, GstObject *parent,
       break;
     }
     case GST_EVENT_EOS:
-      drain (self);
+      gst_lstm_features_drain (self);
       break;
     case GST_EVENT_FLUSH_STOP:
-      restart_framing (self);
+      gst_lstm_features_restart_framing (self);
       self->out_offset = 0;
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
       break;
@@ -1718,7 +845,7 @@ gst_lstm_features_sink_query (GstPad *pad, GstObject *parent,
       GstCaps *filter, *caps;
 
       gst_query_parse_caps (query, &filter);
-      caps = sink_caps (self, filter);
+      caps = gst_lstm_features_sink_caps (self, filter);
       gst_query_set_caps_result (query, caps);
       gst_caps_unref (caps);
       return TRUE;
@@ -1755,7 +882,7 @@ gst_lstm_features_src_query (GstPad *pad, GstObject *parent,
       GstCaps *filter, *caps;
 
       gst_query_parse_caps (query, &filter);
-      caps = src_caps (self, filter);
+      caps = gst_lstm_features_src_caps (self, filter);
       gst_query_set_caps_result (query, caps);
       gst_caps_unref (caps);
       return TRUE;
@@ -1768,7 +895,7 @@ gst_lstm_features_src_query (GstPad *pad, GstObject *parent,
       if (!gst_pad_peer_query (self->sinkpad, query))
         return FALSE;
       gst_query_parse_latency (query, &live, &min, &max);
-      if (get_info (self, &info))
+      if (gst_lstm_features_get_info (self, &info))
         ours = gst_util_uint64_scale ((guint64) info.lookahead +
             (guint64) info.frames_per_buffer * info.shift, GST_SECOND,
             info.rate);
@@ -1837,7 +964,7 @@ gst_lstm_features_start (GstLstmFeatures *self)
 
   g_mutex_lock (&self->lock);
   self->started = FALSE;
-  ok = ensure_features_locked (self, &error);
+  ok = gst_lstm_features_ensure_features_locked (self, &error);
   if (ok) {
     LstmFeatures *f = self->features;
     self->started = TRUE;
@@ -1874,7 +1001,7 @@ gst_lstm_features_start (GstLstmFeatures *self)
   self->caps_frames = 0;
   self->out_offset = 0;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
-  restart_framing (self);
+  gst_lstm_features_restart_framing (self);
   return TRUE;
 }
 

@@ -1,5 +1,10 @@
 /* GStreamer lstm plugin: lstminfer, a recurrent model over a frame stream
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Above 1200 lines on purpose: its first 700 are the element's doc block
+ * and its properties, and the rest (chain, events, queries, messages)
+ * shares one streaming state under one lock, with no seam that would not
+ * export it; the numerics (forward, segmenter, labels) are liblstm's.
  */
 
 /**

@@ -29,9 +29,9 @@
 #include "gstlstmfeatures.h"
 #include "gstlstmmessages.h"
 #include "gstlstmmeta.h"
-#include "gstlstmtrainagg.h"
+#include "gstlstmtrainagg-private.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_lstm_train_agg_debug);
+GST_DEBUG_CATEGORY (gst_lstm_train_agg_debug);
 #define GST_CAT_DEFAULT gst_lstm_train_agg_debug
 
 /* the internal aggregator's output, which nothing ever reads */
@@ -40,86 +40,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_train_agg_debug);
 /* Frames are F32LE and go to liblstm as they are copied. */
 G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
 
-/* Where the targets come from. */
-typedef enum
-{
-  SOURCE_LABEL,
-  SOURCE_LABEL_FILE,
-  SOURCE_TARGET_PAD,
-  SOURCE_FORECAST,
-} Source;
-
-static const gchar *const source_names[] =
+const gchar *const gst_lstm_train_agg_source_names[] =
     { "label", "label-file", "target", "forecast" };
-
-/* One input stream's caps and timing. */
-typedef struct
-{
-  GstLstmFramesInfo info;
-  gboolean have_caps;
-  GstClockTime next;            /* buffer time where the last buffer ended */
-} PadStream;
-
-struct _GstLstmTrainAgg
-{
-  GstAggregator parent;
-
-  GstElement *train;            /* the bin, which owns this element */
-  GstAggregatorPad *sinkpad;
-  GstAggregatorPad *targetpad;  /* or NULL; under the object lock */
-  gint cancel;                  /* atomic: stopping, leave training */
-
-  /* configuration, fixed from start() to stop() */
-  GstLstmTrainSettings s;
-  Source source;
-  gchar *upstream_features;     /* an upstream lstmfeatures' configuration,
-                                 * or NULL; under the object lock */
-  LstmLabelTrack *track;
-  LstmModel *init;              /* init-model, features applied */
-  gchar **classes;              /* classifiers: the model's labels */
-  GHashTable *class_index;      /* label -> index + 1 */
-  guint label_class;            /* SOURCE_LABEL: its index */
-  guint want_in;                /* init-model: frame size, else 0 */
-  guint want_out;               /* init-model: output size, else 0 */
-
-  /* streaming state (the aggregate thread) */
-  PadStream in, tg;
-  guint in_dim, out_dim;        /* 0 until known */
-  gboolean classify;            /* class targets, else values */
-  float *scratch;               /* (in_dim) one frame, aligned */
-  gsize buf_offset;             /* frames of the queued sink buffer done */
-  gboolean buf_started;         /* its DISCONT flag was handled */
-  guint64 n_frames;             /* frames taken */
-  guint64 n_targets;            /* frames with a target */
-  guint n_stretches;
-  gboolean failed;
-
-  /* targets from the target pad, running time spans and values */
-  GArray *tg_start;             /* GstClockTime */
-  GArray *tg_end;               /* GstClockTime */
-  GArray *tg_values;            /* float (n, out_dim) */
-  guint tg_head;                /* first entry still in use */
-
-  /* forecast: the last horizon frames, oldest first, in a ring */
-  float *fifo;                  /* (horizon, in_dim) */
-  guint fifo_len, fifo_pos;
-
-  /* collected frames (training at EOS) */
-  GArray *c_frames;             /* float (n, in_dim) */
-  GArray *c_classes;            /* guint (n) */
-  GArray *c_values;             /* float (n, out_dim) */
-  GArray *c_mask;               /* guint8 (n) */
-  GArray *c_breaks;             /* gsize: first frame of each stretch */
-
-  /* online training */
-  LstmTrainer *trainer;
-  float *w_frames;              /* (sequence_length, in_dim) */
-  guint *w_classes;             /* (sequence_length) */
-  float *w_values;              /* (sequence_length, out_dim) */
-  guint8 *w_mask;               /* (sequence_length) */
-  guint w_len;
-  guint64 saved_at;             /* n_frames at the last save-interval save */
-};
 
 G_DEFINE_TYPE (GstLstmTrainAgg, gst_lstm_train_agg, GST_TYPE_AGGREGATOR);
 
@@ -332,10 +254,6 @@ agg_change_state (GstElement *element, GstStateChange transition)
       (element, transition);
 }
 
-/* Posts an error from the lstmtrain element (the bin users named). */
-#define TRAIN_ERROR(self, domain, code, text, debug) \
-  GST_ELEMENT_ERROR ((self)->train, domain, code, text, debug)
-
 /* Checks that @location can be written: not a folder, in a folder that
  * takes new files (where the atomic save puts its temporary file). */
 static gboolean
@@ -387,7 +305,7 @@ setup_classes (GstLstmTrainAgg *self)
       TRAIN_ERROR (self, RESOURCE, SETTINGS,
           ("Model \"%s\" is not a classifier with labels: it cannot learn "
               "from %s.", self->s.init_model,
-              source_names[self->source]), (NULL));
+              gst_lstm_train_agg_source_names[self->source]), (NULL));
       return FALSE;
     }
     for (i = 0; ml[i]; i++)
@@ -597,7 +515,7 @@ agg_start (GstAggregator *agg)
   if (self->classify)
     self->out_dim = g_strv_length (self->classes);
   GST_INFO_OBJECT (self, "targets from %s, %s training",
-      source_names[self->source], s->online ? "online" : "at EOS");
+      gst_lstm_train_agg_source_names[self->source], s->online ? "online" : "at EOS");
   return TRUE;
 }
 
@@ -732,245 +650,6 @@ agg_flush (GstAggregator *agg)
   return GST_FLOW_OK;
 }
 
-/* ---- models and trainers ---- */
-
-static gboolean
-on_progress (const LstmTrainProgress *p, gpointer data)
-{
-  GstLstmTrainAgg *self = data;
-
-  if (p->epoch_done || (self->s.online && self->s.progress_interval > 0 &&
-          p->step % self->s.progress_interval == 0))
-    gst_element_post_message (self->train,
-        gst_lstm_message_new_train_progress (GST_OBJECT (self->train),
-            p->epoch, p->step, p->epoch_done, p->loss, p->val_loss,
-            p->accuracy, p->val_accuracy, p->frames_per_second));
-  return !g_atomic_int_get (&self->cancel);
-}
-
-static LstmTask
-task_of (GstLstmTrainAgg *self)
-{
-  if (self->classify)
-    return LSTM_TASK_CLASSIFICATION;
-  return self->source == SOURCE_FORECAST ? LSTM_TASK_FORECAST :
-      LSTM_TASK_REGRESSION;
-}
-
-/* The feature configuration to record: the features property, else an
- * upstream lstmfeatures' (NULL when neither). */
-static gchar *
-features_config (GstLstmTrainAgg *self)
-{
-  gchar *f;
-
-  if (self->s.features != NULL)
-    return g_strdup (self->s.features);
-  GST_OBJECT_LOCK (self);
-  f = g_strdup (self->upstream_features);
-  GST_OBJECT_UNLOCK (self);
-  return f;
-}
-
-/* The model to train: init-model (given an upstream lstmfeatures'
- * configuration when it records none), or a new model for frames of in_dim
- * values and out_dim outputs, made by liblstm's recipe with the settings'
- * cell, sizes, forget bias and seed. */
-static LstmModel *
-new_model (GstLstmTrainAgg *self, const float *in_mean, const float *in_std,
-    GError **error)
-{
-  g_autofree gchar *features = features_config (self);
-  LstmModelRecipe r = self->s.train.model;
-
-  if (self->init != NULL) {
-    if (features != NULL && lstm_model_get_features (self->init) == NULL)
-      return lstm_model_with_metadata (self->init, "lstm.features", features,
-          error);
-    return lstm_model_ref (self->init);
-  }
-  r.input_size = self->in_dim;
-  r.output_size = self->out_dim;
-  r.task = task_of (self);
-  r.labels = self->classify ? (const gchar * const *) self->classes : NULL;
-  r.features = features;
-  r.description = "trained by the lstmtrain GStreamer element";
-  r.input_mean = in_mean;
-  r.input_std = in_std;
-  return lstm_model_new_from_recipe (&r, error);
-}
-
-/* The "data" record of lstm.training. */
-static gchar *
-data_description (GstLstmTrainAgg *self, guint64 n_val)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-
-#define MEMBER_STR(k, v) G_STMT_START { json_builder_set_member_name (b, k); \
-    json_builder_add_string_value (b, v); } G_STMT_END
-#define MEMBER_INT(k, v) G_STMT_START { json_builder_set_member_name (b, k); \
-    json_builder_add_int_value (b, (gint64) (v)); } G_STMT_END
-  json_builder_begin_object (b);
-  MEMBER_STR ("kind", "stream");
-  MEMBER_STR ("element", "lstmtrain");
-  MEMBER_STR ("targets", source_names[self->source]);
-  if (self->source == SOURCE_FORECAST)
-    MEMBER_INT ("horizon", self->s.horizon);
-  if (self->source == SOURCE_LABEL)
-    MEMBER_STR ("label", self->s.label);
-  if (self->source == SOURCE_LABEL_FILE) {
-    g_autofree gchar *base = g_path_get_basename (self->s.label_file);
-    MEMBER_STR ("label_file", base);
-  }
-  if (self->init != NULL) {
-    g_autofree gchar *base = g_path_get_basename (self->s.init_model);
-    MEMBER_STR ("init", base);
-  }
-  json_builder_set_member_name (b, "online");
-  json_builder_add_boolean_value (b, self->s.online);
-  if (!self->s.online) {
-    MEMBER_INT ("frames", self->n_frames);
-    MEMBER_INT ("frames_with_targets", self->n_targets);
-    MEMBER_INT ("validation_frames", n_val);
-    MEMBER_INT ("stretches", self->n_stretches);
-  }
-  json_builder_end_object (b);
-#undef MEMBER_STR
-#undef MEMBER_INT
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
-}
-
-static LstmTrainer *
-new_trainer (GstLstmTrainAgg *self, LstmModel *model, const gchar *desc,
-    const float *t_mean, const float *t_std, GError **error)
-{
-  LstmTrainerOptions o = self->s.train.trainer;
-  LstmTrainer *tr;
-
-  /* online: one pass, one stream (batch_size does not apply) */
-  if (self->s.online)
-    o.epochs = 1;
-  /* collected: the validation set is given; online: windows held out */
-  if (!self->s.online)
-    o.validation_fraction = 0;
-  /* online, a new model: running input statistics, frozen when saved */
-  o.running_statistics = self->s.online && self->init == NULL;
-  o.checkpoint_path = o.checkpoint_interval > 0 ? self->s.location : NULL;
-  o.data_description = desc;
-  o.target_mean = t_mean;
-  o.target_std = t_std;
-  tr = lstm_trainer_new (model, &o, error);
-  if (tr != NULL)
-    lstm_trainer_set_progress_func (tr, on_progress, self, NULL);
-  return tr;
-}
-
-/* Saves the trainer's model to the location; posts the error. */
-static gboolean
-save_model (GstLstmTrainAgg *self, LstmTrainer *tr)
-{
-  g_autoptr (LstmModel) m = lstm_trainer_get_model (tr);
-  g_autoptr (GError) error = NULL;
-
-  if (!lstm_model_save (m, self->s.location, &error)) {
-    TRAIN_ERROR (self, RESOURCE, WRITE,
-        ("Could not save the model to \"%s\".", self->s.location),
-        ("%s", error->message));
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "saved %s", self->s.location);
-  return TRUE;
-}
-
-static void
-post_training_error (GstLstmTrainAgg *self, const GError *error)
-{
-  if (error->domain == LSTM_ERROR && error->code == LSTM_ERROR_IO)
-    TRAIN_ERROR (self, RESOURCE, WRITE,
-        ("Could not save a checkpoint to \"%s\".", self->s.location),
-        ("%s", error->message));
-  else
-    TRAIN_ERROR (self, STREAM, FAILED, ("Training failed: %s",
-            error->message), (NULL));
-}
-
-/* ---- online ---- */
-
-static gboolean
-ensure_online_trainer (GstLstmTrainAgg *self)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (LstmModel) model = NULL;
-  g_autofree gchar *desc = NULL;
-  guint W = self->s.train.trainer.sequence_length;
-
-  if (self->trainer != NULL)
-    return TRUE;
-  if (self->out_dim == 0) {
-    TRAIN_ERROR (self, STREAM, FORMAT,
-        ("The target pad gave no caps: its frame size is unknown."), (NULL));
-    return FALSE;
-  }
-  model = new_model (self, NULL, NULL, &error);
-  if (model == NULL) {
-    TRAIN_ERROR (self, LIBRARY, SETTINGS, ("Could not create the model."),
-        ("%s", error->message));
-    return FALSE;
-  }
-  desc = data_description (self, 0);
-  self->trainer = new_trainer (self, model, desc, NULL, NULL, &error);
-  if (self->trainer == NULL ||
-      !lstm_trainer_begin_online (self->trainer, self->classify ?
-          LSTM_TARGET_FRAME_CLASS : LSTM_TARGET_FRAME_VALUES, &error)) {
-    TRAIN_ERROR (self, LIBRARY, SETTINGS, ("Could not set up training."),
-        ("%s", error->message));
-    return FALSE;
-  }
-  self->w_frames = g_new (float, (gsize) W * self->in_dim);
-  if (self->classify) {
-    self->w_classes = g_new (guint, W);
-  } else {
-    self->w_values = g_new0 (float, (gsize) W * self->out_dim);
-    self->w_mask = g_new (guint8, W);
-  }
-  self->w_len = 0;
-  return TRUE;
-}
-
-static gboolean
-step_window (GstLstmTrainAgg *self)
-{
-  g_autoptr (GError) error = NULL;
-  guint n = self->w_len;
-
-  if (n == 0 || self->trainer == NULL)
-    return TRUE;
-  self->w_len = 0;
-  if (!lstm_trainer_step (self->trainer, self->w_frames, n,
-          self->w_classes, self->w_values, self->w_mask, NULL, NULL,
-          &error)) {
-    post_training_error (self, error);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Online: saves the model every save-interval frames. */
-static gboolean
-maybe_save (GstLstmTrainAgg *self)
-{
-  guint64 every = self->s.save_interval;
-
-  if (every == 0 || self->n_frames - self->saved_at < every)
-    return TRUE;
-  self->saved_at = self->n_frames;
-  return save_model (self, self->trainer);
-}
-
 /* ---- frames and their targets ---- */
 
 /* Takes one frame with its target (@cls for classes, @values for
@@ -985,7 +664,7 @@ emit (GstLstmTrainAgg *self, const float *frame, gboolean has, guint cls,
   self->n_targets += has;
   if (self->s.online) {
     guint k;
-    if (!ensure_online_trainer (self))
+    if (!gst_lstm_train_agg_ensure_online_trainer (self))
       return FALSE;
     k = self->w_len++;
     memcpy (self->w_frames + (gsize) k * I, frame, I * sizeof (float));
@@ -997,7 +676,7 @@ emit (GstLstmTrainAgg *self, const float *frame, gboolean has, guint cls,
         memcpy (self->w_values + (gsize) k * O, values, O * sizeof (float));
     }
     if (self->w_len == self->s.train.trainer.sequence_length)
-      return step_window (self) && maybe_save (self);
+      return gst_lstm_train_agg_step_window (self) && gst_lstm_train_agg_maybe_save (self);
     return TRUE;
   }
 
@@ -1035,7 +714,7 @@ break_stream (GstLstmTrainAgg *self)
   self->fifo_pos = 0;
   if (self->s.online) {
     if (self->trainer != NULL) {
-      if (!step_window (self))
+      if (!gst_lstm_train_agg_step_window (self))
         self->failed = TRUE;
       lstm_trainer_reset_online_state (self->trainer);
     }
@@ -1322,141 +1001,6 @@ process_buffer (GstLstmTrainAgg *self, GstBuffer *buf)
   return res;
 }
 
-/* ---- the end: train (or finish online training) and save ---- */
-
-static gboolean
-add_range (GstLstmTrainAgg *self, LstmDataset *ds, gsize a, gsize b,
-    GError **error)
-{
-  guint I = self->in_dim, O = self->out_dim;
-  const float *x = &g_array_index (self->c_frames, float, a * I);
-
-  if (b <= a)
-    return TRUE;
-  if (self->classify)
-    return lstm_dataset_add_with_frame_classes (ds, x, b - a,
-        &g_array_index (self->c_classes, guint, a), error);
-  return lstm_dataset_add_with_values (ds, x, b - a,
-      &g_array_index (self->c_values, float, a * O),
-      &g_array_index (self->c_mask, guint8, a), error);
-}
-
-static gboolean
-no_targets_error (GstLstmTrainAgg *self, const gchar *where)
-{
-  if (self->n_frames == 0)
-    TRAIN_ERROR (self, STREAM, FAILED,
-        ("No frames came: there is nothing to train on."), (NULL));
-  else
-    TRAIN_ERROR (self, STREAM, FAILED,
-        ("None of the %" G_GUINT64_FORMAT " frames%s has a target (targets "
-            "from %s): there is nothing to train on.", self->n_frames, where,
-            source_names[self->source]), (NULL));
-  return FALSE;
-}
-
-static gboolean
-train_collected (GstLstmTrainAgg *self)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (LstmDataset) train = NULL, val = NULL;
-  g_autoptr (LstmModel) model = NULL;
-  g_autoptr (LstmTrainer) tr = NULL;
-  g_autofree float *in_mean = NULL, *in_std = NULL;
-  g_autofree float *t_mean = NULL, *t_std = NULL;
-  g_autofree gchar *desc = NULL;
-  LstmTargetKind kind = self->classify ? LSTM_TARGET_FRAME_CLASS :
-      LSTM_TARGET_FRAME_VALUES;
-  gsize n = self->c_frames->len / MAX (self->in_dim, 1);
-  gsize n_val, n_train, piece, end;
-  guint k, B = self->s.train.trainer.batch_size;
-
-  if (self->n_targets == 0)
-    return no_targets_error (self, "");
-  n_val = (gsize) floor (n * self->s.train.trainer.validation_fraction);
-  n_train = n - n_val;
-  train = lstm_dataset_new (self->in_dim, kind, self->out_dim, &error);
-  if (n_val > 0)
-    val = lstm_dataset_new (self->in_dim, kind, self->out_dim, &error);
-  if (train == NULL || (n_val > 0 && val == NULL))
-    goto failed;
-
-  /* every stretch between discontinuities: its training part cut into
-   * pieces, one per batch lane; its validation part whole */
-  piece = MAX ((n_train + B - 1) / B, 1);
-  for (k = 0; k < self->c_breaks->len; k++) {
-    gsize a = g_array_index (self->c_breaks, gsize, k), off;
-    end = k + 1 < self->c_breaks->len ?
-        g_array_index (self->c_breaks, gsize, k + 1) : n;
-    for (off = a; off < MIN (end, n_train); off += piece)
-      if (!add_range (self, train, off, MIN (MIN (off + piece, end),
-                  n_train), &error))
-        goto failed;
-    if (val != NULL && !add_range (self, val, MAX (a, n_train), end, &error))
-      goto failed;
-  }
-  if (lstm_dataset_get_n_sequences (train) == 0)
-    return no_targets_error (self, " of the training part");
-  if (val != NULL && lstm_dataset_get_n_sequences (val) == 0)
-    g_clear_pointer (&val, lstm_dataset_free);
-
-  if (self->init != NULL) {
-    model = new_model (self, NULL, NULL, &error);
-    if (model == NULL)
-      goto failed;
-  } else {
-    in_mean = g_new (float, self->in_dim);
-    in_std = g_new (float, self->in_dim);
-    if (!self->classify) {
-      t_mean = g_new (float, self->out_dim);
-      t_std = g_new (float, self->out_dim);
-    }
-    if (!lstm_dataset_get_statistics (train, in_mean, in_std, t_mean, t_std))
-      return no_targets_error (self, " of the training part");
-    model = new_model (self, in_mean, in_std, &error);
-    if (model == NULL)
-      goto failed;
-  }
-  desc = data_description (self, n_val);
-  tr = new_trainer (self, model, desc, t_mean, t_std, &error);
-  if (tr == NULL)
-    goto failed;
-  GST_INFO_OBJECT (self, "training on %" G_GSIZE_FORMAT " frames in %u "
-      "sequences, validating on %" G_GSIZE_FORMAT, n_train,
-      lstm_dataset_get_n_sequences (train), n_val);
-  if (!lstm_trainer_train (tr, train, val, &error)) {
-    post_training_error (self, error);
-    return FALSE;
-  }
-  if (g_atomic_int_get (&self->cancel)) {
-    GST_INFO_OBJECT (self, "stopped while training: the final model is not "
-        "saved");
-    return TRUE;
-  }
-  return save_model (self, tr);
-
-failed:
-  TRAIN_ERROR (self, STREAM, FAILED, ("Could not set up training: %s",
-          error->message), (NULL));
-  return FALSE;
-}
-
-static gboolean
-finish_online (GstLstmTrainAgg *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (self->n_targets == 0 || self->trainer == NULL)
-    return no_targets_error (self, "");
-  if (!step_window (self))
-    return FALSE;
-  if (!lstm_trainer_end_online_epoch (self->trainer, &error)) {
-    post_training_error (self, error);
-    return FALSE;
-  }
-  return save_model (self, self->trainer);
-}
-
 static GstFlowReturn
 agg_aggregate (GstAggregator *agg, gboolean timeout)
 {
@@ -1475,7 +1019,7 @@ agg_aggregate (GstAggregator *agg, gboolean timeout)
       if (!gst_aggregator_pad_is_eos (self->sinkpad))
         return GST_FLOW_OK;
       /* EOS: what is left of forecast windows has no target */
-      ok = self->s.online ? finish_online (self) : train_collected (self);
+      ok = self->s.online ? gst_lstm_train_agg_finish_online (self) : gst_lstm_train_agg_train_collected (self);
       self->failed = !ok;
       return ok ? GST_FLOW_EOS : GST_FLOW_ERROR;
     }

@@ -1154,8 +1154,8 @@ lstm_tool_train (int argc, char **argv, GError **error)
         "Audio: rows of 'audio,label' (clips) or 'audio,labels.txt' "
         "(recordings with a label track)", "CSV"},
     {"features", 0, 0, G_OPTION_ARG_STRING, &a.features,
-        "--manifest: fbank, mfcc, melspec, raw, or a JSON configuration "
-        "(inline or a file)", "KIND|CONFIG"},
+        "--manifest: fbank, mfcc, melspec, raw, a JSON configuration "
+        "(inline or a file), or a model file", "KIND|CONFIG"},
     {"background", 0, 0, G_OPTION_ARG_STRING, &a.background,
         "Label tracks: the class of frames outside every stretch (default: "
         "those frames are not trained on)", "LABEL"},

@@ -390,18 +390,13 @@ lstm_tool_manifest_load_item (LstmToolManifest *m, guint row, LstmFeatures *f,
 LstmFeatures *
 lstm_tool_manifest_features_open (const gchar *arg, GError **error)
 {
-  const gchar *p;
+  LstmFeaturesOptions o;
+  LstmFeatures *f;
 
-  for (p = arg; *p && g_ascii_islower (*p); p++)
-    ;
-  if (*arg && *p == '\0' && !g_file_test (arg, G_FILE_TEST_EXISTS)) {
-    g_autofree gchar *json = g_strdup_printf ("{\"kind\":\"%s\"}", arg);
-    g_autoptr (GError) local = NULL;
-    LstmFeatures *f = lstm_features_new (json, &local);
-    if (f == NULL)
-      g_set_error (error, LSTM_ERROR, local->code, "--features %s: %s", arg,
-          local->message);
-    return f;
-  }
-  return lstm_tool_features_open (arg, NULL, error);
+  lstm_features_options_init (&o);
+  o.source = arg;
+  f = lstm_features_new_from_options (&o, NULL, error);
+  if (f == NULL)
+    g_prefix_error (error, "--features %s: ", arg);
+  return f;
 }

@@ -104,10 +104,6 @@ gboolean lstm_tool_audio_features_checked (const gchar *path,
     LstmFeatures *features, LstmNanPolicy policy, LstmToolFramesFunc func,
     LstmToolBurstFunc burst, gpointer user_data, guint64 *n_frames,
     GError **error);
-/* CONFIG argument: inline JSON ('{...}'), a JSON file, or a model file
- * (its lstm.features; the model is returned in @model_out if not NULL). */
-LstmFeatures *lstm_tool_features_open (const gchar *arg,
-    LstmModel **model_out, GError **error);
 
 /* ---- pictures (lstm-plot.c, cairo) ---- */
 

@@ -41,6 +41,47 @@ LSTM_API LstmFeatures *lstm_features_new (const gchar *config,
     GError **error);
 LSTM_API LstmFeatures *lstm_features_new_for_model (LstmModel *model,
     GError **error);
+
+/**
+ * LstmFeaturesOptions:
+ * @source: a JSON configuration inline (`{...}`) or in a file, a model
+ *   file (its `lstm.features`), a kind name, or %NULL
+ * @kind: the kind ("fbank", "mfcc", "melspec", "raw") over the source's;
+ *   %NULL: the source's, or fbank
+ * @sample_rate: Hz; 0: the source's, or 16000
+ * @num_mel_bins: mel bands (`num_mel_bins`, melspec's `n_mels`); 0: unset
+ * @num_ceps: cepstra, mfcc only; 0: unset
+ * @frame_length_ms: window length (melspec: `n_fft` = `win_length` in
+ *   samples); 0: unset
+ * @frame_shift_ms: time between frames (melspec: `hop_length` in samples);
+ *   0: unset
+ * @low_freq: lower mel edge in Hz (`low_freq`, melspec's `f_min`); below
+ *   0: unset
+ * @high_freq: upper mel edge in Hz (`high_freq`, melspec's `f_max`); 0:
+ *   unset
+ *
+ * What a front end was given for its features: the lstmfeatures element's
+ * `config` (or `model`) and individual properties, `lstm features`'s
+ * CONFIG and options of the same names. Initialise with
+ * lstm_features_options_init(); see lstm_features_new_from_options().
+ */
+typedef struct {
+  const gchar *source;
+  const gchar *kind;
+  guint sample_rate;
+  guint num_mel_bins;
+  guint num_ceps;
+  double frame_length_ms;
+  double frame_shift_ms;
+  double low_freq;
+  double high_freq;
+} LstmFeaturesOptions;
+
+LSTM_API void lstm_features_options_init (LstmFeaturesOptions *options);
+LSTM_API LstmFeatures *lstm_features_new_from_options (
+    const LstmFeaturesOptions *options, LstmModel **model, GError **error);
+LSTM_API gchar *lstm_features_options_to_config (
+    const LstmFeaturesOptions *options, GError **error);
 LSTM_API void lstm_features_free (LstmFeatures *features);
 LSTM_API void lstm_features_reset (LstmFeatures *features);
 

@@ -49,20 +49,8 @@ run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
   gboolean packed = k->matmul_packed != NULL && lstm_model_ensure_packed (m);
   guint i, l;
 
-  if (m->input_mean || m->input_std) {
-    gsize t;
-    guint j, I = m->input_size;
-    for (t = 0; t < T; t++)
-      for (j = 0; j < I; j++) {
-        float v = in[t * I + j];
-        if (m->input_mean)
-          v = v - m->input_mean[j];
-        if (m->input_std)
-          v = v / m->input_std[j];
-        act0[t * I + j] = v;
-      }
+  if (lstm_model_normalize_input (m, in, T, act0))
     src = act0;
-  }
 
   for (i = 0; i < m->n_layers; i++) {
     const LstmLayer *L = &m->layers[i];

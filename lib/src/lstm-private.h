@@ -133,6 +133,27 @@ float *lstm_aligned_alloc (gsize n_floats);
 float *lstm_aligned_try_alloc0 (gsize n_floats);
 void lstm_aligned_free (float *p);
 
+/* json-writer.c: the one JSON writer (compact; one number format). */
+typedef struct _LstmJsonWriter LstmJsonWriter;
+LstmJsonWriter *lstm_json_writer_new (void);
+gchar *lstm_json_writer_finish (LstmJsonWriter *w);
+void lstm_json_append_string (GString *s, const gchar *v);
+void lstm_json_format_double (double v, gchar *buf);
+void lstm_json_begin_object (LstmJsonWriter *w, const gchar *key);
+void lstm_json_end_object (LstmJsonWriter *w);
+void lstm_json_begin_array (LstmJsonWriter *w, const gchar *key);
+void lstm_json_end_array (LstmJsonWriter *w);
+void lstm_json_add_string (LstmJsonWriter *w, const gchar *key,
+    const gchar *v);
+void lstm_json_add_int (LstmJsonWriter *w, const gchar *key, gint64 v);
+void lstm_json_add_bool (LstmJsonWriter *w, const gchar *key, gboolean v);
+void lstm_json_add_double (LstmJsonWriter *w, const gchar *key, double v);
+void lstm_json_add_raw (LstmJsonWriter *w, const gchar *key,
+    const gchar *json);
+struct _JsonNode;
+void lstm_json_add_node (LstmJsonWriter *w, const gchar *key,
+    struct _JsonNode *node);
+
 /* model.c */
 LstmModel *lstm_model_new_from_architecture (const gchar *architecture,
     const gchar *name, GError **error);
@@ -140,8 +161,20 @@ gboolean lstm_model_set_metadata_from_table (LstmModel *model,
     GHashTable *metadata, GError **error);
 LstmModel *lstm_model_copy (LstmModel *model);
 void lstm_model_cache_forget (LstmModel *model);
+/* Frees a model whatever its reference count (its last unref, or a
+ * model that failed to build). */
+void lstm_model_destroy (LstmModel *model);
+/* Allocates the parameter storage, then points each layer's tensors into
+ * it; lstm_model_point_params() alone re-points a copy's. */
+gboolean lstm_model_alloc_params (LstmModel *model, GError **error);
+void lstm_model_point_params (LstmModel *model);
 guint lstm_model_find_tensor (LstmModel *model, const gchar *name);
 gsize lstm_layer_state_floats (const LstmLayer *layer);
+/* The model's input normalisation, (x - input.mean) / input.std per value,
+ * of @n_frames frames from @in into @out; FALSE (nothing written) when the
+ * model stores neither. Inference and training both call it. */
+gboolean lstm_model_normalize_input (const LstmModel *model, const float *in,
+    gsize n_frames, float *out);
 
 /* forward.c: run layers over a block of frames. */
 void lstm_layer_run_block (const LstmLayer *layer, const LstmKernels *k,

@@ -1,4 +1,6 @@
-/* liblstm: models: architecture JSON, validation, loading, saving, metadata
+/* liblstm: models: architecture JSON and its validation, parameter layout,
+ * metadata, new models, references (files: model-io.c; queries:
+ * model-query.c)
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -147,8 +149,8 @@ layer_clear (LstmLayer *layer)
   g_free (layer->rnn);
 }
 
-static void
-model_free (LstmModel *model)
+void
+lstm_model_destroy (LstmModel *model)
 {
   guint i;
 
@@ -473,6 +475,28 @@ layout_params (LstmModel *model, GError **error)
   return TRUE;
 }
 
+gboolean
+lstm_model_normalize_input (const LstmModel *model, const float *in,
+    gsize n_frames, float *out)
+{
+  const float *mean = model->input_mean, *std = model->input_std;
+  guint j, I = model->input_size;
+  gsize t;
+
+  if (mean == NULL && std == NULL)
+    return FALSE;
+  for (t = 0; t < n_frames; t++)
+    for (j = 0; j < I; j++) {
+      float v = in[t * I + j];
+      if (mean)
+        v = v - mean[j];
+      if (std)
+        v = v / std[j];
+      out[t * I + j] = v;
+    }
+  return TRUE;
+}
+
 gsize
 lstm_layer_state_floats (const LstmLayer *layer)
 {
@@ -483,8 +507,8 @@ lstm_layer_state_floats (const LstmLayer *layer)
 }
 
 /* Points every layer's views into model->params. */
-static void
-point_params (LstmModel *model)
+void
+lstm_model_point_params (LstmModel *model)
 {
   guint i, l, d, n = 0;
 
@@ -583,53 +607,35 @@ lstm_model_invalidate_packed (LstmModel *model)
 static gchar *
 architecture_to_json (LstmModel *model)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  LstmJsonWriter *b = lstm_json_writer_new ();
   guint i;
 
-  json_builder_begin_array (b);
+  lstm_json_begin_array (b, NULL);
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "type");
-    json_builder_add_string_value (b, lstm_layer_type_to_string (L->type));
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, L->name);
+    lstm_json_begin_object (b, NULL);
+    lstm_json_add_string (b, "type", lstm_layer_type_to_string (L->type));
+    lstm_json_add_string (b, "name", L->name);
     if (L->type == LSTM_LAYER_LINEAR) {
-      json_builder_set_member_name (b, "in_features");
-      json_builder_add_int_value (b, L->input_size);
-      json_builder_set_member_name (b, "out_features");
-      json_builder_add_int_value (b, L->output_size);
-      json_builder_set_member_name (b, "activation");
-      json_builder_add_string_value (b,
+      lstm_json_add_int (b, "in_features", L->input_size);
+      lstm_json_add_int (b, "out_features", L->output_size);
+      lstm_json_add_string (b, "activation",
           lstm_activation_to_string (L->activation));
     } else {
-      json_builder_set_member_name (b, "input_size");
-      json_builder_add_int_value (b, L->input_size);
-      json_builder_set_member_name (b, "hidden_size");
-      json_builder_add_int_value (b, L->hidden_size);
-      json_builder_set_member_name (b, "num_layers");
-      json_builder_add_int_value (b, L->num_layers);
-      if (L->num_dirs == 2) {
-        json_builder_set_member_name (b, "bidirectional");
-        json_builder_add_boolean_value (b, TRUE);
-      }
-      if (L->peephole) {
-        json_builder_set_member_name (b, "peephole");
-        json_builder_add_boolean_value (b, TRUE);
-      }
+      lstm_json_add_int (b, "input_size", L->input_size);
+      lstm_json_add_int (b, "hidden_size", L->hidden_size);
+      lstm_json_add_int (b, "num_layers", L->num_layers);
+      if (L->num_dirs == 2)
+        lstm_json_add_bool (b, "bidirectional", TRUE);
+      if (L->peephole)
+        lstm_json_add_bool (b, "peephole", TRUE);
     }
-    if (!L->bias) {
-      json_builder_set_member_name (b, "bias");
-      json_builder_add_boolean_value (b, FALSE);
-    }
-    json_builder_end_object (b);
+    if (!L->bias)
+      lstm_json_add_bool (b, "bias", FALSE);
+    lstm_json_end_object (b);
   }
-  json_builder_end_array (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  lstm_json_end_array (b);
+  return lstm_json_writer_finish (b);
 }
 
 /* A model with layers and tensor layout but no parameter storage. */
@@ -695,12 +701,12 @@ lstm_model_new_from_architecture (const gchar *architecture,
   return model;
 
 fail:
-  model_free (model);
+  lstm_model_destroy (model);
   return NULL;
 }
 
-static gboolean
-alloc_params (LstmModel *model, GError **error)
+gboolean
+lstm_model_alloc_params (LstmModel *model, GError **error)
 {
   model->params = lstm_aligned_try_alloc0 (model->n_params);
   if (model->params == NULL) {
@@ -709,7 +715,7 @@ alloc_params (LstmModel *model, GError **error)
         model->n_params);
     return FALSE;
   }
-  point_params (model);
+  lstm_model_point_params (model);
   return TRUE;
 }
 
@@ -910,17 +916,13 @@ lstm_model_set_metadata_from_table (LstmModel *model, GHashTable *metadata,
 static gchar *
 labels_to_json (const gchar *const *labels)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  LstmJsonWriter *b = lstm_json_writer_new ();
 
-  json_builder_begin_array (b);
+  lstm_json_begin_array (b, NULL);
   for (; *labels; labels++)
-    json_builder_add_string_value (b, *labels);
-  json_builder_end_array (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+    lstm_json_add_string (b, NULL, *labels);
+  lstm_json_end_array (b);
+  return lstm_json_writer_finish (b);
 }
 
 static gboolean
@@ -975,7 +977,7 @@ lstm_model_new (const gchar *architecture, const LstmModelOptions *options,
               options->input_mean, "input_mean", FALSE, error)) ||
       (options->input_std && !check_options_vector (model,
               options->input_std, "input_std", TRUE, error)) ||
-      !alloc_params (model, error))
+      !lstm_model_alloc_params (model, error))
     goto fail;
 
   lstm_rng_seed (&rng, options->seed);
@@ -1026,330 +1028,8 @@ lstm_model_new (const gchar *architecture, const LstmModelOptions *options,
   return model;
 
 fail:
-  model_free (model);
+  lstm_model_destroy (model);
   return NULL;
-}
-
-/* ---- loading ---- */
-
-static gchar *
-shape_to_string (guint n_dims, const guint64 *shape)
-{
-  GString *s = g_string_new (NULL);
-  guint i;
-
-  if (n_dims == 0)
-    g_string_append (s, "a scalar");
-  for (i = 0; i < n_dims; i++)
-    g_string_append_printf (s, "%s%" G_GUINT64_FORMAT, i ? "x" : "",
-        shape[i]);
-  return g_string_free (s, FALSE);
-}
-
-static gboolean
-check_shape (LstmModel *model, const LstmStTensor *st, guint n_dims,
-    const guint64 *shape, GError **error)
-{
-  gboolean ok = st->n_dims == n_dims;
-  guint i;
-
-  for (i = 0; ok && i < n_dims; i++)
-    ok = st->shape[i] == shape[i];
-  if (!ok) {
-    g_autofree gchar *got = shape_to_string (st->n_dims, st->shape);
-    g_autofree gchar *want = shape_to_string (n_dims, shape);
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
-        "%s: tensor '%s' is %s, expected %s", model->name, st->name, got,
-        want);
-  }
-  return ok;
-}
-
-static gboolean
-load_input_vector (LstmModel *model, LstmStFile *st, const gchar *tname,
-    float **dst, GError **error)
-{
-  LstmStTensor *t = g_hash_table_lookup (st->tensors, tname);
-  guint64 shape[1] = { model->input_size };
-  guint i;
-
-  if (t == NULL)
-    return TRUE;
-  if (!check_shape (model, t, 1, shape, error))
-    return FALSE;
-  *dst = g_new (float, model->input_size);
-  if (!lstm_st_tensor_read_f32 (st, t, *dst, error))
-    return FALSE;
-  if (strcmp (tname, "input.std") == 0)
-    for (i = 0; i < model->input_size; i++)
-      if ((*dst)[i] == 0.0f) {
-        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
-            "%s: tensor 'input.std' is zero at index %u", model->name, i);
-        return FALSE;
-      }
-  return TRUE;
-}
-
-/**
- * lstm_model_load_from_bytes:
- * @bytes: the contents of a safetensors model file
- * @name: (nullable): a name for error messages, such as the file name
- * @error: return location for a #GError
- *
- * Validates and loads a model: header, JSON, offsets, dtypes (F32, or F16
- * and BF16 widened), every tensor's shape against the architecture, no
- * missing or unknown tensors (tensors under `optim.`, written in training
- * checkpoints, are ignored), finite weights, metadata.
- *
- * Returns: (transfer full): the model, or %NULL with @error set.
- */
-LstmModel *
-lstm_model_load_from_bytes (GBytes *bytes, const gchar *name, GError **error)
-{
-  g_autoptr (LstmStFile) st = NULL;
-  g_autoptr (GHashTable) expected = NULL;
-  LstmModel *model;
-  GHashTableIter iter;
-  gpointer key, value;
-  guint i;
-
-  g_return_val_if_fail (bytes != NULL, NULL);
-  st = lstm_st_file_parse (bytes, name, error);
-  if (st == NULL)
-    return NULL;
-  model = lstm_model_new_from_architecture (g_hash_table_lookup (st->metadata,
-          "lstm.architecture"), st->name, error);
-  if (model == NULL)
-    return NULL;
-
-  /* Every expected tensor present with its shape, before any allocation
-   * sized by the architecture. A model may have 10^5 tensors: look them up
-   * by hash, not one by one. */
-  expected = g_hash_table_new (g_str_hash, g_str_equal);
-  for (i = 0; i < model->n_tensors; i++) {
-    LstmParamTensor *pt = &model->tensors[i];
-    LstmStTensor *t = g_hash_table_lookup (st->tensors, pt->name);
-    g_hash_table_add (expected, pt->name);
-    if (t == NULL) {
-      g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
-          "%s: tensor '%s' is missing", model->name, pt->name);
-      goto fail;
-    }
-    if (!check_shape (model, t, pt->n_dims, pt->shape, error))
-      goto fail;
-  }
-  g_hash_table_iter_init (&iter, st->tensors);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    if (g_str_has_prefix (key, "optim.") || strcmp (key, "input.mean") == 0
-        || strcmp (key, "input.std") == 0 ||
-        g_hash_table_contains (expected, key))
-      continue;
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
-        "%s: unexpected tensor '%s': the architecture has no place for it",
-        model->name, (const gchar *) key);
-    goto fail;
-  }
-  if (!alloc_params (model, error))
-    goto fail;
-  for (i = 0; i < model->n_tensors; i++) {
-    LstmParamTensor *pt = &model->tensors[i];
-    if (!lstm_st_tensor_read_f32 (st, g_hash_table_lookup (st->tensors,
-                pt->name), model->params + pt->offset, error))
-      goto fail;
-  }
-  if (!load_input_vector (model, st, "input.mean", &model->input_mean, error)
-      || !load_input_vector (model, st, "input.std", &model->input_std,
-          error))
-    goto fail;
-  if (!lstm_model_set_metadata_from_table (model, st->metadata, error))
-    goto fail;
-  return model;
-
-fail:
-  model_free (model);
-  return NULL;
-}
-
-/**
- * lstm_model_load:
- * @path: a safetensors model file
- * @error: return location for a #GError
- *
- * Loads and validates a model file; see lstm_model_load_from_bytes().
- *
- * Returns: (transfer full): the model, or %NULL with @error set.
- */
-LstmModel *
-lstm_model_load (const gchar *path, GError **error)
-{
-  g_autoptr (GMappedFile) mapped = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GError) local = NULL;
-
-  g_return_val_if_fail (path != NULL, NULL);
-  mapped = g_mapped_file_new (path, FALSE, &local);
-  if (mapped == NULL) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
-        path, local->message);
-    return NULL;
-  }
-  bytes = g_mapped_file_get_bytes (mapped);
-  return lstm_model_load_from_bytes (bytes, path, error);
-}
-
-/* ---- saving ---- */
-
-/**
- * lstm_model_save_to_bytes:
- * @model: a model
- * @error: return location for a #GError
- *
- * Serialises @model as a safetensors file: F32 tensors named as PyTorch's
- * `state_dict` names them, plus `input.mean`/`input.std` when present, and
- * every metadata string.
- *
- * Returns: (transfer full): the bytes, or %NULL with @error set.
- */
-GBytes *
-lstm_model_save_to_bytes (LstmModel *model, GError **error)
-{
-  g_autofree LstmStWriteTensor *wt = NULL;
-  guint i, n = 0;
-
-  g_return_val_if_fail (model != NULL, NULL);
-  (void) error;
-  wt = g_new0 (LstmStWriteTensor, model->n_tensors + 2);
-  for (i = 0; i < model->n_tensors; i++, n++) {
-    wt[n].name = model->tensors[i].name;
-    wt[n].dtype = LSTM_DTYPE_F32;
-    wt[n].data = model->params + model->tensors[i].offset;
-    wt[n].n_dims = model->tensors[i].n_dims;
-    wt[n].shape[0] = model->tensors[i].shape[0];
-    wt[n].shape[1] = model->tensors[i].shape[1];
-  }
-  if (model->input_mean) {
-    wt[n] = (LstmStWriteTensor) { "input.mean", LSTM_DTYPE_F32,
-      model->input_mean, 1, { model->input_size } };
-    n++;
-  }
-  if (model->input_std) {
-    wt[n] = (LstmStWriteTensor) { "input.std", LSTM_DTYPE_F32,
-      model->input_std, 1, { model->input_size } };
-    n++;
-  }
-  /* The metadata is written as it is held (lstm.labels was validated when
-   * it was set); the model itself never changes, so strings it handed out
-   * stay valid and other threads may use it meanwhile. */
-  return lstm_st_serialize (wt, n, model->metadata);
-}
-
-/**
- * lstm_model_save:
- * @model: a model
- * @path: where to write it
- * @error: return location for a #GError
- *
- * Writes @model atomically: to a temporary file in the same folder, synced
- * to disk, then renamed over @path. A crash never leaves a half-written
- * model where a good one stood.
- *
- * Returns: %TRUE on success.
- */
-gboolean
-lstm_model_save (LstmModel *model, const gchar *path, GError **error)
-{
-  g_autoptr (GBytes) bytes = NULL;
-
-  g_return_val_if_fail (model != NULL && path != NULL, FALSE);
-  bytes = lstm_model_save_to_bytes (model, error);
-  if (bytes == NULL)
-    return FALSE;
-  return lstm_write_file_atomic (path, bytes, error);
-}
-
-/* ---- copies, refcounting ---- */
-
-LstmModel *
-lstm_model_copy (LstmModel *model)
-{
-  LstmModel *copy = lstm_model_new_from_architecture (g_hash_table_lookup
-      (model->metadata, "lstm.architecture"), model->name, NULL);
-  GHashTableIter iter;
-  gpointer k, v;
-
-  g_assert (copy != NULL);
-  copy->params = lstm_aligned_alloc (model->n_params);
-  memcpy (copy->params, model->params, model->n_params * sizeof (float));
-  point_params (copy);
-  if (model->input_mean)
-    copy->input_mean = g_memdup2 (model->input_mean,
-        model->input_size * sizeof (float));
-  if (model->input_std)
-    copy->input_std = g_memdup2 (model->input_std,
-        model->input_size * sizeof (float));
-  if (model->residual)
-    copy->residual = g_memdup2 (model->residual,
-        model->output_size * sizeof (guint));
-  copy->task = model->task;
-  copy->labels = g_strdupv (model->labels);
-  copy->features = g_strdup (model->features);
-  g_hash_table_iter_init (&iter, model->metadata);
-  while (g_hash_table_iter_next (&iter, &k, &v))
-    g_hash_table_replace (copy->metadata, g_strdup (k), g_strdup (v));
-  return copy;
-}
-
-/**
- * lstm_model_with_metadata:
- * @model: a model
- * @key: a metadata key, e.g. "lstm.labels", "lstm.description"
- * @value: (nullable): the new value; %NULL removes the key
- * @error: return location for a #GError
- *
- * Models never change; this returns a copy of @model with one metadata
- * string changed, validated as loading would validate it. The architecture
- * and format keys cannot be changed this way.
- *
- * Returns: (transfer full): the new model, or %NULL with @error set.
- */
-LstmModel *
-lstm_model_with_metadata (LstmModel *model, const gchar *key,
-    const gchar *value, GError **error)
-{
-  g_autoptr (LstmModel) copy = NULL;
-  g_autoptr (GHashTable) md = NULL;
-
-  g_return_val_if_fail (model != NULL && key != NULL, NULL);
-  if (strcmp (key, "lstm.architecture") == 0 ||
-      strcmp (key, "lstm.format") == 0) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "%s: metadata '%s' describes the weights and cannot be replaced",
-        model->name, key);
-    return NULL;
-  }
-  copy = lstm_model_copy (model);
-  md = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  {
-    GHashTableIter iter;
-    gpointer k, v;
-    g_hash_table_iter_init (&iter, model->metadata);
-    while (g_hash_table_iter_next (&iter, &k, &v))
-      g_hash_table_insert (md, g_strdup (k), g_strdup (v));
-  }
-  if (value)
-    g_hash_table_replace (md, g_strdup (key), g_strdup (value));
-  else
-    g_hash_table_remove (md, key);
-  g_hash_table_remove (copy->metadata, key);
-  if (strcmp (key, "lstm.labels") == 0 && value == NULL)
-    g_clear_pointer (&copy->labels, g_strfreev);
-  if (strcmp (key, "lstm.features") == 0 && value == NULL)
-    g_clear_pointer (&copy->features, g_free);
-  if (strcmp (key, "lstm.task") == 0 && value == NULL)
-    g_hash_table_remove (md, "lstm.task");
-  if (!lstm_model_set_metadata_from_table (copy, md, error))
-    return NULL;
-  return g_steal_pointer (&copy);
 }
 
 /**
@@ -1379,346 +1059,6 @@ lstm_model_unref (LstmModel *model)
   if (g_atomic_int_dec_and_test (&model->ref_count)) {
     if (model->cache_key != NULL)
       lstm_model_cache_forget (model);
-    model_free (model);
+    lstm_model_destroy (model);
   }
-}
-
-/* ---- queries ---- */
-
-guint
-lstm_model_find_tensor (LstmModel *model, const gchar *name)
-{
-  guint i;
-  for (i = 0; i < model->n_tensors; i++)
-    if (strcmp (model->tensors[i].name, name) == 0)
-      return i;
-  return G_MAXUINT;
-}
-
-/**
- * lstm_model_get_name:
- * @model: a model
- *
- * Returns: the file name it was loaded from, or a placeholder.
- */
-const gchar *
-lstm_model_get_name (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  return model->name;
-}
-
-/**
- * lstm_model_get_input_size:
- * @model: a model
- *
- * Returns: the number of values in one input frame.
- */
-guint
-lstm_model_get_input_size (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, 0);
-  return model->input_size;
-}
-
-/**
- * lstm_model_get_output_size:
- * @model: a model
- *
- * Returns: the number of values in one output frame.
- */
-guint
-lstm_model_get_output_size (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, 0);
-  return model->output_size;
-}
-
-/**
- * lstm_model_get_n_layers:
- * @model: a model
- *
- * Returns: the number of entries in the architecture list.
- */
-guint
-lstm_model_get_n_layers (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, 0);
-  return model->n_layers;
-}
-
-/**
- * lstm_model_get_layer_info:
- * @model: a model
- * @index: a layer index, below lstm_model_get_n_layers()
- * @info: (out caller-allocates): filled with the layer's description; the
- *   name belongs to the model
- *
- * Returns: %FALSE if @index is out of range.
- */
-gboolean
-lstm_model_get_layer_info (LstmModel *model, guint index, LstmLayerInfo *info)
-{
-  LstmLayer *L;
-
-  g_return_val_if_fail (model != NULL && info != NULL, FALSE);
-  if (index >= model->n_layers)
-    return FALSE;
-  L = &model->layers[index];
-  memset (info, 0, sizeof *info);
-  info->type = L->type;
-  info->name = L->name;
-  info->input_size = L->input_size;
-  info->output_size = L->output_size;
-  info->hidden_size = L->hidden_size;
-  info->num_layers = L->num_layers;
-  info->bidirectional = L->num_dirs == 2;
-  info->peephole = L->peephole;
-  info->bias = L->bias;
-  info->activation = L->activation;
-  return TRUE;
-}
-
-/**
- * lstm_model_is_streamable:
- * @model: a model
- *
- * Returns: %TRUE unless a layer is bidirectional (which needs the whole
- * sequence: use lstm_model_forward_sequence()).
- */
-gboolean
-lstm_model_is_streamable (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, FALSE);
-  return model->streamable;
-}
-
-/**
- * lstm_model_get_task:
- * @model: a model
- *
- * Returns: the task (never %LSTM_TASK_AUTO).
- */
-LstmTask
-lstm_model_get_task (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, LSTM_TASK_REGRESSION);
-  return model->task;
-}
-
-/**
- * lstm_model_get_labels:
- * @model: a model
- *
- * Returns: (nullable): the %NULL-terminated labels, one per output, or
- * %NULL when the model has none.
- */
-const gchar *const *
-lstm_model_get_labels (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  return (const gchar * const *) model->labels;
-}
-
-/**
- * lstm_model_get_label:
- * @model: a model
- * @index: an output index
- *
- * Returns: (nullable): the label of output @index, or %NULL.
- */
-const gchar *
-lstm_model_get_label (LstmModel *model, guint index)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  if (model->labels == NULL || index >= model->output_size)
-    return NULL;
-  return model->labels[index];
-}
-
-/**
- * lstm_model_get_label_name:
- * @model: a model
- * @index: an output index, or %LSTM_LABEL_UNKNOWN
- *
- * The name every front end shows for output @index: its label, `classN`
- * for an output without one, `unknown` for %LSTM_LABEL_UNKNOWN (see
- * lstm_label_name()).
- *
- * Returns: (transfer none): the name, valid as long as the model (the
- *   `classN` and `unknown` names for the life of the process).
- */
-const gchar *
-lstm_model_get_label_name (LstmModel *model, guint index)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  return lstm_label_name (lstm_model_get_label (model, index), index);
-}
-
-/**
- * lstm_model_get_features:
- * @model: a model
- *
- * Returns: (nullable): the feature configuration (JSON object text) that
- * produced the model's training input, or %NULL.
- */
-const gchar *
-lstm_model_get_features (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  return model->features;
-}
-
-/**
- * lstm_model_get_metadata:
- * @model: a model
- * @key: a metadata key
- *
- * Returns: (nullable): the metadata string under @key.
- */
-const gchar *
-lstm_model_get_metadata (LstmModel *model, const gchar *key)
-{
-  g_return_val_if_fail (model != NULL && key != NULL, NULL);
-  return g_hash_table_lookup (model->metadata, key);
-}
-
-static int
-compare_strv_entries (const void *a, const void *b)
-{
-  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
-}
-
-/**
- * lstm_model_list_metadata:
- * @model: a model
- *
- * Returns: (transfer full): the sorted metadata keys; free with g_strfreev().
- */
-gchar **
-lstm_model_list_metadata (LstmModel *model)
-{
-  guint n;
-  gchar **keys;
-
-  g_return_val_if_fail (model != NULL, NULL);
-  keys = (gchar **) g_hash_table_get_keys_as_array (model->metadata, &n);
-  for (guint i = 0; i < n; i++)
-    keys[i] = g_strdup (keys[i]);
-  qsort (keys, n, sizeof (gchar *), compare_strv_entries);
-  return keys;
-}
-
-/**
- * lstm_model_get_input_mean:
- * @model: a model
- *
- * Returns: (nullable): the input normalisation mean (input size values).
- */
-const float *
-lstm_model_get_input_mean (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  return model->input_mean;
-}
-
-/**
- * lstm_model_get_residual:
- * @model: a model
- *
- * The residual output (`lstm.residual`): output j adds the raw input value
- * at index residual[j] to the last layer's output.
- *
- * Returns: (nullable) (array): output-size input indices, or %NULL when the
- * model has no residual output.
- */
-const guint *
-lstm_model_get_residual (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  return model->residual;
-}
-
-/**
- * lstm_model_get_input_std:
- * @model: a model
- *
- * Returns: (nullable): the input normalisation divisor (input size values).
- */
-const float *
-lstm_model_get_input_std (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  return model->input_std;
-}
-
-/**
- * lstm_model_get_n_params:
- * @model: a model
- *
- * Returns: the number of trainable parameters.
- */
-guint64
-lstm_model_get_n_params (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, 0);
-  return model->n_params;
-}
-
-/**
- * lstm_model_get_flops_per_frame:
- * @model: a model
- *
- * Counts a multiply-add as two operations, plus one per bias, activation
- * function and element-wise product.
- *
- * Returns: the approximate floating-point operations to process one frame.
- */
-guint64
-lstm_model_get_flops_per_frame (LstmModel *model)
-{
-  guint64 flops = 0;
-  guint i, l;
-
-  g_return_val_if_fail (model != NULL, 0);
-  if (model->input_mean || model->input_std)
-    flops += 2ull * model->input_size;
-  if (model->residual)
-    flops += model->output_size;
-  for (i = 0; i < model->n_layers; i++) {
-    LstmLayer *L = &model->layers[i];
-    if (L->type == LSTM_LAYER_LINEAR) {
-      flops += 2ull * L->input_size * L->output_size +
-          (L->bias ? L->output_size : 0) + (L->activation ==
-          LSTM_ACTIVATION_NONE ? 0 : 3ull * L->output_size);
-      continue;
-    }
-    for (l = 0; l < L->num_layers; l++) {
-      guint in = l == 0 ? L->input_size : L->output_size;
-      guint G = L->type == LSTM_LAYER_LSTM ? 4 : 3;
-      guint64 H = L->hidden_size;
-      guint64 per = 2ull * G * H * (in + H) + G * H + (L->bias ? 2ull * G *
-          H : 0);
-      /* pointwise: LSTM 4 activations + 3 for c' + tanh + product;
-       * GRU 3 activations + reset product + 4 for the update. */
-      per += L->type == LSTM_LAYER_LSTM ? 9 * H + (L->peephole ? 6 * H : 0) :
-          8 * H;
-      flops += per * L->num_dirs;
-    }
-  }
-  return flops;
-}
-
-/**
- * lstm_model_get_architecture:
- * @model: a model
- *
- * Returns: (transfer full): the canonical architecture JSON.
- */
-gchar *
-lstm_model_get_architecture (LstmModel *model)
-{
-  g_return_val_if_fail (model != NULL, NULL);
-  return g_strdup (g_hash_table_lookup (model->metadata,
-          "lstm.architecture"));
 }

@@ -488,58 +488,47 @@ GBytes *
 lstm_st_serialize (const LstmStWriteTensor *tensors, guint n_tensors,
     GHashTable *metadata)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  LstmJsonWriter *w = lstm_json_writer_new ();
   g_autofree gchar *header = NULL;
   GByteArray *out;
   gsize header_len, padded, offset = 0;
   guint i, d;
 
-  json_builder_begin_object (builder);
+  lstm_json_begin_object (w, NULL);
   if (metadata != NULL && g_hash_table_size (metadata) > 0) {
     g_autofree gpointer *keys = NULL;
     guint n_keys;
 
     keys = g_hash_table_get_keys_as_array (metadata, &n_keys);
     qsort (keys, n_keys, sizeof (gpointer), compare_str);
-    json_builder_set_member_name (builder, "__metadata__");
-    json_builder_begin_object (builder);
-    for (i = 0; i < n_keys; i++) {
-      json_builder_set_member_name (builder, keys[i]);
-      json_builder_add_string_value (builder,
+    lstm_json_begin_object (w, "__metadata__");
+    for (i = 0; i < n_keys; i++)
+      lstm_json_add_string (w, keys[i],
           g_hash_table_lookup (metadata, keys[i]));
-    }
-    json_builder_end_object (builder);
+    lstm_json_end_object (w);
   }
   for (i = 0; i < n_tensors; i++) {
     const LstmStWriteTensor *t = &tensors[i];
     guint64 n = 1;
 
-    json_builder_set_member_name (builder, t->name);
-    json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "dtype");
-    json_builder_add_string_value (builder, lstm_dtype_to_string (t->dtype));
-    json_builder_set_member_name (builder, "shape");
-    json_builder_begin_array (builder);
+    lstm_json_begin_object (w, t->name);
+    lstm_json_add_string (w, "dtype", lstm_dtype_to_string (t->dtype));
+    lstm_json_begin_array (w, "shape");
     for (d = 0; d < t->n_dims; d++) {
-      json_builder_add_int_value (builder, (gint64) t->shape[d]);
+      lstm_json_add_int (w, NULL, (gint64) t->shape[d]);
       n *= t->shape[d];
     }
-    json_builder_end_array (builder);
-    json_builder_set_member_name (builder, "data_offsets");
-    json_builder_begin_array (builder);
-    json_builder_add_int_value (builder, (gint64) offset);
+    lstm_json_end_array (w);
+    lstm_json_begin_array (w, "data_offsets");
+    lstm_json_add_int (w, NULL, (gint64) offset);
     offset += n * dtype_size (t->dtype);
-    json_builder_add_int_value (builder, (gint64) offset);
-    json_builder_end_array (builder);
-    json_builder_end_object (builder);
+    lstm_json_add_int (w, NULL, (gint64) offset);
+    lstm_json_end_array (w);
+    lstm_json_end_object (w);
   }
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  header = json_generator_to_data (gen, &header_len);
+  lstm_json_end_object (w);
+  header = lstm_json_writer_finish (w);
+  header_len = strlen (header);
   /* Pad the header with spaces so the data section starts 8-aligned. */
   padded = (header_len + 7) & ~(gsize) 7;
 

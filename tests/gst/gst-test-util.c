@@ -282,3 +282,28 @@ tu_run_to_eos (GstElement *pipeline, GstClockTime timeout, GPtrArray *msgs,
   gst_object_unref (bus);
   return ok;
 }
+
+/* Runs `lstm ARGS...` ($LSTM_TOOL); returns its standard output, or fails
+ * the test if it fails. */
+gchar *
+tu_tool_output (const gchar *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *err = NULL;
+  gchar *out = NULL;
+  const gchar *tool = g_getenv ("LSTM_TOOL");
+  gint status = 0;
+
+  g_assert_nonnull (tool);
+  g_ptr_array_add (argv, (gpointer) tool);
+  for (; *args; args++)
+    g_ptr_array_add (argv, (gpointer) *args);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
+      NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("lstm failed: %s", err);
+  return out;
+}

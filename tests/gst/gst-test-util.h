@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 const gchar *tu_tmpdir (void);
 gchar *tu_tmp_path (const gchar *name);
 void tu_cleanup (void);
+/* `lstm ARGS...` ($LSTM_TOOL): its standard output; fails the test if it
+ * fails. */
+gchar *tu_tool_output (const gchar *const *args);
 
 /* A model from an architecture (seeded random weights), optionally with
  * labels; NULL-terminated pairs (tensor name, const float *values) then

@@ -383,26 +383,12 @@ push_eos (GstHarness *h)
 
 /* ---- tool and pipeline helpers ---- */
 
+
 /* Runs `lstm ARGS...`; fails the test if it fails. */
 static void
 run_tool (const gchar *const *args)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *out = NULL, *err = NULL;
-  const gchar *tool = g_getenv ("LSTM_TOOL");
-  gint status = 0;
-
-  g_assert_nonnull (tool);
-  g_ptr_array_add (argv, (gpointer) tool);
-  for (; *args; args++)
-    g_ptr_array_add (argv, (gpointer) *args);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("lstm failed: %s", err);
+  g_free (tu_tool_output (args));
 }
 
 /* Runs @pipeline to EOS: TRUE; or to an ERROR: FALSE, the first error
@@ -1473,6 +1459,70 @@ test_config_props (gconstpointer data)
   assert_frames_equal (got, n_got, ref, n_ref, dim);
 }
 
+
+/* The configuration lstmfeatures made from @props, as it answers the
+ * lstm-features-config query. */
+static gchar *
+element_config (const gchar *const *props, guint rate)
+{
+  GstElement *e = gst_element_factory_make ("lstmfeatures", NULL);
+  g_autofree gchar *caps_str = audio_caps ("F32LE", rate, 1);
+  GstQuery *q;
+  GstHarness *h;
+  gchar *json = NULL;
+
+  for (; props && *props; props += 2)
+    gst_util_set_object_arg (G_OBJECT (e), props[0], props[1]);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, caps_str);
+  q = gst_query_new_custom (GST_QUERY_CUSTOM,
+      gst_structure_new_empty ("lstm-features-config"));
+  g_assert_true (gst_pad_peer_query (h->sinkpad, q));
+  json = g_strdup (gst_structure_get_string (gst_query_get_structure (q),
+          "config"));
+  gst_query_unref (q);
+  gst_harness_teardown (h);
+  g_assert_nonnull (json);
+  return json;
+}
+
+/* `lstm features` given the properties as options of the same names (and
+ * config as its CONFIG) makes the configuration lstmfeatures makes: both
+ * call lstm_features_new_from_options(). */
+static void
+test_config_same_as_tool (gconstpointer data)
+{
+  const ConfigCase *c = data;
+  g_autoptr (GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *got = element_config (c->props, c->rate);
+  g_autofree gchar *tool = NULL;
+  const gchar *config = NULL;
+  guint i;
+
+  g_ptr_array_add (args, g_strdup ("features"));
+  g_ptr_array_add (args, g_strdup ("--print-config"));
+  for (i = 0; c->props[i] != NULL; i += 2) {
+    if (strcmp (c->props[i], "config") == 0)
+      config = c->props[i + 1];
+    else
+      g_ptr_array_add (args, g_strdup_printf ("--%s=%s", c->props[i],
+              c->props[i + 1]));
+  }
+  if (config != NULL)
+    g_ptr_array_add (args, g_strdup (config));
+  g_ptr_array_add (args, NULL);
+  tool = tu_tool_output ((const gchar * const *) args->pdata);
+  g_strchomp (tool);
+  g_assert_cmpstr (tool, ==, got);
+  /* and the options did change something, where there were any */
+  if (c->props[0] != NULL) {
+    const gchar *none[] = { "features", "--print-config", NULL };
+    g_autofree gchar *plain = tu_tool_output (none);
+    g_assert_cmpstr (g_strchomp (plain), !=, got);
+  }
+}
+
 /* A configuration file gives the frames of the same JSON inline. */
 static void
 test_config_file (void)
@@ -1867,6 +1917,10 @@ main (int argc, char **argv)
     g_autofree gchar *path = g_strdup_printf ("/lstmfeatures/config/%s",
         config_cases[i].name);
     g_test_add_data_func (path, &config_cases[i], test_config_props);
+    g_free (path);
+    path = g_strdup_printf ("/lstmfeatures/config-tool/%s",
+        config_cases[i].name);
+    g_test_add_data_func (path, &config_cases[i], test_config_same_as_tool);
   }
   g_test_add_func ("/lstmfeatures/config/file", test_config_file);
   g_test_add_func ("/lstmfeatures/model", test_model);

@@ -44,30 +44,6 @@ source_path (const gchar *rel)
   return g_build_filename (source_root, rel, NULL);
 }
 
-/* Runs `lstm ARGS...`; returns its standard output. */
-static gchar *
-run_tool (const gchar *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *err = NULL;
-  gchar *out = NULL;
-  const gchar *tool = g_getenv ("LSTM_TOOL");
-  gint status = 0;
-
-  g_assert_nonnull (tool);
-  g_ptr_array_add (argv, (gpointer) tool);
-  for (; *args; args++)
-    g_ptr_array_add (argv, (gpointer) *args);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("lstm failed: %s", err);
-  return out;
-}
-
 static GstPadProbeReturn
 count_buffers (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -128,7 +104,7 @@ setup (void)
   args[2] = input_path;
   args[3] = cli_path;
   args[4] = NULL;
-  out = run_tool (args);
+  out = tu_tool_output (args);
 
   /* an audio model with its features config, mean and std; `lstm run` on
    * a WAV file */
@@ -158,7 +134,7 @@ setup (void)
     args[1] = audio_model_path;
     args[2] = wav_path;
     args[3] = wav_cli_path;
-    out2 = run_tool (args);
+    out2 = tu_tool_output (args);
   }
 }
 
@@ -311,7 +287,7 @@ test_cli_segments_wav (void)
       ("examples/data/placeholder-tones.safetensors");
   g_autofree gchar *wav = source_path ("examples/data/tones.wav");
   const gchar *args[] = { "run", model, wav, NULL };
-  g_autofree gchar *timeline = run_tool (args);
+  g_autofree gchar *timeline = tu_tool_output (args);
   g_auto (GStrv) lines = g_strsplit (timeline, "\n", -1);
   g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
       "wavparse ! audioconvert ! audioresample ! lstmfeatures model=\"%s\" "
@@ -355,7 +331,7 @@ test_cli_segments (void)
       ("examples/data/placeholder-balance.safetensors");
   g_autofree gchar *input = source_path ("examples/data/balance.f32");
   const gchar *args[] = { "run", model, input, NULL };
-  g_autofree gchar *timeline = run_tool (args);
+  g_autofree gchar *timeline = tu_tool_output (args);
   g_auto (GStrv) lines = g_strsplit (timeline, "\n", -1);
   g_autofree gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! "
       "queue ! rawaudioparse use-sink-caps=false format=pcm "
@@ -463,7 +439,7 @@ test_cli_segments_options (gconstpointer data)
   for (k = 0; so->cli[k]; k++)
     g_ptr_array_add (args, (gpointer) so->cli[k]);
   g_ptr_array_add (args, NULL);
-  timeline = run_tool ((const gchar * const *) args->pdata);
+  timeline = tu_tool_output ((const gchar * const *) args->pdata);
   lines = g_strsplit (timeline, "\n", -1);
   for (; lines[n_lines] && *lines[n_lines]; n_lines++);
 
@@ -900,10 +876,10 @@ test_nan_wav (void)
   args[2] = wav;
   args[3] = c_scores;
   args[4] = NULL;
-  o1 = run_tool (args);
+  o1 = tu_tool_output (args);
   args[0] = "features";
   args[3] = c_feat;
-  o2 = run_tool (args);
+  o2 = tu_tool_output (args);
   assert_files_equal (p_scores, c_scores);
   assert_files_equal (p_feat, c_feat);
 
@@ -923,7 +899,7 @@ test_nan_wav (void)
   /* the label timeline breaks at each burst alike */
   {
     const gchar *targs[] = { "run", audio_model_path, wav, NULL };
-    g_autofree gchar *timeline = run_tool (targs);
+    g_autofree gchar *timeline = tu_tool_output (targs);
     g_auto (GStrv) lines = g_strsplit (timeline, "\n", -1);
     g_autofree gchar *desc3 = g_strdup_printf ("filesrc location=%s ! "
         "wavparse ! lstmfeatures model=%s ! lstminfer model=%s "

@@ -164,6 +164,75 @@ test_bitwise (void)
   }
 }
 
+/* The options of lstmfeatures' property names give the frames of the
+ * configuration they stand for, in each kind's own keys. */
+static void
+test_options (void)
+{
+  static const struct {
+    const gchar *args[12];
+    guint rate;
+    const gchar *config;
+  } cases[] = {
+    { { "--kind", "mfcc", "--sample-rate", "22050", "--num-ceps", "20",
+            "--num-mel-bins=30", "--frame-shift-ms", "5", NULL }, 22050,
+        "{\"kind\":\"mfcc\",\"sample_frequency\":22050,\"num_ceps\":20,"
+          "\"num_mel_bins\":30,\"frame_shift\":5}" },
+    { { "--kind=melspec", "--frame-length-ms", "32", "--frame-shift-ms",
+            "16", "--low-freq", "0", "--high-freq", "6000", NULL }, 16000,
+        "{\"kind\":\"melspec\",\"n_fft\":512,\"win_length\":512,"
+          "\"hop_length\":256,\"f_min\":0,\"f_max\":6000}" },
+    { { "--low-freq", "80", "{\"kind\":\"fbank\",\"deltas\":1}", NULL },
+        16000, "{\"kind\":\"fbank\",\"deltas\":1,\"low_freq\":80}" },
+  };
+  guint c;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++) {
+    const gsize n = cases[c].rate + 777;
+    g_autofree float *x = make_signal (n, cases[c].rate, 40 + c);
+    g_autofree gchar *wav = tmp_path ("options.wav");
+    g_autofree gchar *out = tmp_path ("options.f32");
+    g_autoptr (GPtrArray) args = g_ptr_array_new ();
+    g_autofree gchar *so = NULL, *se = NULL, *data = NULL;
+    g_autofree float *ref = NULL;
+    const guint dim = config_size (cases[c].config);
+    gsize n_ref, len;
+    guint i;
+
+    write_wav (wav, SF_FORMAT_FLOAT, cases[c].rate, 1, x, n);
+    ref = library_frames (cases[c].config, x, LSTM_SAMPLE_F32, 1, n,
+        &n_ref);
+    g_assert_cmpuint (n_ref, >, 10);
+    g_ptr_array_add (args, (gpointer) "features");
+    for (i = 0; cases[c].args[i] != NULL; i++)
+      g_ptr_array_add (args, (gpointer) cases[c].args[i]);
+    g_ptr_array_add (args, wav);
+    g_ptr_array_add (args, out);
+    g_ptr_array_add (args, NULL);
+    if (tool_run (NULL, (const gchar **) args->pdata, &so, &se) != 0)
+      g_error ("lstm features failed: %s", se);
+    data = read_output (out, &len);
+    g_assert_cmpuint (len, ==, n_ref * dim * sizeof (float));
+    g_assert_cmpmem (data, len, ref, n_ref * dim * sizeof (float));
+    g_unlink (out);
+    g_unlink (wav);
+  }
+  /* an option the kind has no use for */
+  {
+    g_autofree gchar *wav = tmp_path ("options.wav");
+    g_autofree gchar *so = NULL, *se = NULL;
+    const gchar *args[] = { "features", "--kind", "raw", "--num-mel-bins",
+      "40", wav, "-", NULL
+    };
+    g_autofree float *x = make_signal (1000, 16000, 7);
+
+    write_wav (wav, SF_FORMAT_FLOAT, 16000, 1, x, 1000);
+    g_assert_cmpint (tool_run (NULL, args, &so, &se), !=, 0);
+    g_assert_nonnull (strstr (se, "num-mel-bins"));
+    g_unlink (wav);
+  }
+}
+
 /* FLAC is lossless: the bytes of the S16 samples; OGG/Vorbis decodes to
  * other samples, but reads and gives the expected number of frames. */
 static void
@@ -523,6 +592,7 @@ main (int argc, char **argv)
   tmpdir = g_dir_make_tmp ("lstm-features-cli-XXXXXX", &error);
   g_assert_no_error (error);
   g_test_add_func ("/features/cli/bitwise", test_bitwise);
+  g_test_add_func ("/features/cli/options", test_options);
   g_test_add_func ("/features/cli/flac-ogg", test_flac_ogg);
   g_test_add_func ("/features/cli/stereo", test_stereo);
   g_test_add_func ("/features/cli/stereo/resampled-channel",

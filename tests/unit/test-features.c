@@ -14,6 +14,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <lstm/lstm.h>
 
 /* ---- allocation counting (glibc has no malloc hooks: interpose) ---- */
@@ -884,6 +886,137 @@ model_with_features (guint input_size, const gchar *features)
   return m;
 }
 
+/* The canonical configuration of @json (for comparisons). */
+static gchar *
+canonical (const gchar *json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmFeatures) f = lstm_features_new (json, &error);
+
+  g_assert_no_error (error);
+  return lstm_features_get_config (f);
+}
+
+/* lstm_features_new_from_options(): every source (kind, inline JSON, file,
+ * model) gives what the JSON it stands for gives, and the overrides go
+ * into each kind's own keys. */
+static void
+test_options (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) model = model_with_features (39,
+      "{\"kind\":\"mfcc\",\"deltas\":2}");
+  g_autofree gchar *dir = g_dir_make_tmp ("lstm-features-XXXXXX", NULL);
+  g_autofree gchar *json_path = g_build_filename (dir, "f.json", NULL);
+  g_autofree gchar *model_path = g_build_filename (dir, "m.safetensors",
+      NULL);
+  const gchar *mel = "{\"kind\":\"melspec\",\"sample_rate\":8000,"
+      "\"log\":\"natural\"}";
+  LstmFeaturesOptions o;
+  LstmModel *got_model = NULL;
+  LstmFeatures *f;
+  gchar *a, *b;
+
+  g_assert_true (g_file_set_contents (json_path, mel, -1, NULL));
+  g_assert_true (lstm_model_save (model, model_path, &error));
+
+  /* nothing given: fbank's defaults */
+  lstm_features_options_init (&o);
+  a = lstm_features_options_to_config (&o, &error);
+  g_assert_no_error (error);
+  b = canonical ("{\"kind\":\"fbank\"}");
+  g_assert_cmpstr (a, ==, b);
+  g_free (a);
+  g_free (b);
+
+  /* a kind name */
+  o.source = "raw";
+  a = lstm_features_options_to_config (&o, &error);
+  g_assert_no_error (error);
+  b = canonical ("{\"kind\":\"raw\"}");
+  g_assert_cmpstr (a, ==, b);
+  g_free (a);
+  g_free (b);
+
+  /* a file, with overrides in melspec's keys (ms to samples at its rate) */
+  o.source = json_path;
+  o.num_mel_bins = 40;
+  o.frame_length_ms = 32;
+  o.frame_shift_ms = 10;
+  o.low_freq = 0;
+  o.high_freq = 3000;
+  a = lstm_features_options_to_config (&o, &error);
+  g_assert_no_error (error);
+  b = canonical ("{\"kind\":\"melspec\",\"sample_rate\":8000,"
+      "\"log\":\"natural\",\"n_mels\":40,\"n_fft\":256,\"win_length\":256,"
+      "\"hop_length\":80,\"f_min\":0,\"f_max\":3000}");
+  g_assert_cmpstr (a, ==, b);
+  g_free (a);
+  /* the same inline */
+  o.source = mel;
+  a = lstm_features_options_to_config (&o, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a, ==, b);
+  g_free (a);
+  g_free (b);
+
+  /* the kind over the source's, overrides in fbank's keys */
+  lstm_features_options_init (&o);
+  o.source = "{\"kind\":\"mfcc\",\"deltas\":1}";
+  o.kind = "fbank";
+  o.sample_rate = 22050;
+  o.frame_shift_ms = 5;
+  o.low_freq = 60;
+  a = lstm_features_options_to_config (&o, &error);
+  g_assert_no_error (error);
+  b = canonical ("{\"kind\":\"fbank\",\"deltas\":1,"
+      "\"sample_frequency\":22050,\"frame_shift\":5,\"low_freq\":60}");
+  g_assert_cmpstr (a, ==, b);
+  g_free (a);
+  g_free (b);
+
+  /* an override the kind has no use for */
+  lstm_features_options_init (&o);
+  o.kind = "fbank";
+  o.num_ceps = 13;
+  g_assert_null (lstm_features_new_from_options (&o, NULL, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "num-ceps"));
+  g_clear_error (&error);
+
+  /* a model: its features, and the model itself */
+  lstm_features_options_init (&o);
+  o.source = model_path;
+  f = lstm_features_new_from_options (&o, &got_model, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (got_model);
+  g_assert_cmpuint (lstm_features_get_size (f), ==, 39);
+  lstm_features_free (f);
+  lstm_model_unref (got_model);
+  /* whose features are not overridden */
+  o.num_mel_bins = 30;
+  g_assert_null (lstm_features_new_from_options (&o, &got_model, &error));
+  g_assert_null (got_model);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "num-mel-bins"));
+  g_clear_error (&error);
+
+  /* sources that are not configurations */
+  lstm_features_options_init (&o);
+  o.source = "{\"kind\":";
+  g_assert_null (lstm_features_new_from_options (&o, NULL, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT);
+  g_clear_error (&error);
+  o.source = "[1]";
+  g_assert_null (lstm_features_new_from_options (&o, NULL, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_IO);
+  g_clear_error (&error);
+
+  g_unlink (json_path);
+  g_unlink (model_path);
+  g_rmdir (dir);
+}
+
 static void
 test_for_model (void)
 {
@@ -1065,6 +1198,7 @@ main (int argc, char **argv)
   g_test_add_func ("/features/raw", test_raw);
   g_test_add_func ("/features/latency", test_latency);
   g_test_add_func ("/features/model", test_for_model);
+  g_test_add_func ("/features/options", test_options);
   g_test_add_func ("/features/normalization", test_normalization);
   g_test_add_func ("/features/no-allocation", test_no_allocation);
   return g_test_run ();

@@ -817,60 +817,6 @@ lstm_features_config_parse (const gchar *json, const gchar *where,
   return FALSE;
 }
 
-/* The canonical JSON is written by hand: json-glib 1.6 prints 1e-10 as
- * "1e-10.0" and 0.42 as 0.41999999999999998. Doubles get the shortest
- * representation that reads back to the same value; every string written
- * is one of the fixed names above (nothing to escape). */
-static void
-add_key (GString *b, const gchar *key)
-{
-  if (b->len > 1)
-    g_string_append_c (b, ',');
-  g_string_append_printf (b, "\"%s\":", key);
-}
-
-static void
-add_double (GString *b, const gchar *key, double v)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-  guint prec;
-
-  add_key (b, key);
-  for (prec = 15; prec <= 17; prec++) {
-    g_ascii_formatd (buf, sizeof buf, prec == 15 ? "%.15g" : prec == 16 ?
-        "%.16g" : "%.17g", v);
-    if (g_ascii_strtod (buf, NULL) == v)
-      break;
-  }
-  g_string_append (b, buf);
-  if (strpbrk (buf, ".eEn") == NULL)
-    g_string_append (b, ".0");
-}
-
-static void
-add_int (GString *b, const gchar *key, gint64 v)
-{
-  add_key (b, key);
-  g_string_append_printf (b, "%" G_GINT64_FORMAT, v);
-}
-
-static void
-add_bool (GString *b, const gchar *key, gboolean v)
-{
-  add_key (b, key);
-  g_string_append (b, v ? "true" : "false");
-}
-
-static void
-add_string (GString *b, const gchar *key, const gchar *v)
-{
-  add_key (b, key);
-  if (v)
-    g_string_append_printf (b, "\"%s\"", v);
-  else
-    g_string_append (b, "null");
-}
-
 /**
  * lstm_features_config_to_json: (skip)
  * @cfg: a parsed configuration
@@ -881,79 +827,80 @@ add_string (GString *b, const gchar *key, const gchar *v)
 gchar *
 lstm_features_config_to_json (const LstmFeaturesConfig *cfg)
 {
-  GString *b = g_string_new ("{");
+  LstmJsonWriter *b = lstm_json_writer_new ();
   const gboolean kaldi = cfg->kind == LSTM_FEATURES_FBANK ||
       cfg->kind == LSTM_FEATURES_MFCC;
 
-  add_string (b, "kind", kind_names[cfg->kind]);
+  lstm_json_begin_object (b, NULL);
+  lstm_json_add_string (b, "kind", kind_names[cfg->kind]);
   if (kaldi) {
-    add_double (b, "sample_frequency", cfg->rate);
-    add_double (b, "blackman_coeff", cfg->blackman_coeff);
+    lstm_json_add_double (b, "sample_frequency", cfg->rate);
+    lstm_json_add_double (b, "blackman_coeff", cfg->blackman_coeff);
     if (cfg->kind == LSTM_FEATURES_MFCC) {
-      add_double (b, "cepstral_lifter", cfg->cepstral_lifter);
-      add_int (b, "num_ceps", cfg->num_ceps);
+      lstm_json_add_double (b, "cepstral_lifter", cfg->cepstral_lifter);
+      lstm_json_add_int (b, "num_ceps", cfg->num_ceps);
     }
-    add_double (b, "dither", 0.0);
-    add_double (b, "energy_floor", cfg->energy_floor);
-    add_double (b, "frame_length", cfg->frame_length);
-    add_double (b, "frame_shift", cfg->frame_shift);
-    add_double (b, "high_freq", cfg->high_freq);
-    add_bool (b, "htk_compat", cfg->htk_compat);
-    add_double (b, "low_freq", cfg->low_freq);
-    add_double (b, "min_duration", 0.0);
-    add_int (b, "num_mel_bins", cfg->num_mel_bins);
-    add_double (b, "preemphasis_coefficient", cfg->preemphasis_coefficient);
-    add_bool (b, "raw_energy", cfg->raw_energy);
-    add_bool (b, "remove_dc_offset", cfg->remove_dc_offset);
-    add_bool (b, "round_to_power_of_two", cfg->round_to_power_of_two);
-    add_bool (b, "snip_edges", TRUE);
-    add_bool (b, "subtract_mean", FALSE);
-    add_bool (b, "use_energy", cfg->use_energy);
+    lstm_json_add_double (b, "dither", 0.0);
+    lstm_json_add_double (b, "energy_floor", cfg->energy_floor);
+    lstm_json_add_double (b, "frame_length", cfg->frame_length);
+    lstm_json_add_double (b, "frame_shift", cfg->frame_shift);
+    lstm_json_add_double (b, "high_freq", cfg->high_freq);
+    lstm_json_add_bool (b, "htk_compat", cfg->htk_compat);
+    lstm_json_add_double (b, "low_freq", cfg->low_freq);
+    lstm_json_add_double (b, "min_duration", 0.0);
+    lstm_json_add_int (b, "num_mel_bins", cfg->num_mel_bins);
+    lstm_json_add_double (b, "preemphasis_coefficient", cfg->preemphasis_coefficient);
+    lstm_json_add_bool (b, "raw_energy", cfg->raw_energy);
+    lstm_json_add_bool (b, "remove_dc_offset", cfg->remove_dc_offset);
+    lstm_json_add_bool (b, "round_to_power_of_two", cfg->round_to_power_of_two);
+    lstm_json_add_bool (b, "snip_edges", TRUE);
+    lstm_json_add_bool (b, "subtract_mean", FALSE);
+    lstm_json_add_bool (b, "use_energy", cfg->use_energy);
     if (cfg->kind == LSTM_FEATURES_FBANK) {
-      add_bool (b, "use_log_fbank", cfg->use_log_fbank);
-      add_bool (b, "use_power", cfg->use_power);
+      lstm_json_add_bool (b, "use_log_fbank", cfg->use_log_fbank);
+      lstm_json_add_bool (b, "use_power", cfg->use_power);
     }
-    add_double (b, "vtln_high", cfg->vtln_high);
-    add_double (b, "vtln_low", cfg->vtln_low);
-    add_double (b, "vtln_warp", cfg->vtln_warp);
-    add_string (b, "window_type", kaldi_window_names[cfg->window_type]);
+    lstm_json_add_double (b, "vtln_high", cfg->vtln_high);
+    lstm_json_add_double (b, "vtln_low", cfg->vtln_low);
+    lstm_json_add_double (b, "vtln_warp", cfg->vtln_warp);
+    lstm_json_add_string (b, "window_type", kaldi_window_names[cfg->window_type]);
   } else if (cfg->kind == LSTM_FEATURES_MELSPEC) {
-    add_int (b, "sample_rate", cfg->rate);
-    add_int (b, "n_fft", cfg->n_fft);
-    add_int (b, "win_length", cfg->win_length);
-    add_int (b, "hop_length", cfg->hop_length);
-    add_double (b, "f_min", cfg->f_min);
-    add_double (b, "f_max", cfg->f_max);
-    add_int (b, "pad", cfg->pad);
-    add_int (b, "n_mels", cfg->n_mels);
-    add_string (b, "window_fn", torch_window_names[cfg->window_fn]);
-    add_key (b, "wkwargs");
-    g_string_append_printf (b, "{\"periodic\":%s}", cfg->periodic ?
-        "true" : "false");
-    add_double (b, "power", cfg->power);
+    lstm_json_add_int (b, "sample_rate", cfg->rate);
+    lstm_json_add_int (b, "n_fft", cfg->n_fft);
+    lstm_json_add_int (b, "win_length", cfg->win_length);
+    lstm_json_add_int (b, "hop_length", cfg->hop_length);
+    lstm_json_add_double (b, "f_min", cfg->f_min);
+    lstm_json_add_double (b, "f_max", cfg->f_max);
+    lstm_json_add_int (b, "pad", cfg->pad);
+    lstm_json_add_int (b, "n_mels", cfg->n_mels);
+    lstm_json_add_string (b, "window_fn", torch_window_names[cfg->window_fn]);
+    lstm_json_begin_object (b, "wkwargs");
+    lstm_json_add_bool (b, "periodic", cfg->periodic);
+    lstm_json_end_object (b);
+    lstm_json_add_double (b, "power", cfg->power);
     if (cfg->normalized == LSTM_SPEC_NORM_FRAME_LENGTH)
-      add_string (b, "normalized", "frame_length");
+      lstm_json_add_string (b, "normalized", "frame_length");
     else
-      add_bool (b, "normalized", cfg->normalized == LSTM_SPEC_NORM_WINDOW);
-    add_bool (b, "center", cfg->center);
-    add_string (b, "pad_mode", pad_mode_names[cfg->pad_mode]);
-    add_bool (b, "onesided", TRUE);
-    add_string (b, "norm", cfg->norm_slaney ? "slaney" : NULL);
-    add_string (b, "mel_scale", cfg->mel_scale_slaney ? "slaney" : "htk");
-    add_string (b, "log", log_names[cfg->log]);
-    add_double (b, "log_floor", cfg->log_floor);
-    add_string (b, "stype", cfg->stype_magnitude ? "magnitude" : "power");
+      lstm_json_add_bool (b, "normalized", cfg->normalized == LSTM_SPEC_NORM_WINDOW);
+    lstm_json_add_bool (b, "center", cfg->center);
+    lstm_json_add_string (b, "pad_mode", pad_mode_names[cfg->pad_mode]);
+    lstm_json_add_bool (b, "onesided", TRUE);
+    lstm_json_add_string (b, "norm", cfg->norm_slaney ? "slaney" : NULL);
+    lstm_json_add_string (b, "mel_scale", cfg->mel_scale_slaney ? "slaney" : "htk");
+    lstm_json_add_string (b, "log", log_names[cfg->log]);
+    lstm_json_add_double (b, "log_floor", cfg->log_floor);
+    lstm_json_add_string (b, "stype", cfg->stype_magnitude ? "magnitude" : "power");
   } else {
-    add_int (b, "sample_rate", cfg->rate);
-    add_int (b, "win_length", cfg->win_length);
-    add_int (b, "hop_length", cfg->hop_length);
+    lstm_json_add_int (b, "sample_rate", cfg->rate);
+    lstm_json_add_int (b, "win_length", cfg->win_length);
+    lstm_json_add_int (b, "hop_length", cfg->hop_length);
   }
-  add_double (b, "waveform_scale", cfg->waveform_scale);
-  add_int (b, "channel", cfg->channel);
+  lstm_json_add_double (b, "waveform_scale", cfg->waveform_scale);
+  lstm_json_add_int (b, "channel", cfg->channel);
   if (cfg->kind != LSTM_FEATURES_RAW) {
-    add_int (b, "deltas", cfg->deltas);
-    add_int (b, "delta_win_length", cfg->delta_win_length);
+    lstm_json_add_int (b, "deltas", cfg->deltas);
+    lstm_json_add_int (b, "delta_win_length", cfg->delta_win_length);
   }
-  g_string_append_c (b, '}');
-  return g_string_free (b, FALSE);
+  lstm_json_end_object (b);
+  return lstm_json_writer_finish (b);
 }

@@ -16,72 +16,20 @@
 
 /* ---- metadata ----
  *
- * lstm.training and lstm.checkpoint are written by hand: json-glib 1.6
- * prints some doubles as invalid JSON ("1e-08.0"). Numbers are written in
- * the shortest form that reads back to the same double; non-finite ones
- * as null. */
+ * lstm.training and lstm.checkpoint are written by the library's one JSON
+ * writer (json-writer.c): non-finite numbers as null. The running sums and
+ * the best loss go as the bits of their doubles, in hex. */
 
 static void
-j_key (GString *s, const gchar *key)
+j_hex (LstmJsonWriter *s, const gchar *key, guint64 v)
 {
-  gchar last = s->len ? s->str[s->len - 1] : '{';
-  if (last != '{' && last != '[')
-    g_string_append_c (s, ',');
-  if (key != NULL)
-    g_string_append_printf (s, "\"%s\":", key);
+  gchar buf[17];
+  g_snprintf (buf, sizeof buf, "%016" G_GINT64_MODIFIER "x", v);
+  lstm_json_add_string (s, key, buf);
 }
 
 static void
-j_double (GString *s, const gchar *key, double v)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-  static const gchar *const formats[] = { "%.15g", "%.16g", "%.17g" };
-  guint i;
-
-  j_key (s, key);
-  if (!isfinite (v)) {
-    g_string_append (s, "null");
-    return;
-  }
-  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
-    g_ascii_formatd (buf, sizeof buf, formats[i], v);
-    if (g_ascii_strtod (buf, NULL) == v)
-      break;
-  }
-  g_string_append (s, buf);
-}
-
-static void
-j_int (GString *s, const gchar *key, gint64 v)
-{
-  j_key (s, key);
-  g_string_append_printf (s, "%" G_GINT64_FORMAT, v);
-}
-
-static void
-j_bool (GString *s, const gchar *key, gboolean v)
-{
-  j_key (s, key);
-  g_string_append (s, v ? "true" : "false");
-}
-
-/* @v: a name or hex digits, nothing to escape */
-static void
-j_string (GString *s, const gchar *key, const gchar *v)
-{
-  j_key (s, key);
-  g_string_append_printf (s, "\"%s\"", v);
-}
-
-static void
-j_hex (GString *s, const gchar *key, guint64 v)
-{
-  j_key (s, key);
-  g_string_append_printf (s, "\"%016" G_GINT64_MODIFIER "x\"", v);
-}
-
-static void
-j_hexd (GString *s, const gchar *key, double d)
+j_hexd (LstmJsonWriter *s, const gchar *key, double d)
 {
   guint64 v;
   memcpy (&v, &d, sizeof v);
@@ -92,68 +40,67 @@ j_hexd (GString *s, const gchar *key, double d)
 gchar *
 lstm_trainer_training_json (LstmTrainer *tr)
 {
-  GString *s = g_string_new ("{");
+  LstmJsonWriter *s = lstm_json_writer_new ();
   const LstmTrainerOptions *o = &tr->opt;
   const LstmEpochStats *last = tr->history->len ?
       &g_array_index (tr->history, LstmEpochStats, tr->history->len - 1) :
       NULL;
 
-  j_string (s, "optimizer", lstm_optimizer_to_string (o->optimizer));
-  j_double (s, "learning_rate", o->learning_rate);
+  lstm_json_begin_object (s, NULL);
+  lstm_json_add_string (s, "optimizer", lstm_optimizer_to_string (o->optimizer));
+  lstm_json_add_double (s, "learning_rate", o->learning_rate);
   if (o->optimizer == LSTM_OPTIMIZER_ADAM) {
-    j_double (s, "beta1", o->beta1);
-    j_double (s, "beta2", o->beta2);
-    j_double (s, "eps", o->eps);
+    lstm_json_add_double (s, "beta1", o->beta1);
+    lstm_json_add_double (s, "beta2", o->beta2);
+    lstm_json_add_double (s, "eps", o->eps);
   } else {
-    j_double (s, "momentum", o->momentum);
+    lstm_json_add_double (s, "momentum", o->momentum);
     if (o->nesterov)
-      j_bool (s, "nesterov", TRUE);
+      lstm_json_add_bool (s, "nesterov", TRUE);
   }
-  j_double (s, "weight_decay", o->weight_decay);
-  j_double (s, "clip_norm", o->clip_norm);
-  j_string (s, "schedule", lstm_schedule_to_string (o->schedule));
-  j_string (s, "loss", lstm_loss_to_string (tr->bound || tr->online ?
+  lstm_json_add_double (s, "weight_decay", o->weight_decay);
+  lstm_json_add_double (s, "clip_norm", o->clip_norm);
+  lstm_json_add_string (s, "schedule", lstm_schedule_to_string (o->schedule));
+  lstm_json_add_string (s, "loss", lstm_loss_to_string (tr->bound || tr->online ?
           tr->loss : o->loss));
   if (tr->bound && tr->kind == LSTM_TARGET_SEQUENCE_CLASS)
-    j_string (s, "clip_loss", lstm_clip_loss_to_string (o->clip_loss));
+    lstm_json_add_string (s, "clip_loss", lstm_clip_loss_to_string (o->clip_loss));
   /* online: one stream, one window at a time */
-  j_int (s, "batch_size", tr->online ? 1 : o->batch_size);
-  j_int (s, "sequence_length", o->sequence_length);
-  j_int (s, "epochs", tr->epoch);
-  j_int (s, "steps", (gint64) tr->step);
-  j_int (s, "seed", (gint64) o->seed);
+  lstm_json_add_int (s, "batch_size", tr->online ? 1 : o->batch_size);
+  lstm_json_add_int (s, "sequence_length", o->sequence_length);
+  lstm_json_add_int (s, "epochs", tr->epoch);
+  lstm_json_add_int (s, "steps", (gint64) tr->step);
+  lstm_json_add_int (s, "seed", (gint64) o->seed);
   if (tr->t_mean != NULL)
-    j_bool (s, "target_scaling", TRUE);
+    lstm_json_add_bool (s, "target_scaling", TRUE);
   if (tr->online) {
-    j_bool (s, "online", TRUE);
-    j_int (s, "train_frames", (gint64) tr->online_frames);
+    lstm_json_add_bool (s, "online", TRUE);
+    lstm_json_add_int (s, "train_frames", (gint64) tr->online_frames);
     if (o->validation_fraction > 0)
-      j_double (s, "validation_fraction", o->validation_fraction);
+      lstm_json_add_double (s, "validation_fraction", o->validation_fraction);
     if (tr->rs_mean != NULL)
-      j_bool (s, "running_statistics", TRUE);
+      lstm_json_add_bool (s, "running_statistics", TRUE);
   }
   if (tr->bound) {
-    j_int (s, "train_sequences", tr->train_idx->len);
-    j_int (s, "train_frames", (gint64) tr->train_frames);
-    j_int (s, "validation_sequences", tr->val_idx->len);
+    lstm_json_add_int (s, "train_sequences", tr->train_idx->len);
+    lstm_json_add_int (s, "train_frames", (gint64) tr->train_frames);
+    lstm_json_add_int (s, "validation_sequences", tr->val_idx->len);
   }
   if (last != NULL) {
-    j_double (s, "final_loss", last->loss);
-    j_double (s, "final_val_loss", last->val_loss);
-    j_double (s, "final_accuracy", last->accuracy);
-    j_double (s, "final_val_accuracy", last->val_accuracy);
+    lstm_json_add_double (s, "final_loss", last->loss);
+    lstm_json_add_double (s, "final_val_loss", last->val_loss);
+    lstm_json_add_double (s, "final_accuracy", last->accuracy);
+    lstm_json_add_double (s, "final_val_accuracy", last->val_accuracy);
   }
   if (tr->early_stopped || tr->best != NULL) {
-    j_int (s, "best_epoch", tr->best_epoch);
-    j_double (s, "best_val_loss", tr->best_val);
-    j_bool (s, "early_stopped", tr->early_stopped);
+    lstm_json_add_int (s, "best_epoch", tr->best_epoch);
+    lstm_json_add_double (s, "best_val_loss", tr->best_val);
+    lstm_json_add_bool (s, "early_stopped", tr->early_stopped);
   }
-  if (tr->data_description != NULL) {
-    j_key (s, "data");
-    g_string_append (s, tr->data_description);   /* checked: an object */
-  }
-  g_string_append_c (s, '}');
-  return g_string_free (s, FALSE);
+  if (tr->data_description != NULL)   /* checked: an object */
+    lstm_json_add_raw (s, "data", tr->data_description);
+  lstm_json_end_object (s);
+  return lstm_json_writer_finish (s);
 }
 
 /* ---- checkpoints ---- */
@@ -161,52 +108,51 @@ lstm_trainer_training_json (LstmTrainer *tr)
 static gchar *
 checkpoint_json (LstmTrainer *tr)
 {
-  GString *s = g_string_new ("{");
+  LstmJsonWriter *s = lstm_json_writer_new ();
   const LstmRng *rng = tr->perm_valid ? &tr->rng_epoch : &tr->rng;
   guint i;
 
-  j_int (s, "version", CHECKPOINT_VERSION);
-  j_string (s, "optimizer", lstm_optimizer_to_string (tr->opt.optimizer));
-  j_int (s, "step", (gint64) tr->step);
-  j_int (s, "epoch", tr->epoch);
-  j_int (s, "batch", tr->batch);
-  j_int (s, "window", tr->window);
-  j_int (s, "batch_size", tr->opt.batch_size);
-  j_int (s, "sequence_length", tr->opt.sequence_length);
-  j_bool (s, "finished", tr->finished);
-  j_bool (s, "early_stopped", tr->early_stopped);
-  j_key (s, "rng");
-  g_string_append_c (s, '[');
+  lstm_json_begin_object (s, NULL);
+  lstm_json_add_int (s, "version", CHECKPOINT_VERSION);
+  lstm_json_add_string (s, "optimizer", lstm_optimizer_to_string (tr->opt.optimizer));
+  lstm_json_add_int (s, "step", (gint64) tr->step);
+  lstm_json_add_int (s, "epoch", tr->epoch);
+  lstm_json_add_int (s, "batch", tr->batch);
+  lstm_json_add_int (s, "window", tr->window);
+  lstm_json_add_int (s, "batch_size", tr->opt.batch_size);
+  lstm_json_add_int (s, "sequence_length", tr->opt.sequence_length);
+  lstm_json_add_bool (s, "finished", tr->finished);
+  lstm_json_add_bool (s, "early_stopped", tr->early_stopped);
+  lstm_json_begin_array (s, "rng");
   for (i = 0; i < 4; i++)
     j_hex (s, NULL, rng->s[i]);
-  g_string_append_c (s, ']');
+  lstm_json_end_array (s);
   if (tr->bound)
     j_hex (s, "data_fingerprint", tr->fingerprint);
   /* running sums and the best loss as the bits of their doubles */
   j_hexd (s, "epoch_loss", tr->ep_loss);
   j_hexd (s, "epoch_count", tr->ep_count);
-  j_int (s, "epoch_correct", (gint64) tr->ep_correct);
-  j_int (s, "epoch_frames", (gint64) tr->ep_frames);
+  lstm_json_add_int (s, "epoch_correct", (gint64) tr->ep_correct);
+  lstm_json_add_int (s, "epoch_frames", (gint64) tr->ep_frames);
   j_hexd (s, "best_val_loss", tr->best_val);
-  j_int (s, "best_epoch", tr->best_epoch);
-  j_int (s, "bad_epochs", tr->bad_epochs);
-  j_key (s, "history");
-  g_string_append_c (s, '[');
+  lstm_json_add_int (s, "best_epoch", tr->best_epoch);
+  lstm_json_add_int (s, "bad_epochs", tr->bad_epochs);
+  lstm_json_begin_array (s, "history");
   for (i = 0; i < tr->history->len; i++) {
     const LstmEpochStats *e = &g_array_index (tr->history, LstmEpochStats, i);
-    j_key (s, NULL);
-    g_string_append_c (s, '{');
-    j_int (s, "epoch", e->epoch);
-    j_double (s, "loss", e->loss);
-    j_double (s, "accuracy", e->accuracy);
-    j_double (s, "val_loss", e->val_loss);
-    j_double (s, "val_accuracy", e->val_accuracy);
-    j_double (s, "learning_rate", e->learning_rate);
-    j_double (s, "frames_per_second", e->frames_per_second);
-    g_string_append_c (s, '}');
+    lstm_json_begin_object (s, NULL);
+    lstm_json_add_int (s, "epoch", e->epoch);
+    lstm_json_add_double (s, "loss", e->loss);
+    lstm_json_add_double (s, "accuracy", e->accuracy);
+    lstm_json_add_double (s, "val_loss", e->val_loss);
+    lstm_json_add_double (s, "val_accuracy", e->val_accuracy);
+    lstm_json_add_double (s, "learning_rate", e->learning_rate);
+    lstm_json_add_double (s, "frames_per_second", e->frames_per_second);
+    lstm_json_end_object (s);
   }
-  g_string_append (s, "]}");
-  return g_string_free (s, FALSE);
+  lstm_json_end_array (s);
+  lstm_json_end_object (s);
+  return lstm_json_writer_finish (s);
 }
 
 gboolean

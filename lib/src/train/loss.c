@@ -77,19 +77,18 @@ lstm_loss_cross_entropy (const float *z, const guint *classes, gsize T,
   for (t = 0; t < T; t++) {
     const float *zt = z + t * n;
     float *dt = d + t * n;
-    guint c = classes[t], best = 0;
-    float m = zt[0];
+    guint c = classes[t], best;
+    double top;
+    float m;
     double lse = 0.0;
 
     if (c == LSTM_TARGET_IGNORE) {
       memset (dt, 0, n * sizeof (float));
       continue;
     }
-    for (j = 1; j < n; j++)
-      if (zt[j] > m) {
-        m = zt[j];
-        best = j;
-      }
+    /* the front ends' decision; its score is the max the softmax shifts by */
+    best = lstm_best_label_float (zt, n, -INFINITY, &top);
+    m = (float) top;
     if (n_correct != NULL && best == c)
       (*n_correct)++;
     /* -log softmax(z)_c = log sum exp (z - m) - (z_c - m) */
@@ -137,7 +136,7 @@ lstm_loss_mean_cross_entropy (const float *z, guint c, gsize T, guint n,
 {
   double lmax = -G_MAXDOUBLE, wsum = 0.0, lse;
   gsize t;
-  guint j, best = 0;
+  guint j, best;
   float m;
 
   memset (d, 0, n * sizeof (float));
@@ -153,9 +152,7 @@ lstm_loss_mean_cross_entropy (const float *z, guint c, gsize T, guint n,
     for (j = 0; j < n; j++)
       d[j] += (float) (exp ((double) zt[j] - m) / lse);
   }
-  for (j = 1; j < n; j++)
-    if (d[j] > d[best])
-      best = j;
+  best = lstm_best_label_float (d, n, -INFINITY, NULL);
   if (n_correct != NULL && best == c)
     (*n_correct)++;
 

@@ -88,12 +88,26 @@ lstm_model_new_from_recipe (const LstmModelRecipe *recipe, GError **error)
   task = r->task;
   if (task == LSTM_TASK_AUTO)
     task = r->labels ? LSTM_TASK_CLASSIFICATION : LSTM_TASK_REGRESSION;
-  arch = g_strdup_printf ("[{\"type\":\"%s\",\"name\":\"rnn\",\"input_size\":"
-      "%u,\"hidden_size\":%u,\"num_layers\":%u},{\"type\":\"linear\","
-      "\"name\":\"head\",\"out_features\":%u,\"activation\":\"%s\"}]",
-      lstm_layer_type_to_string (r->cell), r->input_size, r->hidden_size,
-      r->num_layers, r->output_size,
-      task == LSTM_TASK_CLASSIFICATION ? "softmax" : "none");
+  {
+    LstmJsonWriter *w = lstm_json_writer_new ();
+    lstm_json_begin_array (w, NULL);
+    lstm_json_begin_object (w, NULL);
+    lstm_json_add_string (w, "type", lstm_layer_type_to_string (r->cell));
+    lstm_json_add_string (w, "name", "rnn");
+    lstm_json_add_int (w, "input_size", r->input_size);
+    lstm_json_add_int (w, "hidden_size", r->hidden_size);
+    lstm_json_add_int (w, "num_layers", r->num_layers);
+    lstm_json_end_object (w);
+    lstm_json_begin_object (w, NULL);
+    lstm_json_add_string (w, "type", "linear");
+    lstm_json_add_string (w, "name", "head");
+    lstm_json_add_int (w, "out_features", r->output_size);
+    lstm_json_add_string (w, "activation",
+        task == LSTM_TASK_CLASSIFICATION ? "softmax" : "none");
+    lstm_json_end_object (w);
+    lstm_json_end_array (w);
+    arch = lstm_json_writer_finish (w);
+  }
   mo.seed = r->seed;
   mo.task = task;
   mo.labels = r->labels;

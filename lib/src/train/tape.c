@@ -131,18 +131,8 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
   tape->T = T;
   tape->raw = in;
   if (tape->x0 != NULL) {
-    /* exactly run_stack()'s normalisation */
-    guint j, I = m->input_size;
-    gsize t;
-    for (t = 0; t < T; t++)
-      for (j = 0; j < I; j++) {
-        float v = in[t * I + j];
-        if (m->input_mean)
-          v = v - m->input_mean[j];
-        if (m->input_std)
-          v = v / m->input_std[j];
-        tape->x0[t * I + j] = v;
-      }
+    /* the inference's own normalisation */
+    lstm_model_normalize_input (m, in, T, tape->x0);
     src = tape->x0;
   }
   tape->input = src;
