@@ -757,7 +757,7 @@ start (GstLstmBatch *self)
         ("No model file given: set the 'model' property."), (NULL));
     return FALSE;
   }
-  model = lstm_model_load_shared (location, &error);
+  model = lstm_model_load_shared (location, 0, &error);
   if (model != NULL && !lstm_model_is_streamable (model)) {
     g_set_error (&error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED, "%s: the model "
         "has a bidirectional layer, which needs whole sequences; lstmbatch "

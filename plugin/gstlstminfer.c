@@ -134,6 +134,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_infer_debug);
 #define DEFAULT_MIN_SEGMENT_DURATION 0
 #define DEFAULT_OUTPUT_MODE GST_LSTM_OUTPUT_MODE_SCORES
 #define DEFAULT_NAN_POLICY GST_LSTM_NAN_POLICY_RESET
+#define DEFAULT_MAX_MESSAGE_RATE 50
+#define DEFAULT_MAX_MODEL_SIZE LSTM_DEFAULT_MAX_MODEL_SIZE
 
 /* the property's values are liblstm's */
 G_STATIC_ASSERT ((gint) GST_LSTM_NAN_POLICY_RESET ==
@@ -161,6 +163,8 @@ enum
   PROP_MIN_SEGMENT_DURATION,
   PROP_OUTPUT_MODE,
   PROP_NAN_POLICY,
+  PROP_MAX_MESSAGE_RATE,
+  PROP_MAX_MODEL_SIZE,
 };
 
 enum
@@ -185,6 +189,8 @@ struct _GstLstmInfer
   GstClockTime min_segment_duration;
   GstLstmOutputMode output_mode;
   GstLstmNanPolicy nan_policy;
+  guint max_message_rate;
+  guint64 max_model_size;
   gboolean started;             /* between start() and stop() */
   LstmModel *pending_model;     /* loaded by set_property, not yet in use */
   guint caps_in_size;           /* model sizes for transform_caps, 0: none */
@@ -214,6 +220,14 @@ struct _GstLstmInfer
   guint acc_frames;
   GstClockTime acc_start;
   GstClockTime acc_end;
+
+  /* max-message-rate: when the last message of each kind was posted (its
+   * end, in stream time), and the flickering segments merged since */
+  GstClockTime pred_last;
+  GstClockTime seg_last;
+  gboolean merged_open;
+  GstClockTime merged_start;
+  GstClockTime merged_end;
 
   /* lstm-segment: liblstm's segmenter, frame times kept in a ring */
   LstmSegmenter *seg;
@@ -439,6 +453,42 @@ gst_lstm_infer_class_init (GstLstmInferClass *klass)
           GST_PARAM_MUTABLE_PLAYING));
 
   /**
+   * GstLstmInfer:max-message-rate:
+   *
+   * At most this many `lstm-prediction` messages, and at most this many
+   * `lstm-segment` messages, per second of stream time (not wall-clock
+   * time, so a file decoded faster than real time is limited the same
+   * way): two messages of a kind are at least 1/max-message-rate seconds
+   * apart. Over the cap, a prediction keeps averaging frames until the next
+   * one it may post (its `duration` says over how long), and segments are merged:
+   * labels that change faster than the cap allows are posted as one
+   * segment labelled `unknown` (index -1, confidence 0) spanning them, so
+   * that the segments still tile the stream. Messages that end the
+   * stream, a reset or a NaN burst are always posted. 0: no cap.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_MESSAGE_RATE,
+      g_param_spec_uint ("max-message-rate", "Maximum message rate",
+          "At most this many lstm-prediction and this many lstm-segment "
+          "messages per second of stream time; over it predictions average "
+          "longer and flickering segments merge into one 'unknown' segment "
+          "(0 = no cap)", 0, G_MAXUINT, DEFAULT_MAX_MESSAGE_RATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstLstmInfer:max-model-size:
+   *
+   * The largest model file loaded, in bytes, checked before it is read; a
+   * larger one is refused like an unreadable file. The default is
+   * liblstm's, 2 GiB.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_MODEL_SIZE,
+      g_param_spec_uint64 ("max-model-size", "Maximum model size",
+          "The largest model file loaded, in bytes", 1, G_MAXUINT64,
+          DEFAULT_MAX_MODEL_SIZE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
    * GstLstmInfer::reset:
    * @lstminfer: the element
    *
@@ -503,6 +553,10 @@ gst_lstm_infer_init (GstLstmInfer *self)
   self->min_segment_duration = DEFAULT_MIN_SEGMENT_DURATION;
   self->output_mode = DEFAULT_OUTPUT_MODE;
   self->nan_policy = DEFAULT_NAN_POLICY;
+  self->max_message_rate = DEFAULT_MAX_MESSAGE_RATE;
+  self->max_model_size = DEFAULT_MAX_MODEL_SIZE;
+  self->pred_last = GST_CLOCK_TIME_NONE;
+  self->seg_last = GST_CLOCK_TIME_NONE;
   g_mutex_init (&self->lock);
   gst_allocation_params_init (&self->params);
   self->caps_frame_dur = GST_CLOCK_TIME_NONE;
@@ -563,7 +617,7 @@ gst_lstm_infer_finalize (GObject *object)
 /* Loads and checks a model for streaming; on failure @error is set with a
  * GStreamer resource error code. */
 static LstmModel *
-load_model (const gchar *location, GError **error)
+load_model (const gchar *location, guint64 max_size, GError **error)
 {
   g_autoptr (GError) lerr = NULL;
   g_autoptr (LstmModel) model = NULL;
@@ -574,7 +628,7 @@ load_model (const gchar *location, GError **error)
     return NULL;
   }
   /* instances on one file share its weights (read-only here) */
-  model = lstm_model_load_shared (location, &lerr);
+  model = lstm_model_load_shared (location, max_size, &lerr);
   if (model == NULL) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
         "%s", lerr->message);
@@ -596,10 +650,12 @@ set_model_location (GstLstmInfer *self, const gchar *location)
   g_autoptr (GError) error = NULL;
   g_autoptr (LstmModel) model = NULL;
   gboolean started;
+  guint64 max_size;
   guint dim;
 
   GST_OBJECT_LOCK (self);
   started = self->started;
+  max_size = self->max_model_size;
   if (!started) {
     g_free (self->model_location);
     self->model_location = g_strdup (location);
@@ -610,7 +666,7 @@ set_model_location (GstLstmInfer *self, const gchar *location)
 
   /* Running: load here, in the thread setting the property, with no lock
    * held; the streaming thread swaps it in at the next buffer. */
-  model = load_model (location, &error);
+  model = load_model (location, max_size, &error);
   if (model == NULL) {
     if (error->code == GST_RESOURCE_ERROR_SETTINGS)
       GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
@@ -682,6 +738,12 @@ gst_lstm_infer_set_property (GObject *object, guint prop_id,
       self->min_segment_duration = g_value_get_uint64 (value);
       self->segmenter_dirty = TRUE;
       break;
+    case PROP_MAX_MESSAGE_RATE:
+      self->max_message_rate = g_value_get_uint (value);
+      break;
+    case PROP_MAX_MODEL_SIZE:
+      self->max_model_size = g_value_get_uint64 (value);
+      break;
     case PROP_NAN_POLICY:
       self->nan_policy = g_value_get_enum (value);
       break;
@@ -729,6 +791,12 @@ gst_lstm_infer_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_OUTPUT_MODE:
       g_value_set_enum (value, self->output_mode);
+      break;
+    case PROP_MAX_MESSAGE_RATE:
+      g_value_set_uint (value, self->max_message_rate);
+      break;
+    case PROP_MAX_MODEL_SIZE:
+      g_value_set_uint64 (value, self->max_model_size);
       break;
     case PROP_NAN_POLICY:
       g_value_set_enum (value, self->nan_policy);
@@ -866,12 +934,65 @@ queue_segment (GstLstmInfer *self, GPtrArray **msgs, const LstmSegment *s,
           &trans->segment, start, end, label, index, s->confidence));
 }
 
-/* Closes the open segment (posting it) and forgets the smoothing history. */
+/* max-message-rate: whether a message may be posted at stream time @ts,
+ * at least 1/max_rate s after the last one (@last), which it becomes. So
+ * no second of the stream holds more than max_rate of them, without
+ * bursts. */
+static gboolean
+rate_allows (guint max_rate, GstClockTime ts, GstClockTime *last)
+{
+  if (max_rate == 0 || !GST_CLOCK_TIME_IS_VALID (ts))
+    return TRUE;
+  if (GST_CLOCK_TIME_IS_VALID (*last) && ts >= *last &&
+      ts - *last < gst_util_uint64_scale_int_ceil (GST_SECOND, 1, max_rate))
+    return FALSE;
+  *last = ts;
+  return TRUE;
+}
+
+/* Posts the merged (over the rate) segments as one `unknown` segment. */
+static void
+post_merged (GstLstmInfer *self, GPtrArray **msgs)
+{
+  LstmSegment u = { 0 };
+
+  if (!self->merged_open)
+    return;
+  u.label = LSTM_LABEL_UNKNOWN;
+  u.confidence = 0.0;
+  queue_segment (self, msgs, &u, self->merged_start, self->merged_end);
+  self->merged_open = FALSE;
+}
+
+/* A segment ended while streaming: posted, or merged while the rate is
+ * over max-message-rate. */
+static void
+rate_segment (GstLstmInfer *self, GPtrArray **msgs, guint max_rate,
+    const LstmSegment *s, GstClockTime start, GstClockTime end)
+{
+  if (self->merged_open) {
+    self->merged_end = end;
+    if (rate_allows (max_rate, end, &self->seg_last))
+      post_merged (self, msgs);
+    return;
+  }
+  if (rate_allows (max_rate, end, &self->seg_last)) {
+    queue_segment (self, msgs, s, start, end);
+    return;
+  }
+  self->merged_open = TRUE;
+  self->merged_start = start;
+  self->merged_end = end;
+}
+
+/* Closes the open segment (posting it, after the merged ones) and forgets
+ * the smoothing history. */
 static void
 flush_segment (GstLstmInfer *self, GPtrArray **msgs)
 {
   LstmSegment s;
 
+  post_merged (self, msgs);
   if (self->seg == NULL)
     return;
   if (lstm_segmenter_flush (self->seg, &s))
@@ -975,7 +1096,7 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
     GError **error)
 {
   guint64 reset_interval;
-  guint message_interval;
+  guint message_interval, max_rate;
   gdouble threshold;
   gboolean dirty;
   GstLstmNanPolicy policy;
@@ -987,6 +1108,7 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
   GST_OBJECT_LOCK (self);
   reset_interval = self->reset_interval;
   message_interval = self->message_interval;
+  max_rate = self->max_message_rate;
   threshold = self->threshold;
   dirty = self->segmenter_dirty;
   policy = self->nan_policy;
@@ -1069,7 +1191,8 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
         self->acc[j] += o[j];
       self->acc_frames++;
       self->acc_end = end;
-      if (self->acc_frames >= message_interval)
+      if (self->acc_frames >= message_interval &&
+          rate_allows (max_rate, self->acc_end, &self->pred_last))
         flush_prediction (self, msgs, threshold);
     }
 
@@ -1083,7 +1206,8 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
       label = lstm_segmenter_push (self->seg, o, NULL, &s);
       if (s.end > 0) {
         GstClockTime boundary = self->ring[s.end % self->ring_size];
-        queue_segment (self, msgs, &s, self->seg_open_start, boundary);
+        rate_segment (self, msgs, max_rate, &s, self->seg_open_start,
+            boundary);
         self->seg_open_start = boundary;
       }
       self->seg_frames++;
@@ -1105,15 +1229,17 @@ gst_lstm_infer_start (GstBaseTransform *trans)
   g_autoptr (GError) error = NULL;
   g_autofree gchar *location = NULL;
   LstmModel *model = NULL;
+  guint64 max_size;
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->model_location);
+  max_size = self->max_model_size;
   GST_OBJECT_UNLOCK (self);
 
   /* Without a model the element starts, and refuses caps until one is
    * set; a model that is named must load. */
   if (location != NULL && *location != '\0') {
-    model = load_model (location, &error);
+    model = load_model (location, max_size, &error);
     if (model == NULL) {
       if (error->code == GST_RESOURCE_ERROR_SETTINGS)
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,

@@ -167,6 +167,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_train_debug);
 #define DEFAULT_ONLINE FALSE
 #define DEFAULT_PROGRESS_INTERVAL 100
 #define DEFAULT_SAVE_INTERVAL 0
+#define DEFAULT_MAX_MODEL_SIZE LSTM_DEFAULT_MAX_MODEL_SIZE
 
 enum
 {
@@ -182,6 +183,7 @@ enum
   PROP_ONLINE,
   PROP_PROGRESS_INTERVAL,
   PROP_SAVE_INTERVAL,
+  PROP_MAX_MODEL_SIZE,
   /* then one per option of lstm_train_options_list(), in its order */
   PROP_TRAIN_OPTION_0,
 };
@@ -402,6 +404,17 @@ gst_lstm_train_class_init (GstLstmTrainClass *klass)
           "streaming (0 = only at EOS)", 0, G_MAXUINT64,
           DEFAULT_SAVE_INTERVAL, flags));
 
+  /**
+   * GstLstmTrain:max-model-size:
+   *
+   * The largest #GstLstmTrain:init-model file loaded, in bytes, checked
+   * before it is read. The default is liblstm's, 2 GiB.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_MODEL_SIZE,
+      g_param_spec_uint64 ("max-model-size", "Maximum model size",
+          "The largest init-model file loaded, in bytes", 1, G_MAXUINT64,
+          DEFAULT_MAX_MODEL_SIZE, flags));
+
   /* the training options: liblstm's table, lstm train's options */
   opts = lstm_train_options_list (&n_opts);
   for (i = 0; i < n_opts; i++)
@@ -447,6 +460,7 @@ gst_lstm_train_init (GstLstmTrain *self)
   s->online = DEFAULT_ONLINE;
   s->progress_interval = DEFAULT_PROGRESS_INTERVAL;
   s->save_interval = DEFAULT_SAVE_INTERVAL;
+  s->max_model_size = DEFAULT_MAX_MODEL_SIZE;
   lstm_train_settings_init (&s->train);
 
   self->agg = gst_lstm_train_agg_new (GST_ELEMENT (self));
@@ -601,6 +615,9 @@ gst_lstm_train_set_property (GObject *object, guint prop_id,
     case PROP_SAVE_INTERVAL:
       s->save_interval = g_value_get_uint64 (value);
       break;
+    case PROP_MAX_MODEL_SIZE:
+      s->max_model_size = g_value_get_uint64 (value);
+      break;
     default:
       if (prop_id >= PROP_TRAIN_OPTION_0 &&
           prop_id < PROP_TRAIN_OPTION_0 + n_opts)
@@ -656,6 +673,9 @@ gst_lstm_train_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_SAVE_INTERVAL:
       g_value_set_uint64 (value, s->save_interval);
+      break;
+    case PROP_MAX_MODEL_SIZE:
+      g_value_set_uint64 (value, s->max_model_size);
       break;
     default:
       if (prop_id >= PROP_TRAIN_OPTION_0 &&

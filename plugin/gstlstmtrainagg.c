@@ -473,7 +473,8 @@ agg_start (GstAggregator *agg)
   }
 
   if (s->init_model != NULL) {
-    g_autoptr (LstmModel) m = lstm_model_load (s->init_model, &error);
+    g_autoptr (LstmModel) m = lstm_model_load_with_limit (s->init_model,
+        s->max_model_size, &error);
     if (m == NULL) {
       TRAIN_ERROR (self, RESOURCE, OPEN_READ,
           ("Could not read model file \"%s\".", s->init_model),

@@ -39,6 +39,7 @@ typedef struct
   gboolean online;
   guint progress_interval;
   guint64 save_interval;
+  guint64 max_model_size;
   LstmTrainSettings train;
 } GstLstmTrainSettings;
 

@@ -138,9 +138,21 @@ typedef struct {
 
 LSTM_API LstmModel *lstm_model_new (const gchar *architecture,
     const LstmModelOptions *options, GError **error);
+/**
+ * LSTM_DEFAULT_MAX_MODEL_SIZE:
+ *
+ * The largest model or checkpoint file lstm_model_load() reads, in bytes,
+ * unless the `LSTM_MAX_MODEL_SIZE` environment variable says otherwise:
+ * 2 GiB (about 500 million float32 parameters).
+ */
+#define LSTM_DEFAULT_MAX_MODEL_SIZE (G_GUINT64_CONSTANT (2) << 30)
+
+LSTM_API guint64 lstm_get_max_model_size (void);
 LSTM_API LstmModel *lstm_model_load (const gchar *path, GError **error);
+LSTM_API LstmModel *lstm_model_load_with_limit (const gchar *path,
+    guint64 max_size, GError **error);
 LSTM_API LstmModel *lstm_model_load_shared (const gchar *path,
-    GError **error);
+    guint64 max_size, GError **error);
 LSTM_API LstmModel *lstm_model_load_from_bytes (GBytes *bytes,
     const gchar *name, GError **error);
 LSTM_API gboolean lstm_model_save (LstmModel *model, const gchar *path,

@@ -251,6 +251,10 @@ GBytes *lstm_st_serialize (const LstmStWriteTensor *tensors, guint n_tensors,
     GHashTable *metadata);
 gboolean lstm_write_file_atomic (const gchar *path, GBytes *bytes,
     GError **error);
+/* Maps @path read-only after checking its size against @max_size (0: the
+ * default, lstm_get_max_model_size()) on the open file, before any byte is
+ * read. */
+GBytes *lstm_map_file (const gchar *path, guint64 max_size, GError **error);
 
 G_END_DECLS
 

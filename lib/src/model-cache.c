@@ -50,9 +50,11 @@ lookup_locked (const gchar *key)
 /**
  * lstm_model_load_shared:
  * @path: a safetensors model file
+ * @max_size: the largest file accepted, in bytes; 0:
+ *   lstm_get_max_model_size()
  * @error: return location for a #GError
  *
- * Loads a model as lstm_model_load() does, unless a model loaded by this
+ * Loads a model as lstm_model_load_with_limit() does, unless a model loaded by this
  * function from the same file (same device, inode, size and modification
  * time) is still in use: then that model is returned, with a new
  * reference. A file replaced or rewritten since is loaded afresh. A shared
@@ -62,15 +64,18 @@ lookup_locked (const gchar *key)
  * Returns: (transfer full): the model, or %NULL with @error set.
  */
 LstmModel *
-lstm_model_load_shared (const gchar *path, GError **error)
+lstm_model_load_shared (const gchar *path, guint64 max_size, GError **error)
 {
   g_autofree gchar *key = NULL;
   GStatBuf st;
   LstmModel *m, *other;
 
   g_return_val_if_fail (path != NULL, NULL);
-  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode))
-    return lstm_model_load (path, error);       /* which says why */
+  if (max_size == 0)
+    max_size = lstm_get_max_model_size ();
+  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode) ||
+      (guint64) st.st_size > max_size)
+    return lstm_model_load_with_limit (path, max_size, error); /* says why */
   key = g_strdup_printf ("%ju:%ju:%jd:%jd.%09ld", (uintmax_t) st.st_dev,
       (uintmax_t) st.st_ino, (intmax_t) st.st_size,
       (intmax_t) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec);
@@ -82,7 +87,7 @@ lstm_model_load_shared (const gchar *path, GError **error)
     return m;
 
   /* loaded outside the lock: two first loads may race, one wins */
-  m = lstm_model_load (path, error);
+  m = lstm_model_load_with_limit (path, max_size, error);
   if (m == NULL)
     return NULL;
   g_mutex_lock (&cache_lock);

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,29 +154,86 @@ fail:
 }
 
 /**
+ * lstm_get_max_model_size:
+ *
+ * The size limit lstm_model_load() applies to a file before reading it:
+ * the `LSTM_MAX_MODEL_SIZE` environment variable if it is set and valid (a
+ * number of bytes, optionally followed by `K`, `M`, `G` or `T`, powers of
+ * 1024, e.g. `4G`), else #LSTM_DEFAULT_MAX_MODEL_SIZE. An invalid value is
+ * ignored with a warning.
+ *
+ * Returns: the limit, in bytes.
+ */
+guint64
+lstm_get_max_model_size (void)
+{
+  const gchar *env = g_getenv ("LSTM_MAX_MODEL_SIZE");
+  guint64 v, mult = 1;
+  gchar *end = NULL;
+
+  if (env == NULL || *env == '\0')
+    return LSTM_DEFAULT_MAX_MODEL_SIZE;
+  errno = 0;
+  v = g_ascii_strtoull (env, &end, 10);
+  if (end != env && errno == 0 && *end != '\0' && end[1] == '\0') {
+    switch (g_ascii_toupper (*end)) {
+      case 'K': mult = G_GUINT64_CONSTANT (1) << 10; end++; break;
+      case 'M': mult = G_GUINT64_CONSTANT (1) << 20; end++; break;
+      case 'G': mult = G_GUINT64_CONSTANT (1) << 30; end++; break;
+      case 'T': mult = G_GUINT64_CONSTANT (1) << 40; end++; break;
+      default: break;
+    }
+  }
+  if (end == env || errno != 0 || *end != '\0' || v == 0 ||
+      v > G_MAXUINT64 / mult) {
+    g_warning ("LSTM_MAX_MODEL_SIZE='%s' is not a size in bytes (e.g. "
+        "2147483648 or 2G); using %" G_GUINT64_FORMAT, env,
+        LSTM_DEFAULT_MAX_MODEL_SIZE);
+    return LSTM_DEFAULT_MAX_MODEL_SIZE;
+  }
+  return v * mult;
+}
+
+/**
  * lstm_model_load:
  * @path: a safetensors model file
  * @error: return location for a #GError
  *
- * Loads and validates a model file; see lstm_model_load_from_bytes().
+ * Loads and validates a model file, refusing files larger than
+ * lstm_get_max_model_size(); see lstm_model_load_with_limit().
  *
  * Returns: (transfer full): the model, or %NULL with @error set.
  */
 LstmModel *
 lstm_model_load (const gchar *path, GError **error)
 {
-  g_autoptr (GMappedFile) mapped = NULL;
+  return lstm_model_load_with_limit (path, 0, error);
+}
+
+/**
+ * lstm_model_load_with_limit:
+ * @path: a safetensors model file
+ * @max_size: the largest file accepted, in bytes; 0: lstm_get_max_model_size()
+ * @error: return location for a #GError
+ *
+ * Loads and validates a model file; see lstm_model_load_from_bytes(). The
+ * file's size is checked against @max_size on the open file before any of
+ * it is read: a larger one fails with %LSTM_ERROR_ARGUMENT naming both
+ * sizes. The file is mapped, not copied; its weights are copied once into
+ * the model, whose architecture is validated before that allocation.
+ *
+ * Returns: (transfer full): the model, or %NULL with @error set.
+ */
+LstmModel *
+lstm_model_load_with_limit (const gchar *path, guint64 max_size,
+    GError **error)
+{
   g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GError) local = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
-  mapped = g_mapped_file_new (path, FALSE, &local);
-  if (mapped == NULL) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
-        path, local->message);
+  bytes = lstm_map_file (path, max_size, error);
+  if (bytes == NULL)
     return NULL;
-  }
-  bytes = g_mapped_file_get_bytes (mapped);
   return lstm_model_load_from_bytes (bytes, path, error);
 }
 

@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -561,6 +563,47 @@ lstm_st_serialize (const LstmStWriteTensor *tensors, guint n_tensors,
   return g_byte_array_free_to_bytes (out);
 }
 
+/* Removes the temporary files ".BASE.XXXXXX" (six characters of
+ * g_mkstemp()'s alphabet) in @dir that an earlier save of the same file
+ * left behind when it was killed. A save in progress holds an exclusive
+ * flock() on its temporary file, which the kernel releases when the process
+ * dies, so a file whose lock can be taken is stale; one still locked is left
+ * alone. Failures are ignored: the cleanup is best effort. */
+static void
+remove_stale_temporaries (const gchar *dir, const gchar *base)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autofree gchar *prefix = g_strdup_printf (".%s.", base);
+  gsize plen = strlen (prefix);
+  const gchar *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    g_autofree gchar *full = NULL;
+    gsize i;
+    int fd;
+
+    if (strlen (name) != plen + 6 || strncmp (name, prefix, plen) != 0)
+      continue;
+    for (i = plen; i < plen + 6; i++)
+      if (!g_ascii_isalnum (name[i]))
+        break;
+    if (i < plen + 6)
+      continue;
+    full = g_build_filename (dir, name, NULL);
+    fd = g_open (full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
+    if (fd < 0)
+      continue;
+    if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+      (void) g_unlink (full);
+    close (fd);
+  }
+}
+
+/* Writes @bytes to @path through a temporary file ".BASE.XXXXXX" in the
+ * same folder, synced, then renamed over @path; first removes the stale
+ * temporary files of @path that killed saves left. */
 gboolean
 lstm_write_file_atomic (const gchar *path, GBytes *bytes, GError **error)
 {
@@ -571,13 +614,26 @@ lstm_write_file_atomic (const gchar *path, GBytes *bytes, GError **error)
   const guint8 *data = g_bytes_get_data (bytes, &size);
   int fd, saved;
 
-  fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    saved = errno;
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO,
-        "%s: cannot create a temporary file in '%s': %s", path, dir,
-        g_strerror (saved));
-    return FALSE;
+  remove_stale_temporaries (dir, base);
+  for (;;) {
+    struct stat st;
+
+    fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      saved = errno;
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO,
+          "%s: cannot create a temporary file in '%s': %s", path, dir,
+          g_strerror (saved));
+      return FALSE;
+    }
+    /* Marks the file as in use until it is renamed or this process dies
+     * (see remove_stale_temporaries()); another save's cleanup may have
+     * removed it just before the lock was taken: then try again. */
+    (void) flock (fd, LOCK_EX);
+    if (fstat (fd, &st) != 0 || st.st_nlink > 0)
+      break;
+    close (fd);
+    memcpy (tmpl + strlen (tmpl) - 6, "XXXXXX", 6);
   }
   while (done < size) {
     ssize_t w = write (fd, data + done, size - done);
@@ -618,4 +674,52 @@ fail:
   g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot write: %s",
       path, g_strerror (saved));
   return FALSE;
+}
+
+GBytes *
+lstm_map_file (const gchar *path, guint64 max_size, GError **error)
+{
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GError) local = NULL;
+  struct stat st;
+  int fd, saved;
+
+  if (max_size == 0)
+    max_size = lstm_get_max_model_size ();
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    saved = errno;
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
+        path, g_strerror (saved));
+    return NULL;
+  }
+  if (fstat (fd, &st) != 0) {
+    saved = errno;
+    close (fd);
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
+        path, g_strerror (saved));
+    return NULL;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    close (fd);
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: not "
+        "a regular file", path);
+    return NULL;
+  }
+  if ((guint64) st.st_size > max_size) {
+    close (fd);
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT, "%s: the file is "
+        "%" G_GUINT64_FORMAT " bytes, more than the limit of %"
+        G_GUINT64_FORMAT " (max-model-size, LSTM_MAX_MODEL_SIZE)", path,
+        (guint64) st.st_size, max_size);
+    return NULL;
+  }
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local);
+  close (fd);
+  if (mapped == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
+        path, local->message);
+    return NULL;
+  }
+  return g_mapped_file_get_bytes (mapped);
 }

@@ -464,6 +464,42 @@ test_model_invalid (void)
       "garbage.safetensors");
 }
 
+/* max-model-size: a model file larger is refused before it is read, at
+ * start and when swapped in while streaming (the old model kept). */
+static void
+test_model_max_size (void)
+{
+  GstElement *e = gst_element_factory_make ("lstminfer", NULL);
+  GstBus *bus = gst_bus_new ();
+  guint64 size = 0;
+  const gchar *text;
+
+  gst_element_set_bus (e, bus);
+  g_object_get (e, "max-model-size", &size, NULL);
+  g_assert_cmpuint (size, ==, G_GUINT64_CONSTANT (2) << 30);
+  g_object_set (e, "model", path_a, "max-model-size", (guint64) 100, NULL);
+  g_assert_cmpint (gst_element_set_state (e, GST_STATE_PAUSED), ==,
+      GST_STATE_CHANGE_FAILURE);
+  text = error_message (bus, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_OPEN_READ);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "more than the limit of 100"));
+  gst_element_set_state (e, GST_STATE_NULL);
+  /* within the limit it starts; a larger model swapped in is refused */
+  g_object_set (e, "max-model-size", (guint64) 1 << 20, NULL);
+  g_assert_cmpint (gst_element_set_state (e, GST_STATE_PAUSED), !=,
+      GST_STATE_CHANGE_FAILURE);
+  g_object_set (e, "max-model-size", (guint64) 100, "model", path_b, NULL);
+  text = error_message (bus, GST_MESSAGE_WARNING, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_OPEN_READ);
+  g_assert_nonnull (strstr (text, "keeping the current model"));
+  g_assert_nonnull (strstr (text, "more than the limit of 100"));
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (e);
+  gst_object_unref (bus);
+}
+
 static void
 test_model_bidirectional (void)
 {
@@ -1827,6 +1863,121 @@ test_nan_pass (void)
   harness_free (h, bus);
 }
 
+
+/* ---- max-message-rate ---- */
+
+/* A noisy classifier: the follower on a label that changes every 1 to 3
+ * frames, N frames at RATE, message-interval=1, max-message-rate=@cap.
+ * Returns the lstm-prediction and lstm-segment messages, EOS included. */
+static void
+run_noisy (guint cap, gsize n, GPtrArray **preds, GPtrArray **segs)
+{
+  g_autofree float *x = g_new0 (float, n * 3);
+  g_autofree gchar *caps = audio_caps (3);
+  GRand *rand = g_rand_new_with_seed (17);
+  GstBus *bus;
+  GstHarness *h;
+  gsize t = 0, start;
+  gint cls = 0;
+
+  while (t < n) {
+    gint len = g_rand_int_range (rand, 1, 4), k;
+    cls = (cls + g_rand_int_range (rand, 1, 3)) % 3;
+    for (k = 0; k < len && t < n; k++, t++)
+      x[t * 3 + cls] = 1.0f;
+  }
+  g_rand_free (rand);
+  h = harness_new (path_follow, &bus, "message-interval", 1,
+      "max-message-rate", cap, NULL);
+  gst_harness_set_src_caps_str (h, caps);
+  for (start = 0; start < n; start += 100) {
+    g_assert_cmpint (push_frames (h, x, 3, start, MIN (100, n - start),
+            start == 0), ==, GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  *preds = tu_pop_element_messages (bus, "lstm-prediction");
+  *segs = tu_pop_element_messages (bus, "lstm-segment");
+  harness_free (h, bus);
+}
+
+/* The most messages (by end time) in any one-second window starting at a
+ * message's end. */
+static guint
+max_per_second (GPtrArray *msgs, const gchar *start_field,
+    const gchar *dur_field)
+{
+  guint i, j, best = 0;
+
+  for (i = 0; i < msgs->len; i++) {
+    const GstStructure *a = gst_message_get_structure (msgs->pdata[i]);
+    GstClockTime ta = dur_field ? get_time (a, start_field) +
+        get_time (a, dur_field) : get_time (a, start_field);
+    guint k = 0;
+    for (j = i; j < msgs->len; j++) {
+      const GstStructure *b = gst_message_get_structure (msgs->pdata[j]);
+      GstClockTime tb = dur_field ? get_time (b, start_field) +
+          get_time (b, dur_field) : get_time (b, start_field);
+      if (tb >= ta + GST_SECOND)
+        break;
+      k++;
+    }
+    best = MAX (best, k);
+  }
+  return best;
+}
+
+/* A noisy classifier posts at most max-message-rate predictions and as
+ * many segments per second of stream time (not counting the EOS ones);
+ * over the cap predictions average longer and the flickering segments
+ * merge into `unknown` ones, which still tile the stream. Without the cap
+ * the same stream posts several times more. */
+static void
+test_max_message_rate (void)
+{
+  const gsize n = 6000;         /* 60 s */
+  const guint cap = 5;
+  g_autoptr (GPtrArray) p0 = NULL, s0 = NULL, p1 = NULL, s1 = NULL;
+  GstClockTime end = 0, covered = 0;
+  guint i, n_unknown = 0;
+
+  run_noisy (0, n, &p0, &s0);
+  run_noisy (cap, n, &p1, &s1);
+  g_test_message ("uncapped: %u predictions, %u segments; capped at %u/s: "
+      "%u predictions, %u segments", p0->len, s0->len, cap, p1->len, s1->len);
+  g_assert_cmpuint (p0->len, ==, n);
+  g_assert_cmpuint (s0->len, >, 3 * cap * (n / RATE));
+  /* EOS posts what is pending past the cap: the last prediction; the
+   * merged segments and the last one */
+  g_assert_cmpuint (max_per_second (p1, "timestamp", "duration"), <=,
+      cap + 1);
+  g_assert_cmpuint (max_per_second (s1, "end", NULL), <=, cap + 2);
+  g_assert_cmpuint (p1->len, <=, cap * (n / RATE) + 2);
+  g_assert_cmpuint (s1->len, <=, cap * (n / RATE) + 2);
+  g_assert_cmpuint (s1->len, >=, cap * (n / RATE) / 2);
+  /* the predictions cover every frame, the segments tile the stream */
+  for (i = 0; i < p1->len; i++) {
+    const GstStructure *st = gst_message_get_structure (p1->pdata[i]);
+    g_assert_cmpuint (get_time (st, "timestamp"), ==, covered);
+    covered += get_time (st, "duration");
+  }
+  g_assert_cmpuint (covered, ==, frame_ts (n));
+  for (i = 0; i < s1->len; i++) {
+    const GstStructure *st = gst_message_get_structure (s1->pdata[i]);
+    gint index = 0;
+    g_assert_cmpuint (get_time (st, "start"), ==, end);
+    end = get_time (st, "end");
+    g_assert_true (gst_structure_get_int (st, "index", &index));
+    if (index < 0) {
+      g_assert_cmpstr (gst_structure_get_string (st, "label"), ==,
+          "unknown");
+      n_unknown++;
+    }
+  }
+  g_assert_cmpuint (end, ==, frame_ts (n));
+  g_assert_cmpuint (n_unknown, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1888,6 +2039,8 @@ main (int argc, char **argv)
   g_test_add_func ("/lstminfer/segments/smoothing", test_segments_smoothing);
   g_test_add_func ("/lstminfer/eos-partial", test_eos_partial);
   g_test_add_func ("/lstminfer/nan-policy/reset", test_nan_reset);
+  g_test_add_func ("/lstminfer/max-message-rate", test_max_message_rate);
+  g_test_add_func ("/lstminfer/model/max-size", test_model_max_size);
   g_test_add_func ("/lstminfer/nan-policy/error", test_nan_error);
   g_test_add_func ("/lstminfer/nan-policy/pass", test_nan_pass);
   g_test_add_func ("/lstminfer/passthrough/meta", test_passthrough);

@@ -185,7 +185,9 @@ assert_error (GstMessage *msg, GQuark domain, gint code, const gchar *text)
   gst_message_parse_error (msg, &gerr, &dbg);
   g_test_message ("error: %s (%s)", gerr->message, dbg ? dbg : "");
   g_assert_error (gerr, domain, code);
-  if (text != NULL && strstr (gerr->message, text) == NULL)
+  /* the message, or its details (liblstm's reason, for a file) */
+  if (text != NULL && strstr (gerr->message, text) == NULL &&
+      (dbg == NULL || strstr (dbg, text) == NULL))
     g_error ("'%s' does not say '%s'", gerr->message, text);
 }
 
@@ -874,6 +876,7 @@ typedef enum {
   E_LABEL_NOT_IN_MODEL,
   E_TRACK_LABEL_NOT_IN_MODEL,
   E_INIT_MISSING,
+  E_INIT_TOO_LARGE,
   E_FEATURES,
   E_NOTHING_LABELLED,
   E_TARGET_SIZE,
@@ -897,6 +900,7 @@ static const ErrorCase error_cases[] = {
   { "label-not-in-init-model", E_LABEL_NOT_IN_MODEL },
   { "label-file-not-in-init-model", E_TRACK_LABEL_NOT_IN_MODEL },
   { "init-model-missing", E_INIT_MISSING },
+  { "init-model-over-max-model-size", E_INIT_TOO_LARGE },
   { "features-not-json", E_FEATURES },
   { "nothing-labelled", E_NOTHING_LABELLED },
   { "target-size-vs-init-model", E_TARGET_SIZE },
@@ -966,6 +970,12 @@ test_error (gconstpointer data)
           out);
       code = GST_RESOURCE_ERROR_OPEN_READ;
       text = "missing.txt";
+      break;
+    case E_INIT_TOO_LARGE:
+      props = g_strdup_printf ("mode=forecast init-model=\"%s\" "
+          "max-model-size=100 location=\"%s\"", reg_path, out);
+      code = GST_RESOURCE_ERROR_OPEN_READ;
+      text = "more than the limit of 100";
       break;
     case E_NO_TARGETS:
       props = g_strdup_printf ("location=\"%s\"", out);

@@ -421,13 +421,13 @@ test_load_shared (void)
   g_assert_true (lstm_model_save (m, path, &error));
   g_assert_true (lstm_model_save (m, other, &error));
   g_assert_no_error (error);
-  a = lstm_model_load_shared (path, &error);
+  a = lstm_model_load_shared (path, 0, &error);
   g_assert_no_error (error);
-  b = lstm_model_load_shared (path, &error);
+  b = lstm_model_load_shared (path, 0, &error);
   g_assert_no_error (error);
   g_assert_true (a == b);
   /* another file with the same bytes is another model */
-  c = lstm_model_load_shared (other, &error);
+  c = lstm_model_load_shared (other, 0, &error);
   g_assert_no_error (error);
   g_assert_true (c != a);
   /* the same outputs as a plain load */
@@ -443,7 +443,7 @@ test_load_shared (void)
   g_usleep (20000);
   g_assert_true (lstm_model_save (m2, path, &error));
   g_assert_no_error (error);
-  d = lstm_model_load_shared (path, &error);
+  d = lstm_model_load_shared (path, 0, &error);
   g_assert_no_error (error);
   g_assert_true (d != a);
   lstm_model_unref (a);
@@ -451,10 +451,10 @@ test_load_shared (void)
   lstm_model_unref (c);
   lstm_model_unref (d);
   /* every reference gone: a new load works (and frees nothing twice) */
-  a = lstm_model_load_shared (path, &error);
+  a = lstm_model_load_shared (path, 0, &error);
   g_assert_no_error (error);
   lstm_model_unref (a);
-  g_assert_null (lstm_model_load_shared (missing, &error));
+  g_assert_null (lstm_model_load_shared (missing, 0, &error));
   g_assert_error (error, LSTM_ERROR, LSTM_ERROR_IO);
   g_unlink (path);
   g_unlink (other);
@@ -477,7 +477,7 @@ shared_thread (gpointer data)
 
   t->ok = TRUE;
   for (i = 0; i < 50 && t->ok; i++) {
-    LstmModel *m = lstm_model_load_shared (t->path, NULL);
+    LstmModel *m = lstm_model_load_shared (t->path, 0, NULL);
     LstmState *s;
 
     if (m == NULL) {

@@ -12,8 +12,14 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include <json-glib/json-glib.h>
 #include <lstm/lstm.h>
@@ -694,6 +700,13 @@ arch_hidden_2_40 (Doc *d)
       "\"input_size\":2,\"hidden_size\":1099511627776}]");
 }
 
+static void
+arch_hidden_2_31 (Doc *d)
+{
+  set_meta (d, "lstm.architecture", "[{\"type\":\"gru\",\"name\":\"rnn\","
+      "\"input_size\":2,\"hidden_size\":2147483648}]");
+}
+
 /* Sizes within the limits but far beyond the file: refused on the tensor
  * shapes, before anything is allocated for them. */
 static void
@@ -931,6 +944,8 @@ static const Case cases[] = {
       "'type' (a string) is required" },
   { "arch-hidden-2^40", arch_hidden_2_40, NULL, LSTM_ERROR_ARGUMENT,
       "'hidden_size' is 1099511627776, out of range" },
+  { "arch-hidden-2^31", arch_hidden_2_31, NULL, LSTM_ERROR_ARGUMENT,
+      "'hidden_size' is 2147483648, out of range" },
   { "arch-hidden-20000", arch_hidden_20000, NULL, LSTM_ERROR_SHAPE,
       "tensor 'rnn.weight_ih_l0' is 12x2, expected 80000x2" },
   { "arch-huge-linear", arch_huge_linear, NULL, LSTM_ERROR_SHAPE,
@@ -1327,6 +1342,137 @@ test_load_missing_file (void)
   g_assert_nonnull (strstr (error->message, "/nonexistent/model.safetensors"));
 }
 
+/* A 10 GB file (sparse: it takes no disk space) is refused on its size,
+ * before any of it is read, naming both sizes; as is a valid model file
+ * above a lower limit, given as an argument or in LSTM_MAX_MODEL_SIZE. */
+static void
+test_size_limit (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("lstm-limit-XXXXXX", NULL);
+  g_autofree gchar *big = g_build_filename (dir, "big.safetensors", NULL);
+  g_autofree gchar *ok = g_build_filename (dir, "ok.safetensors", NULL);
+  g_autoptr (GBytes) bytes = base_bytes ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = NULL;
+  g_autofree gchar *limit = NULL;
+  gsize size = g_bytes_get_size (bytes);
+  FILE *fp;
+
+  g_assert_cmpuint (lstm_get_max_model_size (), ==,
+      LSTM_DEFAULT_MAX_MODEL_SIZE);
+  fp = fopen (big, "wb");
+  g_assert_nonnull (fp);
+  g_assert_cmpint (fwrite (g_bytes_get_data (bytes, NULL), 1, size, fp), ==,
+      size);
+  g_assert_cmpint (fseeko (fp, (off_t) 10000000000LL - 1, SEEK_SET), ==, 0);
+  g_assert_cmpint (fputc (0, fp), ==, 0);
+  g_assert_cmpint (fclose (fp), ==, 0);
+  m = lstm_model_load (big, &error);
+  g_assert_null (m);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, big));
+  g_assert_nonnull (strstr (error->message, "10000000000 bytes"));
+  g_assert_nonnull (strstr (error->message, "2147483648"));
+  g_clear_error (&error);
+
+  g_assert_true (g_file_set_contents (ok, g_bytes_get_data (bytes, NULL),
+          (gssize) size, NULL));
+  m = lstm_model_load_with_limit (ok, size, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&m, lstm_model_unref);
+  m = lstm_model_load_with_limit (ok, size - 1, &error);
+  g_assert_null (m);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_clear_error (&error);
+  /* the environment sets the default limit */
+  limit = g_strdup_printf ("%" G_GSIZE_FORMAT, size - 1);
+  g_setenv ("LSTM_MAX_MODEL_SIZE", limit, TRUE);
+  g_assert_cmpuint (lstm_get_max_model_size (), ==, size - 1);
+  m = lstm_model_load (ok, &error);
+  g_assert_null (m);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_clear_error (&error);
+  g_setenv ("LSTM_MAX_MODEL_SIZE", "1k", TRUE);
+  g_assert_cmpuint (lstm_get_max_model_size (), ==, 1024);
+  g_setenv ("LSTM_MAX_MODEL_SIZE", "11G", TRUE);
+  g_assert_cmpuint (lstm_get_max_model_size (), ==,
+      G_GUINT64_CONSTANT (11) << 30);
+  /* within that limit, the same file loads: the model, then zeros the
+   * loader never reads (it maps the file) */
+  m = lstm_model_load (big, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&m, lstm_model_unref);
+  g_unsetenv ("LSTM_MAX_MODEL_SIZE");
+  /* a folder is not a model */
+  m = lstm_model_load (dir, &error);
+  g_assert_null (m);
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_IO);
+  g_clear_error (&error);
+  g_remove (big);
+  g_remove (ok);
+  g_rmdir (dir);
+}
+
+/* Saving removes the temporary files ".NAME.XXXXXX" that killed saves of
+ * the same file left, and nothing else: not another file's, not names of
+ * another shape, not one still locked by a save in progress. */
+static void
+test_stale_temporaries (void)
+{
+  static const gchar *const stale[] = { ".m.safetensors.AbC123",
+    ".m.safetensors.zzzzzz", ".m.safetensors.locked"
+  };
+  static const gchar *const kept[] = { ".m.safetensors.AbC12",
+    ".m.safetensors.AbC1234", ".n.safetensors.AbC123", "m.safetensors.AbC123",
+    ".m.safetensors.AbC-12"
+  };
+  g_autofree gchar *dir = g_dir_make_tmp ("lstm-stale-XXXXXX", NULL);
+  g_autofree gchar *dest = g_build_filename (dir, "m.safetensors", NULL);
+  g_autofree gchar *locked = g_build_filename (dir, ".m.safetensors.Locked",
+      NULL);
+  g_autoptr (GBytes) bytes = base_bytes ();
+  g_autoptr (LstmModel) m = lstm_model_load_from_bytes (bytes, "base", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) d = NULL;
+  const gchar *name;
+  guint i, n = 0;
+  int fd;
+
+  g_assert_nonnull (m);
+  for (i = 0; i < G_N_ELEMENTS (stale); i++) {
+    g_autofree gchar *p = g_build_filename (dir, stale[i], NULL);
+    g_assert_true (g_file_set_contents (p, "partial", -1, NULL));
+  }
+  for (i = 0; i < G_N_ELEMENTS (kept); i++) {
+    g_autofree gchar *p = g_build_filename (dir, kept[i], NULL);
+    g_assert_true (g_file_set_contents (p, "other", -1, NULL));
+  }
+  /* a save in progress elsewhere holds its lock */
+  g_assert_true (g_file_set_contents (locked, "in progress", -1, NULL));
+  fd = g_open (locked, O_RDONLY, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+
+  g_assert_true (lstm_model_save (m, dest, &error));
+  g_assert_no_error (error);
+  g_assert_true (lstm_model_save (m, dest, &error));
+  close (fd);
+  for (i = 0; i < G_N_ELEMENTS (stale); i++) {
+    g_autofree gchar *p = g_build_filename (dir, stale[i], NULL);
+    g_assert_false (g_file_test (p, G_FILE_TEST_EXISTS));
+  }
+  d = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (d)) != NULL) {
+    g_autofree gchar *p = g_build_filename (dir, name, NULL);
+    n++;
+    g_remove (p);
+  }
+  /* the kept ones, the locked one, the model */
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (kept) + 2);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1340,6 +1486,8 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/safetensors/loaded-values", test_loaded_values);
   g_test_add_func ("/safetensors/missing-file", test_load_missing_file);
+  g_test_add_func ("/safetensors/size-limit", test_size_limit);
+  g_test_add_func ("/safetensors/stale-temporaries", test_stale_temporaries);
   g_test_add_func ("/safetensors/f16-exhaustive", test_f16_exhaustive);
   g_test_add_func ("/safetensors/bf16-exhaustive", test_bf16_exhaustive);
   g_test_add_func ("/safetensors/fuzz", test_fuzz);

@@ -694,6 +694,49 @@ test_diverged (void)
   g_rmdir (dir);
 }
 
+/* An update that makes weights non-finite (finite gradients, a learning
+ * rate of 3e38) stops training with the weights of before that step: the
+ * trained model computes exactly what the untrained one does. */
+static void
+test_diverged_update (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = new_model (ARCH_LSTM (2, 4, 1, "none"), 43);
+  g_autoptr (LstmDataset) ds = lstm_dataset_new (2, LSTM_TARGET_FRAME_VALUES,
+      1, &error);
+  g_autoptr (LstmTrainer) tr = NULL;
+  g_autoptr (LstmModel) after = NULL;
+  float x[40], y[20], out0[20], out1[20];
+  guint i;
+  LstmTrainerOptions o;
+
+  for (i = 0; i < 40; i++)
+    x[i] = (float) (i % 7) - 3.0f;
+  for (i = 0; i < 20; i++)
+    y[i] = 10.0f * (float) (i % 3);
+  lstm_dataset_add_with_values (ds, x, 20, y, NULL, &error);
+  g_assert_no_error (error);
+  lstm_trainer_options_init (&o);
+  o.optimizer = LSTM_OPTIMIZER_SGD;
+  o.learning_rate = 3e38;
+  o.clip_norm = 0;
+  o.epochs = 5;
+  o.batch_size = 1;
+  tr = lstm_trainer_new (m, &o, &error);
+  g_assert_no_error (error);
+  g_assert_false (lstm_trainer_train (tr, ds, NULL, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_DIVERGED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "update made weights non-finite"));
+  g_assert_cmpuint (lstm_trainer_get_step (tr), ==, 0);
+  after = lstm_trainer_get_model (tr);
+  g_assert_true (lstm_model_forward_sequence (m, x, 20, out0, NULL));
+  g_assert_true (lstm_model_forward_sequence (after, x, 20, out1, NULL));
+  for (i = 0; i < 20; i++)
+    g_assert_true (isfinite (out1[i]));
+  g_assert_cmpmem (out0, sizeof out0, out1, sizeof out1);
+}
+
 /* ---- validation, early stopping, evaluate ---- */
 
 static void
@@ -936,6 +979,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/resume/other-data", test_resume_other_data);
   g_test_add_func ("/trainer/stop-and-continue", test_stop_continue);
   g_test_add_func ("/trainer/diverged", test_diverged);
+  g_test_add_func ("/trainer/diverged-update", test_diverged_update);
   g_test_add_func ("/trainer/early-stopping", test_early_stopping);
   g_test_add_func ("/trainer/metadata", test_training_metadata);
   g_test_add_func ("/trainer/target-scaling", test_target_scaling);

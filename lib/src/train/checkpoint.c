@@ -384,9 +384,7 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
     GError **error)
 {
   LstmTrainer *tr = trainer;
-  g_autoptr (GMappedFile) mapped = NULL;
   g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GError) local = NULL;
   g_autoptr (LstmModel) ck = NULL;
   g_autoptr (LstmStFile) st = NULL;
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
@@ -411,13 +409,9 @@ lstm_trainer_resume (LstmTrainer *trainer, const gchar *checkpoint,
         checkpoint);
     return FALSE;
   }
-  mapped = g_mapped_file_new (checkpoint, FALSE, &local);
-  if (mapped == NULL) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot read: %s",
-        checkpoint, local->message);
+  bytes = lstm_map_file (checkpoint, 0, error);
+  if (bytes == NULL)
     return FALSE;
-  }
-  bytes = g_mapped_file_get_bytes (mapped);
   ck = lstm_model_load_from_bytes (bytes, checkpoint, error);
   if (ck == NULL)
     return FALSE;

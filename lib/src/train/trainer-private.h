@@ -41,6 +41,7 @@ struct _LstmTrainer {
   float *grads;                 /* (n) */
   float *m;                     /* (n) Adam exp_avg / SGD momentum buffer */
   float *v;                     /* (n) Adam exp_avg_sq, or NULL */
+  float *prev;                  /* (n) the weights before the current step */
   float *best;                  /* (n) best weights, or NULL */
   LstmRng rng;
   LstmRng rng_epoch;            /* rng before this epoch's shuffle */

@@ -413,15 +413,25 @@ lstm_trainer_new (LstmModel *model, const LstmTrainerOptions *options,
   if (tr->k == NULL)
     tr->k = lstm_kernels_get ("");
   tr->n = model->n_params;
-  tr->grads = lstm_aligned_alloc (tr->n);
-  tr->m = lstm_aligned_alloc (tr->n);
-  if (options->optimizer == LSTM_OPTIMIZER_ADAM)
-    tr->v = lstm_aligned_alloc (tr->n);
-  lstm_rng_seed (&tr->rng, options->seed);
-  tr->best_val = INFINITY;
   tr->history = g_array_new (FALSE, FALSE, sizeof (LstmEpochStats));
   tr->train_idx = g_array_new (FALSE, FALSE, sizeof (guint));
   tr->val_idx = g_array_new (FALSE, FALSE, sizeof (guint));
+  /* the largest buffers: refused with an error, not an abort */
+  tr->grads = lstm_aligned_try_alloc0 (tr->n);
+  tr->m = lstm_aligned_try_alloc0 (tr->n);
+  tr->prev = lstm_aligned_try_alloc0 (tr->n);
+  if (options->optimizer == LSTM_OPTIMIZER_ADAM)
+    tr->v = lstm_aligned_try_alloc0 (tr->n);
+  if (tr->grads == NULL || tr->m == NULL || tr->prev == NULL ||
+      (options->optimizer == LSTM_OPTIMIZER_ADAM && tr->v == NULL)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "trainer: not enough memory for the optimizer's buffers (%"
+        G_GSIZE_FORMAT " parameters)", tr->n);
+    lstm_trainer_free (tr);
+    return NULL;
+  }
+  lstm_rng_seed (&tr->rng, options->seed);
+  tr->best_val = INFINITY;
   return tr;
 }
 
@@ -447,6 +457,7 @@ lstm_trainer_free (LstmTrainer *trainer)
   lstm_aligned_free (trainer->grads);
   lstm_aligned_free (trainer->m);
   lstm_aligned_free (trainer->v);
+  lstm_aligned_free (trainer->prev);
   lstm_aligned_free (trainer->best);
   lstm_aligned_free (trainer->lanes);
   lstm_aligned_free (trainer->online_hc);
@@ -910,6 +921,7 @@ update_weights (LstmTrainer *tr, double loss, double count, GError **error)
   if (!isfinite (norm))
     return diverged (tr, "gradient norm", norm, error);
   lr = learning_rate_at (tr, tr->epoch);
+  memcpy (tr->prev, m->params, tr->n * sizeof (float));
   tr->step++;
   if (tr->opt.optimizer == LSTM_OPTIMIZER_ADAM)
     lstm_optim_adam_step (m->params, tr->grads, tr->m, tr->v, tr->n,
@@ -922,9 +934,13 @@ update_weights (LstmTrainer *tr, double loss, double count, GError **error)
   lstm_model_invalidate_packed (m);
   norm = lstm_grad_norm (m->params, tr->n);
   if (!isfinite (norm)) {
+    /* back to the last good weights */
+    memcpy (m->params, tr->prev, tr->n * sizeof (float));
+    tr->step--;
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_DIVERGED,
         "training diverged at epoch %u, step %" G_GUINT64_FORMAT ": the "
-        "update made weights non-finite%s%s", tr->epoch + 1, tr->step,
+        "update made weights non-finite; the weights are those before this "
+        "step%s%s", tr->epoch + 1, tr->step + 1,
         tr->checkpoint_path ? "; the last good checkpoint is " : "",
         tr->checkpoint_path ? tr->checkpoint_path : "");
     return FALSE;
