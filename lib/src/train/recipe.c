@@ -46,7 +46,9 @@ lstm_model_recipe_init (LstmModelRecipe *recipe)
  * Creates a freshly initialised model for training: the recurrent layers
  * (`rnn`: @recipe's cell, input, hidden size and layers) under a linear head
  * (`head`: output_size outputs; softmax for classification, no activation
- * for regression and forecasting), with the labels, features, description
+ * for regression and forecasting), preceded by a lag layer (`lag`) whose
+ * output the head also sees when @recipe has lags, with the labels,
+ * features, description
  * and input normalisation given, and, for LSTM cells, the forget-gate bias
  * (lstm_model_with_forget_bias()). %LSTM_TASK_AUTO means classification
  * when labels are given, regression otherwise.
@@ -88,12 +90,33 @@ lstm_model_new_from_recipe (const LstmModelRecipe *recipe, GError **error)
   task = r->task;
   if (task == LSTM_TASK_AUTO)
     task = r->labels ? LSTM_TASK_CLASSIFICATION : LSTM_TASK_REGRESSION;
-  arch = g_strdup_printf ("[{\"type\":\"%s\",\"name\":\"rnn\",\"input_size\":"
-      "%u,\"hidden_size\":%u,\"num_layers\":%u},{\"type\":\"linear\","
-      "\"name\":\"head\",\"out_features\":%u,\"activation\":\"%s\"}]",
-      lstm_layer_type_to_string (r->cell), r->input_size, r->hidden_size,
-      r->num_layers, r->output_size,
-      task == LSTM_TASK_CLASSIFICATION ? "softmax" : "none");
+  if (r->n_lags > 0) {
+    GString *a = g_string_new (NULL);
+    guint k;
+    if (r->lags == NULL) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "model recipe: %u lags but no list of them", r->n_lags);
+      return NULL;
+    }
+    g_string_append_printf (a, "[{\"type\":\"lag\",\"name\":\"lag\","
+        "\"input_size\":%u,\"lags\":[", r->input_size);
+    for (k = 0; k < r->n_lags; k++)
+      g_string_append_printf (a, "%s%u", k ? "," : "", r->lags[k]);
+    g_string_append_printf (a, "]},{\"type\":\"%s\",\"name\":\"rnn\","
+        "\"hidden_size\":%u,\"num_layers\":%u},{\"type\":\"linear\","
+        "\"name\":\"head\",\"out_features\":%u,\"activation\":\"%s\","
+        "\"skip\":\"lag\"}]", lstm_layer_type_to_string (r->cell),
+        r->hidden_size, r->num_layers, r->output_size,
+        task == LSTM_TASK_CLASSIFICATION ? "softmax" : "none");
+    arch = g_string_free (a, FALSE);
+  } else {
+    arch = g_strdup_printf ("[{\"type\":\"%s\",\"name\":\"rnn\","
+        "\"input_size\":%u,\"hidden_size\":%u,\"num_layers\":%u},"
+        "{\"type\":\"linear\",\"name\":\"head\",\"out_features\":%u,"
+        "\"activation\":\"%s\"}]", lstm_layer_type_to_string (r->cell),
+        r->input_size, r->hidden_size, r->num_layers, r->output_size,
+        task == LSTM_TASK_CLASSIFICATION ? "softmax" : "none");
+  }
   mo.seed = r->seed;
   mo.task = task;
   mo.labels = r->labels;
