@@ -395,6 +395,40 @@ test_forecast (void)
   }
 }
 
+/* Closed loop through a lag layer: each forecast frame enters the lag
+ * history as an observed one would, so the forecasts equal frame-by-frame
+ * feedback, and both states go on alike. */
+static void
+test_forecast_lag (void)
+{
+  g_autoptr (LstmModel) m = new_model ("[{\"type\":\"lag\",\"name\":"
+      "\"lag\",\"input_size\":3,\"lags\":[0,2,5]},{\"type\":\"gru\","
+      "\"name\":\"rnn\",\"hidden_size\":6},{\"type\":\"linear\","
+      "\"name\":\"head\",\"out_features\":3,\"skip\":\"lag\"}]",
+      "[0,1,2]", "1");
+  g_autoptr (LstmState) s1 = lstm_state_new (m), s2 = lstm_state_new (m);
+  g_autoptr (GError) error = NULL;
+  g_autofree float *hist = frames (40, 3, 9);
+  g_autofree float *scratch = g_new (float, 40 * 3);
+  float out[9 * 3], ref[10 * 3], a[3], b[3];
+  guint s;
+
+  g_assert_true (lstm_model_forecast (m, s1, hist, 40, 9, out, &error));
+  g_assert_no_error (error);
+  for (s = 0; s < 40; s++)
+    g_assert_true (lstm_model_forward (m, s2, hist + s * 3, 1,
+            scratch + s * 3, NULL));
+  memcpy (ref, scratch + 39 * 3, 3 * sizeof (float));
+  for (s = 1; s < 9; s++)
+    g_assert_true (lstm_model_forward (m, s2, ref + (s - 1) * 3, 1,
+            ref + s * 3, NULL));
+  g_assert_cmpmem (out, sizeof out, ref, sizeof out);
+  /* the last forecast frame next: the same history in both states */
+  g_assert_true (lstm_model_forward (m, s1, out + 8 * 3, 1, a, NULL));
+  g_assert_true (lstm_model_forward (m, s2, ref + 8 * 3, 1, b, NULL));
+  g_assert_cmpmem (a, sizeof a, b, sizeof b);
+}
+
 static void
 test_forecast_errors (void)
 {
@@ -682,6 +716,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/residual/train", test_train);
   g_test_add_func ("/forecast/closed-loop", test_forecast);
+  g_test_add_func ("/forecast/closed-loop-lag", test_forecast_lag);
   g_test_add_func ("/forecast/errors", test_forecast_errors);
   g_test_add_func ("/forecast/cli", test_cli);
   g_test_add_func ("/forecast/series-defaults", test_series_defaults);
