@@ -229,7 +229,7 @@ static const LstmTrainOption options[] = {
   {"patience", NULL, LSTM_TRAIN_OPTION_UINT,
         "Stop after N epochs without a better validation loss, keeping the "
         "best weights (default 0: off; lstm train's clips 10, series "
-        "forecasts 30)", "N",
+        "forecasts 10)", "N",
       0, 1000000, 0, NULL, T (patience), NO_OFFSET},
   {"checkpoint-interval", NULL, LSTM_TRAIN_OPTION_UINT,
         "Epochs between checkpoints (default 1; 0: only at the end)", "N",
