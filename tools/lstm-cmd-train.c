@@ -1167,6 +1167,11 @@ check_args (Args *a, GError **error)
     BAD ("--horizon must be at least 1");
   if (a->chunk < 0)
     BAD ("--chunk cannot be negative");
+  if ((a->lags != NULL || a->season != 0) && (a->series == NULL ||
+          a->label_column != NULL || a->init != NULL))
+    BAD ("--lags and --season apply to new --series forecasters");
+  if (a->season < 0)
+    BAD ("--season cannot be negative");
   if (a->resume && a->checkpoint == NULL)
     BAD ("--resume needs --checkpoint FILE");
   if (a->text && (a->columns || a->targets || a->label_column))
