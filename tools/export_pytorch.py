@@ -254,6 +254,37 @@ def __getattr__(name):
 CONTAINER_TYPES = ("Sequential", "ModuleList", "ModuleDict", "Module")
 
 
+def lag_module(input_size, lags):
+    """A `lag` layer as an nn.Module: output k * input_size + j of frame t is
+    input j of frame t - lags[k]; frames before the sequence's first are
+    taken to equal it (what liblstm's state does at a stream's start).
+    Export it like any layer; a nn.Linear reading torch.cat([previous
+    output, lag output], -1) is declared with export(skips={path: lag
+    path})."""
+    import torch
+    import torch.nn as nn
+
+    class Lag(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.input_size = int(input_size)
+            self.lags = [int(v) for v in lags]
+            if not self.lags or min(self.lags) < 0:
+                raise ValueError("lags: a non-empty list of lags >= 0")
+
+        def forward(self, x):
+            p = max(self.lags)
+            xp = torch.cat([x[:, :1].expand(-1, p, -1), x], dim=1) if p else x
+            t = x.shape[1]
+            return torch.cat([xp[:, p - lag:p - lag + t] for lag in self.lags], dim=-1)
+
+    return Lag()
+
+
+def _is_lag(m):
+    return type(m).__name__ == "Lag" and hasattr(m, "lags") and hasattr(m, "input_size")
+
+
 def _where(path, m):
     return f"{path or '<root>'} ({type(m).__module__}.{type(m).__qualname__})"
 
@@ -288,7 +319,7 @@ def _activation_of(m):
     return None
 
 
-def describe(module, activations=None):
+def describe(module, activations=None, skips=None):
     """The architecture list of `module`, or ValueError naming the first
     module (attribute path and type) that cannot be represented exactly.
 
@@ -298,16 +329,24 @@ def describe(module, activations=None):
     activation (it becomes that layer's `activation`), nn.Identity, and
     nn.Dropout when it is the identity (eval mode or p = 0). `activations`
     maps a linear layer's attribute path to its activation (for activations
-    applied functionally in forward)."""
+    applied functionally in forward). A lag_module() is a `lag` layer (the
+    first one only); `skips` maps a linear layer's path to the lag layer
+    whose output its forward appends to its input."""
     import torch.nn as nn
     activations = dict(activations or {})
     peephole_lstm = _peephole_lstm_class()
+    skips = dict(skips or {})
     arch = []
     for path, m in _flatten(module):
         where = _where(path, m)
         t = type(m)
         act = _activation_of(m)
-        if t is peephole_lstm:
+        if _is_lag(m):
+            if arch:
+                raise ValueError(f"{where}: a lag layer must be the first layer")
+            arch.append({"type": "lag", "name": path, "input_size": m.input_size,
+                         "lags": list(m.lags)})
+        elif t is peephole_lstm:
             layer = {"type": "lstm", "name": path, "input_size": m.input_size,
                      "hidden_size": m.hidden_size, "num_layers": m.num_layers,
                      "peephole": True}
@@ -337,6 +376,8 @@ def describe(module, activations=None):
                                  f"{', '.join(ACTIVATION_NAMES)}")
             layer = {"type": "linear", "name": path, "in_features": m.in_features,
                      "out_features": m.out_features, "activation": a}
+            if path in skips:
+                layer["skip"] = skips.pop(path)
             if m.bias is None:
                 layer["bias"] = False
             arch.append(layer)
@@ -369,6 +410,9 @@ def describe(module, activations=None):
     if activations:
         raise ValueError(f"activations names {sorted(activations)}, which are not "
                          "nn.Linear layers of the module")
+    if skips:
+        raise ValueError(f"skips names {sorted(skips)}, which are not nn.Linear "
+                         "layers of the module")
     if not arch:
         raise ValueError("the module has no nn.LSTM, nn.GRU or nn.Linear child")
     return arch
@@ -377,7 +421,7 @@ def describe(module, activations=None):
 def export(module, path, activations=None, architecture=None, task=None,
            labels=None, features=None, description=None, training=None,
            input_mean=None, input_std=None, state_dict=None, dtype="F32",
-           residual=None, horizon=None, verify=True):
+           residual=None, horizon=None, verify=True, skips=None):
     """Write `module` (or an explicit `architecture` + `state_dict`) to `path`.
 
     `dtype` ("F32", "F16" or "BF16") is how the layers' weights are stored;
@@ -387,7 +431,9 @@ def export(module, path, activations=None, architecture=None, task=None,
     residual forecaster: output j = last linear layer's output j +
     x_raw[..., residual[j]], the frame's un-normalised input (the last layer
     must be linear without activation). `horizon` records how many rows
-    ahead a forecaster predicts (lstm.horizon).
+    ahead a forecaster predicts (lstm.horizon). `skips` (see describe())
+    marks linear layers whose input is the previous layer's output followed
+    by a lag layer's.
 
     `module` is described by describe(): anything it cannot represent
     exactly raises ValueError naming the module (attribute path and type),
@@ -401,7 +447,8 @@ def export(module, path, activations=None, architecture=None, task=None,
     of this: the caller vouches for them."""
     if dtype not in ("F32", "F16", "BF16"):
         raise ValueError(f"dtype {dtype!r}: F32, F16 or BF16")
-    arch = architecture if architecture is not None else describe(module, activations)
+    arch = (architecture if architecture is not None
+            else describe(module, activations, skips))
     sd = state_dict if state_dict is not None else module.state_dict()
     names = [layer["name"] for layer in arch]
     tensors = {}
@@ -516,7 +563,9 @@ def _build(arch, tensors, md):
             self.acts = {}
             for layer in arch:
                 t = layer["type"]
-                if t in ("lstm", "gru"):
+                if t == "lag":
+                    m = lag_module(layer["input_size"], layer["lags"])
+                elif t in ("lstm", "gru"):
                     cls = nn.LSTM if t == "lstm" else nn.GRU
                     if layer.get("peephole"):
                         cls = peephole_lstm
@@ -542,6 +591,8 @@ def _build(arch, tensors, md):
                     holder.add_module(leaf + "_activation", act())
                     self.acts[layer["name"]] = ".".join(parents + [leaf + "_activation"])
             self.order = [layer["name"] for layer in arch]
+            self.skips = {layer["name"]: layer["skip"] for layer in arch
+                          if layer.get("skip")}
             for key, name in (("input.mean", "input_mean"), ("input.std", "input_std")):
                 if key in tensors:
                     self.register_buffer(name, torch.from_numpy(np.array(tensors[key])))
@@ -556,14 +607,18 @@ def _build(arch, tensors, md):
                 x = x - self.input_mean
             if self.input_std is not None:
                 x = x / self.input_std
+            outs = {}
             for name in self.order:
                 m = self.get_submodule(name)
                 if isinstance(m, (nn.LSTM, nn.GRU, peephole_lstm)):
                     x, _ = m(x)
                 else:
+                    if name in self.skips:
+                        x = torch.cat([x, outs[self.skips[name]]], dim=-1)
                     x = m(x)
                     if name in self.acts:
                         x = self.get_submodule(self.acts[name])(x)
+                outs[name] = x
             if self.residual is not None:
                 x = x + raw[..., self.residual]
             return x
@@ -587,8 +642,10 @@ def to_torch(path):
     (batch, time, features) input, applying each linear layer's activation
     and the input normalisation (buffers `input_mean`, `input_std`), and
     for a residual model (lstm.residual) adding x[..., residual] (the raw
-    input) to the last layer's output. Everything export() accepts comes
-    back; peephole LSTMs come back as PeepholeLSTM modules.
+    input) to the last layer's output. A `lag` layer is a lag_module(), and
+    a linear layer with `skip` reads torch.cat([previous output, the skip
+    layer's output], -1). Everything export() accepts comes back; peephole
+    LSTMs come back as PeepholeLSTM modules.
     """
     tensors, md = read_safetensors(path)
     arch = json.loads(md["lstm.architecture"])

@@ -52,11 +52,19 @@ lstm_tool_info (int argc, char **argv, GError **error)
   for (i = 0; i < lstm_model_get_n_layers (model); i++) {
     LstmLayerInfo li;
     lstm_model_get_layer_info (model, i, &li);
-    if (li.type == LSTM_LAYER_LINEAR)
-      printf ("  %-10s linear  %u -> %u, activation %s%s\n", li.name,
+    if (li.type == LSTM_LAYER_LAG) {
+      guint k;
+      printf ("  %-10s lag     %u -> %u, lags", li.name, li.input_size,
+          li.output_size);
+      for (k = 0; k < li.n_lags; k++)
+        printf ("%s%u", k ? "," : " ", li.lags[k]);
+      printf (" (frames back)\n");
+    } else if (li.type == LSTM_LAYER_LINEAR)
+      printf ("  %-10s linear  %u -> %u, activation %s%s%s%s\n", li.name,
           li.input_size, li.output_size,
           lstm_activation_to_string (li.activation), li.bias ? "" :
-          ", no bias");
+          ", no bias", li.skip ? ", input also from " : "",
+          li.skip ? li.skip : "");
     else
       printf ("  %-10s %-6s  %u -> %u, hidden %u x %u layer%s%s%s%s\n",
           li.name, lstm_layer_type_to_string (li.type), li.input_size,

@@ -43,11 +43,14 @@ typedef struct _LstmState LstmState;
  * @LSTM_LAYER_LSTM: stacked LSTM (PyTorch `nn.LSTM`), optionally peephole.
  * @LSTM_LAYER_GRU: stacked GRU (PyTorch `nn.GRU`).
  * @LSTM_LAYER_LINEAR: dense layer (PyTorch `nn.Linear`) plus an activation.
+ * @LSTM_LAYER_LAG: no parameters: the frame's input at chosen lags, the
+ *   past inputs kept in the stream's state (first layer only).
  */
 typedef enum {
   LSTM_LAYER_LSTM,
   LSTM_LAYER_GRU,
   LSTM_LAYER_LINEAR,
+  LSTM_LAYER_LAG,
 } LstmLayerType;
 
 /**
@@ -94,6 +97,10 @@ typedef enum {
  * @peephole: LSTM only: Gers peephole connections.
  * @bias: whether the layer has bias tensors (PyTorch's `bias=`).
  * @activation: linear only: the activation applied after the product.
+ * @lags: lag only: the @n_lags lags, in frames (0: the current frame).
+ * @n_lags: lag only: how many lags; @output_size is @input_size times it.
+ * @skip: linear only: the name of the layer whose output is appended to
+ *   the previous layer's as this layer's input (`skip`), or %NULL.
  *
  * A description of one layer of a model, as its architecture JSON says.
  */
@@ -108,6 +115,9 @@ typedef struct {
   gboolean peephole;
   gboolean bias;
   LstmActivation activation;
+  const guint *lags;
+  guint n_lags;
+  const gchar *skip;
 } LstmLayerInfo;
 
 /**
@@ -161,6 +171,8 @@ LSTM_API GBytes *lstm_model_save_to_bytes (LstmModel *model, GError **error);
 LSTM_API LstmModel *lstm_model_with_metadata (LstmModel *model,
     const gchar *key, const gchar *value, GError **error);
 
+LSTM_API LstmModel *lstm_model_with_tensor (LstmModel *model,
+    const gchar *name, const float *values, gsize n_values, GError **error);
 LSTM_API LstmModel *lstm_model_ref (LstmModel *model);
 LSTM_API void lstm_model_unref (LstmModel *model);
 

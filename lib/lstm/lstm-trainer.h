@@ -369,6 +369,11 @@ LSTM_API gboolean lstm_schedule_from_string (const gchar *str,
  *   `unit_forget_bias`, default 1, see lstm_model_with_forget_bias()); NAN
  *   keeps PyTorch's random initialisation. GRU cells ignore it.
  * @seed: seeds the initial weights (PyTorch's initialisation scheme).
+ * @lags: (nullable) (array length=n_lags): lags in frames (0: the current
+ *   frame); when given, the model starts with a lag layer named `lag` and
+ *   its head also sees the lag layer's output (`skip`): a linear
+ *   autoregression over those lags beside the recurrent part.
+ * @n_lags: how many @lags; 0: none.
  *
  * What a new model for training is made of: the one recipe of `lstm train`
  * and the lstmtrain element, a recurrent stack named `rnn` under a linear
@@ -390,8 +395,10 @@ typedef struct {
   const float *input_std;
   double forget_bias;
   guint64 seed;
+  const guint *lags;
+  guint n_lags;
   /*< private >*/
-  gpointer reserved[4];
+  gpointer reserved[3];
 } LstmModelRecipe;
 
 LSTM_API void lstm_model_recipe_init (LstmModelRecipe *recipe);

@@ -37,17 +37,19 @@ run_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
 }
 
 /* Runs every layer over @T frames (a block in streaming, the whole
- * sequence offline). act0/act1: (T, max_width); gx: (T, max_gates).
+ * sequence offline). act0/act1, lag, cat: (T, max_width); gx: (T,
+ * max_gates). The lag layer (always the first) writes into @lag, which
+ * stays intact for a later skip layer, whose input is built in @cat.
  * The packed kernels run when the variant has them and the model's packed
  * weights exist (the "ref" variant always runs on the plain weights). */
 static void
 run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
-    float *out, float *values, float *act0, float *act1, float *gx,
-    float *gh)
+    float *out, float *values, float *act0, float *act1, float *lag,
+    float *cat, float *gx, float *gh)
 {
   const float *src = in;
   gboolean packed = k->matmul_packed != NULL && lstm_model_ensure_packed (m);
-  guint i, l;
+  guint i, l, src_w = m->input_size;
 
   if (lstm_model_normalize_input (m, in, T, act0))
     src = act0;
@@ -56,20 +58,32 @@ run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
     const LstmLayer *L = &m->layers[i];
     guint n_stages = L->type == LSTM_LAYER_LINEAR ? 1 : L->num_layers;
 
+    if (L->type == LSTM_LAYER_LAG)
+      n_stages = 1;
     for (l = 0; l < n_stages; l++) {
       gboolean last = i == m->n_layers - 1 && l == n_stages - 1;
       float *dst = last ? out : (src == act0 ? act1 : act0);
 
-      if (L->type == LSTM_LAYER_LINEAR && packed)
-        lstm_linear_layer_forward_packed (&L->pk_weight, L->bias_v,
-            L->activation, k, src, T, dst);
-      else if (L->type == LSTM_LAYER_LINEAR)
-        lstm_linear_layer_forward (L->weight, L->bias_v, L->activation,
-            L->input_size, L->output_size, k, src, T, dst);
-      else
+      if (L->type == LSTM_LAYER_LAG) {
+        dst = last ? out : lag;
+        lstm_lag_layer_forward (L, src, T, dst, values + L->state_offset);
+      } else if (L->type == LSTM_LAYER_LINEAR) {
+        if (L->skip >= 0) {
+          lstm_skip_concat (L, src, src_w, lag, T, cat);
+          src = cat;
+        }
+        if (packed)
+          lstm_linear_layer_forward_packed (&L->pk_weight, L->bias_v,
+              L->activation, k, src, T, dst);
+        else
+          lstm_linear_layer_forward (L->weight, L->bias_v, L->activation,
+              L->input_size, L->output_size, k, src, T, dst);
+      } else {
         run_rnn_sublayer (L, l, k, packed, src, T, dst,
             values + L->state_offset, gx, gh);
+      }
       src = dst;
+      src_w = L->output_size;
     }
   }
 
@@ -132,7 +146,7 @@ lstm_model_forward (LstmModel *model, LstmState *state, const float *in,
     gsize T = MIN (LSTM_BLOCK_FRAMES, n_frames - done);
     run_stack (model, state->kernels, in + done * model->input_size, T,
         out + done * model->output_size, state->values, state->act[0],
-        state->act[1], state->gx, state->gh);
+        state->act[1], state->lag, state->cat, state->gx, state->gh);
   }
   return TRUE;
 }
@@ -157,7 +171,7 @@ lstm_model_forward_sequence (LstmModel *model, const float *in,
     gsize n_frames, float *out, GError **error)
 {
   const LstmKernels *k;
-  float *values, *act0, *act1, *gx, *gh;
+  float *values, *act0, *act1, *lag, *cat, *gx, *gh;
 
   g_return_val_if_fail (model != NULL, FALSE);
   g_return_val_if_fail (n_frames == 0 || (in != NULL && out != NULL), FALSE);
@@ -176,10 +190,13 @@ lstm_model_forward_sequence (LstmModel *model, const float *in,
   values = lstm_aligned_try_alloc0 (model->state_size);
   act0 = lstm_aligned_try_alloc0 (n_frames * model->max_width);
   act1 = lstm_aligned_try_alloc0 (n_frames * model->max_width);
+  lag = lstm_aligned_try_alloc0 (n_frames * model->max_width);
+  cat = lstm_aligned_try_alloc0 (n_frames * model->max_width);
   gx = lstm_aligned_try_alloc0 (n_frames * model->max_gates);
   gh = lstm_aligned_try_alloc0 (model->max_gates);
-  if (values && act0 && act1 && gx && gh)
-    run_stack (model, k, in, n_frames, out, values, act0, act1, gx, gh);
+  if (values && act0 && act1 && lag && cat && gx && gh)
+    run_stack (model, k, in, n_frames, out, values, act0, act1, lag, cat, gx,
+        gh);
   else
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: not enough memory for a sequence of %" G_GSIZE_FORMAT " frames",
@@ -187,9 +204,11 @@ lstm_model_forward_sequence (LstmModel *model, const float *in,
   lstm_aligned_free (values);
   lstm_aligned_free (act0);
   lstm_aligned_free (act1);
+  lstm_aligned_free (lag);
+  lstm_aligned_free (cat);
   lstm_aligned_free (gx);
   lstm_aligned_free (gh);
-  return values && act0 && act1 && gx && gh;
+  return values && act0 && act1 && lag && cat && gx && gh;
 }
 
 /**

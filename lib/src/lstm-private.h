@@ -15,6 +15,9 @@ G_BEGIN_DECLS
  * allocation is attempted. */
 #define LSTM_MAX_SIZE (1u << 20)
 #define LSTM_MAX_NUM_LAYERS 64u
+/* Largest lag of a lag layer, and most lags in one. */
+#define LSTM_MAX_LAG 4096u
+#define LSTM_MAX_N_LAGS 1024u
 /* Largest model, in parameters (16 GiB of float32). */
 #define LSTM_MAX_PARAMS (G_GUINT64_CONSTANT (1) << 32)
 /* Frames processed per block by lstm_model_forward(); the state's workspace
@@ -62,7 +65,16 @@ typedef struct {
   float *weight;        /* (out, in) row-major */
   float *bias_v;        /* (out) or NULL */
   LstmPackedMatrix pk_weight;   /* weight, packed (see LstmRnnParams) */
-  /* offset of this layer's h (then c) in LstmState's value array */
+  gint skip;            /* index of the layer whose output is appended to
+                         * the previous one's as input ("skip"), or -1 */
+  /* lag layers: output k * input_size + j is input j, lags[k] frames ago;
+   * the state holds a "started" flag then the last max_lag frames, newest
+   * first */
+  guint *lags;
+  guint n_lags;
+  guint max_lag;
+  /* offset of this layer's state (recurrent: h then c; lag: the flag and
+   * past frames) in LstmState's value array */
   gsize state_offset;
 } LstmLayer;
 
@@ -115,6 +127,8 @@ struct _LstmState {
   float *values;        /* model->state_size floats: per layer, l, d: h then c */
   float *workspace;     /* one allocation for the buffers below */
   float *act[2];        /* (BLOCK, max_width) ping-pong activations */
+  float *lag;           /* (BLOCK, max_width) the lag layer's output */
+  float *cat;           /* (BLOCK, max_width) a skip layer's input */
   float *gx;            /* (BLOCK, max_gates) input projections / gates */
   float *gh;            /* (max_gates) recurrent projections */
   gboolean nonfinite_tail;  /* the last frame lstm_model_forward_checked()
@@ -180,6 +194,17 @@ gboolean lstm_model_normalize_input (const LstmModel *model, const float *in,
 void lstm_layer_run_block (const LstmLayer *layer, const LstmKernels *k,
     const float *x, gsize n_frames, float *y, float *state_hc, float *gx,
     float *gh);
+/* layer-lag.c: a lag layer over T frames. x: (T, input_size); y: (T,
+ * output_size); state: the layer's (1 + max_lag * input_size) floats, in
+ * and out. Before the first frame of a stream (flag 0) every past frame
+ * is taken to equal the first. */
+void lstm_lag_layer_forward (const LstmLayer *L, const float *x, gsize T,
+    float *y, float *state);
+/* The input of skip layer @L ((T, L->input_size)) from the previous
+ * layer's output @prev ((T, prev_w)) and the skip source's @skip
+ * ((T, L->input_size - prev_w)). */
+void lstm_skip_concat (const LstmLayer *L, const float *prev, guint prev_w,
+    const float *skip, gsize T, float *cat);
 
 /* safetensors.c */
 typedef enum {

@@ -102,6 +102,9 @@ lstm_model_get_layer_info (LstmModel *model, guint index, LstmLayerInfo *info)
   info->peephole = L->peephole;
   info->bias = L->bias;
   info->activation = L->activation;
+  info->lags = L->lags;
+  info->n_lags = L->n_lags;
+  info->skip = L->skip >= 0 ? model->layers[L->skip].name : NULL;
   return TRUE;
 }
 
@@ -313,6 +316,8 @@ lstm_model_get_flops_per_frame (LstmModel *model)
     flops += model->output_size;
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
+    if (L->type == LSTM_LAYER_LAG)
+      continue;                 /* copies only */
     if (L->type == LSTM_LAYER_LINEAR) {
       flops += 2ull * L->input_size * L->output_size +
           (L->bias ? L->output_size : 0) + (L->activation ==

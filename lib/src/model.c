@@ -23,7 +23,8 @@ G_DEFINE_QUARK (lstm-error-quark, lstm_error)
 
 /* ---- enums ---- */
 
-static const gchar *const layer_type_names[] = { "lstm", "gru", "linear" };
+static const gchar *const layer_type_names[] =
+    { "lstm", "gru", "linear", "lag" };
 static const gchar *const activation_names[] =
     { "none", "softmax", "sigmoid", "tanh", "relu" };
 static const gchar *const task_names[] =
@@ -33,7 +34,8 @@ static const gchar *const task_names[] =
  * lstm_layer_type_to_string:
  * @type: a layer type
  *
- * Returns: the name used in architecture JSON ("lstm", "gru", "linear").
+ * Returns: the name used in architecture JSON ("lstm", "gru", "linear",
+ * "lag").
  */
 const gchar *
 lstm_layer_type_to_string (LstmLayerType type)
@@ -148,6 +150,7 @@ layer_clear (LstmLayer *layer)
 {
   g_free (layer->name);
   g_free (layer->rnn);
+  g_free (layer->lags);
 }
 
 void
@@ -256,8 +259,12 @@ parse_layer (LstmModel *model, guint index, JsonNode *node, guint prev_out,
     "proj_size", "dropout", "batch_first", NULL
   };
   static const gchar *const linear_keys[] = { "type", "name", "in_features",
-    "out_features", "activation", "bias", NULL
+    "out_features", "activation", "bias", "skip", NULL
   };
+  static const gchar *const lag_keys[] = { "type", "name", "input_size",
+    "lags", NULL
+  };
+  guint expect_in = prev_out;
   g_autofree gchar *where = NULL;
   JsonObject *obj;
   JsonNode *type_node, *name_node, *proj_node;
@@ -288,6 +295,7 @@ parse_layer (LstmModel *model, guint index, JsonNode *node, guint prev_out,
   }
   type = json_node_get_string (type_node);
   layer->name = g_strdup (json_node_get_string (name_node));
+  layer->skip = -1;
   g_free (where);
   where = g_strdup_printf ("%s: layer '%s'", model->name, layer->name);
   for (i = 0; i < index; i++)
@@ -329,12 +337,32 @@ parse_layer (LstmModel *model, guint index, JsonNode *node, guint prev_out,
     layer->num_dirs = bidir ? 2 : 1;
     layer->output_size = layer->hidden_size * layer->num_dirs;
   } else if (strcmp (type, "linear") == 0) {
-    JsonNode *act_node;
+    JsonNode *act_node, *skip_node;
     layer->type = LSTM_LAYER_LINEAR;
     if (!check_known_members (obj, linear_keys, where, error))
       return FALSE;
+    skip_node = json_object_get_member (obj, "skip");
+    if (skip_node != NULL) {
+      const gchar *skip;
+      if (!JSON_NODE_HOLDS_VALUE (skip_node) ||
+          json_node_get_value_type (skip_node) != G_TYPE_STRING) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s: 'skip' must be a layer name", where);
+        return FALSE;
+      }
+      skip = json_node_get_string (skip_node);
+      if (index == 0 || strcmp (model->layers[0].name, skip) != 0 ||
+          model->layers[0].type != LSTM_LAYER_LAG) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+            "%s: 'skip' must name the first layer, a lag layer ('%s' does "
+            "not)", where, skip);
+        return FALSE;
+      }
+      layer->skip = 0;
+      expect_in = prev_out + model->layers[0].output_size;
+    }
     if (!get_uint_member (obj, "in_features", where, 1, LSTM_MAX_SIZE,
-            prev_out, &layer->input_size, index == 0, error) ||
+            expect_in, &layer->input_size, index == 0, error) ||
         !get_uint_member (obj, "out_features", where, 1, LSTM_MAX_SIZE, 0,
             &layer->output_size, TRUE, error) ||
         !get_bool_member (obj, "bias", where, TRUE, &layer->bias, error))
@@ -356,16 +384,70 @@ parse_layer (LstmModel *model, guint index, JsonNode *node, guint prev_out,
       }
     }
     layer->num_dirs = 1;
+  } else if (strcmp (type, "lag") == 0) {
+    JsonNode *lags_node;
+    JsonArray *lags;
+    guint n;
+    layer->type = LSTM_LAYER_LAG;
+    layer->num_dirs = 1;
+    if (!check_known_members (obj, lag_keys, where, error))
+      return FALSE;
+    if (index != 0) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+          "%s: a lag layer must be the first layer", where);
+      return FALSE;
+    }
+    if (!get_uint_member (obj, "input_size", where, 1, LSTM_MAX_SIZE, 0,
+            &layer->input_size, TRUE, error))
+      return FALSE;
+    lags_node = json_object_get_member (obj, "lags");
+    if (lags_node == NULL || !JSON_NODE_HOLDS_ARRAY (lags_node)) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+          "%s: 'lags' (a list of integers) is required", where);
+      return FALSE;
+    }
+    lags = json_node_get_array (lags_node);
+    n = json_array_get_length (lags);
+    if (n == 0 || n > LSTM_MAX_N_LAGS ||
+        (guint64) n * layer->input_size > LSTM_MAX_SIZE) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: %u lags of %u inputs (1 to %u lags, at most %u outputs)",
+          where, n, layer->input_size, LSTM_MAX_N_LAGS, LSTM_MAX_SIZE);
+      return FALSE;
+    }
+    layer->lags = g_new0 (guint, n);
+    layer->n_lags = n;
+    for (i = 0; i < n; i++) {
+      JsonNode *e = json_array_get_element (lags, i);
+      gint64 v;
+      if (!JSON_NODE_HOLDS_VALUE (e) ||
+          json_node_get_value_type (e) != G_TYPE_INT64) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s: lag %u is not an integer", where, i);
+        return FALSE;
+      }
+      v = json_node_get_int (e);
+      if (v < 0 || v > LSTM_MAX_LAG) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+            "%s: lag %u is %" G_GINT64_FORMAT ", out of range (0..%u)",
+            where, i, v, LSTM_MAX_LAG);
+        return FALSE;
+      }
+      layer->lags[i] = (guint) v;
+      layer->max_lag = MAX (layer->max_lag, (guint) v);
+    }
+    layer->output_size = n * layer->input_size;
   } else {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
-        "%s: unknown layer type '%s' (lstm, gru, linear)", where, type);
+        "%s: unknown layer type '%s' (lstm, gru, linear, lag)", where, type);
     return FALSE;
   }
 
-  if (index > 0 && layer->input_size != prev_out) {
+  if (index > 0 && layer->input_size != expect_in) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_SHAPE,
-        "%s: input size %u does not match the previous layer's output %u",
-        where, layer->input_size, prev_out);
+        "%s: input size %u does not match the previous layer's output %u%s",
+        where, layer->input_size, prev_out, layer->skip >= 0 ?
+        " plus the skip layer's" : "");
     return FALSE;
   }
   return TRUE;
@@ -402,7 +484,10 @@ layout_params (LstmModel *model, GError **error)
     guint64 layer_params = 0;
 
     model->max_width = MAX (model->max_width, L->output_size);
-    if (L->type == LSTM_LAYER_LINEAR) {
+    model->max_width = MAX (model->max_width, L->input_size);
+    if (L->type == LSTM_LAYER_LAG) {
+      layer_params = 0;
+    } else if (L->type == LSTM_LAYER_LINEAR) {
       layer_params = (guint64) L->output_size * L->input_size +
           (L->bias ? L->output_size : 0);
     } else {
@@ -433,6 +518,11 @@ layout_params (LstmModel *model, GError **error)
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
 
+    if (L->type == LSTM_LAYER_LAG) {
+      L->state_offset = state;
+      state += lstm_layer_state_floats (L);
+      continue;
+    }
     if (L->type == LSTM_LAYER_LINEAR) {
       add_tensor (tensors, &offset, g_strdup_printf ("%s.weight", L->name), 2,
           L->output_size, L->input_size);
@@ -503,6 +593,8 @@ lstm_layer_state_floats (const LstmLayer *layer)
 {
   if (layer->type == LSTM_LAYER_LINEAR)
     return 0;
+  if (layer->type == LSTM_LAYER_LAG)
+    return 1 + (gsize) layer->max_lag * layer->input_size;
   return (gsize) layer->num_layers * layer->num_dirs * layer->hidden_size *
       (layer->type == LSTM_LAYER_LSTM ? 2 : 1);
 }
@@ -518,6 +610,8 @@ lstm_model_point_params (LstmModel *model)
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
 
+    if (L->type == LSTM_LAYER_LAG)
+      continue;
     if (L->type == LSTM_LAYER_LINEAR) {
       L->weight = model->params + model->tensors[n++].offset;
       L->bias_v = L->bias ? model->params + model->tensors[n++].offset : NULL;
@@ -557,6 +651,8 @@ lstm_model_ensure_packed (LstmModel *model)
   }
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
+    if (L->type == LSTM_LAYER_LAG)
+      continue;                 /* no weights */
     if (L->type == LSTM_LAYER_LINEAR) {
       total += lstm_packed_size (L->output_size, L->input_size);
       continue;
@@ -576,6 +672,8 @@ lstm_model_ensure_packed (LstmModel *model)
   }
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
+    if (L->type == LSTM_LAYER_LAG)
+      continue;
     if (L->type == LSTM_LAYER_LINEAR) {
       lstm_pack_matrix (L->weight, L->output_size, L->input_size,
           model->packed + off, &L->pk_weight);
@@ -617,11 +715,22 @@ architecture_to_json (LstmModel *model)
     lstm_json_begin_object (b, NULL);
     lstm_json_add_string (b, "type", lstm_layer_type_to_string (L->type));
     lstm_json_add_string (b, "name", L->name);
-    if (L->type == LSTM_LAYER_LINEAR) {
+    if (L->type == LSTM_LAYER_LAG) {
+      guint k;
+      lstm_json_add_int (b, "input_size", L->input_size);
+      lstm_json_begin_array (b, "lags");
+      for (k = 0; k < L->n_lags; k++)
+        lstm_json_add_int (b, NULL, L->lags[k]);
+      lstm_json_end_array (b);
+      lstm_json_end_object (b);
+      continue;
+    } else if (L->type == LSTM_LAYER_LINEAR) {
       lstm_json_add_int (b, "in_features", L->input_size);
       lstm_json_add_int (b, "out_features", L->output_size);
       lstm_json_add_string (b, "activation",
           lstm_activation_to_string (L->activation));
+      if (L->skip >= 0)
+        lstm_json_add_string (b, "skip", model->layers[L->skip].name);
     } else {
       lstm_json_add_int (b, "input_size", L->input_size);
       lstm_json_add_int (b, "hidden_size", L->hidden_size);
@@ -988,7 +1097,7 @@ lstm_model_new (const gchar *architecture, const LstmModelOptions *options,
         (double) L->input_size : (double) L->hidden_size);
     guint n_t = L->type == LSTM_LAYER_LINEAR ? (L->bias ? 2 : 1) : 0;
 
-    if (L->type != LSTM_LAYER_LINEAR)
+    if (L->type == LSTM_LAYER_LSTM || L->type == LSTM_LAYER_GRU)
       for (l = 0; l < L->num_layers; l++)
         for (d = 0; d < L->num_dirs; d++)
           n_t += 2 + (L->bias ? 2 : 0) + (L->peephole ? 1 : 0);
@@ -1031,6 +1140,57 @@ lstm_model_new (const gchar *architecture, const LstmModelOptions *options,
 fail:
   lstm_model_destroy (model);
   return NULL;
+}
+
+/**
+ * lstm_model_with_tensor:
+ * @model: a model
+ * @name: a parameter tensor's name, e.g. "head.weight"
+ * @values: (array length=n_values): the tensor's new values, row-major
+ * @n_values: how many values; the tensor's element count
+ * @error: return location for a #GError
+ *
+ * Models never change; this returns a copy of @model with the values of
+ * one parameter tensor replaced (to start training from chosen weights,
+ * such as a least-squares fit).
+ *
+ * Returns: (transfer full): the new model, or %NULL with @error set
+ * (%LSTM_ERROR_ARGUMENT) if there is no such tensor, @n_values is not its
+ * size or a value is not finite.
+ */
+LstmModel *
+lstm_model_with_tensor (LstmModel *model, const gchar *name,
+    const float *values, gsize n_values, GError **error)
+{
+  LstmModel *copy;
+  guint t;
+  gsize i;
+
+  g_return_val_if_fail (model != NULL && name != NULL, NULL);
+  g_return_val_if_fail (n_values == 0 || values != NULL, NULL);
+  t = lstm_model_find_tensor (model, name);
+  if (t == G_MAXUINT) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: no parameter tensor '%s'", model->name, name);
+    return NULL;
+  }
+  if (model->tensors[t].size != n_values) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: tensor '%s' has %" G_GSIZE_FORMAT " values, not %"
+        G_GSIZE_FORMAT, model->name, name, model->tensors[t].size, n_values);
+    return NULL;
+  }
+  for (i = 0; i < n_values; i++)
+    if (!isfinite (values[i])) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: value %" G_GSIZE_FORMAT " for tensor '%s' is not finite",
+          model->name, i, name);
+      return NULL;
+    }
+  copy = lstm_model_copy (model);
+  memcpy (copy->params + copy->tensors[t].offset, values,
+      n_values * sizeof (float));
+  return copy;
 }
 
 /**

@@ -22,10 +22,12 @@ state_alloc (LstmState *state)
   gsize gh = round_up (m->max_gates);
 
   state->values = lstm_aligned_alloc (m->state_size);
-  state->workspace = lstm_aligned_alloc (2 * act + gx + gh);
+  state->workspace = lstm_aligned_alloc (4 * act + gx + gh);
   state->act[0] = state->workspace;
   state->act[1] = state->act[0] + act;
-  state->gx = state->act[1] + act;
+  state->lag = state->act[1] + act;
+  state->cat = state->lag + act;
+  state->gx = state->cat + act;
   state->gh = state->gx + gx;
 }
 
@@ -93,7 +95,8 @@ lstm_state_copy (const LstmState *state)
  * lstm_state_reset:
  * @state: a state
  *
- * Zeroes h and c, as at the start of a stream.
+ * Zeroes h and c (and forgets a lag layer's past frames), as at the start
+ * of a stream.
  */
 void
 lstm_state_reset (LstmState *state)
@@ -150,7 +153,8 @@ rnn_layer (const LstmState *state, guint layer, GError **error)
 {
   LstmModel *m = state->model;
 
-  if (layer >= m->n_layers || m->layers[layer].type == LSTM_LAYER_LINEAR) {
+  if (layer >= m->n_layers || m->layers[layer].type == LSTM_LAYER_LINEAR ||
+      m->layers[layer].type == LSTM_LAYER_LAG) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "%s: layer %u is not a recurrent layer", m->name, layer);
     return NULL;

@@ -116,6 +116,21 @@ class Net(nn.Module):
         return x, finals
 
 
+class LagNet(nn.Module):
+    """lag -> rnn -> head, the head reading [rnn output, lag output]."""
+
+    def __init__(self, lag, rnn_, head):
+        super().__init__()
+        self.lag = lag
+        self.rnn = rnn_
+        self.head = head
+
+    def forward(self, x, states=None):
+        z = self.lag(x)
+        h, fin = self.rnn(z)
+        return self.head(torch.cat([h, z], dim=-1)), {"rnn": fin}
+
+
 def activate(x, act):
     if act == "softmax":
         return torch.softmax(x, dim=-1)
@@ -157,7 +172,7 @@ def max_abs(a, b):
 
 def torch_case(outdir, name, net, acts, x, description, mode="stream",
                dtype="F32", states=None, input_mean=None, input_std=None,
-               task=None, labels=None, training=None, residual=None):
+               task=None, labels=None, training=None, residual=None, skips=None):
     """Exports `net`, computes the float64 reference and writes both files.
 
     `residual`: input indices, one per output: a residual forecaster, whose
@@ -167,7 +182,7 @@ def torch_case(outdir, name, net, acts, x, description, mode="stream",
     path = os.path.join(outdir, name + ".safetensors")
     ep.export(net, path, activations=acts, task=task, labels=labels,
               input_mean=input_mean, input_std=input_std, dtype=dtype,
-              training=training, residual=residual,
+              training=training, residual=residual, skips=skips,
               description=f"golden case {name}: {description}")
 
     # The file must hold exactly the weights the reference uses.
@@ -466,6 +481,23 @@ def build(outdir):
                             "trending series, strong",
                             input_mean=[1.0, -2.0, 0.5], input_std=[4.0, 2.0, 8.0],
                             task="forecast", residual=[2, 0, 1]))
+
+    # Lag forecaster: a lag layer (past inputs kept in the stream's state,
+    # edge-filled before the first frame) feeding a GRU, and a head that
+    # also reads the lag layer's output (skip), residual output.
+    torch.manual_seed(23)
+    net = LagNet(ep.lag_module(2, [0, 1, 3, 12, 70]), rnn(nn.GRU, 10, 16),
+                 nn.Linear(16 + 10, 2))
+    strengthen(net)
+    xl = inputs(23, T, 2, 5.0) + (np.arange(T, dtype=np.float32)[:, None]
+                                  * np.float32([0.01, -0.02]))
+    cases.append(torch_case(outdir, "lag-gru-skip-residual", net, {"head": "none"},
+                            xl.astype(np.float32),
+                            "lag layer (lags 0,1,3,12,70) + GRU + linear head "
+                            "with the lag output as skip input, residual [1, 0], "
+                            "normalised input, strong",
+                            input_mean=[0.5, -1.0], input_std=[3.0, 2.0],
+                            task="forecast", residual=[1, 0], skips={"head": "lag"}))
 
     # Initial state: (h0, c0) of a 2-layer LSTM and h0 of a GRU after it.
     torch.manual_seed(17)

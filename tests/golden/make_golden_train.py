@@ -43,6 +43,8 @@ class Net(nn.Module):
         super().__init__()
         self.arch = arch
         for layer in arch:
+            if layer["type"] == "lag":
+                continue      # no parameters: its past frames are state
             if layer["type"] in ("lstm", "gru"):
                 cls = nn.LSTM if layer["type"] == "lstm" else nn.GRU
                 m = cls(layer["input_size"], layer["hidden_size"],
@@ -61,8 +63,24 @@ class Net(nn.Module):
         new = []
         k = 0
         logits = None
+        outs = {}
         for layer in self.arch:
+            if layer["type"] == "lag":
+                # the last P frames before this window (edge-filled with the
+                # sequence's first frame at its start), then the lags
+                P = max(layer["lags"])
+                hist = state[k] if state is not None else x[:, :1].expand(-1, P, -1)
+                xp = torch.cat([hist, x], dim=1)
+                T = x.shape[1]
+                new.append(xp[:, xp.shape[1] - P:])
+                k += 1
+                x = torch.cat([xp[:, P - lag:P - lag + T] for lag in layer["lags"]],
+                              dim=-1)
+                outs[layer["name"]] = x
+                continue
             m = getattr(self, layer["name"])
+            if layer.get("skip"):
+                x = torch.cat([x, outs[layer["skip"]]], dim=-1)
             if layer["type"] in ("lstm", "gru"):
                 x, s = m(x, state[k] if state is not None else None)
                 new.append(s)
@@ -284,6 +302,10 @@ def gru(i, h, **kw):
     return d
 
 
+def lag(i, lags):
+    return {"type": "lag", "name": "lag", "input_size": i, "lags": lags}
+
+
 def linear(i, o, act="none"):
     return {"type": "linear", "name": "head", "in_features": i,
             "out_features": o, "activation": act}
@@ -291,6 +313,7 @@ def linear(i, o, act="none"):
 
 def main():
     torch.set_num_threads(1)
+
     # plain Adam, MSE, PyTorch's default init
     make_case("lstm-adam-mse",
               [lstm(3, 8), linear(8, 2)],
@@ -345,6 +368,18 @@ def main():
                    clip_loss="mean", learning_rate=1e-2, epochs=6,
                    batch_size=3),
               [9, 14, 6, 11, 12, 7], seed=8)
+    # lag layer (its past frames carried across truncated-BPTT windows) +
+    # GRU + a head that also reads the lag output (skip), masked MSE
+    make_lag_case()
+
+
+def make_lag_case():
+    head = linear(8 + 6, 2)
+    head["skip"] = "lag"
+    make_case("lag-gru-skip-adam-mse-tbptt",
+              [lag(2, [0, 1, 4]), gru(6, 8), head],
+              base(kind="values", loss="mse", sequence_length=7, epochs=4),
+              [23, 17, 30], seed=31, amplitude=2.0, mask_fraction=0.2)
 
 
 if __name__ == "__main__":

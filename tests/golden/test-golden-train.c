@@ -28,6 +28,7 @@ static const gchar *const cases[] = {
   "gru-bce",
   "lstm-nobias-sgd-every-frame",
   "lstm-ce-clip-mean",
+  "lag-gru-skip-adam-mse-tbptt",
 };
 
 static float *

@@ -41,6 +41,7 @@ static const gchar *const cases[] = {
   "gru2-bf16-sigmoid",
   "state-init-strong",
   "residual-lstm2-trend",
+  "lag-gru-skip-residual",
   "peephole1-default-softmax",
   "peephole2-strong",
   "peephole1-nobias-tanh",

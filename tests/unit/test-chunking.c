@@ -59,6 +59,20 @@ static const ModelCase models[] = {
         "\"input_size\":2,\"hidden_size\":17,\"num_layers\":2},"
         "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":2}]",
         FALSE, "[1,0]" },
+  /* lag layers: the past frames live in the state; lag 70 reaches across
+   * the 64-frame forward blocks */
+  { "lag-gru-skip-residual", "[{\"type\":\"lag\",\"name\":\"lag\","
+        "\"input_size\":1,\"lags\":[0,1,2,11,70]},{\"type\":\"gru\","
+        "\"name\":\"rnn\",\"hidden_size\":9},{\"type\":\"linear\","
+        "\"name\":\"head\",\"out_features\":1,\"skip\":\"lag\"}]",
+        TRUE, "[0]" },
+  { "lag-lstm-2layers-skip-softmax", "[{\"type\":\"lag\",\"name\":\"l\","
+        "\"input_size\":3,\"lags\":[5,0,1]},{\"type\":\"lstm\","
+        "\"name\":\"r\",\"hidden_size\":7,\"num_layers\":2},"
+        "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":4,"
+        "\"activation\":\"softmax\",\"skip\":\"l\"}]", FALSE, NULL },
+  { "lag-only", "[{\"type\":\"lag\",\"name\":\"l\",\"input_size\":2,"
+        "\"lags\":[3,0,129]}]", TRUE, NULL },
 };
 
 /* Frames per call; 0 means random sizes (1..150, seeded). */
@@ -191,7 +205,8 @@ test_chunking (gconstpointer data)
   h_ref = g_new0 (float, 4096);
   h = g_new0 (float, 4096);
   g_assert_true (lstm_model_get_layer_info (m, 0, &first));
-  recurrent = first.type != LSTM_LAYER_LINEAR;
+  recurrent = first.type == LSTM_LAYER_LSTM ||
+      first.type == LSTM_LAYER_GRU;
 
   /* reference: all 2000 frames in one call */
   {
@@ -222,6 +237,17 @@ test_chunking (gconstpointer data)
   /* the offline entry point computes the same bits */
   g_assert_true (lstm_model_forward_sequence (m, x, N_FRAMES, y, NULL));
   g_assert_cmpmem (y, out_bytes, ref, out_bytes);
+  /* a reset state forgets everything (h, c, a lag layer's past frames):
+   * it computes what a new one does */
+  {
+    g_autoptr (LstmState) s = lstm_state_new (m);
+    g_assert_true (lstm_model_forward (m, s, x + (gsize) 1000 * I,
+            N_FRAMES - 1000, y, NULL));
+    lstm_state_reset (s);
+    memset (y, 0xff, out_bytes);
+    run_chunked (m, s, x, y, N_FRAMES, 0);
+    g_assert_cmpmem (y, out_bytes, ref, out_bytes);
+  }
 
   /* a copied state continues exactly as the original */
   {

@@ -409,6 +409,21 @@ main (int argc, char **argv)
           "\"activation\":\"relu\"},"
           "{\"type\":\"linear\",\"name\":\"d\",\"out_features\":2,"
           "\"activation\":\"sigmoid\"}]"},
+    /* a lag layer first (no parameters, no input gradient) and heads that
+     * also read its output: the gradient splits between the previous
+     * layer and the skip input */
+    {"/gradcheck/stack/lag-gru-skip-tanh",
+        "[{\"type\":\"lag\",\"name\":\"lag\",\"input_size\":2,"
+          "\"lags\":[0,2,1]},{\"type\":\"gru\",\"name\":\"g\","
+          "\"hidden_size\":4},{\"type\":\"linear\",\"name\":\"head\","
+          "\"out_features\":3,\"activation\":\"tanh\",\"skip\":\"lag\"}]"},
+    {"/gradcheck/stack/lag-lstm2-relu-skip-sigmoid",
+        "[{\"type\":\"lag\",\"name\":\"l\",\"input_size\":3,"
+          "\"lags\":[4,0]},{\"type\":\"lstm\",\"name\":\"a\","
+          "\"hidden_size\":4,\"num_layers\":2},{\"type\":\"linear\","
+          "\"name\":\"c\",\"out_features\":5,\"activation\":\"relu\"},"
+          "{\"type\":\"linear\",\"name\":\"d\",\"out_features\":2,"
+          "\"activation\":\"sigmoid\",\"skip\":\"l\"}]"},
   };
   guint i;
   int ret;

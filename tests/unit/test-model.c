@@ -308,7 +308,104 @@ static const ArchCase arch_cases[] = {
   { "bool-as-string", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
         "\"hidden_size\":4,\"bidirectional\":\"yes\"}]", LSTM_ERROR_FORMAT,
       "true or false" },
+  /* lag layers and skip inputs */
+  { "lag-not-first", "[{\"type\":\"gru\",\"name\":\"g\",\"input_size\":3,"
+        "\"hidden_size\":4},{\"type\":\"lag\",\"name\":\"l\","
+        "\"input_size\":4,\"lags\":[0,1]}]", LSTM_ERROR_UNSUPPORTED,
+      "must be the first layer" },
+  { "lag-no-lags", "[{\"type\":\"lag\",\"name\":\"l\",\"input_size\":3}]",
+      LSTM_ERROR_FORMAT, "'lags'" },
+  { "lag-empty", "[{\"type\":\"lag\",\"name\":\"l\",\"input_size\":3,"
+        "\"lags\":[]}]", LSTM_ERROR_ARGUMENT, "0 lags" },
+  { "lag-negative", "[{\"type\":\"lag\",\"name\":\"l\",\"input_size\":3,"
+        "\"lags\":[0,-1]}]", LSTM_ERROR_ARGUMENT, "out of range" },
+  { "lag-huge", "[{\"type\":\"lag\",\"name\":\"l\",\"input_size\":3,"
+        "\"lags\":[4294967297]}]", LSTM_ERROR_ARGUMENT, "out of range" },
+  { "lag-not-integer", "[{\"type\":\"lag\",\"name\":\"l\","
+        "\"input_size\":3,\"lags\":[\"1\"]}]", LSTM_ERROR_FORMAT,
+      "not an integer" },
+  { "lag-too-wide", "[{\"type\":\"lag\",\"name\":\"l\","
+        "\"input_size\":1048576,\"lags\":[0,1]}]", LSTM_ERROR_ARGUMENT,
+      "at most" },
+  { "lag-no-input-size", "[{\"type\":\"lag\",\"name\":\"l\","
+        "\"lags\":[0]}]", LSTM_ERROR_FORMAT, "'input_size' is required" },
+  { "lag-unknown-key", "[{\"type\":\"lag\",\"name\":\"l\","
+        "\"input_size\":1,\"lags\":[0],\"hidden_size\":4}]",
+      LSTM_ERROR_FORMAT, "unknown key 'hidden_size'" },
+  { "skip-not-lag", "[{\"type\":\"gru\",\"name\":\"g\",\"input_size\":3,"
+        "\"hidden_size\":4},{\"type\":\"linear\",\"name\":\"o\","
+        "\"out_features\":2,\"skip\":\"g\"}]", LSTM_ERROR_UNSUPPORTED,
+      "'skip' must name the first layer" },
+  { "skip-unknown", "[{\"type\":\"lag\",\"name\":\"l\",\"input_size\":1,"
+        "\"lags\":[0,1]},{\"type\":\"linear\",\"name\":\"o\","
+        "\"out_features\":2,\"skip\":\"nowhere\"}]",
+      LSTM_ERROR_UNSUPPORTED, "'nowhere'" },
+  { "skip-not-string", "[{\"type\":\"lag\",\"name\":\"l\","
+        "\"input_size\":1,\"lags\":[0,1]},{\"type\":\"linear\","
+        "\"name\":\"o\",\"out_features\":2,\"skip\":0}]",
+      LSTM_ERROR_FORMAT, "'skip' must be a layer name" },
+  { "skip-size-mismatch", "[{\"type\":\"lag\",\"name\":\"l\","
+        "\"input_size\":1,\"lags\":[0,1]},{\"type\":\"gru\",\"name\":\"g\","
+        "\"hidden_size\":4},{\"type\":\"linear\",\"name\":\"o\","
+        "\"in_features\":4,\"out_features\":2,\"skip\":\"l\"}]",
+      LSTM_ERROR_SHAPE, "plus the skip layer's" },
 };
+
+/* A lag model saves and loads with its architecture; its only tensors are
+ * the GRU's and the head's (a lag layer has none: a file giving it one is
+ * refused); lstm_model_with_tensor() replaces one tensor, checked. */
+static void
+test_lag_model (void)
+{
+  static const gchar arch[] = "[{\"type\":\"lag\",\"name\":\"lag\","
+      "\"input_size\":2,\"lags\":[0,3,1]},{\"type\":\"gru\",\"name\":"
+      "\"rnn\",\"hidden_size\":4},{\"type\":\"linear\",\"name\":\"head\","
+      "\"out_features\":2,\"skip\":\"lag\"}]";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = lstm_model_new (arch, NULL, &error);
+  g_autoptr (LstmModel) back = NULL, w = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree gchar *a1 = NULL, *a2 = NULL;
+  LstmLayerInfo li;
+  float v[20];
+  guint i;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (lstm_model_get_input_size (m), ==, 2);
+  g_assert_true (lstm_model_get_layer_info (m, 0, &li));
+  g_assert_cmpint (li.type, ==, LSTM_LAYER_LAG);
+  g_assert_cmpuint (li.n_lags, ==, 3);
+  g_assert_cmpuint (li.lags[1], ==, 3);
+  g_assert_cmpuint (li.output_size, ==, 6);
+  g_assert_true (lstm_model_get_layer_info (m, 2, &li));
+  g_assert_cmpstr (li.skip, ==, "lag");
+  g_assert_cmpuint (li.input_size, ==, 4 + 6);
+  /* GRU 6 -> 4: 3*4*6 + 3*4*4 + 2*3*4; head 10 -> 2: 20 + 2 */
+  g_assert_cmpuint (lstm_model_get_n_params (m), ==, 72 + 48 + 24 + 22);
+
+  bytes = lstm_model_save_to_bytes (m, &error);
+  g_assert_no_error (error);
+  back = lstm_model_load_from_bytes (bytes, "lag.safetensors", &error);
+  g_assert_no_error (error);
+  a1 = lstm_model_get_architecture (m);
+  a2 = lstm_model_get_architecture (back);
+  g_assert_cmpstr (a1, ==, a2);
+
+  for (i = 0; i < 20; i++)
+    v[i] = (float) i;
+  w = lstm_model_with_tensor (m, "head.weight", v, 20, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (w);
+  g_assert_null (lstm_model_with_tensor (m, "head.weight", v, 19, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (lstm_model_with_tensor (m, "lag.weight", v, 1, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_clear_error (&error);
+  v[3] = NAN;
+  g_assert_null (lstm_model_with_tensor (m, "head.weight", v, 20, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+}
 
 static void
 test_arch_invalid (gconstpointer data)
@@ -632,6 +729,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/save-load/roundtrip", test_save_load_roundtrip);
   g_test_add_func ("/model/save/unwritable", test_save_unwritable);
   g_test_add_func ("/model/metadata/with", test_with_metadata);
+  g_test_add_func ("/model/lag", test_lag_model);
   g_test_add_func ("/model/save/keeps-model", test_save_keeps_model);
   g_test_add_func ("/model/load-shared", test_load_shared);
   g_test_add_func ("/model/load-shared/threads", test_load_shared_threads);

@@ -395,6 +395,40 @@ test_forecast (void)
   }
 }
 
+/* Closed loop through a lag layer: each forecast frame enters the lag
+ * history as an observed one would, so the forecasts equal frame-by-frame
+ * feedback, and both states go on alike. */
+static void
+test_forecast_lag (void)
+{
+  g_autoptr (LstmModel) m = new_model ("[{\"type\":\"lag\",\"name\":"
+      "\"lag\",\"input_size\":3,\"lags\":[0,2,5]},{\"type\":\"gru\","
+      "\"name\":\"rnn\",\"hidden_size\":6},{\"type\":\"linear\","
+      "\"name\":\"head\",\"out_features\":3,\"skip\":\"lag\"}]",
+      "[0,1,2]", "1");
+  g_autoptr (LstmState) s1 = lstm_state_new (m), s2 = lstm_state_new (m);
+  g_autoptr (GError) error = NULL;
+  g_autofree float *hist = frames (40, 3, 9);
+  g_autofree float *scratch = g_new (float, 40 * 3);
+  float out[9 * 3], ref[10 * 3], a[3], b[3];
+  guint s;
+
+  g_assert_true (lstm_model_forecast (m, s1, hist, 40, 9, out, &error));
+  g_assert_no_error (error);
+  for (s = 0; s < 40; s++)
+    g_assert_true (lstm_model_forward (m, s2, hist + s * 3, 1,
+            scratch + s * 3, NULL));
+  memcpy (ref, scratch + 39 * 3, 3 * sizeof (float));
+  for (s = 1; s < 9; s++)
+    g_assert_true (lstm_model_forward (m, s2, ref + (s - 1) * 3, 1,
+            ref + s * 3, NULL));
+  g_assert_cmpmem (out, sizeof out, ref, sizeof out);
+  /* the last forecast frame next: the same history in both states */
+  g_assert_true (lstm_model_forward (m, s1, out + 8 * 3, 1, a, NULL));
+  g_assert_true (lstm_model_forward (m, s2, ref + 8 * 3, 1, b, NULL));
+  g_assert_cmpmem (a, sizeof a, b, sizeof b);
+}
+
 static void
 test_forecast_errors (void)
 {
@@ -608,6 +642,84 @@ run_rmse (const gchar *dir, const gchar *model, const gchar *in_f32,
  * beats persistence on the last 40 (past the training range), and beats
  * the previous defaults (an LSTM of 64 predicting levels, 20 epochs, 32
  * lanes, window 64), both measured here. */
+/* --lags and --season: the lag layer a new forecaster gets (by default
+ * AIC's order on the data; a list; none) and the arguments refused. */
+static void
+test_series_lags (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("lstm-lags-XXXXXX", NULL);
+  g_autofree gchar *csv = g_build_filename (dir, "train.csv", NULL);
+  g_autoptr (GRand) r = g_rand_new_with_seed (31);
+  GString *text = g_string_new ("value\n");
+  static const gchar *const models[] = { "auto", "list", "none" };
+  float x[400];
+  gsize t;
+  guint i;
+
+  for (t = 0; t < 400; t++) {
+    double e = g_rand_double_range (r, -1.0, 1.0);
+    x[t] = (float) (t < 12 ? e : 0.6 * x[t - 1] + 0.3 * x[t - 12] + e);
+    g_string_append_printf (text, "%.9g\n", (double) x[t]);
+  }
+  g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
+  g_string_free (text, TRUE);
+
+  g_assert_cmpint (tool_run_va (dir, NULL, NULL, "train", "--series", csv,
+          "--epochs", "3", "-q", "-o", "auto.safetensors", NULL), ==, 0);
+  g_assert_cmpint (tool_run_va (dir, NULL, NULL, "train", "--series", csv,
+          "--epochs", "3", "--lags", "0,11,1", "-q", "-o", "list.safetensors",
+          NULL), ==, 0);
+  g_assert_cmpint (tool_run_va (dir, NULL, NULL, "train", "--series", csv,
+          "--epochs", "3", "--lags", "none", "-q", "-o", "none.safetensors",
+          NULL), ==, 0);
+  for (i = 0; i < G_N_ELEMENTS (models); i++) {
+    g_autofree gchar *name = g_strconcat (models[i], ".safetensors", NULL);
+    g_autofree gchar *path = g_build_filename (dir, name, NULL);
+    g_autofree gchar *loss = g_strconcat (models[i], ".loss.csv", NULL);
+    g_autofree gchar *lpath = g_build_filename (dir, loss, NULL);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (LstmModel) m = lstm_model_load (path, &error);
+    LstmLayerInfo li;
+
+    g_assert_no_error (error);
+    g_assert_true (lstm_model_get_layer_info (m, 0, &li));
+    if (i == 2) {
+      g_assert_cmpint (li.type, ==, LSTM_LAYER_GRU);
+    } else {
+      g_assert_cmpint (li.type, ==, LSTM_LAYER_LAG);
+      if (i == 0) {
+        /* the season, 12, is in reach: AIC keeps lag 11 (12 rows back) */
+        g_assert_cmpuint (li.n_lags, >=, 12);
+        g_assert_cmpuint (li.lags[li.n_lags - 1], ==, li.n_lags - 1);
+      } else {
+        g_assert_cmpuint (li.n_lags, ==, 3);
+        g_assert_cmpuint (li.lags[1], ==, 11);
+      }
+      g_assert_true (lstm_model_get_layer_info (m, 2, &li));
+      g_assert_cmpstr (li.skip, ==, "lag");
+    }
+    g_remove (path);
+    g_remove (lpath);
+  }
+
+  /* refused */
+  {
+    static const gchar *const bad[][2] = {
+      {"--lags", "1,x"}, {"--lags", "5000"}, {"--lags", "399"},
+      {"--season", "-1"},
+    };
+    for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autofree gchar *err = NULL;
+      g_assert_cmpint (tool_run_va (dir, NULL, &err, "train", "--series", csv,
+              bad[i][0], bad[i][1], "-q", "-o", "bad.safetensors", NULL), !=,
+          0);
+      g_assert_nonnull (strstr (err, bad[i][0]));
+    }
+  }
+  g_remove (csv);
+  g_rmdir (dir);
+}
+
 static void
 test_series_defaults (void)
 {
@@ -682,8 +794,10 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/residual/train", test_train);
   g_test_add_func ("/forecast/closed-loop", test_forecast);
+  g_test_add_func ("/forecast/closed-loop-lag", test_forecast_lag);
   g_test_add_func ("/forecast/errors", test_forecast_errors);
   g_test_add_func ("/forecast/cli", test_cli);
+  g_test_add_func ("/forecast/series-lags", test_series_lags);
   g_test_add_func ("/forecast/series-defaults", test_series_defaults);
   return g_test_run ();
 }

@@ -46,7 +46,9 @@ lstm_model_recipe_init (LstmModelRecipe *recipe)
  * Creates a freshly initialised model for training: the recurrent layers
  * (`rnn`: @recipe's cell, input, hidden size and layers) under a linear head
  * (`head`: output_size outputs; softmax for classification, no activation
- * for regression and forecasting), with the labels, features, description
+ * for regression and forecasting), preceded by a lag layer (`lag`) whose
+ * output the head also sees when @recipe has lags, with the labels,
+ * features, description
  * and input normalisation given, and, for LSTM cells, the forget-gate bias
  * (lstm_model_with_forget_bias()). %LSTM_TASK_AUTO means classification
  * when labels are given, regression otherwise.
@@ -88,13 +90,33 @@ lstm_model_new_from_recipe (const LstmModelRecipe *recipe, GError **error)
   task = r->task;
   if (task == LSTM_TASK_AUTO)
     task = r->labels ? LSTM_TASK_CLASSIFICATION : LSTM_TASK_REGRESSION;
+  if (r->n_lags > 0 && r->lags == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "model recipe: %u lags but no list of them", r->n_lags);
+    return NULL;
+  }
   {
     LstmJsonWriter *w = lstm_json_writer_new ();
+    guint k;
+
     lstm_json_begin_array (w, NULL);
+    if (r->n_lags > 0) {
+      /* the input at the chosen lags, which the head also reads (skip) */
+      lstm_json_begin_object (w, NULL);
+      lstm_json_add_string (w, "type", "lag");
+      lstm_json_add_string (w, "name", "lag");
+      lstm_json_add_int (w, "input_size", r->input_size);
+      lstm_json_begin_array (w, "lags");
+      for (k = 0; k < r->n_lags; k++)
+        lstm_json_add_int (w, NULL, r->lags[k]);
+      lstm_json_end_array (w);
+      lstm_json_end_object (w);
+    }
     lstm_json_begin_object (w, NULL);
     lstm_json_add_string (w, "type", lstm_layer_type_to_string (r->cell));
     lstm_json_add_string (w, "name", "rnn");
-    lstm_json_add_int (w, "input_size", r->input_size);
+    if (r->n_lags == 0)
+      lstm_json_add_int (w, "input_size", r->input_size);
     lstm_json_add_int (w, "hidden_size", r->hidden_size);
     lstm_json_add_int (w, "num_layers", r->num_layers);
     lstm_json_end_object (w);
@@ -104,6 +126,8 @@ lstm_model_new_from_recipe (const LstmModelRecipe *recipe, GError **error)
     lstm_json_add_int (w, "out_features", r->output_size);
     lstm_json_add_string (w, "activation",
         task == LSTM_TASK_CLASSIFICATION ? "softmax" : "none");
+    if (r->n_lags > 0)
+      lstm_json_add_string (w, "skip", "lag");
     lstm_json_end_object (w);
     lstm_json_end_array (w);
     arch = lstm_json_writer_finish (w);
@@ -220,7 +244,7 @@ static const LstmTrainOption options[] = {
   {"patience", NULL, LSTM_TRAIN_OPTION_UINT,
         "Stop after N epochs without a better validation loss, keeping the "
         "best weights (default 0: off; lstm train's clips 10, series "
-        "forecasts 30)", "N",
+        "forecasts 10)", "N",
       0, 1000000, 0, NULL, T (patience), NO_OFFSET},
   {"checkpoint-interval", NULL, LSTM_TRAIN_OPTION_UINT,
         "Epochs between checkpoints (default 1; 0: only at the end)", "N",

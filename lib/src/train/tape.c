@@ -19,6 +19,7 @@ typedef struct {
   guint in, out;                /* values per frame in and out */
   float *y;                     /* (max_T, out) outputs */
   float *z;                     /* last linear stage: (max_T, out) logits */
+  float *cat;                   /* skip layer: (max_T, in) its input */
   float *gates[2];              /* per direction (max_T, G*H) */
   float *aux[2];                /* per direction (max_T, H): c(t) or hn */
   float *h0[2];                 /* per direction (2H): h, c before the window */
@@ -64,12 +65,13 @@ lstm_tape_new (LstmModel *m, const LstmKernels *k, gsize max_frames)
   tape->allocs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       lstm_aligned_free);
   for (i = 0; i < m->n_layers; i++)
-    tape->n_stages += m->layers[i].type == LSTM_LAYER_LINEAR ? 1 :
-        m->layers[i].num_layers;
+    tape->n_stages += m->layers[i].type == LSTM_LAYER_LINEAR ||
+        m->layers[i].type == LSTM_LAYER_LAG ? 1 : m->layers[i].num_layers;
   tape->stages = g_new0 (Stage, tape->n_stages);
   for (i = 0; i < m->n_layers; i++) {
     const LstmLayer *L = &m->layers[i];
-    guint n_sub = L->type == LSTM_LAYER_LINEAR ? 1 : L->num_layers;
+    guint n_sub = L->type == LSTM_LAYER_LINEAR ||
+        L->type == LSTM_LAYER_LAG ? 1 : L->num_layers;
 
     for (l = 0; l < n_sub; l++, s++) {
       Stage *st = &tape->stages[s];
@@ -78,9 +80,13 @@ lstm_tape_new (LstmModel *m, const LstmKernels *k, gsize max_frames)
       st->in = l == 0 ? L->input_size : L->output_size;
       st->out = L->output_size;
       st->y = tape_alloc (tape, T * st->out);
+      if (L->type == LSTM_LAYER_LAG)
+        continue;
       if (L->type == LSTM_LAYER_LINEAR) {
         if (s == tape->n_stages - 1)
           st->z = tape_alloc (tape, T * st->out);
+        if (L->skip >= 0)
+          st->cat = tape_alloc (tape, T * st->in);
         continue;
       }
       max_h = MAX (max_h, L->hidden_size);
@@ -125,7 +131,7 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
   LstmModel *m = tape->model;
   const LstmKernels *k = tape->k;
   const float *src = in;
-  guint s, d;
+  guint s, d, src_w = m->input_size;
 
   g_assert (T <= tape->max_T);
   tape->T = T;
@@ -141,7 +147,14 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
     Stage *st = &tape->stages[s];
     const LstmLayer *L = st->layer;
 
-    if (L->type == LSTM_LAYER_LINEAR) {
+    if (L->type == LSTM_LAYER_LAG) {
+      lstm_lag_layer_forward (L, src, T, st->y, hc + L->state_offset);
+    } else if (L->type == LSTM_LAYER_LINEAR) {
+      if (st->cat != NULL) {
+        /* the lag layer is stage 0 */
+        lstm_skip_concat (L, src, src_w, tape->stages[0].y, T, st->cat);
+        src = st->cat;
+      }
       if (st->z != NULL) {
         /* lstm_linear_layer_forward(), keeping the pre-activation */
         LstmKernelAct act = lstm_activation_to_kernel_act (L->activation);
@@ -175,6 +188,7 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
       }
     }
     src = st->y;
+    src_w = st->out;
   }
   return src;
 }
@@ -223,10 +237,14 @@ lstm_tape_backward (LstmTape *tape, const float *dout, gboolean wrt_logits,
   for (s = tape->n_stages; s-- > 0;) {
     Stage *st = &tape->stages[s];
     const LstmLayer *L = st->layer;
-    const float *x = s > 0 ? tape->stages[s - 1].y : tape->input;
+    const float *x = st->cat != NULL ? st->cat :
+        s > 0 ? tape->stages[s - 1].y : tape->input;
     float *dx = NULL;
 
-    if (s > 0) {
+    if (L->type == LSTM_LAYER_LAG)
+      break;                    /* no parameters, and the first layer */
+    /* a lag layer (stage 0) needs no input gradient */
+    if (s > 0 && tape->stages[s - 1].layer->type != LSTM_LAYER_LAG) {
       dx = tape->dbuf[next];
       next ^= 1;
       memset (dx, 0, T * st->in * sizeof (float));
@@ -238,6 +256,17 @@ lstm_tape_backward (LstmTape *tape, const float *dout, gboolean wrt_logits,
       lstm_linear_layer_backward (L->weight, act, st->in, st->out, x, st->y,
           dcur, T, grads + (L->weight - m->params),
           L->bias_v ? grads + (L->bias_v - m->params) : NULL, dx, tape->dz);
+      if (dx != NULL && st->cat != NULL) {
+        /* the previous layer's part of the input gradient; the skip part
+         * would flow into the lag layer, which has none to take */
+        guint pw = tape->stages[s - 1].out;
+        float *dprev = tape->dbuf[next];
+        gsize t;
+        next ^= 1;
+        for (t = 0; t < T; t++)
+          memcpy (dprev + t * pw, dx + t * st->in, pw * sizeof (float));
+        dx = dprev;
+      }
     } else {
       guint H = L->hidden_size;
       for (d = 0; d < L->num_dirs; d++) {
