@@ -109,6 +109,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <lstm/lstm.h>
@@ -128,10 +129,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_infer_debug);
 #define DEFAULT_RESET_ON_DISCONT TRUE
 #define DEFAULT_RESET_INTERVAL 0
 #define DEFAULT_MESSAGE_INTERVAL 10
-#define DEFAULT_SMOOTHING 1
+#define DEFAULT_SMOOTHING 0           /* the model's default */
 #define MAX_SMOOTHING 10000
 #define DEFAULT_THRESHOLD 0.0
-#define DEFAULT_MIN_SEGMENT_DURATION 0
+#define DEFAULT_MIN_SEGMENT_DURATION GST_CLOCK_TIME_NONE /* the model's */
 #define DEFAULT_OUTPUT_MODE GST_LSTM_OUTPUT_MODE_SCORES
 #define DEFAULT_NAN_POLICY GST_LSTM_NAN_POLICY_RESET
 #define DEFAULT_MAX_MESSAGE_RATE 50
@@ -375,12 +376,16 @@ gst_lstm_infer_class_init (GstLstmInferClass *klass)
    *
    * Frames of causal moving average applied to the class scores before
    * each frame's label is decided (for segments and #GstLstmMeta). 1 means
-   * no smoothing.
+   * no smoothing; 0 (the default) the model's default,
+   * lstm_segmenter_get_defaults(): 0.1 s of frames for models that tag
+   * audio (they carry a feature configuration), none for others.
    */
   g_object_class_install_property (gobject_class, PROP_SMOOTHING,
       g_param_spec_uint ("smoothing", "Smoothing",
           "Frames of causal moving average of the scores before the label "
-          "decision (1 = none)", 1, MAX_SMOOTHING, DEFAULT_SMOOTHING,
+          "decision (1 = none; 0 = the model's default: 0.1 s of frames for "
+          "audio models, none for others)", 0, MAX_SMOOTHING,
+          DEFAULT_SMOOTHING,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
@@ -404,12 +409,15 @@ gst_lstm_infer_class_init (GstLstmInferClass *klass)
    * A new label must hold this long before it opens a segment (which then
    * starts where the label began), so that no segment but the first and the
    * last is shorter. Converted to frames with the stream's frame rate
-   * (rounded up).
+   * (rounded up). The default, %GST_CLOCK_TIME_NONE, is the model's
+   * (lstm_segmenter_get_defaults()): 0.2 s for models that tag audio, none
+   * for others.
    */
   g_object_class_install_property (gobject_class, PROP_MIN_SEGMENT_DURATION,
       g_param_spec_uint64 ("min-segment-duration", "Minimum segment duration",
           "Time in nanoseconds a new label must hold before it opens a "
-          "segment (0 = at once)", 0, G_MAXUINT64,
+          "segment (0 = at once; 18446744073709551615, the default = the "
+          "model's: 0.2 s for audio models, none for others)", 0, G_MAXUINT64,
           DEFAULT_MIN_SEGMENT_DURATION, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
 
@@ -1048,6 +1056,21 @@ make_segmenter (GstLstmInfer *self, GstClockTime frame_dur)
   g_clear_pointer (&self->ring, g_free);
   if (self->kind == GST_LSTM_RESULT_VALUES || self->n_out == 0)
     return;
+  if (smoothing == 0 || !GST_CLOCK_TIME_IS_VALID (min_dur)) {
+    /* the model's defaults, in seconds, turned into frames */
+    double def_smooth = 0, def_min = 0;
+    if (self->model != NULL)
+      lstm_segmenter_get_defaults (self->model, &def_smooth, &def_min);
+    if (smoothing == 0) {
+      smoothing = 1;
+      if (def_smooth > 0 && GST_CLOCK_TIME_IS_VALID (frame_dur) &&
+          frame_dur > 0)
+        smoothing = (guint) CLAMP (llround (def_smooth * GST_SECOND /
+                (double) frame_dur), 1, MAX_SMOOTHING);
+    }
+    if (!GST_CLOCK_TIME_IS_VALID (min_dur))
+      min_dur = (GstClockTime) llround (def_min * GST_SECOND);
+  }
   if (min_dur > 0 && GST_CLOCK_TIME_IS_VALID (frame_dur) && frame_dur > 0)
     min_frames = MAX ((min_dur + frame_dur - 1) / frame_dur, 1);
   /* the ring holds the start times of the frames a new segment may have

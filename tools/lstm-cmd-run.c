@@ -239,13 +239,15 @@ usage (FILE *f)
       "Label timeline (classifiers; as lstminfer's properties of the same\n"
       "names, which give the same segments):\n"
       "  --smoothing N       frames of causal moving average of the scores\n"
-      "                      before the label decision (1 to %u; default 1:\n"
-      "                      none)\n"
+      "                      before the label decision (1 to %u, 1: none;\n"
+      "                      default: 0.1 s of frames for models that tag\n"
+      "                      audio, none for others)\n"
       "  --threshold X       below this smoothed top score a frame is\n"
       "                      'unknown' (0 to 1; default 0)\n"
       "  --min-segment-duration SECONDS\n"
       "                      a new label must hold this long before it\n"
-      "                      opens a segment (default 0; needs the model's\n"
+      "                      opens a segment (default: 0.2 s for models\n"
+      "                      that tag audio, 0 for others; needs the model's\n"
       "                      frame rate, from its features)\n"
       "  --plot FILE         draw the recording (audio INPUT): log-mel\n"
       "                      spectrogram, label timeline, top score; .png\n"
@@ -288,17 +290,31 @@ parse_double (const gchar *opt, const gchar *text, double lo, double hi,
  * min-segment-duration in whole nanoseconds, turned into frames as the
  * element does (rounded up, at least 1) from the duration of a frame as
  * its caps give it (the feature shift over the rate, rounded down to the
- * nanosecond), at most G_MAXUINT / 2 frames. */
+ * nanosecond), at most G_MAXUINT / 2 frames. Options not given take the
+ * model's defaults (lstm_segmenter_get_defaults()), as lstminfer's
+ * properties do. */
 static gboolean
 segment_settings (const RunOptions *o, LstmModel *model, guint *smoothing,
     double *threshold, guint64 *min_frames, GError **error)
 {
   guint64 v = 1;
-  double secs = 0;
+  double secs = 0, def_smooth = 0, def_min = 0;
+  guint64 frame_ns = 0;
 
   *smoothing = 1;
   *threshold = 0.0;
   *min_frames = 1;
+  lstm_segmenter_get_defaults (model, &def_smooth, &def_min);
+  if (lstm_model_get_features (model) != NULL) {
+    g_autoptr (LstmFeatures) f = lstm_features_new (lstm_model_get_features
+        (model), NULL);
+    if (f != NULL)
+      frame_ns = (guint64) lstm_features_get_shift (f) *
+          G_GUINT64_CONSTANT (1000000000) / lstm_features_get_sample_rate (f);
+  }
+  if (o->smoothing == NULL && def_smooth > 0 && frame_ns > 0)
+    v = (guint64) CLAMP (llround (def_smooth * 1e9 / (double) frame_ns), 1,
+        MAX_SMOOTHING);
   if (o->smoothing && !g_ascii_string_to_unsigned (o->smoothing, 10, 1,
           MAX_SMOOTHING, &v, NULL)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
@@ -314,14 +330,16 @@ segment_settings (const RunOptions *o, LstmModel *model, guint *smoothing,
           o->min_duration, 0.0, G_MAXINT64 / 1e9,
           "a duration in seconds (0 to 9.2e9)", &secs, error))
     return FALSE;
+  if (o->min_duration == NULL)
+    secs = def_min;
   if (secs > 0) {
-    g_autoptr (LstmFeatures) f = NULL;
-    g_autoptr (GError) ferr = NULL;
-    guint64 min_ns = (guint64) llround (secs * 1e9), frame_ns;
+    guint64 min_ns = (guint64) llround (secs * 1e9);
 
-    if (lstm_model_get_features (model) != NULL)
-      f = lstm_features_new (lstm_model_get_features (model), &ferr);
-    if (f == NULL) {
+    if (frame_ns == 0) {
+      g_autoptr (LstmFeatures) f = NULL;
+      g_autoptr (GError) ferr = NULL;
+      if (lstm_model_get_features (model) != NULL)
+        f = lstm_features_new (lstm_model_get_features (model), &ferr);
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
           "--min-segment-duration: %s: the model has no usable feature "
           "configuration (lstm.features), so its frame rate is unknown%s%s",
@@ -329,9 +347,7 @@ segment_settings (const RunOptions *o, LstmModel *model, guint *smoothing,
           ferr ? ferr->message : "");
       return FALSE;
     }
-    frame_ns = (guint64) lstm_features_get_shift (f) * G_GUINT64_CONSTANT
-        (1000000000) / lstm_features_get_sample_rate (f);
-    if (frame_ns > 0 && min_ns > 0)
+    if (min_ns > 0)
       *min_frames = MAX ((min_ns + frame_ns - 1) / frame_ns, 1);
     /* the element's bound too */
     *min_frames = MIN (*min_frames, G_MAXUINT / 2);

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <lstm/lstm-version.h>
+#include <lstm/lstm-model.h>
 
 G_BEGIN_DECLS
 
@@ -53,6 +54,11 @@ LSTM_API guint lstm_best_label (const double *scores, guint n,
 LSTM_API guint lstm_best_label_float (const float *scores, guint n,
     double threshold, double *confidence);
 
+#define LSTM_SEGMENT_AUDIO_SMOOTHING 0.1
+#define LSTM_SEGMENT_AUDIO_MIN_DURATION 0.2
+
+LSTM_API void lstm_segmenter_get_defaults (LstmModel *model,
+    double *smoothing, double *min_duration);
 LSTM_API LstmSegmenter *lstm_segmenter_new (guint n_classes, guint smoothing,
     double threshold, guint64 min_frames);
 LSTM_API void lstm_segmenter_free (LstmSegmenter *seg);

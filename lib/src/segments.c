@@ -84,6 +84,52 @@ lstm_best_label_float (const float *scores, guint n, double threshold,
 }
 
 /**
+ * LSTM_SEGMENT_AUDIO_SMOOTHING:
+ *
+ * The default smoothing, in seconds, for models that tag audio: see
+ * lstm_segmenter_get_defaults().
+ */
+/**
+ * LSTM_SEGMENT_AUDIO_MIN_DURATION:
+ *
+ * The default minimum segment duration, in seconds, for models that tag
+ * audio: see lstm_segmenter_get_defaults().
+ */
+
+/**
+ * lstm_segmenter_get_defaults:
+ * @model: a classifier
+ * @smoothing: (out): seconds of causal moving average of the scores (0: one
+ *   frame, none)
+ * @min_duration: (out): seconds a new label must hold before it opens a
+ *   segment (0: at once)
+ *
+ * What every front end (lstminfer, `lstm run`) uses when it is not told
+ * otherwise. A model that carries a feature configuration (`lstm.features`)
+ * tags audio: its segments are smoothed over
+ * %LSTM_SEGMENT_AUDIO_SMOOTHING (0.1 s) and last at least
+ * %LSTM_SEGMENT_AUDIO_MIN_DURATION (0.2 s), the scale of a syllable or a
+ * note, which keeps a noisy classifier to at most 5 segments a second of
+ * sound instead of one per frame. Other models (numeric streams of any
+ * rate) get no smoothing and no minimum: their frames may be minutes
+ * apart. Each front end turns seconds into frames with its frame duration:
+ * smoothing rounded to the nearest frame (at least one), the minimum
+ * duration rounded up.
+ */
+void
+lstm_segmenter_get_defaults (LstmModel *model, double *smoothing,
+    double *min_duration)
+{
+  gboolean audio;
+
+  g_return_if_fail (model != NULL && smoothing != NULL &&
+      min_duration != NULL);
+  audio = lstm_model_get_features (model) != NULL;
+  *smoothing = audio ? LSTM_SEGMENT_AUDIO_SMOOTHING : 0.0;
+  *min_duration = audio ? LSTM_SEGMENT_AUDIO_MIN_DURATION : 0.0;
+}
+
+/**
  * lstm_segmenter_new:
  * @n_classes: values per score frame
  * @smoothing: frames of causal moving average before the decision (0 or 1:

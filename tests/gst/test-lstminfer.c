@@ -1703,9 +1703,10 @@ test_properties (void)
   g_assert_true (on);
   g_assert_cmpuint (reset, ==, 0);
   g_assert_cmpuint (interval, ==, 10);
-  g_assert_cmpuint (smoothing, ==, 1);
+  /* the model's defaults (lstm_segmenter_get_defaults) */
+  g_assert_cmpuint (smoothing, ==, 0);
   g_assert_cmpfloat (thr, ==, 0.0);
-  g_assert_cmpuint (min_dur, ==, 0);
+  g_assert_cmpuint (min_dur, ==, GST_CLOCK_TIME_NONE);
   g_assert_cmpint (mode, ==, 0);
   gst_object_unref (e);
 }

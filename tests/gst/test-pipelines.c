@@ -321,6 +321,50 @@ test_cli_segments_wav (void)
   }
 }
 
+/* Counts the segments of an `lstm run` timeline and checks that every one
+ * but the first and the last lasts at least @min_s seconds. */
+static guint
+timeline_segments (const gchar *timeline, double min_s)
+{
+  g_auto (GStrv) lines = g_strsplit (timeline, "\n", -1);
+  guint n = 0, k;
+
+  for (; lines[n] && *lines[n]; n++);
+  for (k = 1; k + 1 < n; k++) {
+    double start = g_ascii_strtod (lines[k], NULL);
+    double end = g_ascii_strtod (strchr (lines[k], '\t') + 1, NULL);
+    g_assert_cmpfloat (end - start, >=, min_s - 0.0015);
+  }
+  return n;
+}
+
+/* The defaults for an audio model (the shipped tagger, which carries its
+ * feature configuration): 0.1 s of smoothing and 0.2 s minimum segments
+ * (lstm_segmenter_get_defaults), the same in lstm run and lstminfer (see
+ * cli-segments/wav), and fewer segments than frame-by-frame decisions. */
+static void
+test_segments_audio_defaults (void)
+{
+  g_autofree gchar *model = source_path
+      ("models/audio-tagger/audio-tagger.safetensors");
+  g_autofree gchar *wav = source_path ("models/audio-tagger/demo.wav");
+  const gchar *def_args[] = { "run", model, wav, NULL };
+  const gchar *raw_args[] = { "run", model, wav, "--smoothing", "1",
+    "--min-segment-duration", "0", NULL
+  };
+  g_autofree gchar *def = tu_tool_output (def_args);
+  g_autofree gchar *raw = tu_tool_output (raw_args);
+  guint n_def = timeline_segments (def, LSTM_SEGMENT_AUDIO_MIN_DURATION);
+  guint n_raw = timeline_segments (raw, 0.0);
+
+  g_test_message ("demo.wav: %u segments by default, %u frame by frame",
+      n_def, n_raw);
+  g_assert_cmpuint (n_def, >, 1);
+  g_assert_cmpuint (n_def, <, n_raw);
+  /* at most 5 segments a second of sound */
+  g_assert_cmpuint (n_def, <=, 5 * 50 + 2);
+}
+
 /* The segments lstminfer posts are those `lstm run MODEL INPUT` prints
  * (frame indices: the model has no feature config), on the shipped
  * placeholder classifier and stream. */
@@ -1031,6 +1075,8 @@ main (int argc, char **argv)
       test_cli_equal_wav);
   g_test_add_func ("/pipelines/cli-segments", test_cli_segments);
   g_test_add_func ("/pipelines/cli-segments/wav", test_cli_segments_wav);
+  g_test_add_func ("/pipelines/segments/audio-defaults",
+      test_segments_audio_defaults);
   for (i = 0; i < G_N_ELEMENTS (segment_options); i++) {
     g_autofree gchar *path = g_strdup_printf
         ("/pipelines/cli-segments/options-%u", i);
