@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,7 +134,21 @@ lstm_tool_atomic_open (const gchar *path, gchar **tmp_out, GError **error)
     umask (mask);
     mode = 0666 & ~mask;
   }
-  fd = g_mkstemp_full (tmp, O_WRONLY, 0600);
+  {
+    /* no signal between the file's creation and its registration, which
+     * would leave it behind */
+    sigset_t block, old;
+    sigemptyset (&block);
+    sigaddset (&block, SIGINT);
+    sigaddset (&block, SIGTERM);
+    sigaddset (&block, SIGHUP);
+    install_handlers ();
+    pthread_sigmask (SIG_BLOCK, &block, &old);
+    fd = g_mkstemp_full (tmp, O_WRONLY, 0600);
+    if (fd >= 0)
+      lstm_tool_tmp_register (tmp);
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+  }
   if (fd < 0) {
     int saved = errno;
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot create: %s",
@@ -141,7 +156,6 @@ lstm_tool_atomic_open (const gchar *path, gchar **tmp_out, GError **error)
     g_free (tmp);
     return NULL;
   }
-  lstm_tool_tmp_register (tmp);
   if (fchmod (fd, mode) != 0 || (fp = fdopen (fd, "wb")) == NULL) {
     int saved = errno;
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot create: %s",
