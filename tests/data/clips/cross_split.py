@@ -20,7 +20,7 @@ deviations, fitted on the same training clips (as in test-real-clips.c).
 Prints per-split accuracies and the mean and standard deviation over splits.
 
     /usr/bin/python3 tests/data/clips/cross_split.py --lstm build/tools/lstm \\
-        [--fresh DIR] [--config old='--hidden-size 64'] [--jobs 2]
+        [--fresh DIR] [--config defaults= --config before='--epochs 60 --patience 10']
 """
 import argparse
 import collections
@@ -28,6 +28,7 @@ import csv
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -277,14 +278,7 @@ def main():
             w.writerow(["split"] + names)
             for name, _, _ in splits:
                 w.writerow([name] + [f"{acc[(name, n)]:.4f}" for n in names])
-    for _, _, _, _, m in results:
-        shutil_rmtree(os.path.dirname(m))
-    shutil_rmtree(tmp)
-
-
-def shutil_rmtree(path):
-    import shutil
-    shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
