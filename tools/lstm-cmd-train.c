@@ -1223,6 +1223,11 @@ lstm_tool_train (int argc, char **argv, GError **error)
       "  --manifest CSV --features KIND   audio clips (audio,label) or "
       "recordings\n"
       "                             with label tracks (audio,labels.txt)\n"
+      "Clips' defaults (hidden 64, --augment 1, 100 epochs, patience 20) were "
+      "measured\non six by-source splits of 100-150 real clips of 5 classes: "
+      "66.2% held-out\naccuracy on average (56-72%), against 58.9% (54-63%) "
+      "for a linear classifier\non clip feature means and deviations (README: "
+      "tests/data/clips/cross_split.py).\n"
       "Ctrl-C stops after the current step, saves the model (and the "
       "checkpoint) and exits with status 130.");
   group = g_option_group_new (NULL, NULL, NULL, &a, NULL);
