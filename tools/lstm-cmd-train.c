@@ -48,6 +48,13 @@
 #define SERIES_ROWS_PER_LANE 512       /* batch lanes: one per this many rows */
 /* --augment not given: 1 augmented copy per clip on average */
 #define AUGMENT_DEFAULT G_MININT
+/* clips: at most 100 epochs, stopping after 20 without a better validation
+ * loss. Chosen with tests/data/clips/cross_split.py over six by-source
+ * splits: with a validation set of a few clips per class, a shorter
+ * patience stops on noise (60 epochs and patience 10 lost to the linear
+ * baseline on one split of four) */
+#define CLIP_EPOCHS 100
+#define CLIP_PATIENCE 20
 
 typedef struct {
   gchar *series, *text, *manifest;
@@ -1364,6 +1371,11 @@ lstm_tool_train (int argc, char **argv, GError **error)
       "  --manifest CSV --features KIND   audio clips (audio,label) or "
       "recordings\n"
       "                             with label tracks (audio,labels.txt)\n"
+      "Clips' defaults (hidden 64, --augment 1, 100 epochs, patience 20) were "
+      "measured\non six by-source splits of 100-150 real clips of 5 classes: "
+      "66.2% held-out\naccuracy on average (56-72%), against 58.9% (54-63%) "
+      "for a linear classifier\non clip feature means and deviations (README: "
+      "tests/data/clips/cross_split.py).\n"
       "Ctrl-C stops after the current step, saves the model (and the "
       "checkpoint) and exits with status 130.");
   group = g_option_group_new (NULL, NULL, NULL, &a, NULL);
@@ -1405,9 +1417,9 @@ lstm_tool_train (int argc, char **argv, GError **error)
   if (clips && !g_hash_table_contains (a.given, "sequence-length"))
     a.st.trainer.sequence_length = 0;
   if (clips && !g_hash_table_contains (a.given, "epochs"))
-    a.st.trainer.epochs = 60;
+    a.st.trainer.epochs = CLIP_EPOCHS;
   if (clips && !g_hash_table_contains (a.given, "patience"))
-    a.st.trainer.patience = 10;
+    a.st.trainer.patience = CLIP_PATIENCE;
   if (a.every_frame)
     a.st.trainer.clip_loss = LSTM_CLIP_LOSS_EVERY_FRAME;
   a.batch_size = (gint) a.st.trainer.batch_size;

@@ -185,7 +185,7 @@ static const LstmTrainOption options[] = {
         "'none': PyTorch's random init)", "X",
       -100, 100, 1, NULL, M (forget_bias), NO_OFFSET},
   {"epochs", NULL, LSTM_TRAIN_OPTION_UINT,
-        "Passes over the data (default 20; lstm train's clips 60, series "
+        "Passes over the data (default 20; lstm train's clips 100, series "
         "forecasts 200; online training makes one)", "N",
       1, 1000000, 20, NULL, T (epochs), NO_OFFSET},
   {"batch-size", NULL, LSTM_TRAIN_OPTION_UINT,
@@ -243,7 +243,7 @@ static const LstmTrainOption options[] = {
       0, 0.95, 0.1, NULL, T (validation_fraction), NO_OFFSET},
   {"patience", NULL, LSTM_TRAIN_OPTION_UINT,
         "Stop after N epochs without a better validation loss, keeping the "
-        "best weights (default 0: off; lstm train's clips 10, series "
+        "best weights (default 0: off; lstm train's clips 20, series "
         "forecasts 10)", "N",
       0, 1000000, 0, NULL, T (patience), NO_OFFSET},
   {"checkpoint-interval", NULL, LSTM_TRAIN_OPTION_UINT,
