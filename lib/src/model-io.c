@@ -340,6 +340,57 @@ lstm_model_copy (LstmModel *model)
 }
 
 /**
+ * lstm_model_with_tensor:
+ * @model: a model
+ * @name: a parameter tensor's name, e.g. "head.weight"
+ * @values: (array length=n_values): the tensor's new values, row-major
+ * @n_values: how many values; the tensor's element count
+ * @error: return location for a #GError
+ *
+ * Models never change; this returns a copy of @model with the values of
+ * one parameter tensor replaced (to start training from chosen weights,
+ * such as a least-squares fit).
+ *
+ * Returns: (transfer full): the new model, or %NULL with @error set
+ * (%LSTM_ERROR_ARGUMENT) if there is no such tensor, @n_values is not its
+ * size or a value is not finite.
+ */
+LstmModel *
+lstm_model_with_tensor (LstmModel *model, const gchar *name,
+    const float *values, gsize n_values, GError **error)
+{
+  LstmModel *copy;
+  guint t;
+  gsize i;
+
+  g_return_val_if_fail (model != NULL && name != NULL, NULL);
+  g_return_val_if_fail (n_values == 0 || values != NULL, NULL);
+  t = lstm_model_find_tensor (model, name);
+  if (t == G_MAXUINT) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: no parameter tensor '%s'", model->name, name);
+    return NULL;
+  }
+  if (model->tensors[t].size != n_values) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s: tensor '%s' has %" G_GSIZE_FORMAT " values, not %"
+        G_GSIZE_FORMAT, model->name, name, model->tensors[t].size, n_values);
+    return NULL;
+  }
+  for (i = 0; i < n_values; i++)
+    if (!isfinite (values[i])) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: value %" G_GSIZE_FORMAT " for tensor '%s' is not finite",
+          model->name, i, name);
+      return NULL;
+    }
+  copy = lstm_model_copy (model);
+  memcpy (copy->params + copy->tensors[t].offset, values,
+      n_values * sizeof (float));
+  return copy;
+}
+
+/**
  * lstm_model_with_metadata:
  * @model: a model
  * @key: a metadata key, e.g. "lstm.labels", "lstm.description"
