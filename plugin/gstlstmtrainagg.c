@@ -441,15 +441,28 @@ agg_start (GstAggregator *agg)
   }
 
   if (s->features != NULL) {
-    g_autoptr (JsonParser) parser = json_parser_new ();
-    JsonNode *root;
-    if (!json_parser_load_from_data (parser, s->features, -1, &error) ||
-        (root = json_parser_get_root (parser)) == NULL ||
-        !JSON_NODE_HOLDS_OBJECT (root)) {
+    /* liblstm's one loading of feature configurations: inline JSON (kept
+     * as given), a kind name, a configuration file or a model file (both
+     * stored as the configuration they stand for) */
+    g_autoptr (LstmFeatures) f = NULL;
+    LstmFeaturesOptions fo;
+    const gchar *p = s->features;
+
+    lstm_features_options_init (&fo);
+    fo.source = s->features;
+    f = lstm_features_new_from_options (&fo, NULL, &error);
+    if (f == NULL) {
       TRAIN_ERROR (self, RESOURCE, SETTINGS,
-          ("The 'features' property is not a JSON object."),
-          ("%s", error ? error->message : s->features));
+          ("The 'features' property is neither a JSON object nor a feature "
+              "kind, configuration file or model file."),
+          ("%s", error->message));
       return FALSE;
+    }
+    while (g_ascii_isspace (*p))
+      p++;
+    if (*p != '{') {
+      g_free (s->features);
+      s->features = lstm_features_get_config (f);
     }
   }
 

@@ -523,8 +523,8 @@ test_label_finetune_harness (void)
 static void
 test_label_new (void)
 {
-  static const gchar *features = "{\"kind\":\"fbank\","
-      "\"sample_frequency\":16000,\"num_mel_bins\":2}";
+  static const gchar *features = "{\"kind\":\"mfcc\","
+      "\"sample_frequency\":16000,\"num_ceps\":2}";
   g_autofree gchar *out = tu_tmp_path ("xy.safetensors");
   g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! "
       "lstmtrain name=train label=y labels=\"x, y\" cell=gru "
@@ -552,6 +552,33 @@ test_label_new (void)
   g_assert_true (lstm_model_get_layer_info (m, 0, &info));
   g_assert_cmpint (info.type, ==, LSTM_LAYER_GRU);
   g_assert_cmpuint (info.hidden_size, ==, 4);
+}
+
+/* features= given as a kind name: the model records the configuration it
+ * stands for, as liblstm loads it (lstm_features_new_from_options). */
+static void
+test_features_kind_name (void)
+{
+  g_autofree gchar *out = tu_tmp_path ("kind.safetensors");
+  g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! "
+      "lstmtrain name=train label=y labels=\"x, y\" location=\"%s\" "
+      "hidden-size=4 epochs=1 validation-fraction=0 features=mfcc", out);
+  g_autofree float *x = tu_random_frames (100, 13, 2, 1.0f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr (LstmModel) m = NULL;
+  g_autoptr (LstmFeatures) want = NULL;
+  g_autofree gchar *want_config = NULL;
+
+  g_assert_no_error (error);
+  queue_frames (pipeline, "src", x, 100, 13, 20, 0, 0, -1);
+  end_stream (pipeline, "src");
+  g_assert_true (tu_run_to_eos (pipeline, TIMEOUT, NULL, NULL));
+  m = load (out);
+  want = lstm_features_new ("{\"kind\":\"mfcc\"}", &error);
+  g_assert_no_error (error);
+  want_config = lstm_features_get_config (want);
+  g_assert_cmpstr (lstm_model_get_features (m), ==, want_config);
 }
 
 /* The same frames in buffers of other sizes train bitwise the same model,
@@ -1412,6 +1439,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lstmtrain/label-file/learns", test_label_file);
   g_test_add_func ("/lstmtrain/label/fine-tune", test_label_finetune_harness);
   g_test_add_func ("/lstmtrain/label/new-model", test_label_new);
+  g_test_add_func ("/lstmtrain/features-kind-name", test_features_kind_name);
   g_test_add_data_func ("/lstmtrain/buffer-sizes/collected",
       GINT_TO_POINTER (FALSE), test_buffer_sizes);
   g_test_add_data_func ("/lstmtrain/buffer-sizes/online",
