@@ -26,10 +26,10 @@ fuzz_log (const gchar *domain, GLogLevelFlags level, const gchar *message,
   static GHashTable *seen;
 
   (void) user_data;
-  /* GStreamer's own checks (GstAggregator's, met after an error at EOS
-   * and a flush: tests/fuzz/README.md): printed once each, not fatal */
+  /* GStreamer's own checks (tests/fuzz/README.md): printed once each, not
+   * fatal unless LSTM_FUZZ_FATAL_GST is set (to find the input and stack) */
   if ((level & G_LOG_LEVEL_CRITICAL) && g_strcmp0 (domain, "GStreamer")
-      == 0) {
+      == 0 && g_getenv ("LSTM_FUZZ_FATAL_GST") == NULL) {
     if (seen == NULL)
       seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
     if (g_hash_table_add (seen, g_strdup (message)))

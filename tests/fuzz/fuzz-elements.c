@@ -26,6 +26,17 @@ static gchar *models[N_MODELS];
 static GstBus *bus;
 /* LSTM_FUZZ_TRACE=1 prints the operations (to turn a finding into a test) */
 static gboolean trace;
+/* an element posted an ERROR in this input: errors are fatal to a stream,
+ * a flush does not revive it, so lstmtrain will not post EOS any more */
+static gboolean errored;
+
+static void
+note_message (GstMessage *m)
+{
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
+    errored = TRUE;
+  gst_message_unref (m);
+}
 
 /* fbank with 8 bins: an LSTM, a GRU and a peephole model; an MFCC model of
  * 13 values; a 4-input model without features (frames only). */
@@ -305,17 +316,21 @@ drain (GstHarness *h)
   while ((ev = gst_harness_try_pull_upstream_event (h)) != NULL)
     gst_event_unref (ev);
   while ((m = gst_bus_pop (bus)) != NULL)
-    gst_message_unref (m);
+    note_message (m);
 }
 
 /* lstmtrain trains at EOS in its own thread: wait for its EOS or error. */
 static void
 wait_train (void)
 {
-  GstMessage *m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+  GstMessage *m;
+
+  if (errored)
+    return;
+  m = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   if (m != NULL)
-    gst_message_unref (m);
+    note_message (m);
 }
 
 int
@@ -334,6 +349,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   GstClockTime pts = 0;
   gboolean eos = FALSE;
   guint ops = 0;
+
+  errored = FALSE;
 
   switch (mode) {
     case 0:
