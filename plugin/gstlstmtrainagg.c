@@ -641,6 +641,21 @@ agg_sink_event (GstAggregator *agg, GstAggregatorPad *pad, GstEvent *event)
       if (!is_target)
         break_stream (self);
       break;
+    case GST_EVENT_GAP:{
+      gboolean timed;
+      /* a gap before any time segment (after a flush, upstream sent no new
+       * one) cannot be placed; GstAggregator would clip it against the
+       * undefined segment, a CRITICAL */
+      GST_OBJECT_LOCK (pad);
+      timed = pad->segment.format == GST_FORMAT_TIME;
+      GST_OBJECT_UNLOCK (pad);
+      if (!timed) {
+        GST_DEBUG_OBJECT (pad, "gap before a time segment: dropped");
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    }
     default:
       break;
   }

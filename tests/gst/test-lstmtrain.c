@@ -1422,6 +1422,58 @@ test_online_save_interval (void)
   g_assert_cmpfloat (mse, <, 0.1 * var);
 }
 
+/* A gap event after a flush, before any new segment (found by fuzzing,
+ * tests/fuzz): dropped, not clipped against an undefined segment (a
+ * CRITICAL in GstAggregator); the stream then trains as usual. */
+static void
+test_gap_after_flush (void)
+{
+  static const gchar *const abc[] = { "a", "b", "c", NULL };
+  g_autoptr (LstmModel) init = tu_model_new ("[{\"type\":\"gru\",\"name\":"
+      "\"rnn\",\"input_size\":3,\"hidden_size\":4},{\"type\":\"linear\","
+      "\"name\":\"head\",\"out_features\":3,\"activation\":\"softmax\"}]",
+      LSTM_TASK_CLASSIFICATION, abc, 3, NULL);
+  g_autofree gchar *init_path = tu_model_save (init, "gap.safetensors");
+  g_autofree gchar *out = tu_tmp_path ("gap-out.safetensors");
+  g_autofree float *x = tu_random_frames (40, 3, 9, 1.0f);
+  g_autoptr (LstmModel) m = NULL;
+  GstElement *e = gst_element_factory_make ("lstmtrain", "train");
+  GstBus *bus = gst_bus_new ();
+  GstSegment seg;
+  GstHarness *h;
+  GstMessage *msg;
+  guint i;
+
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "label", "b", "init-model", init_path, "location", out,
+      "epochs", 1, "batch-size", 1, "sequence-length", 10,
+      "validation-fraction", 0.0, NULL);
+  h = gst_harness_new_with_element (e, "sink", NULL);
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, "other/tensors,format=(string)static,"
+      "num_tensors=(int)1,types=(string)float32,dimensions=(string)3:10,"
+      "framerate=(fraction)10/1");
+  g_assert_true (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  g_assert_true (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_harness_push_event (h, gst_event_new_gap (0, GST_SECOND));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  for (i = 0; i < 4; i++)
+    g_assert_cmpint (gst_harness_push (h, tu_frames_buffer (x + i * 30, 10,
+                3, i * GST_SECOND, GST_SECOND)), ==, GST_FLOW_OK);
+  g_assert_true (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = gst_bus_timed_pop_filtered (bus, TIMEOUT, GST_MESSAGE_EOS |
+      GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  m = load (out);
+  g_assert_nonnull (m);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1456,6 +1508,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lstmtrain/options/used", test_table_options_used);
   g_test_add_func ("/lstmtrain/features/upstream", test_upstream_features);
   g_test_add_func ("/lstmtrain/checkpoints", test_checkpoints);
+  g_test_add_func ("/lstmtrain/gap-after-flush", test_gap_after_flush);
   for (i = 0; i < G_N_ELEMENTS (error_cases); i++) {
     g_autofree gchar *path = g_strdup_printf ("/lstmtrain/error/%s",
         error_cases[i].name);
