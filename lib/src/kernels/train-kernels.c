@@ -5,7 +5,79 @@
 
 #include <string.h>
 
+#include "kernels.h"
 #include "train-kernels.h"
+
+/* The register-blocked loops of train-kernels-simd.c, one set per variant,
+ * chosen once like the inference kernels: the variant LSTM_KERNELS names,
+ * else the fastest this CPU runs ("ref" takes the plain loops below). */
+typedef struct {
+  void (*gemm_tn_dense) (float *c, gsize ldc, const float *a, gsize lda,
+      const float *b, gsize ldb, gsize M, gsize N, gsize T);
+  void (*gemv_t_acc) (float *y, const float *w, const float *x, gsize M,
+      gsize K);
+  void (*gemm_nn_acc) (float *c, gsize ldc, const float *a, gsize lda,
+      const float *w, gsize M, gsize K, gsize T);
+} TrainKernels;
+
+#define TRAIN_VARIANT(v) \
+  { lstm_train_gemm_tn_dense_ ## v, lstm_train_gemv_t_acc_ ## v, \
+    lstm_train_gemm_nn_acc_ ## v }
+
+static const TrainKernels train_generic = TRAIN_VARIANT (generic);
+#ifdef LSTM_HAVE_AVX2
+static const TrainKernels train_avx2 = TRAIN_VARIANT (avx2);
+static const TrainKernels train_fma = TRAIN_VARIANT (fma);
+#endif
+#ifdef LSTM_HAVE_AVX512
+static const TrainKernels train_avx512 = TRAIN_VARIANT (avx512);
+#endif
+
+static const TrainKernels *
+train_kernels (void)
+{
+  static const TrainKernels *chosen;
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    const LstmKernels *k = lstm_kernels_get (NULL);
+    const gchar *name = k != NULL ? k->name : "generic";
+
+    chosen = NULL;
+    if (strcmp (name, "generic") == 0)
+      chosen = &train_generic;
+#ifdef LSTM_HAVE_AVX2
+    else if (strcmp (name, "avx2") == 0)
+      chosen = &train_avx2;
+    else if (strcmp (name, "fma") == 0)
+      chosen = &train_fma;
+#endif
+#ifdef LSTM_HAVE_AVX512
+    else if (strcmp (name, "avx512") == 0)
+      chosen = &train_avx512;
+#endif
+    g_once_init_leave (&once, 1);
+  }
+  return chosen;
+}
+
+const gchar *
+lstm_train_kernels_name (void)
+{
+  const TrainKernels *tk = train_kernels ();
+
+#ifdef LSTM_HAVE_AVX512
+  if (tk == &train_avx512)
+    return "avx512";
+#endif
+#ifdef LSTM_HAVE_AVX2
+  if (tk == &train_avx2)
+    return "avx2";
+  if (tk == &train_fma)
+    return "fma";
+#endif
+  return tk == &train_generic ? "generic" : "ref";
+}
 
 /* 16-byte vectors: the x86-64 baseline (SSE2), no ABI change */
 typedef float v4sf __attribute__ ((vector_size (16)));
@@ -42,8 +114,24 @@ void
 lstm_train_gemm_tn_acc (float *c, gsize ldc, const float *a, gsize lda,
     const float *b, gsize ldb, gsize M, gsize N, gsize T)
 {
+  const TrainKernels *tk = train_kernels ();
   gsize t, m, n;
 
+  if (tk != NULL) {
+    /* every row dense: the blocked loop, same order per element */
+    for (t = 0; t < T; t++) {
+      const float *bt = b + t * ldb;
+      gsize nnz = 0;
+      for (n = 0; n < N; n++)
+        nnz += bt[n] != 0.0f;
+      if (nnz * 8 < N)
+        break;
+    }
+    if (t == T) {
+      tk->gemm_tn_dense (c, ldc, a, lda, b, ldb, M, N, T);
+      return;
+    }
+  }
   for (t = 0; t < T; t++) {
     const float *at = a + t * lda, *bt = b + t * ldb;
     gsize nnz = 0;
@@ -71,8 +159,13 @@ void
 lstm_train_gemm_nn_acc (float *c, gsize ldc, const float *a, gsize lda,
     const float *w, gsize M, gsize K, gsize T)
 {
+  const TrainKernels *tk = train_kernels ();
   gsize t, m;
 
+  if (tk != NULL) {
+    tk->gemm_nn_acc (c, ldc, a, lda, w, M, K, T);
+    return;
+  }
   for (t = 0; t < T; t++)
     for (m = 0; m < M; m++) {
       float s = a[t * lda + m];
@@ -85,8 +178,13 @@ void
 lstm_train_gemv_t_acc (float *y, const float *w, const float *x, gsize M,
     gsize K)
 {
+  const TrainKernels *tk = train_kernels ();
   gsize m;
 
+  if (tk != NULL) {
+    tk->gemv_t_acc (y, w, x, M, K);
+    return;
+  }
   for (m = 0; m < M; m++)
     if (x[m] != 0.0f)
       lstm_train_axpy (y, x[m], w + m * K, K);
