@@ -8,54 +8,50 @@
 #include "kernels.h"
 #include "train-kernels.h"
 
-/* The register-blocked loops of train-kernels-simd.c, one set per variant,
- * chosen once like the inference kernels: the variant LSTM_KERNELS names,
- * else the fastest this CPU runs ("ref" takes the plain loops below). */
-typedef struct {
-  void (*gemm_tn_dense) (float *c, gsize ldc, const float *a, gsize lda,
-      const float *b, gsize ldb, gsize M, gsize N, gsize T);
-  void (*gemv_t_acc) (float *y, const float *w, const float *x, gsize M,
-      gsize K);
-  void (*gemm_nn_acc) (float *c, gsize ldc, const float *a, gsize lda,
-      const float *w, gsize M, gsize K, gsize T);
-} TrainKernels;
-
 #define TRAIN_VARIANT(v) \
-  { lstm_train_gemm_tn_dense_ ## v, lstm_train_gemv_t_acc_ ## v, \
+  { #v, lstm_train_gemm_tn_dense_ ## v, lstm_train_gemv_t_acc_ ## v, \
     lstm_train_gemm_nn_acc_ ## v }
 
-static const TrainKernels train_generic = TRAIN_VARIANT (generic);
+static const LstmTrainKernels train_generic = TRAIN_VARIANT (generic);
 #ifdef LSTM_HAVE_AVX2
-static const TrainKernels train_avx2 = TRAIN_VARIANT (avx2);
-static const TrainKernels train_fma = TRAIN_VARIANT (fma);
+static const LstmTrainKernels train_avx2 = TRAIN_VARIANT (avx2);
+static const LstmTrainKernels train_fma = TRAIN_VARIANT (fma);
 #endif
 #ifdef LSTM_HAVE_AVX512
-static const TrainKernels train_avx512 = TRAIN_VARIANT (avx512);
+static const LstmTrainKernels train_avx512 = TRAIN_VARIANT (avx512);
 #endif
 
-static const TrainKernels *
+const LstmTrainKernels *
+lstm_train_kernels_get (const gchar *name)
+{
+  if (name == NULL) {
+    const LstmKernels *k = lstm_kernels_get (NULL);
+    name = k != NULL ? k->name : "generic";
+  }
+  if (strcmp (name, "generic") == 0)
+    return &train_generic;
+#ifdef LSTM_HAVE_AVX2
+  if (strcmp (name, "avx2") == 0 && lstm_kernels_get ("avx2") != NULL)
+    return &train_avx2;
+  if (strcmp (name, "fma") == 0 && lstm_kernels_get ("fma") != NULL)
+    return &train_fma;
+#endif
+#ifdef LSTM_HAVE_AVX512
+  if (strcmp (name, "avx512") == 0 && lstm_kernels_get ("avx512") != NULL)
+    return &train_avx512;
+#endif
+  return NULL;
+}
+
+/* The table every call below uses, chosen once. */
+static const LstmTrainKernels *
 train_kernels (void)
 {
-  static const TrainKernels *chosen;
+  static const LstmTrainKernels *chosen;
   static gsize once = 0;
 
   if (g_once_init_enter (&once)) {
-    const LstmKernels *k = lstm_kernels_get (NULL);
-    const gchar *name = k != NULL ? k->name : "generic";
-
-    chosen = NULL;
-    if (strcmp (name, "generic") == 0)
-      chosen = &train_generic;
-#ifdef LSTM_HAVE_AVX2
-    else if (strcmp (name, "avx2") == 0)
-      chosen = &train_avx2;
-    else if (strcmp (name, "fma") == 0)
-      chosen = &train_fma;
-#endif
-#ifdef LSTM_HAVE_AVX512
-    else if (strcmp (name, "avx512") == 0)
-      chosen = &train_avx512;
-#endif
+    chosen = lstm_train_kernels_get (NULL);
     g_once_init_leave (&once, 1);
   }
   return chosen;
@@ -64,19 +60,8 @@ train_kernels (void)
 const gchar *
 lstm_train_kernels_name (void)
 {
-  const TrainKernels *tk = train_kernels ();
-
-#ifdef LSTM_HAVE_AVX512
-  if (tk == &train_avx512)
-    return "avx512";
-#endif
-#ifdef LSTM_HAVE_AVX2
-  if (tk == &train_avx2)
-    return "avx2";
-  if (tk == &train_fma)
-    return "fma";
-#endif
-  return tk == &train_generic ? "generic" : "ref";
+  const LstmTrainKernels *tk = train_kernels ();
+  return tk != NULL ? tk->name : "ref";
 }
 
 /* 16-byte vectors: the x86-64 baseline (SSE2), no ABI change */
@@ -114,7 +99,15 @@ void
 lstm_train_gemm_tn_acc (float *c, gsize ldc, const float *a, gsize lda,
     const float *b, gsize ldb, gsize M, gsize N, gsize T)
 {
-  const TrainKernels *tk = train_kernels ();
+  lstm_train_gemm_tn_acc_with (train_kernels (), c, ldc, a, lda, b, ldb, M,
+      N, T);
+}
+
+void
+lstm_train_gemm_tn_acc_with (const LstmTrainKernels *tk, float *c,
+    gsize ldc, const float *a, gsize lda, const float *b, gsize ldb, gsize M,
+    gsize N, gsize T)
+{
   gsize t, m, n;
 
   if (tk != NULL) {
@@ -159,7 +152,14 @@ void
 lstm_train_gemm_nn_acc (float *c, gsize ldc, const float *a, gsize lda,
     const float *w, gsize M, gsize K, gsize T)
 {
-  const TrainKernels *tk = train_kernels ();
+  lstm_train_gemm_nn_acc_with (train_kernels (), c, ldc, a, lda, w, M, K, T);
+}
+
+void
+lstm_train_gemm_nn_acc_with (const LstmTrainKernels *tk, float *c,
+    gsize ldc, const float *a, gsize lda, const float *w, gsize M, gsize K,
+    gsize T)
+{
   gsize t, m;
 
   if (tk != NULL) {
@@ -178,7 +178,13 @@ void
 lstm_train_gemv_t_acc (float *y, const float *w, const float *x, gsize M,
     gsize K)
 {
-  const TrainKernels *tk = train_kernels ();
+  lstm_train_gemv_t_acc_with (train_kernels (), y, w, x, M, K);
+}
+
+void
+lstm_train_gemv_t_acc_with (const LstmTrainKernels *tk, float *y,
+    const float *w, const float *x, gsize M, gsize K)
+{
   gsize m;
 
   if (tk != NULL) {
