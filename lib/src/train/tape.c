@@ -48,6 +48,7 @@ struct _LstmTape {
   float *dz;                    /* (max_T, max_width) */
   float *dg;                    /* (max_T, 6 max_H) */
   float *dh, *dc, *tmp;         /* (max_H) each */
+  float *tcs;                   /* (max_T, max_H): tanh(c(t)) */
   GPtrArray *allocs;
 };
 
@@ -121,6 +122,7 @@ lstm_tape_new (LstmModel *m, const LstmKernels *k, gsize max_frames)
   tape->dh = tape_alloc (tape, max_h);
   tape->dc = tape_alloc (tape, max_h);
   tape->tmp = tape_alloc (tape, max_h);
+  tape->tcs = tape_alloc (tape, T * max_h);
   return tape;
 }
 
@@ -133,6 +135,13 @@ lstm_tape_free (LstmTape *tape)
   g_free (tape->stages);
   lstm_model_unref (tape->model);
   g_free (tape);
+}
+
+/* Whether direction @d of recurrent stage @st runs the fused LSTM step. */
+static gboolean
+uses_fused_step (const LstmKernels *k, const Stage *st, guint d, guint H)
+{
+  return st->pk_buf[d] != NULL && k->lstm_step != NULL && H % 8 == 0;
 }
 
 /* Packs @p's weights into @buf (the current values: the optimizer changes
@@ -253,8 +262,7 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
         const LstmRnnParams *p = &L->rnn[st->l * L->num_dirs + d];
         float *h = hc + st->state_off[d];
 
-        if (L->type == LSTM_LAYER_LSTM && st->pk_buf[d] != NULL &&
-            k->lstm_step != NULL && H % 8 == 0) {
+        if (L->type == LSTM_LAYER_LSTM && uses_fused_step (k, st, d, H)) {
           memcpy (st->h0[d], h, 2 * H * sizeof (float));
           lstm_forward_fused (k, p, H, st->pk_buf[d], src, st->in, T, h,
               h + H, st->y + d * H, st->out, d == 1, st->gates[d],
@@ -366,16 +374,25 @@ lstm_tape_backward (LstmTape *tape, const float *dout, gboolean wrt_logits,
         /* truncated BPTT: nothing flows in from after the window */
         memset (tape->dh, 0, H * sizeof (float));
         memset (tape->dc, 0, H * sizeof (float));
-        if (L->type == LSTM_LAYER_LSTM)
+        if (L->type == LSTM_LAYER_LSTM) {
+          const float *tcs = NULL;
+          if (uses_fused_step (tape->k, st, d, H)) {
+            /* tanh(c(t)) of the whole window in one vector pass, with the
+             * tanh the fused forward used */
+            memcpy (tape->tcs, st->aux[d], T * H * sizeof (float));
+            tape->k->tanh (tape->tcs, T * H);
+            tcs = tape->tcs;
+          }
           lstm_layer_backward (p, &dp, H, L->peephole, x, st->in, T,
               st->h0[d], st->h0[d] + H, st->y + d * H, st->out, d == 1,
               st->gates[d], st->aux[d], dcur + d * H, st->out, tape->dh,
-              tape->dc, dx, st->in, tape->dg, tape->tmp);
-        else
+              tape->dc, dx, st->in, tape->dg, tape->tmp, tcs);
+        } else {
           lstm_gru_layer_backward (p, &dp, H, x, st->in, T, st->h0[d],
               st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
               dcur + d * H, st->out, tape->dh, dx, st->in, tape->dg,
               tape->tmp);
+        }
       }
     }
     dcur = dx;
