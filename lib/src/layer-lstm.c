@@ -139,7 +139,7 @@ lstm_layer_backward (const LstmRnnParams *p, const LstmRnnParams *dp,
     const float *h0, const float *c0, const float *y, gsize ldy,
     gboolean reverse, const float *gates, const float *cs, const float *dy,
     gsize lddy, float *dh, float *dc, float *dx, gsize lddx, float *dg,
-    float *tmp)
+    float *tmp, const float *tcs)
 {
   /* p->w_ih, dp->w_ih: (4H, in); p->w_hh, dp->w_hh: (4H, H);
    * p->b_*, dp->b_*: (4H) or NULL; p->w_ch, dp->w_ch: (3H) or NULL */
@@ -167,7 +167,7 @@ lstm_layer_backward (const LstmRnnParams *p, const LstmRnnParams *dp,
 
     for (j = 0; j < H; j++) {
       float dhj = dh[j] + dy[t * lddy + j];
-      float tc = tanhf (ct[j]);
+      float tc = tcs != NULL ? tcs[t * H + j] : tanhf (ct[j]);
       float i_ = gi[j], f_ = gf[j], g_ = gg[j], o_ = go[j];
       float ao = dhj * tc * o_ * (1.0f - o_);           /* d/d(a_o) */
       float dcj = dc[j] + dhj * o_ * (1.0f - tc * tc);

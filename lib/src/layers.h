@@ -81,13 +81,15 @@ void lstm_linear_layer_forward_packed (const LstmPackedMatrix *pw,
  * dh, dc: (H) in: gradient with respect to the state after the last frame
  *   (zeros when nothing later depends on it); out: with respect to h0, c0;
  * dx: NULL or (T, in) stride lddx, accumulated gradient of the input;
- * dg: (T, 4H) scratch (pre-activation gate gradients); tmp: (H) scratch. */
+ * dg: (T, 4H) scratch (pre-activation gate gradients); tmp: (H) scratch;
+ * tcs: NULL or (T, H), tanh(c(t)) as the forward computed it (NULL: libm's
+ *   tanhf of cs). */
 void lstm_layer_backward (const LstmRnnParams *p, const LstmRnnParams *dp,
     guint H, gboolean peephole, const float *x, gsize ldx, gsize T,
     const float *h0, const float *c0, const float *y, gsize ldy,
     gboolean reverse, const float *gates, const float *cs, const float *dy,
     gsize lddy, float *dh, float *dc, float *dx, gsize lddx, float *dg,
-    float *tmp);
+    float *tmp, const float *tcs);
 
 /* GRU backward over T frames.
  * p, dp: weights and accumulated gradients; x: (T, in) stride ldx;

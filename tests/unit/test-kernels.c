@@ -7,7 +7,9 @@
  * checked against a double-precision dot product. The packed kernels must
  * equal their variant's unpacked product bitwise, the fused LSTM step the
  * unfused equations, and the vectorised activations have their largest
- * error measured over the whole float range.
+ * error measured over the whole float range. The training products of
+ * each variant must give the plain loops' bits (within the rounding bound
+ * for "fma").
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "lstm-private.h"
+#include "kernels/train-kernels.h"
 
 #define SENTINEL 12345.5f
 #define MAX_K 70u
@@ -408,6 +411,122 @@ test_activations (void)
   g_assert_cmpmem (u, sizeof u, s, sizeof s);
 }
 
+/* |a| + |b| + ... bound of an accumulated sum, for the fused variant */
+static void
+check_train_close (const float *got, const float *want, const double *mag,
+    gsize n, gsize terms, gboolean exact)
+{
+  gsize i;
+
+  for (i = 0; i < n; i++) {
+    if (exact) {
+      if (memcmp (&got[i], &want[i], sizeof (float)) != 0)
+        g_error ("element %" G_GSIZE_FORMAT ": %.9g, plain loops %.9g", i,
+            got[i], want[i]);
+    } else {
+      double tol = 2.0 * (terms + 1) * FLT_EPSILON * mag[i];
+      if (!(fabs ((double) got[i] - want[i]) <= tol))
+        g_error ("element %" G_GSIZE_FORMAT ": %.9g, plain loops %.9g "
+            "(tolerance %g)", i, got[i], want[i], tol);
+    }
+  }
+}
+
+/* The training products of one variant against the plain loops: bitwise
+ * for the non-fused variants (same order per element), within the
+ * rounding bound for "fma"; over odd shapes (every tail), rows of zeros
+ * (the skipped products) and one-hot rows (the sparse path). */
+static void
+test_train_products (gconstpointer data)
+{
+  const gchar *name = data;
+  const LstmTrainKernels *tk = lstm_train_kernels_get (name);
+  gboolean exact = strcmp (name, "fma") != 0;
+  static const gsize Ms[] = { 1, 3, 4, 5, 9, 17 };
+  static const gsize Ns[] = { 1, 5, 8, 16, 33, 64, 70, 130 };
+  static const gsize Ts[] = { 1, 3, 8, 21 };
+  GRand *r = g_rand_new_with_seed (11);
+  guint im, in, it, onehot;
+
+  if (strcmp (name, "ref") == 0) {
+    g_assert_null (tk);
+    g_test_skip ("ref is the plain loops");
+    g_rand_free (r);
+    return;
+  }
+  g_assert_nonnull (tk);
+  g_assert_cmpstr (tk->name, ==, name);
+  for (im = 0; im < G_N_ELEMENTS (Ms); im++)
+    for (in = 0; in < G_N_ELEMENTS (Ns); in++)
+      for (it = 0; it < G_N_ELEMENTS (Ts); it++)
+        for (onehot = 0; onehot < 2; onehot++) {
+          gsize M = Ms[im], N = Ns[in], T = Ts[it], lda = M + 2,
+              ldb = N + 3, ldc = N + 1, i, t, m, n;
+          g_autofree float *a = g_new (float, T * lda);
+          g_autofree float *b = g_new (float, T * ldb);
+          g_autofree float *c0 = g_new (float, M * ldc);
+          g_autofree float *c1 = g_new (float, M * ldc);
+          g_autofree float *y0 = g_new (float, T * ldb);
+          g_autofree float *y1 = g_new (float, T * ldb);
+          g_autofree double *mag = g_new0 (double, MAX (M * ldc, T * ldb));
+
+          fill (r, a, T * lda);
+          fill (r, b, T * ldb);
+          fill (r, c0, M * ldc);
+          for (t = 0; t < T; t++) {
+            a[t * lda + g_rand_int_range (r, 0, M)] = 0.0f;
+            if (onehot) {
+              memset (b + t * ldb, 0, N * sizeof (float));
+              b[t * ldb + g_rand_int_range (r, 0, N)] = 1.0f;
+            }
+          }
+          memcpy (c1, c0, M * ldc * sizeof (float));
+
+          /* C += A^T B */
+          lstm_train_gemm_tn_acc_with (NULL, c0, ldc, a, lda, b, ldb, M, N,
+              T);
+          lstm_train_gemm_tn_acc_with (tk, c1, ldc, a, lda, b, ldb, M, N, T);
+          for (m = 0; m < M; m++)
+            for (n = 0; n < N; n++) {
+              double s = fabs (c1[m * ldc + n]);
+              for (t = 0; t < T; t++)
+                s += fabs ((double) a[t * lda + m] * b[t * ldb + n]);
+              mag[m * ldc + n] = s + fabs (c0[m * ldc + n]);
+            }
+          for (m = 0; m < M; m++)
+            check_train_close (c1 + m * ldc, c0 + m * ldc, mag + m * ldc, N,
+                T, exact);
+
+          /* Y += A W with W (M, N) = the first rows of b, packed */
+          if (T >= M) {
+            g_autofree float *w = g_new (float, M * N);
+            for (m = 0; m < M; m++)
+              memcpy (w + m * N, b + m * ldb, N * sizeof (float));
+            fill (r, y0, T * ldb);
+            memcpy (y1, y0, T * ldb * sizeof (float));
+            lstm_train_gemm_nn_acc_with (NULL, y0, ldb, a, lda, w, M, N, T);
+            lstm_train_gemm_nn_acc_with (tk, y1, ldb, a, lda, w, M, N, T);
+            for (t = 0; t < T; t++)
+              for (n = 0; n < N; n++) {
+                double s = fabs (y1[t * ldb + n]) + fabs (y0[t * ldb + n]);
+                for (m = 0; m < M; m++)
+                  s += fabs ((double) a[t * lda + m] * w[m * N + n]);
+                mag[t * ldb + n] = s;
+              }
+            for (t = 0; t < T; t++)
+              check_train_close (y1 + t * ldb, y0 + t * ldb, mag + t * ldb,
+                  N, M, exact);
+            /* y += W^T x: the first frame alone */
+            lstm_train_gemv_t_acc_with (NULL, y0, w, a, M, N);
+            lstm_train_gemv_t_acc_with (tk, y1, w, a, M, N);
+            for (i = 0; i < N; i++)
+              mag[i] = mag[i] * 2;
+            check_train_close (y1, y0, mag, N, 2 * M, exact);
+          }
+        }
+  g_rand_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -432,6 +551,11 @@ main (int argc, char **argv)
       g_test_add_data_func (p3, names[i], test_matmul_packed);
       g_test_add_data_func (p4, names[i], test_lstm_step);
       g_test_add_data_func (p5, names[i], test_vector_activations);
+    }
+    {
+      g_autofree gchar *p6 = g_strdup_printf ("/kernels/train-products/%s",
+          names[i]);
+      g_test_add_data_func (p6, names[i], test_train_products);
     }
   }
   g_test_add_func ("/kernels/dispatch", test_dispatch);

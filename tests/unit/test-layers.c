@@ -177,7 +177,7 @@ test_rnn_gradcheck (gconstpointer data)
   else
     lstm_layer_backward (&rc.p, &rc.dp, H, rc.peephole, rc.x, I, T, rc.h0,
         rc.c0, rc.y, H, rc.reverse, rc.gates, rc.aux, rc.ry, H, dh, dc, dx,
-        I, dg, tmp);
+        I, dg, tmp, NULL);
 
   check_tensor ("weight_ih", rc.p.w_ih, rc.dp.w_ih, G * H * I, rnn_loss,
       &rc);

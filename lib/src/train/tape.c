@@ -2,13 +2,19 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A "stage" is one linear layer or one stacked sub-layer of a recurrent
- * layer (both directions). The forward pass calls the same layer functions
- * as lstm_model_forward(), so a trained model computes at inference exactly
- * what the trainer saw; it also keeps each stage's outputs, gate caches
- * and initial state for the backward pass.
+ * layer (both directions). The forward pass computes what
+ * lstm_model_forward() computes with the same kernels: recurrent layers run
+ * on weights packed at each forward (the optimizer changes them between
+ * windows) with the inference's fused LSTM step, its sigmoid and tanh (the
+ * "ref" kernels, and LSTM sizes not a multiple of 8, take the plain layer
+ * functions, as inference does), so a trained model computes at inference
+ * what the trainer saw. It also keeps each stage's outputs, gate caches and
+ * initial state for the backward pass. Nothing is allocated per window:
+ * the workspaces are sized once in lstm_tape_new().
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "layers.h"
@@ -24,6 +30,7 @@ typedef struct {
   float *aux[2];                /* per direction (max_T, H): c(t) or hn */
   float *h0[2];                 /* per direction (2H): h, c before the window */
   gsize state_off[2];           /* per direction: h's offset in the state */
+  float *pk_buf[2];             /* per direction: room for w_ih, w_hh packed */
 } Stage;
 
 struct _LstmTape {
@@ -41,6 +48,7 @@ struct _LstmTape {
   float *dz;                    /* (max_T, max_width) */
   float *dg;                    /* (max_T, 6 max_H) */
   float *dh, *dc, *tmp;         /* (max_H) each */
+  float *tcs;                   /* (max_T, max_H): tanh(c(t)) */
   GPtrArray *allocs;
 };
 
@@ -98,6 +106,9 @@ lstm_tape_new (LstmModel *m, const LstmKernels *k, gsize max_frames)
         st->aux[d] = tape_alloc (tape, T * H);
         st->h0[d] = tape_alloc (tape, 2 * (gsize) H);
         st->state_off[d] = L->state_offset + (l * L->num_dirs + d) * per;
+        if (k->matmul_packed != NULL)
+          st->pk_buf[d] = tape_alloc (tape, lstm_packed_size (G * H,
+                  st->in) + lstm_packed_size (G * H, H));
       }
     }
   }
@@ -111,6 +122,7 @@ lstm_tape_new (LstmModel *m, const LstmKernels *k, gsize max_frames)
   tape->dh = tape_alloc (tape, max_h);
   tape->dc = tape_alloc (tape, max_h);
   tape->tmp = tape_alloc (tape, max_h);
+  tape->tcs = tape_alloc (tape, T * max_h);
   return tape;
 }
 
@@ -123,6 +135,82 @@ lstm_tape_free (LstmTape *tape)
   g_free (tape->stages);
   lstm_model_unref (tape->model);
   g_free (tape);
+}
+
+/* Whether direction @d of recurrent stage @st runs the fused LSTM step. */
+static gboolean
+uses_fused_step (const LstmKernels *k, const Stage *st, guint d, guint H)
+{
+  return st->pk_buf[d] != NULL && k->lstm_step != NULL && H % 8 == 0;
+}
+
+/* Packs @p's weights into @buf (the current values: the optimizer changes
+ * them between windows). */
+static void
+pack_rnn (const LstmRnnParams *p, guint G, guint H, float *buf,
+    LstmPackedMatrix *ih, LstmPackedMatrix *hh)
+{
+  lstm_pack_matrix (p->w_ih, G, p->in, buf, ih);
+  lstm_pack_matrix (p->w_hh, G, H, buf + lstm_packed_size (G, p->in), hh);
+}
+
+/* lstm_layer_forward() on packed weights with the fused step the inference
+ * runs (lstm_layer_forward_packed(): the same products, this variant's
+ * sigmoid and tanh), keeping the activated gates and c(t) per frame. Needs
+ * k->lstm_step and H % 8 == 0. */
+static void
+lstm_forward_fused (const LstmKernels *k, const LstmRnnParams *p, guint H,
+    float *pk, const float *x, gsize ldx, gsize T, float *h, float *c,
+    float *y, gsize ldy, gboolean reverse, float *gates, float *cs)
+{
+  LstmPackedMatrix ih, hh;
+  gsize s;
+
+  pack_rnn (p, 4 * H, H, pk, &ih, &hh);
+  k->matmul_packed (&ih, p->b_ih, x, ldx, gates, 4 * H, T);
+  for (s = 0; s < T; s++) {
+    gsize t = reverse ? T - 1 - s : s;
+    float *yt = y + t * ldy;
+
+    k->lstm_step (&hh, p->b_hh, p->w_ch, h, c, yt, gates + t * 4 * H, H);
+    memcpy (h, yt, H * sizeof (float));
+    memcpy (cs + t * H, c, H * sizeof (float));
+  }
+}
+
+/* lstm_gru_layer_forward() on packed weights: bitwise the same results
+ * (packed products equal unpacked ones), faster recurrent products. */
+static void
+gru_forward_packed (const LstmKernels *k, const LstmRnnParams *p, guint H,
+    float *pk, const float *x, gsize ldx, gsize T, float *h, float *y,
+    gsize ldy, gboolean reverse, float *gates, float *hn, float *gh)
+{
+  LstmPackedMatrix ih, hh;
+  gsize s, j;
+
+  pack_rnn (p, 3 * H, H, pk, &ih, &hh);
+  k->matmul_packed (&ih, p->b_ih, x, ldx, gates, 3 * H, T);
+  for (s = 0; s < T; s++) {
+    gsize t = reverse ? T - 1 - s : s;
+    float *gt = gates + t * 3 * H;
+    float *gr = gt + LSTM_GATE_R * H, *gz = gt + LSTM_GATE_Z * H;
+    float *gn = gt + LSTM_GATE_N * H;
+    const float *hr = gh + LSTM_GATE_R * H, *hz = gh + LSTM_GATE_Z * H;
+    const float *hnn = gh + LSTM_GATE_N * H;
+
+    k->matmul_packed (&hh, p->b_hh, h, H, gh, 3 * H, 1);
+    for (j = 0; j < H; j++) {
+      float r = lstm_sigmoidf (gr[j] + hr[j]);
+      float z = lstm_sigmoidf (gz[j] + hz[j]);
+      float n = tanhf (gn[j] + r * hnn[j]);
+      h[j] = (1.0f - z) * n + z * h[j];
+      gr[j] = r;
+      gz[j] = z;
+      gn[j] = n;
+    }
+    memcpy (hn + t * H, hnn, H * sizeof (float));
+    memcpy (y + t * ldy, h, H * sizeof (float));
+  }
 }
 
 const float *
@@ -174,11 +262,21 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
         const LstmRnnParams *p = &L->rnn[st->l * L->num_dirs + d];
         float *h = hc + st->state_off[d];
 
-        if (L->type == LSTM_LAYER_LSTM) {
+        if (L->type == LSTM_LAYER_LSTM && uses_fused_step (k, st, d, H)) {
+          memcpy (st->h0[d], h, 2 * H * sizeof (float));
+          lstm_forward_fused (k, p, H, st->pk_buf[d], src, st->in, T, h,
+              h + H, st->y + d * H, st->out, d == 1, st->gates[d],
+              st->aux[d]);
+        } else if (L->type == LSTM_LAYER_LSTM) {
           memcpy (st->h0[d], h, 2 * H * sizeof (float));
           lstm_layer_forward (p, H, L->peephole, k, src, st->in, T, h,
               h + H, st->y + d * H, st->out, d == 1, st->gates[d],
               st->aux[d], tape->gh);
+        } else if (st->pk_buf[d] != NULL) {
+          memcpy (st->h0[d], h, H * sizeof (float));
+          gru_forward_packed (k, p, H, st->pk_buf[d], src, st->in, T, h,
+              st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
+              tape->gh);
         } else {
           memcpy (st->h0[d], h, H * sizeof (float));
           lstm_gru_layer_forward (p, H, k, src, st->in, T, h,
@@ -276,16 +374,25 @@ lstm_tape_backward (LstmTape *tape, const float *dout, gboolean wrt_logits,
         /* truncated BPTT: nothing flows in from after the window */
         memset (tape->dh, 0, H * sizeof (float));
         memset (tape->dc, 0, H * sizeof (float));
-        if (L->type == LSTM_LAYER_LSTM)
+        if (L->type == LSTM_LAYER_LSTM) {
+          const float *tcs = NULL;
+          if (uses_fused_step (tape->k, st, d, H)) {
+            /* tanh(c(t)) of the whole window in one vector pass, with the
+             * tanh the fused forward used */
+            memcpy (tape->tcs, st->aux[d], T * H * sizeof (float));
+            tape->k->tanh (tape->tcs, T * H);
+            tcs = tape->tcs;
+          }
           lstm_layer_backward (p, &dp, H, L->peephole, x, st->in, T,
               st->h0[d], st->h0[d] + H, st->y + d * H, st->out, d == 1,
               st->gates[d], st->aux[d], dcur + d * H, st->out, tape->dh,
-              tape->dc, dx, st->in, tape->dg, tape->tmp);
-        else
+              tape->dc, dx, st->in, tape->dg, tape->tmp, tcs);
+        } else {
           lstm_gru_layer_backward (p, &dp, H, x, st->in, T, st->h0[d],
               st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
               dcur + d * H, st->out, tape->dh, dx, st->in, tape->dg,
               tape->tmp);
+        }
       }
     }
     dcur = dx;
