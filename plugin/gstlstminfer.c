@@ -887,16 +887,18 @@ use_model (GstLstmInfer *self, LstmModel *model)
 {
   g_autoptr (GError) error = NULL;
   LstmLayerInfo last;
+  LstmPrecision precision;
   guint i;
 
+  GST_OBJECT_LOCK (self);
+  precision = (LstmPrecision) self->precision;
+  GST_OBJECT_UNLOCK (self);
   clear_model (self);
   self->model = model;
-  self->state = lstm_state_new_with_precision (model,
-      (LstmPrecision) self->precision, &error);
+  self->state = lstm_state_new_with_precision (model, precision, &error);
   if (self->state == NULL) {
     GST_WARNING_OBJECT (self, "precision %s: %s; running in fp32",
-        lstm_precision_to_string ((LstmPrecision) self->precision),
-        error->message);
+        lstm_precision_to_string (precision), error->message);
     self->state = lstm_state_new (model);
   }
   self->n_in = lstm_model_get_input_size (model);
