@@ -19,7 +19,9 @@
  * - models: each streamable golden model, bf16 state, is chunking
  *   invariant (bitwise), and with a widening table equals bitwise the
  *   fp32 model whose weight matrices were rounded to bf16; the largest
- *   difference from fp32 is reported.
+ *   difference from fp32 is reported;
+ * - the state API: fp32 states as lstm_state_new(), errors for unknown
+ *   tables and precisions, copies of bf16 states.
  */
 #include "config.h"
 
@@ -420,6 +422,81 @@ test_models (void)
   g_assert_cmpuint (n_models, >=, 10);
 }
 
+/* The state API: fp32 is lstm_state_new(); an unknown LSTM_KERNELS_BF16 or
+ * precision is an error; a copy of a bf16 state goes on with the same bits;
+ * the precision names parse both ways. */
+static void
+test_state (void)
+{
+  g_autoptr (GPtrArray) paths = golden_models ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = NULL;
+  g_autoptr (LstmState) s32 = NULL, s16 = NULL, copy = NULL, plain = NULL;
+  g_autofree float *in = NULL, *a = NULL, *b = NULL;
+  LstmPrecision p;
+  gsize I, O, q, T = 50;
+  guint i;
+
+  for (i = 0; i < paths->len && m == NULL; i++) {
+    m = lstm_model_load (paths->pdata[i], &error);
+    g_assert_no_error (error);
+    if (!lstm_model_is_streamable (m))
+      g_clear_pointer (&m, lstm_model_unref);
+  }
+  g_assert_nonnull (m);
+  I = lstm_model_get_input_size (m);
+  O = lstm_model_get_output_size (m);
+
+  s32 = lstm_state_new_with_precision (m, LSTM_PRECISION_FP32, &error);
+  g_assert_no_error (error);
+  plain = lstm_state_new (m);
+  g_assert_cmpstr (lstm_state_get_kernels (s32), ==,
+      lstm_state_get_kernels (plain));
+  g_assert_cmpint (lstm_state_get_precision (plain), ==, LSTM_PRECISION_FP32);
+
+  g_setenv ("LSTM_KERNELS_BF16", "bf16-nonsense", TRUE);
+  g_assert_null (lstm_state_new_with_precision (m, LSTM_PRECISION_BF16,
+          &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_unsetenv ("LSTM_KERNELS_BF16");
+  g_assert_null (lstm_state_new_with_precision (m, (LstmPrecision) 7,
+          &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_clear_error (&error);
+
+  s16 = lstm_state_new_with_precision (m, LSTM_PRECISION_BF16, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (lstm_state_get_kernels (s16), "bf16-"));
+  in = g_new (float, 2 * T * I);
+  a = g_new (float, 2 * T * O);
+  b = g_new (float, T * O);
+  for (q = 0; q < 2 * T * I; q++)
+    in[q] = g_test_rand_double_range (-2, 2);
+  g_assert_true (lstm_model_forward (m, s16, in, T, a, &error));
+  copy = lstm_state_copy (s16);
+  g_assert_cmpint (lstm_state_get_precision (copy), ==, LSTM_PRECISION_BF16);
+  g_assert_cmpstr (lstm_state_get_kernels (copy), ==,
+      lstm_state_get_kernels (s16));
+  g_assert_true (lstm_model_forward (m, s16, in + T * I, T, a + T * O,
+          &error));
+  g_assert_true (lstm_model_forward (m, copy, in + T * I, T, b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (a + T * O, T * O * sizeof (float), b,
+      T * O * sizeof (float));
+
+  g_assert_true (lstm_precision_from_string ("BF16", &p, NULL));
+  g_assert_cmpint (p, ==, LSTM_PRECISION_BF16);
+  g_assert_true (lstm_precision_from_string ("float32", &p, NULL));
+  g_assert_cmpint (p, ==, LSTM_PRECISION_FP32);
+  g_assert_false (lstm_precision_from_string ("int8", &p, &error));
+  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+  g_assert_cmpstr (lstm_precision_to_string (LSTM_PRECISION_BF16), ==,
+      "bf16");
+  g_assert_cmpstr (lstm_precision_to_string (LSTM_PRECISION_FP32), ==,
+      "fp32");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -430,5 +507,6 @@ main (int argc, char **argv)
   g_test_add_func ("/bf16/products", test_products);
   g_test_add_func ("/bf16/step", test_step);
   g_test_add_func ("/bf16/models", test_models);
+  g_test_add_func ("/bf16/state", test_state);
   return g_test_run ();
 }
