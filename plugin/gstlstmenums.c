@@ -46,6 +46,24 @@ gst_lstm_nan_policy_get_type (void)
   return (GType) type;
 }
 
+GType
+gst_lstm_precision_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    { GST_LSTM_PRECISION_FP32, "float32 weights and arithmetic", "fp32" },
+    { GST_LSTM_PRECISION_BF16,
+        "bfloat16 weight matrices, products summed in float32", "bf16" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstLstmPrecision", values);
+    g_once_init_leave (&type, t);
+  }
+  return (GType) type;
+}
+
 /* -- audio features -- */
 
 GType

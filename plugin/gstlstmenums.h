@@ -44,6 +44,23 @@ typedef enum {
 #define GST_TYPE_LSTM_NAN_POLICY (gst_lstm_nan_policy_get_type ())
 GType gst_lstm_nan_policy_get_type (void);
 
+/**
+ * GstLstmPrecision:
+ * @GST_LSTM_PRECISION_FP32: float32 weights and arithmetic
+ * @GST_LSTM_PRECISION_BF16: the weight matrices as bfloat16, products
+ *   summed in float32
+ *
+ * The precision lstminfer computes with; the values are liblstm's
+ * LstmPrecision.
+ */
+typedef enum {
+  GST_LSTM_PRECISION_FP32,
+  GST_LSTM_PRECISION_BF16,
+} GstLstmPrecision;
+
+#define GST_TYPE_LSTM_PRECISION (gst_lstm_precision_get_type ())
+GType gst_lstm_precision_get_type (void);
+
 /* -- audio features -- */
 
 /**

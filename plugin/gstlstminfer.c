@@ -135,6 +135,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_lstm_infer_debug);
 #define DEFAULT_MIN_SEGMENT_DURATION GST_CLOCK_TIME_NONE /* the model's */
 #define DEFAULT_OUTPUT_MODE GST_LSTM_OUTPUT_MODE_SCORES
 #define DEFAULT_NAN_POLICY GST_LSTM_NAN_POLICY_RESET
+#define DEFAULT_PRECISION GST_LSTM_PRECISION_FP32
 #define DEFAULT_MAX_MESSAGE_RATE 50
 #define DEFAULT_MAX_MODEL_SIZE LSTM_DEFAULT_MAX_MODEL_SIZE
 
@@ -145,6 +146,10 @@ G_STATIC_ASSERT ((gint) GST_LSTM_NAN_POLICY_ERROR ==
     (gint) LSTM_NAN_POLICY_ERROR);
 G_STATIC_ASSERT ((gint) GST_LSTM_NAN_POLICY_PASS ==
     (gint) LSTM_NAN_POLICY_PASS);
+G_STATIC_ASSERT ((gint) GST_LSTM_PRECISION_FP32 ==
+    (gint) LSTM_PRECISION_FP32);
+G_STATIC_ASSERT ((gint) GST_LSTM_PRECISION_BF16 ==
+    (gint) LSTM_PRECISION_BF16);
 
 /* Frames are F32LE and go to liblstm as they are mapped. */
 G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
@@ -166,6 +171,7 @@ enum
   PROP_NAN_POLICY,
   PROP_MAX_MESSAGE_RATE,
   PROP_MAX_MODEL_SIZE,
+  PROP_PRECISION,
 };
 
 enum
@@ -190,6 +196,7 @@ struct _GstLstmInfer
   GstClockTime min_segment_duration;
   GstLstmOutputMode output_mode;
   GstLstmNanPolicy nan_policy;
+  GstLstmPrecision precision;
   guint max_message_rate;
   guint64 max_model_size;
   gboolean started;             /* between start() and stop() */
@@ -497,6 +504,24 @@ gst_lstm_infer_class_init (GstLstmInferClass *klass)
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
 
   /**
+   * GstLstmInfer:precision:
+   *
+   * `fp32` (the default): float32 throughout. `bf16`: the model's weight
+   * matrices are used as bfloat16 (rounded to nearest even), half the
+   * bytes read per frame, the products summed in float32 (on CPUs with
+   * AVX512-BF16 the products' inputs are rounded to bfloat16 as well);
+   * the scores differ from fp32's by that rounding. Taken when the model
+   * is loaded (at start or when `model` changes). `lstm run --precision`
+   * takes the same values and gives the same outputs.
+   */
+  g_object_class_install_property (gobject_class, PROP_PRECISION,
+      g_param_spec_enum ("precision", "Precision",
+          "Precision of the weights: fp32, or bf16 (half the bytes, "
+          "float32 sums)", GST_TYPE_LSTM_PRECISION, DEFAULT_PRECISION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstLstmInfer::reset:
    * @lstminfer: the element
    *
@@ -545,6 +570,7 @@ gst_lstm_infer_class_init (GstLstmInferClass *klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_LSTM_OUTPUT_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_LSTM_NAN_POLICY, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_LSTM_PRECISION, 0);
 }
 
 static void
@@ -561,6 +587,7 @@ gst_lstm_infer_init (GstLstmInfer *self)
   self->min_segment_duration = DEFAULT_MIN_SEGMENT_DURATION;
   self->output_mode = DEFAULT_OUTPUT_MODE;
   self->nan_policy = DEFAULT_NAN_POLICY;
+  self->precision = DEFAULT_PRECISION;
   self->max_message_rate = DEFAULT_MAX_MESSAGE_RATE;
   self->max_model_size = DEFAULT_MAX_MODEL_SIZE;
   self->pred_last = GST_CLOCK_TIME_NONE;
@@ -752,6 +779,9 @@ gst_lstm_infer_set_property (GObject *object, guint prop_id,
     case PROP_MAX_MODEL_SIZE:
       self->max_model_size = g_value_get_uint64 (value);
       break;
+    case PROP_PRECISION:
+      self->precision = g_value_get_enum (value);
+      break;
     case PROP_NAN_POLICY:
       self->nan_policy = g_value_get_enum (value);
       break;
@@ -805,6 +835,9 @@ gst_lstm_infer_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_MAX_MODEL_SIZE:
       g_value_set_uint64 (value, self->max_model_size);
+      break;
+    case PROP_PRECISION:
+      g_value_set_enum (value, self->precision);
       break;
     case PROP_NAN_POLICY:
       g_value_set_enum (value, self->nan_policy);
@@ -860,12 +893,22 @@ post_messages (GstLstmInfer *self, GPtrArray *msgs)
 static void
 use_model (GstLstmInfer *self, LstmModel *model)
 {
+  g_autoptr (GError) error = NULL;
   LstmLayerInfo last;
+  LstmPrecision precision;
   guint i;
 
+  GST_OBJECT_LOCK (self);
+  precision = (LstmPrecision) self->precision;
+  GST_OBJECT_UNLOCK (self);
   clear_model (self);
   self->model = model;
-  self->state = lstm_state_new (model);
+  self->state = lstm_state_new_with_precision (model, precision, &error);
+  if (self->state == NULL) {
+    GST_WARNING_OBJECT (self, "precision %s: %s; running in fp32",
+        lstm_precision_to_string (precision), error->message);
+    self->state = lstm_state_new (model);
+  }
   self->n_in = lstm_model_get_input_size (model);
   self->n_out = lstm_model_get_output_size (model);
   self->kind = GST_LSTM_RESULT_VALUES;

@@ -24,6 +24,7 @@ typedef struct {
   gchar *plot;
   gchar *reference;
   gchar *nan_policy;
+  gchar *precision;
 } RunOptions;
 
 typedef struct {
@@ -260,7 +261,11 @@ usage (FILE *f)
       "                      burst of such samples gives one frame of zeros\n"
       "                      and the features restart after it), with one\n"
       "                      warning on standard error per burst; error:\n"
-      "                      stop with an error; pass: run them as they are\n",
+      "                      stop with an error; pass: run them as they are\n\n"
+      "Precision (as lstminfer's precision):\n"
+      "  --precision P       fp32 (default) or bf16: the weight matrices as\n"
+      "                      bfloat16, half the bytes per frame, products\n"
+      "                      summed in float32 (streamable models only)\n",
       MAX_SMOOTHING, LSTM_TOOL_TIMELINE_WIDTH, LSTM_TOOL_TIMELINE_HEIGHT,
       LSTM_TOOL_TIMELINE_HEIGHT_REF);
 }
@@ -493,6 +498,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
   g_autofree float *in = NULL, *out = NULL, *smoothed = NULL;
   g_autofree guint8 *flags = NULL;
   LstmNanPolicy policy = LSTM_NAN_POLICY_RESET;
+  LstmPrecision precision = LSTM_PRECISION_FP32;
   RunOptions o = { 0 };
   LstmToolFrameWriter *writer = NULL;
   Timeline tl = { 0 };
@@ -512,6 +518,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
     {"reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference, NULL,
         "LABELS"},
     {"nan-policy", 0, 0, G_OPTION_ARG_STRING, &o.nan_policy, NULL, "P"},
+    {"precision", 0, 0, G_OPTION_ARG_STRING, &o.precision, NULL, "P"},
     {NULL}
   };
 
@@ -546,6 +553,9 @@ lstm_tool_run (int argc, char **argv, GError **error)
         "--nan-policy: '%s' is not one of reset, error, pass", o.nan_policy);
     goto out;
   }
+  if (o.precision && !lstm_precision_from_string (o.precision, &precision,
+          error))
+    goto out;
 
   model = lstm_model_load (argv[1], error);
   if (model == NULL)
@@ -554,6 +564,12 @@ lstm_tool_run (int argc, char **argv, GError **error)
   O = lstm_model_get_output_size (model);
   output = argc == 4 ? argv[3] : NULL;
   classifier = lstm_model_get_task (model) == LSTM_TASK_CLASSIFICATION;
+  if (precision != LSTM_PRECISION_FP32 && !lstm_model_is_streamable (model)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "%s: --precision %s runs streamable models; this one has a "
+        "bidirectional layer", argv[1], lstm_precision_to_string (precision));
+    goto out;
+  }
   is_audio = lstm_tool_is_audio_path (argv[2]);
   if (!classifier && (o.plot || o.smoothing || o.threshold ||
           o.min_duration)) {
@@ -628,7 +644,9 @@ lstm_tool_run (int argc, char **argv, GError **error)
       argv[2], lstm_features_get_sample_rate (features), 0
     };
     if (lstm_model_is_streamable (model)) {
-      state = lstm_state_new (model);
+      state = lstm_state_new_with_precision (model, precision, error);
+      if (state == NULL)
+        goto out;
       ar.state = state;
       out = g_new (float, (gsize) CHUNK_FRAMES * O);
       ar.out = out;
@@ -677,7 +695,9 @@ lstm_tool_run (int argc, char **argv, GError **error)
     g_array_free (all, TRUE);
   } else {
     guint64 done = 0;
-    state = lstm_state_new (model);
+    state = lstm_state_new_with_precision (model, precision, error);
+    if (state == NULL)
+      goto out;
     in = g_new (float, (gsize) CHUNK_FRAMES * I);
     out = g_new (float, (gsize) CHUNK_FRAMES * O);
     while ((n = lstm_tool_frame_reader_read (reader, in, CHUNK_FRAMES,
@@ -724,5 +744,6 @@ out:
   g_free (o.plot);
   g_free (o.reference);
   g_free (o.nan_policy);
+  g_free (o.precision);
   return ret;
 }

@@ -13,7 +13,30 @@
 
 G_BEGIN_DECLS
 
+/**
+ * LstmPrecision:
+ * @LSTM_PRECISION_FP32: float32 weights and arithmetic (the default)
+ * @LSTM_PRECISION_BF16: the weight matrices stored as bfloat16 (rounded to
+ *   nearest even), half the bytes streamed per frame; products accumulate
+ *   in float32. Where the CPU has AVX512-BF16 the inputs of each product
+ *   are rounded to bfloat16 too (vdpbf16ps); elsewhere the weights are
+ *   widened to float32 on the fly. Biases, peepholes, states and
+ *   activations stay float32.
+ *
+ * The precision of a state's forward computation.
+ */
+typedef enum {
+  LSTM_PRECISION_FP32,
+  LSTM_PRECISION_BF16,
+} LstmPrecision;
+
 LSTM_API LstmState *lstm_state_new (LstmModel *model);
+LSTM_API LstmState *lstm_state_new_with_precision (LstmModel *model,
+    LstmPrecision precision, GError **error);
+LSTM_API LstmPrecision lstm_state_get_precision (const LstmState *state);
+LSTM_API gboolean lstm_precision_from_string (const gchar *str,
+    LstmPrecision *precision, GError **error);
+LSTM_API const gchar *lstm_precision_to_string (LstmPrecision precision);
 LSTM_API LstmState *lstm_state_copy (const LstmState *state);
 LSTM_API void lstm_state_reset (LstmState *state);
 LSTM_API void lstm_state_free (LstmState *state);

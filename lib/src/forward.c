@@ -20,6 +20,15 @@ run_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
   for (d = 0; d < L->num_dirs; d++) {
     const LstmRnnParams *p = &L->rnn[l * L->num_dirs + d];
     float *h = hc + (l * L->num_dirs + d) * per;
+    LstmRnnParams p16;
+
+    if (packed && k->bf16) {
+      /* the bf16 tables read the bf16 packing */
+      p16 = *p;
+      p16.pk_ih = p->pk16_ih;
+      p16.pk_hh = p->pk16_hh;
+      p = &p16;
+    }
 
     if (packed && L->type == LSTM_LAYER_LSTM)
       lstm_layer_forward_packed (p, H, L->peephole, k, x, p->in, T, h, h + H,
@@ -41,14 +50,17 @@ run_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
  * max_gates). The lag layer (always the first) writes into @lag, which
  * stays intact for a later skip layer, whose input is built in @cat.
  * The packed kernels run when the variant has them and the model's packed
- * weights exist (the "ref" variant always runs on the plain weights). */
+ * weights exist (the "ref" variant always runs on the plain weights); a
+ * bf16 table runs on the bf16 packing, or on the plain fp32 weights with
+ * its fp32 matmul when that packing could not be allocated. */
 static void
 run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
     float *out, float *values, float *act0, float *act1, float *lag,
     float *cat, float *gx, float *gh)
 {
   const float *src = in;
-  gboolean packed = k->matmul_packed != NULL && lstm_model_ensure_packed (m);
+  gboolean packed = k->matmul_packed != NULL && (k->bf16 ?
+      lstm_model_ensure_packed_bf16 (m) : lstm_model_ensure_packed (m));
   guint i, l, src_w = m->input_size;
 
   if (lstm_model_normalize_input (m, in, T, act0))
@@ -73,7 +85,8 @@ run_stack (LstmModel *m, const LstmKernels *k, const float *in, gsize T,
           src = cat;
         }
         if (packed)
-          lstm_linear_layer_forward_packed (&L->pk_weight, L->bias_v,
+          lstm_linear_layer_forward_packed (k->bf16 ? &L->pk16_weight :
+              &L->pk_weight, L->bias_v,
               L->activation, k, src, T, dst);
         else
           lstm_linear_layer_forward (L->weight, L->bias_v, L->activation,

@@ -46,6 +46,8 @@ typedef struct {
   /* w_ih, w_hh packed for the vector kernels (inference only; data NULL
    * until lstm_model_ensure_packed()) */
   LstmPackedMatrix pk_ih, pk_hh;
+  /* the same in bf16 (lstm_model_ensure_packed_bf16()) */
+  LstmPackedMatrix pk16_ih, pk16_hh;
 } LstmRnnParams;
 
 typedef struct {
@@ -65,6 +67,7 @@ typedef struct {
   float *weight;        /* (out, in) row-major */
   float *bias_v;        /* (out) or NULL */
   LstmPackedMatrix pk_weight;   /* weight, packed (see LstmRnnParams) */
+  LstmPackedMatrix pk16_weight; /* weight, packed in bf16 */
   gint skip;            /* index of the layer whose output is appended to
                          * the previous one's as input ("skip"), or -1 */
   /* lag layers: output k * input_size + j is input j, lags[k] frames ago;
@@ -119,11 +122,16 @@ struct _LstmModel {
   float *packed;
   gint packed_ready;    /* atomic */
   GMutex pack_lock;
+  /* The bf16 copies (the pk16_* views), made on first use by a bf16 state;
+   * same lock, dropped with the fp32 ones. */
+  guint16 *packed_bf16;
+  gint packed_bf16_ready;       /* atomic */
 };
 
 struct _LstmState {
   LstmModel *model;
   const LstmKernels *kernels;
+  LstmPrecision precision;
   float *values;        /* model->state_size floats: per layer, l, d: h then c */
   float *workspace;     /* one allocation for the buffers below */
   float *act[2];        /* (BLOCK, max_width) ping-pong activations */
@@ -139,6 +147,8 @@ struct _LstmState {
  * only the first time after a change). FALSE when out of memory: the
  * forward then runs on the unpacked weights. */
 gboolean lstm_model_ensure_packed (LstmModel *model);
+/* The same for the bf16 copies (the pk16_* views). */
+gboolean lstm_model_ensure_packed_bf16 (LstmModel *model);
 /* Drops the packed copies: to be called whenever model->params change. */
 void lstm_model_invalidate_packed (LstmModel *model);
 

@@ -166,6 +166,7 @@ lstm_model_destroy (LstmModel *model)
   g_free (model->tensors);
   lstm_aligned_free (model->params);
   lstm_aligned_free (model->packed);
+  lstm_aligned_free ((float *) model->packed_bf16);
   g_mutex_clear (&model->pack_lock);
   g_free (model->input_mean);
   g_free (model->input_std);
@@ -606,6 +607,7 @@ lstm_model_point_params (LstmModel *model)
   guint i, l, d, n = 0;
 
   g_atomic_int_set (&model->packed_ready, 0);
+  g_atomic_int_set (&model->packed_bf16_ready, 0);
 
   for (i = 0; i < model->n_layers; i++) {
     LstmLayer *L = &model->layers[i];
@@ -700,6 +702,7 @@ lstm_model_invalidate_packed (LstmModel *model)
 {
   g_mutex_lock (&model->pack_lock);
   g_atomic_int_set (&model->packed_ready, 0);
+  g_atomic_int_set (&model->packed_bf16_ready, 0);
   g_mutex_unlock (&model->pack_lock);
 }
 

@@ -69,6 +69,128 @@ lstm_state_new (LstmModel *model)
 }
 
 /**
+ * lstm_state_new_with_precision:
+ * @model: the model the state will run
+ * @precision: the precision of the state's forward computation
+ * @error: return location for a #GError
+ *
+ * lstm_state_new() with a chosen precision. With %LSTM_PRECISION_FP32 this
+ * is lstm_state_new(), bit for bit. With %LSTM_PRECISION_BF16 the model's
+ * weight matrices (input, recurrent and linear) are packed once more, as
+ * bfloat16, the first time a bf16 state is created for the model, and the
+ * state computes with the bf16 kernels: the one named by the
+ * `LSTM_KERNELS_BF16` environment variable ("bf16-generic", "bf16-avx2",
+ * "bf16-avx512", "bf16-avx512bf16") if set, else the fastest the CPU
+ * supports (chosen at run time: "bf16-avx512bf16" where AVX512-BF16
+ * exists, which rounds the products' inputs to bfloat16 as well, else
+ * "bf16-avx512", "bf16-avx2" or "bf16-generic", which widen the weights and
+ * give the bits of the fp32 kernels run on the rounded weights).
+ * Chunking invariance holds for a bf16 state as for an fp32 one (per
+ * kernel table); the outputs differ from fp32 by the weights' rounding
+ * (relative at most 2^-8 per weight, and per input as well with
+ * AVX512-BF16).
+ *
+ * Returns: (transfer full) (nullable): the state, or %NULL with @error set
+ * when @precision is unknown or `LSTM_KERNELS_BF16` names kernels this
+ * build or CPU does not have.
+ */
+LstmState *
+lstm_state_new_with_precision (LstmModel *model, LstmPrecision precision,
+    GError **error)
+{
+  LstmState *state;
+  const LstmKernels *k;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (precision == LSTM_PRECISION_FP32)
+    return lstm_state_new (model);
+  if (precision != LSTM_PRECISION_BF16) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "unknown precision %d", (int) precision);
+    return NULL;
+  }
+  k = lstm_kernels_get_bf16 (NULL);
+  if (k == NULL) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+        "LSTM_KERNELS_BF16='%s' is unknown or not supported by this CPU",
+        g_getenv ("LSTM_KERNELS_BF16"));
+    return NULL;
+  }
+  state = g_new0 (LstmState, 1);
+  state->model = lstm_model_ref (model);
+  state->kernels = k;
+  state->precision = LSTM_PRECISION_BF16;
+  /* packed now so that the forward never allocates (on failure it runs on
+   * the plain fp32 weights) */
+  lstm_model_ensure_packed_bf16 (model);
+  state_alloc (state);
+  return state;
+}
+
+/**
+ * lstm_state_get_precision:
+ * @state: a state
+ *
+ * Returns: the precision the state computes with.
+ */
+LstmPrecision
+lstm_state_get_precision (const LstmState *state)
+{
+  g_return_val_if_fail (state != NULL, LSTM_PRECISION_FP32);
+  return state->precision;
+}
+
+/**
+ * lstm_precision_from_string:
+ * @str: "fp32" (or "float32") or "bf16" (or "bfloat16")
+ * @precision: (out): the precision
+ * @error: return location for a #GError
+ *
+ * Parses a precision name, as the `lstm` tool and the plugin spell it.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set for an unknown name.
+ */
+gboolean
+lstm_precision_from_string (const gchar *str, LstmPrecision *precision,
+    GError **error)
+{
+  g_return_val_if_fail (str != NULL && precision != NULL, FALSE);
+  if (g_ascii_strcasecmp (str, "fp32") == 0 ||
+      g_ascii_strcasecmp (str, "float32") == 0) {
+    *precision = LSTM_PRECISION_FP32;
+    return TRUE;
+  }
+  if (g_ascii_strcasecmp (str, "bf16") == 0 ||
+      g_ascii_strcasecmp (str, "bfloat16") == 0) {
+    *precision = LSTM_PRECISION_BF16;
+    return TRUE;
+  }
+  g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+      "unknown precision '%s' (expected fp32 or bf16)", str);
+  return FALSE;
+}
+
+/**
+ * lstm_precision_to_string:
+ * @precision: a precision
+ *
+ * Returns: "fp32" or "bf16" (or "unknown").
+ */
+const gchar *
+lstm_precision_to_string (LstmPrecision precision)
+{
+  switch (precision) {
+    case LSTM_PRECISION_FP32:
+      return "fp32";
+    case LSTM_PRECISION_BF16:
+      return "bf16";
+    default:
+      return "unknown";
+  }
+}
+
+/**
  * lstm_state_copy:
  * @state: a state
  *
@@ -84,6 +206,7 @@ lstm_state_copy (const LstmState *state)
   copy = g_new0 (LstmState, 1);
   copy->model = lstm_model_ref (state->model);
   copy->kernels = state->kernels;
+  copy->precision = state->precision;
   state_alloc (copy);
   memcpy (copy->values, state->values,
       state->model->state_size * sizeof (float));

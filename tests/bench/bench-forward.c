@@ -1,9 +1,10 @@
 /* Benchmark: lstm_model_forward throughput on one stream (batch 1).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Usage: bench-forward MODEL FRAMES CHUNK [REPEATS]
+ * Usage: bench-forward MODEL FRAMES CHUNK [REPEATS [PRECISION]]
  * Prints one JSON object: seconds per frame, best of REPEATS (default 5)
- * runs, for FRAMES frames fed CHUNK frames per call. Times are the
+ * runs, for FRAMES frames fed CHUNK frames per call, at PRECISION (fp32,
+ * the default, or bf16: lstm_state_new_with_precision). Times are the
  * process's CPU time, so that time spent waiting for a shared core is not
  * counted. bench_forward.py runs it next to PyTorch and oneDNN in the same
  * run and prints the ratios.
@@ -33,10 +34,12 @@ main (int argc, char **argv)
   g_autofree float *in = NULL, *out = NULL;
   gsize frames, chunk, done, i;
   guint I, O, rep, repeats = 5;
+  LstmPrecision precision = LSTM_PRECISION_FP32;
   double best = 1e30;
 
-  if (argc != 4 && argc != 5) {
-    fprintf (stderr, "usage: bench-forward MODEL FRAMES CHUNK [REPEATS]\n");
+  if (argc < 4 || argc > 6) {
+    fprintf (stderr, "usage: bench-forward MODEL FRAMES CHUNK [REPEATS "
+        "[PRECISION]]\n");
     return 2;
   }
   model = lstm_model_load (argv[1], &error);
@@ -46,15 +49,23 @@ main (int argc, char **argv)
   }
   frames = strtoul (argv[2], NULL, 10);
   chunk = strtoul (argv[3], NULL, 10);
-  if (argc == 5)
+  if (argc >= 5)
     repeats = MAX (1, strtoul (argv[4], NULL, 10));
+  if (argc == 6 && !lstm_precision_from_string (argv[5], &precision, &error)) {
+    fprintf (stderr, "%s\n", error->message);
+    return 2;
+  }
   I = lstm_model_get_input_size (model);
   O = lstm_model_get_output_size (model);
   in = g_new (float, frames * I);
   out = g_new (float, frames * O);
   for (i = 0; i < frames * I; i++)
     in[i] = (float) ((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
-  state = lstm_state_new (model);
+  state = lstm_state_new_with_precision (model, precision, &error);
+  if (state == NULL) {
+    fprintf (stderr, "%s\n", error->message);
+    return 1;
+  }
   for (rep = 0; rep < repeats; rep++) {
     double t0 = cpu_seconds ();
     lstm_state_reset (state);
@@ -68,7 +79,8 @@ main (int argc, char **argv)
     }
     best = MIN (best, cpu_seconds () - t0);
   }
-  printf ("{\"kernels\": \"%s\", \"seconds_per_frame\": %.9g}\n",
-      lstm_state_get_kernels (state), best / frames);
+  printf ("{\"kernels\": \"%s\", \"precision\": \"%s\", "
+      "\"seconds_per_frame\": %.9g}\n", lstm_state_get_kernels (state),
+      lstm_precision_to_string (precision), best / frames);
   return 0;
 }

@@ -13,7 +13,10 @@ time spent waiting for a shared core is not counted), the ratios
 PyTorch / liblstm and oneDNN / liblstm (above 1: liblstm is faster), and
 liblstm's GFLOP/s and weight traffic against the machine's measured limits
 (bench-machine: FMA peak, read bandwidth of the cache level the weights fit
-in). Figures only: it never fails on time.
+in). Under each liblstm row, a "bf16" row: liblstm with bf16 weights
+(lstm_state_new_with_precision), its ratios against the same fp32 PyTorch
+and oneDNN figures (--no-bf16 leaves these rows out). Figures only: it
+never fails on time.
 
 Usage: bench_forward.py BENCH_FORWARD [--dnnl BENCH_DNNL] [--machine JSON]
 """
@@ -79,23 +82,25 @@ def torch_blas():
     return ", ".join(sorted(libs)) or "built-in (none loaded)"
 
 
-def flops_bytes(i, h, layers, c, chunk):
+def flops_bytes(i, h, layers, c, chunk, wbytes=4):
     """FLOPs per frame and weight bytes streamed per frame at @chunk frames
     per call (input projections and head: once per call; recurrent
-    weights: every frame)."""
+    weights: every frame), with @wbytes bytes per weight-matrix element
+    (biases stay float32)."""
     flops, per_call, per_frame = 0, 0, 0
     for l in range(layers):
         inp = i if l == 0 else h
         flops += 2 * 4 * h * (inp + h) + 12 * h
-        per_call += 4 * (4 * h * inp + 8 * h)
-        per_frame += 4 * 4 * h * h
+        per_call += wbytes * 4 * h * inp + 4 * 8 * h
+        per_frame += wbytes * 4 * h * h
     flops += 2 * h * c
-    per_call += 4 * (h * c + c)
+    per_call += wbytes * h * c + 4 * c
     return flops, per_frame + per_call / chunk, per_frame + per_call
 
 
-def run_ours(binary, path, frames, chunk, reps, env=None):
-    out = subprocess.run([binary, path, str(frames), str(chunk), str(reps)],
+def run_ours(binary, path, frames, chunk, reps, env=None, precision="fp32"):
+    out = subprocess.run([binary, path, str(frames), str(chunk), str(reps),
+                          precision],
                          check=True, capture_output=True, text=True,
                          env=env).stdout
     return json.loads(out)
@@ -126,6 +131,8 @@ def main():
     ap.add_argument("--dnnl")
     ap.add_argument("--machine", help="bench-machine's JSON output")
     ap.add_argument("--kernels", help="LSTM_KERNELS for liblstm")
+    ap.add_argument("--no-bf16", action="store_true",
+                    help="leave out the rows of liblstm with bf16 weights")
     args = ap.parse_args()
     machine = json.loads(args.machine) if args.machine else None
     env = dict(os.environ)
@@ -172,24 +179,36 @@ def main():
                 dn = d["seconds_per_frame"] if d else None
                 if d:
                     dnnl_version = d["dnnl"]
-                flops, bytes_frame, footprint = flops_bytes(i, h, layers, c,
-                                                            chunk)
-                gflops = flops / ours / 1e9
-                gbps = bytes_frame / ours / 1e9
-                cols = ""
-                if machine:
-                    if footprint <= machine["l2_bytes"]:
-                        bw = machine["l2_gbps"]
-                    elif footprint <= machine["l3_bytes"]:
-                        bw = machine["l3_gbps"]
-                    else:
-                        bw = machine["dram_gbps"]
-                    fp, fb = gflops / machine["peak_gflops"], gbps / bw
-                    cols = (f" {100 * fp:5.1f}% {gbps:7.1f} {100 * fb:4.0f}% "
-                            f"{'FMA' if fp > fb else 'mem':>5}")
-                print(f"{name + ' ' + mode:34} {fmt(ours)} {fmt(pt)} "
-                      f"{fmt(dn)} {ratio(pt, ours)} {ratio(dn, ours):>9} "
-                      f"{gflops:8.2f}{cols}", flush=True)
+                for prec in ["fp32"] + ([] if args.no_bf16 else ["bf16"]):
+                    if prec == "bf16":
+                        r = run_ours(args.bench_forward, path, n, chunk, reps,
+                                     env, "bf16")
+                        kernels_bf16 = r["kernels"]
+                        ours = r["seconds_per_frame"]
+                    flops, bytes_frame, footprint = flops_bytes(
+                        i, h, layers, c, chunk, 2 if prec == "bf16" else 4)
+                    gflops = flops / ours / 1e9
+                    gbps = bytes_frame / ours / 1e9
+                    cols = ""
+                    if machine:
+                        if footprint <= machine["l2_bytes"]:
+                            bw = machine["l2_gbps"]
+                        elif footprint <= machine["l3_bytes"]:
+                            bw = machine["l3_gbps"]
+                        else:
+                            bw = machine["dram_gbps"]
+                        fp, fb = gflops / machine["peak_gflops"], gbps / bw
+                        cols = (f" {100 * fp:5.1f}% {gbps:7.1f} "
+                                f"{100 * fb:4.0f}% "
+                                f"{'FMA' if fp > fb else 'mem':>5}")
+                    label = name + " " + mode + (", bf16" if prec == "bf16"
+                                                 else "")
+                    print(f"{label:34} {fmt(ours)} {fmt(pt)} "
+                          f"{fmt(dn)} {ratio(pt, ours)} {ratio(dn, ours):>9} "
+                          f"{gflops:8.2f}{cols}", flush=True)
+    if not args.no_bf16:
+        print(f"liblstm bf16 rows: kernels {kernels_bf16} (bf16 weight "
+              "matrices, float32 sums); PyTorch and oneDNN: float32")
     print(f"liblstm kernels: {kernels}; PyTorch {torch.__version__}, "
           f"1 thread, BLAS: {torch_blas()}; oneDNN "
           f"{dnnl_version or 'not built (libdnnl-dev missing)'}")

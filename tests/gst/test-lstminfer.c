@@ -1820,6 +1820,43 @@ test_nan_reset (void)
   harness_free (h, bus);
 }
 
+/* precision=bf16: the bits of lstm_model_forward() on a bf16 state,
+ * whatever the buffers' sizes; the property reads back. */
+static void
+test_precision_bf16 (void)
+{
+  static const gsize bounds[] = { 0, 1, 8, 100, 163, 300 };
+  g_autofree float *x = tu_random_frames (300, 3, 5, 2.0f);
+  g_autofree float *expect = g_new (float, 300 * 4);
+  g_autofree gchar *caps = audio_caps (3);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmState) s = lstm_state_new_with_precision (model_a,
+      LSTM_PRECISION_BF16, &error);
+  GstBus *bus;
+  GstHarness *h;
+  gint precision = -1;
+  guint i;
+
+  g_assert_no_error (error);
+  g_assert_true (lstm_model_forward (model_a, s, x, 300, expect, &error));
+  g_assert_no_error (error);
+  h = harness_new (path_a, &bus, "precision", 1, NULL);
+  g_object_get (h->element, "precision", &precision, NULL);
+  g_assert_cmpint (precision, ==, LSTM_PRECISION_BF16);
+  gst_harness_set_src_caps_str (h, caps);
+  for (i = 0; i + 1 < G_N_ELEMENTS (bounds); i++) {
+    GstBuffer *out;
+    gsize n = bounds[i + 1] - bounds[i];
+    g_assert_cmpint (push_frames (h, x, 3, bounds[i], n, FALSE), ==,
+        GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    g_assert_nonnull (out);
+    tu_assert_buffer_floats (out, expect + bounds[i] * 4, n, 4);
+    gst_buffer_unref (out);
+  }
+  harness_free (h, bus);
+}
+
 /* nan-policy=error: a stream error naming the buffer. */
 static void
 test_nan_error (void)
@@ -2040,6 +2077,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lstminfer/segments/smoothing", test_segments_smoothing);
   g_test_add_func ("/lstminfer/eos-partial", test_eos_partial);
   g_test_add_func ("/lstminfer/nan-policy/reset", test_nan_reset);
+  g_test_add_func ("/lstminfer/precision/bf16", test_precision_bf16);
   g_test_add_func ("/lstminfer/max-message-rate", test_max_message_rate);
   g_test_add_func ("/lstminfer/model/max-size", test_model_max_size);
   g_test_add_func ("/lstminfer/nan-policy/error", test_nan_error);

@@ -356,6 +356,8 @@ static const ErrorCase errors[] = {
   { "nan-policy-unknown", { "@/nofeatures.safetensors", "@/frames.f32",
           "--nan-policy", "ignore", NULL }, "--nan-policy: 'ignore' is not "
         "one of reset, error, pass", NULL },
+  { "precision-unknown", { "@M", "@W", "--precision", "fp16", NULL },
+      "unknown precision 'fp16' (expected fp32 or bf16)", NULL },
 };
 
 static gchar *

@@ -116,6 +116,7 @@ lstm_pack_matrix (const float *w, guint n_out, guint k, float *dst,
       }
   }
   pm->data = dst;
+  pm->bf16 = NULL;
   pm->n_out = n_out;
   pm->k = k;
   pm->group_stride = stride;

@@ -458,3 +458,5 @@ KERNEL (lstm_lstm_step_) (const LstmPackedMatrix *w_hh, const float *b_hh,
     store8 (gates + 3 * H + j, o_);
   }
 }
+
+#include "kernels-simd-bf16.h"

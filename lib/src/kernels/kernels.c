@@ -9,10 +9,10 @@
 
 #define VARIANT(v) \
   { #v, lstm_matmul_ ## v, lstm_matmul_packed_ ## v, lstm_lstm_step_ ## v, \
-    lstm_sigmoid_ ## v, lstm_tanh_ ## v }
+    lstm_sigmoid_ ## v, lstm_tanh_ ## v, FALSE }
 
 static const LstmKernels kernels_ref = { "ref", lstm_matmul_ref, NULL, NULL,
-  lstm_sigmoid_ref, lstm_tanh_ref
+  lstm_sigmoid_ref, lstm_tanh_ref, FALSE
 };
 static const LstmKernels kernels_generic = VARIANT (generic);
 #ifdef LSTM_HAVE_AVX2

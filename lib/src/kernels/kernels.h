@@ -45,7 +45,10 @@ G_BEGIN_DECLS
 
 /* A weight matrix packed for the vector kernels (layout above). */
 typedef struct {
-  const float *data;    /* lstm_packed_size (n_out, k) floats, aligned */
+  const float *data;    /* lstm_packed_size (n_out, k) floats, aligned;
+                         * NULL in a bf16 packing */
+  const guint16 *bf16;  /* the same layout in bf16 (lstm_pack_matrix_bf16),
+                         * else NULL */
   guint n_out;          /* rows of the original matrix */
   guint k;              /* columns */
   gsize group_stride;   /* floats per group of 8 rows */
@@ -90,6 +93,9 @@ typedef struct {
    * the whole float range). */
   void (*sigmoid) (float *y, gsize n);
   void (*tanh) (float *y, gsize n);
+  /* TRUE for the bf16 tables (lstm_kernels_get_bf16): matmul_packed and
+   * lstm_step then read LstmPackedMatrix.bf16; matmul stays fp32. */
+  gboolean bf16;
 } LstmKernels;
 
 /* The table for @name ("ref", "generic", "avx2", "fma", "avx512"), or NULL
@@ -131,6 +137,57 @@ LSTM_DECLARE_KERNEL_VARIANT (fma)
 LSTM_DECLARE_KERNEL_VARIANT (avx512)
 void lstm_sigmoid_ref (float *y, gsize n);
 void lstm_tanh_ref (float *y, gsize n);
+
+/* ---- bf16 weights (kernels-bf16.c, kernels-simd-bf16.h) ----
+ *
+ * Reduced precision, opt-in: the packed matrices hold bf16 values (the
+ * upper 16 bits of a float, rounded to nearest even), products accumulate
+ * in fp32. Tables:
+ *   "bf16-generic", "bf16-avx2", "bf16-avx512": the weights are widened to
+ *     fp32 on the fly; the results are bitwise those of the fp32 variant
+ *     "generic", "avx2", "avx512" run on the bf16-rounded weights;
+ *   "bf16-avx512bf16" (AVX512-BF16 CPUs): vdpbf16ps, the inputs rounded to
+ *     bf16 as well (order in kernels-simd-bf16.h).
+ * Each table's matmul_packed/lstm_step read LstmPackedMatrix.bf16, its
+ * matmul is the fp32 variant's (the unpacked fallback), its sigmoid/tanh
+ * those of the fp32 variant of the same instruction set. */
+
+/* bf16 of @v, rounded to nearest even (NaN stays NaN). */
+guint16 lstm_bf16_from_float (float v);
+/* The float a bf16 value stands for (exact). */
+float lstm_bf16_to_float (guint16 v);
+/* bf16 elements that lstm_pack_matrix_bf16() writes (same count as the
+ * fp32 packing's floats). */
+gsize lstm_packed_size_bf16 (guint n_out, guint k);
+/* Packs @w rounded to bf16 into @dst, the layout of lstm_pack_matrix(); @pm
+ * gets bf16 = dst, data = NULL. */
+void lstm_pack_matrix_bf16 (const float *w, guint n_out, guint k,
+    guint16 *dst, LstmPackedMatrix *pm);
+/* The bf16 table named @name (above), or NULL when unknown or not supported
+ * by this build and CPU. With @name NULL: the one named by the
+ * LSTM_KERNELS_BF16 environment variable if set, else the fastest this CPU
+ * runs ("bf16-avx512bf16", "bf16-avx512", "bf16-avx2", "bf16-generic"). */
+const LstmKernels *lstm_kernels_get_bf16 (const gchar *name);
+/* NULL-terminated names of the bf16 tables this build and CPU can run. */
+const gchar *const *lstm_kernels_list_bf16 (void);
+
+#define LSTM_DECLARE_KERNEL_BF16(v) \
+  void lstm_matmul_packed_bf16_ ## v (const LstmPackedMatrix *w, \
+      const float *b, const float *x, gsize ldx, float *y, gsize ldy, \
+      gsize n_frames); \
+  void lstm_lstm_step_bf16_ ## v (const LstmPackedMatrix *w_hh, \
+      const float *b_hh, const float *peep, const float *h, float *c, \
+      float *h_out, float *gates, guint H);
+LSTM_DECLARE_KERNEL_BF16 (generic)
+LSTM_DECLARE_KERNEL_BF16 (avx2)
+LSTM_DECLARE_KERNEL_BF16 (fma)
+LSTM_DECLARE_KERNEL_BF16 (avx512)
+LSTM_DECLARE_KERNEL_BF16 (avx512bf16)
+/* The AVX512-BF16 build of kernels-simd.c also holds fp32 functions, equal
+ * to the avx512 ones and unused. */
+LSTM_DECLARE_KERNEL_VARIANT (avx512bf16)
+void lstm_matmul_avx512bf16 (const float *w, const float *b, const float *x,
+    gsize ldx, float *y, gsize ldy, gsize n_out, gsize k, gsize n_frames);
 
 /* Activations (exact libm functions; no approximations). The kernels' own
  * vocabulary: the model code maps its activation to one of these ids. */
