@@ -1,7 +1,9 @@
-/* The per-buffer cost of lstminfer in steady state: heap allocations per
- * one-frame buffer through a GstHarness, counted against the same harness
- * with identity in its place (what the harness and GStreamer's core spend
- * on a buffer anyway), and the time per buffer (printed, never asserted).
+/* The per-buffer cost of lstminfer and lstmfeatures in steady state: heap
+ * allocations per buffer through a GstHarness (one-frame buffers for
+ * lstminfer, one hop of audio for lstmfeatures), counted against the same
+ * harness with identity in its place (what the harness and GStreamer's
+ * core spend on a buffer anyway), and the time per buffer (printed, never
+ * asserted).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The input buffers are made before counting starts; the outputs are
@@ -20,6 +22,8 @@
 
 #define RATE 100
 #define DIM 40
+#define AUDIO_RATE 16000
+#define HOP 160                 /* samples: one frame of lstmfeatures */
 #define WARMUP 200
 #define COUNTED 2000
 
@@ -43,6 +47,7 @@ typedef struct
 {
   guint64 allocs;
   guint64 messages;
+  guint64 outputs;
   gsize max_size;
   double seconds;
 } Cost;
@@ -55,25 +60,49 @@ cpu_seconds (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static GstBuffer *
-frame_buffer (const float *x, guint64 i)
+/* What is pushed: @per_buffer frames of @dim floats at @rate. */
+typedef struct
 {
-  GstClockTime t0 = gst_util_uint64_scale (i, GST_SECOND, RATE);
-  GstClockTime t1 = gst_util_uint64_scale (i + 1, GST_SECOND, RATE);
+  const gchar *caps;
+  guint dim;
+  guint per_buffer;
+  guint rate;
+} Input;
 
-  return tu_frames_buffer (x + (gsize) (i % 64) * DIM, 1, DIM, t0, t1 - t0);
+static GstBuffer *
+input_buffer (const Input *in, const float *x, guint64 i)
+{
+  GstClockTime t0 = gst_util_uint64_scale (i * in->per_buffer, GST_SECOND,
+      in->rate);
+  GstClockTime t1 = gst_util_uint64_scale ((i + 1) * in->per_buffer,
+      GST_SECOND, in->rate);
+
+  return tu_frames_buffer (x + (gsize) (i % 64) * in->per_buffer * in->dim,
+      in->per_buffer, in->dim, t0, t1 - t0);
 }
 
-/* Pushes WARMUP one-frame buffers, then COUNTED more while counting the
+/* Pulls and drops what the harness has; returns how many buffers. */
+static guint64
+drain (GstHarness *h)
+{
+  GstBuffer *out;
+  guint64 n = 0;
+
+  while ((out = gst_harness_try_pull (h)) != NULL) {
+    gst_buffer_unref (out);
+    n++;
+  }
+  return n;
+}
+
+/* Pushes WARMUP buffers, then COUNTED more while counting the
  * allocations. @element is a gst-launch description of one element. */
 static Cost
-measure (const gchar *element)
+measure (const gchar *element, const Input *input)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree float *x = tu_random_frames (64, DIM, 7, 1.0f);
-  g_autofree gchar *caps = g_strdup_printf ("audio/x-raw,format=F32LE,"
-      "layout=interleaved,channels=%u,rate=%u,channel-mask=(bitmask)0x0",
-      DIM, RATE);
+  g_autofree float *x = tu_random_frames (64 * input->per_buffer,
+      input->dim, 7, 0.5f);
   GstBuffer **in = g_new (GstBuffer *, COUNTED);
   GstElement *e = gst_parse_bin_from_description_full (element, FALSE, NULL,
       GST_PARSE_FLAG_NO_SINGLE_ELEMENT_BINS, &error);
@@ -88,25 +117,23 @@ measure (const gchar *element)
   gst_element_set_bus (e, bus);
   h = gst_harness_new_with_element (e, "sink", "src");
   gst_object_unref (e);
-  gst_harness_set_src_caps_str (h, caps);
+  gst_harness_set_src_caps_str (h, input->caps);
   for (i = 0; i < WARMUP; i++) {
-    g_assert_cmpint (gst_harness_push (h, frame_buffer (x, i)), ==,
+    g_assert_cmpint (gst_harness_push (h, input_buffer (input, x, i)), ==,
         GST_FLOW_OK);
-    gst_buffer_unref (gst_harness_pull (h));
+    drain (h);
   }
   for (i = 0; i < COUNTED; i++)
-    in[i] = frame_buffer (x, WARMUP + i);
+    in[i] = input_buffer (input, x, WARMUP + i);
   while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) != NULL)
     gst_message_unref (msg);
 
   t0 = cpu_seconds ();
   alloc_counter_start ();
   for (i = 0; i < COUNTED; i++) {
-    GstFlowReturn ret = gst_harness_push (h, in[i]);
-    GstBuffer *out = gst_harness_try_pull (h);
-    if (ret != GST_FLOW_OK || out == NULL)
+    if (gst_harness_push (h, in[i]) != GST_FLOW_OK)
       break;
-    gst_buffer_unref (out);
+    c.outputs += drain (h);
   }
   c.allocs = alloc_counter_stop (&c.max_size);
   c.seconds = (cpu_seconds () - t0) / COUNTED;
@@ -124,6 +151,16 @@ measure (const gchar *element)
   g_free (in);
   return c;
 }
+
+static const Input frames_in = {
+  "audio/x-raw,format=F32LE,layout=interleaved,channels=40,rate=100,"
+      "channel-mask=(bitmask)0x0", DIM, 1, RATE
+};
+
+static const Input audio_in = {
+  "audio/x-raw,format=F32LE,layout=interleaved,channels=1,rate=16000",
+  1, HOP, AUDIO_RATE
+};
 
 static void
 report (const gchar *what, const Cost *c)
@@ -147,10 +184,11 @@ test_values_no_allocation (void)
     g_test_skip ("no allocation counter under AddressSanitizer");
     return;
   }
-  base = measure ("identity");
-  ours = measure (infer);
+  base = measure ("identity", &frames_in);
+  ours = measure (infer, &frames_in);
   report ("identity", &base);
   report ("lstminfer, regression, no messages", &ours);
+  g_assert_cmpuint (ours.outputs, ==, COUNTED);
   g_assert_cmpuint (ours.messages, ==, 0);
   g_assert_cmpuint (ours.allocs, <=, base.allocs);
 }
@@ -175,13 +213,34 @@ test_messages_only_allocation (void)
     g_test_skip ("no allocation counter under AddressSanitizer");
     return;
   }
-  base = measure ("identity");
-  ours = measure (infer);
+  base = measure ("identity", &frames_in);
+  ours = measure (infer, &frames_in);
   report ("identity", &base);
   report ("lstminfer, classifier, a prediction every 10 frames", &ours);
   g_assert_cmpuint (ours.messages, >=, COUNTED / MESSAGE_INTERVAL);
   g_assert_cmpuint (ours.allocs, <=, base.allocs +
       ours.messages * ALLOCS_PER_MESSAGE);
+}
+
+/* lstmfeatures (fbank, one frame per output buffer) fed one hop of audio
+ * per buffer: one frame out per buffer, written into a pooled buffer, and
+ * no allocation beyond identity's. */
+static void
+test_features_no_allocation (void)
+{
+  Cost base, ours;
+
+  if (!alloc_counter_available ()) {
+    g_test_skip ("no allocation counter under AddressSanitizer");
+    return;
+  }
+  base = measure ("identity", &audio_in);
+  ours = measure ("lstmfeatures config=\"{\\\"kind\\\":\\\"fbank\\\","
+      "\\\"num_mel_bins\\\":40}\"", &audio_in);
+  report ("identity, 160 samples per buffer", &base);
+  report ("lstmfeatures, fbank", &ours);
+  g_assert_cmpuint (ours.outputs, ==, COUNTED);
+  g_assert_cmpuint (ours.allocs, <=, base.allocs);
 }
 
 int
@@ -201,6 +260,8 @@ main (int argc, char **argv)
       test_values_no_allocation);
   g_test_add_func ("/buffer-cost/messages-only-allocation",
       test_messages_only_allocation);
+  g_test_add_func ("/buffer-cost/features-no-allocation",
+      test_features_no_allocation);
   ret = g_test_run ();
   g_free (model_path);
   g_free (reg_path);
