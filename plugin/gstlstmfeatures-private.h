@@ -84,7 +84,12 @@ struct _GstLstmFeatures
   GstClockTime gap_ts;
   gfloat *frames;               /* scratch for one block's frames */
   gsize frames_cap;             /* in frames */
-  gfloat *stage;                /* frames_per_buffer frames being gathered */
+  gfloat *stage;                /* frames_per_buffer frames being gathered
+                                 * when no pooled buffer is at hand */
+  GstBuffer *out_buf;           /* the pooled output buffer being filled */
+  GstMapInfo out_map;           /* out_buf, mapped for writing */
+  gfloat *stage_dst;            /* where the staged frames are: out_map's
+                                 * data or stage */
   guint stage_n;
   guint64 stage_first;          /* run index of the first staged frame */
   guint8 *in_copy;              /* an aligned copy of unaligned input */
@@ -103,6 +108,8 @@ gboolean gst_lstm_features_get_info (GstLstmFeatures *self,
     FeaturesInfo *info);
 gboolean gst_lstm_features_negotiate (GstLstmFeatures *self);
 GstFlowReturn gst_lstm_features_push_stage (GstLstmFeatures *self);
+gfloat *gst_lstm_features_stage_begin (GstLstmFeatures *self);
+void gst_lstm_features_release_out (GstLstmFeatures *self);
 void gst_lstm_features_restart_framing (GstLstmFeatures *self);
 GstClockTime gst_lstm_features_sample_time (GstLstmFeatures *self, gint64 s);
 gboolean gst_lstm_features_set_input_caps (GstLstmFeatures *self,

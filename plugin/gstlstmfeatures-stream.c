@@ -489,6 +489,42 @@ gst_lstm_features_restart_framing (GstLstmFeatures *self)
   self->discont = TRUE;
 }
 
+/* Where the frames of a new stage go: straight into a buffer of our pool,
+ * held mapped until it is pushed (and reused if the stage is dropped), or
+ * the heap stage before there is a pool. Called when stage_n is 0. */
+gfloat *
+gst_lstm_features_stage_begin (GstLstmFeatures *self)
+{
+  const gsize need = (gsize) self->info.frames_per_buffer * self->info.dim *
+      sizeof (gfloat);
+
+  if (self->out_buf != NULL && self->out_map.size < need)
+    gst_lstm_features_release_out (self);
+  if (self->out_buf == NULL && self->pool != NULL &&
+      gst_buffer_pool_acquire_buffer (self->pool, &self->out_buf, NULL) ==
+      GST_FLOW_OK) {
+    if (!gst_buffer_map (self->out_buf, &self->out_map, GST_MAP_WRITE))
+      gst_clear_buffer (&self->out_buf);
+    else if (self->out_map.size < need)
+      gst_lstm_features_release_out (self);
+  }
+  self->stage_dst = self->out_buf != NULL ? (gfloat *) self->out_map.data :
+      self->stage;
+  return self->stage_dst;
+}
+
+/* Drops the pooled buffer held for staging, if any. */
+void
+gst_lstm_features_release_out (GstLstmFeatures *self)
+{
+  if (self->out_buf == NULL)
+    return;
+  gst_buffer_unmap (self->out_buf, &self->out_map);
+  gst_clear_buffer (&self->out_buf);
+  if (self->stage_dst != self->stage)
+    self->stage_dst = NULL;
+}
+
 /* Pushes the staged frames as one buffer; a short tensors buffer is padded
  * and marked (pad-buffers), or announced by caps with its frame count. */
 GstFlowReturn
@@ -541,10 +577,18 @@ gst_lstm_features_push_stage (GstLstmFeatures *self)
     self->caps_frames = k;
   }
 
-  ret = gst_buffer_pool_acquire_buffer (self->pool, &buf, NULL);
-  if (ret != GST_FLOW_OK)
-    return ret;
-  gst_buffer_fill (buf, 0, self->stage, (gsize) k * dim * sizeof (gfloat));
+  if (self->out_buf != NULL && self->stage_dst ==
+      (gfloat *) self->out_map.data) {
+    /* the frames were written straight into this buffer */
+    gst_buffer_unmap (self->out_buf, &self->out_map);
+    buf = g_steal_pointer (&self->out_buf);
+    self->stage_dst = NULL;
+  } else {
+    ret = gst_buffer_pool_acquire_buffer (self->pool, &buf, NULL);
+    if (ret != GST_FLOW_OK)
+      return ret;
+    gst_buffer_fill (buf, 0, self->stage, (gsize) k * dim * sizeof (gfloat));
+  }
   if (pad) {
     /* zeros up to the caps' frame count, the real ones marked */
     const guint n = self->info.frames_per_buffer;
@@ -599,9 +643,11 @@ gst_lstm_features_add_frames (GstLstmFeatures *self, const gfloat *frames, gsize
   while (done < n) {
     gsize m = MIN (n - done, (gsize) (fpb - self->stage_n));
 
-    if (self->stage_n == 0)
+    if (self->stage_n == 0) {
       self->stage_first = self->run_frames;
-    memcpy (self->stage + (gsize) self->stage_n * dim,
+      gst_lstm_features_stage_begin (self);
+    }
+    memcpy (self->stage_dst + (gsize) self->stage_n * dim,
         frames + done * dim, m * dim * sizeof (gfloat));
     self->stage_n += (guint) m;
     self->run_frames += m;

@@ -490,6 +490,7 @@ gst_lstm_features_finalize (GObject *object)
   g_free (self->model_location);
   g_free (self->config);
   g_free (self->frames);
+  gst_lstm_features_release_out (self);
   g_free (self->stage);
   g_free (self->in_copy);
   if (self->pool) {
@@ -755,8 +756,9 @@ gst_lstm_features_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
           ("a burst of non-finite samples starts at %" GST_TIME_FORMAT,
               GST_TIME_ARGS (at)));
       if (ret == GST_FLOW_OK) {
-        memcpy (self->stage, self->frames + (gsize) rep.burst_frame *
-            self->info.dim, self->info.dim * sizeof (gfloat));
+        memcpy (gst_lstm_features_stage_begin (self), self->frames +
+            (gsize) rep.burst_frame * self->info.dim,
+            self->info.dim * sizeof (gfloat));
         self->stage_n = 1;
         self->stage_gap = TRUE;
         self->gap_ts = at;
@@ -975,7 +977,9 @@ gst_lstm_features_start (GstLstmFeatures *self)
     g_free (self->frames);
     self->frames = g_new (gfloat, frames_cap * self->info.dim);
     self->frames_cap = frames_cap;
+    gst_lstm_features_release_out (self);
     g_free (self->stage);
+    self->stage_dst = NULL;
     self->stage = g_new (gfloat, (gsize) self->info.frames_per_buffer *
         self->info.dim);
   }
@@ -1012,6 +1016,8 @@ gst_lstm_features_stop (GstLstmFeatures *self)
   self->started = FALSE;
   g_mutex_unlock (&self->lock);
 
+  gst_lstm_features_release_out (self);
+  self->stage_dst = NULL;
   if (self->pool) {
     gst_buffer_pool_set_active (self->pool, FALSE);
     gst_clear_object (&self->pool);

@@ -11,7 +11,8 @@
     audioresample pass the audio through untouched);
   - the SMALL model (in 40, LSTM 128 x 2, linear 10) at one frame per buffer
     (raw float frames through rawaudioparse), with lstminfer and with
-    identity in its place: the per-buffer cost of the element.
+    identity in its place: the per-buffer cost of the element; with a
+    queue after filesrc (a thread hand-off per buffer) and without.
 Real-time factor = audio duration / CPU time of the gst-launch process
 (CPU time, so that waiting for a shared core is not counted); best of two.
 
@@ -121,21 +122,29 @@ def main():
             f32 = os.path.join(tmp, "frames.f32")
             rng = np.random.default_rng(3)
             rng.uniform(-1, 1, (SMALL_FRAMES, 40)).astype("<f4").tofile(f32)
-            head = ["filesrc", f"location={f32}", "blocksize=160", "!",
-                    "queue", "!", "rawaudioparse", "use-sink-caps=false",
-                    "format=pcm", "pcm-format=f32le", "num-channels=40",
-                    "sample-rate=100", "!"]
-            res = {}
-            for what, mid in (("identity", ["identity"]),
-                              ("lstminfer", ["lstminfer", f"model={small}",
-                                             "message-interval=0"])):
-                res[what] = cpu_of([launch, "-q"] + head + mid +
-                                   ["!", "fakesink"], env)
-            per = {k: v / SMALL_FRAMES * 1e6 for k, v in res.items()}
-            print(f"SMALL through lstminfer, 1 frame per buffer: "
-                  f"{per['lstminfer']:.2f} us/frame (identity in its place: "
-                  f"{per['identity']:.2f} us/buffer; element + model: "
-                  f"{per['lstminfer'] - per['identity']:.2f} us/buffer)")
+            parse = ["rawaudioparse", "use-sink-caps=false", "format=pcm",
+                     "pcm-format=f32le", "num-channels=40",
+                     "sample-rate=100", "!"]
+            src = ["filesrc", f"location={f32}", "blocksize=160", "!"]
+            # with a queue, every buffer is handed from one thread to the
+            # other (two wake-ups on a shared core); without, one
+            # streaming thread runs the whole pipeline
+            for how, head in (("queue", src + ["queue", "!"] + parse),
+                              ("no queue", src + parse)):
+                res = {}
+                for what, mid in (("identity", ["identity"]),
+                                  ("lstminfer", ["lstminfer",
+                                                 f"model={small}",
+                                                 "message-interval=0"])):
+                    res[what] = cpu_of([launch, "-q"] + head + mid +
+                                       ["!", "fakesink"], env)
+                per = {k: v / SMALL_FRAMES * 1e6 for k, v in res.items()}
+                print(f"SMALL through lstminfer, 1 frame per buffer, "
+                      f"{how}: {per['lstminfer']:.2f} us/frame (identity "
+                      f"in its place: {per['identity']:.2f} us/buffer; "
+                      f"element + model: "
+                      f"{per['lstminfer'] - per['identity']:.2f} us/buffer)",
+                      flush=True)
     return 0
 
 

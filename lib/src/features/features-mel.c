@@ -67,10 +67,19 @@ lstm_mel_bank_apply (const LstmMelBank *bank, const float *spec, float *out)
   for (m = 0; m < bank->n_filters; m++) {
     const float *w = bank->weights + bank->offset[m];
     const float *s = spec + bank->first[m];
-    double acc = 0.0;
-    for (k = 0; k < bank->count[m]; k++)
-      acc += (double) s[k] * (double) w[k];
-    out[m] = (float) acc;
+    const guint c = bank->count[m];
+    /* four interleaved partial sums in double: they vectorise, and the
+     * order of the additions moves the result far less than a float ulp */
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    for (k = 0; k + 4 <= c; k += 4) {
+      a0 += (double) s[k] * (double) w[k];
+      a1 += (double) s[k + 1] * (double) w[k + 1];
+      a2 += (double) s[k + 2] * (double) w[k + 2];
+      a3 += (double) s[k + 3] * (double) w[k + 3];
+    }
+    for (; k < c; k++)
+      a0 += (double) s[k] * (double) w[k];
+    out[m] = (float) ((a0 + a1) + (a2 + a3));
   }
 }
 
