@@ -13,10 +13,10 @@
  * streams instead of once per stream). Each output row of matmul_packed is
  * summed in the canonical order whatever the number of rows, so it holds
  * the bits of the one-stream product; the gate arithmetic after it is the
- * per-element arithmetic of the one-stream kernels (k->lstm_step when
- * H % 8 == 0: the variant's own sigmoid and tanh, applied here through
- * k->sigmoid and k->tanh, which are the same element-wise functions;
- * libm's otherwise, as lstm_layer_forward_packed does). The recurrent
+ * per-element arithmetic of the one-stream kernels (when H % 8 == 0,
+ * LstmBatchKernels.lstm_gates: the code of k->lstm_step after its product,
+ * with the variant's own sigmoid and tanh; libm's otherwise, as
+ * lstm_layer_forward_packed does). The recurrent
  * state is gathered from each LstmState into a (N, H) matrix and scattered
  * back after the step.
  *
@@ -46,7 +46,6 @@ typedef struct {
   float *act[2], *lag, *cat;    /* (TILE, max_width) */
   float *gx, *gh;       /* (TILE, max_gates) */
   float *h, *c;         /* (TILE, max_width) gathered recurrent state */
-  float *tmp;           /* (max_width) */
 } BatchBuffers;
 
 static gsize
@@ -75,7 +74,7 @@ buffers_get (const LstmModel *m, BatchScratch *own, BatchBuffers *b)
           m->output_size));
   gsize act = round_up ((gsize) BATCH_TILE * m->max_width);
   gsize gates = round_up ((gsize) BATCH_TILE * m->max_gates);
-  gsize need = 2 * io + 6 * act + 2 * gates + round_up (m->max_width);
+  gsize need = 2 * io + 6 * act + 2 * gates;
   float *p;
 
   if (s == NULL) {
@@ -103,20 +102,19 @@ buffers_get (const LstmModel *m, BatchScratch *own, BatchBuffers *b)
   b->h = p += act;
   b->c = p += act;
   b->gx = p += act;
-  b->gh = p += gates;
-  b->tmp = p + gates;
+  b->gh = p + gates;
   return TRUE;
 }
 
 /* The gate arithmetic of k->lstm_step (H % 8 == 0) or of
  * lstm_layer_forward_packed (otherwise) for one stream: gx: W_ih x + b_ih,
- * gh: W_hh h + b_hh (4H each; gx is overwritten); c: (H) in/out; y: h(t). */
+ * gh: W_hh h + b_hh (4H each); c: (H) in/out; y: h(t). */
 static void
-lstm_gates_one (const LstmKernels *k, guint H, const float *peep, float *gx,
-    const float *gh, float *c, float *y, float *tmp)
+lstm_gates_one (const LstmBatchKernels *bk, guint H, const float *peep,
+    const float *gx, const float *gh, float *c, float *y)
 {
-  float *gi = gx + LSTM_GATE_I * H, *gf = gx + LSTM_GATE_F * H;
-  float *gg = gx + LSTM_GATE_G * H, *go = gx + LSTM_GATE_O * H;
+  const float *gi = gx + LSTM_GATE_I * H, *gf = gx + LSTM_GATE_F * H;
+  const float *gg = gx + LSTM_GATE_G * H, *go = gx + LSTM_GATE_O * H;
   const float *pi = peep ? peep + LSTM_PEEP_I * H : NULL;
   const float *pf = peep ? peep + LSTM_PEEP_F * H : NULL;
   const float *po = peep ? peep + LSTM_PEEP_O * H : NULL;
@@ -146,29 +144,8 @@ lstm_gates_one (const LstmKernels *k, guint H, const float *peep, float *gx,
     }
     return;
   }
-  /* k->lstm_step's element-wise arithmetic, stage by stage */
-  for (j = 0; j < 3 * H; j++)
-    gx[j] = gx[j] + gh[j];
-  if (peep)
-    for (j = 0; j < H; j++) {
-      gi[j] = gi[j] + pi[j] * c[j];
-      gf[j] = gf[j] + pf[j] * c[j];
-    }
-  k->sigmoid (gi, 2 * (gsize) H);       /* i, f */
-  k->tanh (gg, H);                      /* g */
-  for (j = 0; j < H; j++) {
-    float c_ = gf[j] * c[j] + gi[j] * gg[j];
-    float ao = go[j] + gh[LSTM_GATE_O * H + j];
-    if (peep)
-      ao = ao + po[j] * c_;
-    c[j] = c_;
-    go[j] = ao;
-    tmp[j] = c_;
-  }
-  k->sigmoid (go, H);
-  k->tanh (tmp, H);
-  for (j = 0; j < H; j++)
-    y[j] = go[j] * tmp[j];
+  /* k->lstm_step's arithmetic after its product, vectorised alike */
+  bk->lstm_gates (gx, gh, peep, c, y, H);
 }
 
 /* One recurrent sub-layer @l (unidirectional) for the n streams' current
@@ -180,6 +157,7 @@ batch_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
     const BatchBuffers *b)
 {
   const LstmRnnParams *p = &L->rnn[l];
+  const LstmBatchKernels *bk = lstm_batch_kernels_get (k);
   guint H = L->hidden_size, i, j;
   gboolean lstm = L->type == LSTM_LAYER_LSTM;
   gsize per = lstm ? 2 * (gsize) H : H, G = (lstm ? 4 : 3) * (gsize) H;
@@ -195,8 +173,8 @@ batch_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
     float *h = values[i] + off;
 
     if (lstm) {
-      lstm_gates_one (k, H, L->peephole ? p->w_ch : NULL, gx, gh, h + H, yi,
-          b->tmp);
+      lstm_gates_one (bk, H, L->peephole ? p->w_ch : NULL, gx, gh, h + H,
+          yi);
     } else {
       for (j = 0; j < H; j++) {
         float r = lstm_sigmoidf (gx[LSTM_GATE_R * H + j] +
@@ -268,8 +246,8 @@ batch_stack (LstmModel *m, const LstmKernels *k, float *const *values,
 static gboolean
 batch_supported (LstmModel *m, const LstmKernels *k)
 {
-  return m->streamable && k->matmul_packed != NULL && k->sigmoid != NULL &&
-      k->tanh != NULL && lstm_model_ensure_packed (m);
+  return m->streamable && k->matmul_packed != NULL &&
+      lstm_batch_kernels_get (k) != NULL && lstm_model_ensure_packed (m);
 }
 
 /**

@@ -458,3 +458,38 @@ KERNEL (lstm_lstm_step_) (const LstmPackedMatrix *w_hh, const float *b_hh,
     store8 (gates + 3 * H + j, o_);
   }
 }
+
+/* ---- batched steps (many streams' rows; see LstmBatchKernels) ---- */
+
+/* k->lstm_step's arithmetic after its recurrent product, for one stream
+ * whose products are given: gx = W_ih x + b_ih, gh = W_hh h + b_hh (4H
+ * each), H % 8 == 0. c: (H) in/out; h_out: h(t) (H). Bitwise what
+ * lstm_step computes from the same products. */
+void
+KERNEL (lstm_lstm_gates_) (const float *gx, const float *gh,
+    const float *peep, float *c, float *h_out, guint H)
+{
+  gsize j;
+
+  for (j = 0; j < H; j += 8) {
+    v8sf ai, af, ag, ao, i_, f_, g_, o_, c0, c_;
+    ai = load8 (gx + j) + load8 (gh + j);
+    af = load8 (gx + H + j) + load8 (gh + H + j);
+    ag = load8 (gx + 2 * H + j) + load8 (gh + 2 * H + j);
+    ao = load8 (gx + 3 * H + j) + load8 (gh + 3 * H + j);
+    c0 = load8 (c + j);
+    if (peep) {
+      ai = ai + load8 (peep + j) * c0;
+      af = af + load8 (peep + H + j) * c0;
+    }
+    i_ = vsigmoid (ai);
+    f_ = vsigmoid (af);
+    g_ = vtanh (ag);
+    c_ = f_ * c0 + i_ * g_;
+    if (peep)
+      ao = ao + load8 (peep + 2 * H + j) * c_;
+    o_ = vsigmoid (ao);
+    store8 (c + j, c_);
+    store8 (h_out + j, o_ * vtanh (c_));
+  }
+}
