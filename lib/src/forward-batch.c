@@ -165,8 +165,8 @@ batch_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
 
   for (i = 0; i < n; i++)
     memcpy (b->h + (gsize) i * H, values[i] + off, H * sizeof (float));
-  k->matmul_packed (&p->pk_ih, p->b_ih, x, p->in, b->gx, G, n);
-  k->matmul_packed (&p->pk_hh, p->b_hh, b->h, H, b->gh, G, n);
+  bk->matmul_packed_multi (&p->pk_ih, p->b_ih, x, p->in, b->gx, G, n);
+  bk->matmul_packed_multi (&p->pk_hh, p->b_hh, b->h, H, b->gh, G, n);
   for (i = 0; i < n; i++) {
     float *gx = b->gx + i * G, *yi = y + (gsize) i * L->output_size;
     const float *gh = b->gh + i * G;

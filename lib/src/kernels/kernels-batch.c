@@ -7,13 +7,21 @@
 
 #include "kernels.h"
 
-static const LstmBatchKernels batch_generic = { lstm_lstm_gates_generic };
+static const LstmBatchKernels batch_generic = {
+  lstm_matmul_packed_multi_generic, lstm_lstm_gates_generic
+};
 #ifdef LSTM_HAVE_AVX2
-static const LstmBatchKernels batch_avx2 = { lstm_lstm_gates_avx2 };
-static const LstmBatchKernels batch_fma = { lstm_lstm_gates_fma };
+static const LstmBatchKernels batch_avx2 = {
+  lstm_matmul_packed_multi_avx2, lstm_lstm_gates_avx2
+};
+static const LstmBatchKernels batch_fma = {
+  lstm_matmul_packed_multi_fma, lstm_lstm_gates_fma
+};
 #endif
 #ifdef LSTM_HAVE_AVX512
-static const LstmBatchKernels batch_avx512 = { lstm_lstm_gates_avx512 };
+static const LstmBatchKernels batch_avx512 = {
+  lstm_matmul_packed_multi_avx512, lstm_lstm_gates_avx512
+};
 #endif
 
 const LstmBatchKernels *

@@ -139,6 +139,10 @@ void lstm_tanh_ref (float *y, gsize n);
  * stream the gate arithmetic below, so every stream's outputs are bitwise
  * those of the one-stream kernels. */
 typedef struct {
+  /* k->matmul_packed over many rows of x, each row's outputs bitwise
+   * matmul_packed's (AVX-512: two rows per pass over the weights). */
+  void (*matmul_packed_multi) (const LstmPackedMatrix *w, const float *b,
+      const float *x, gsize ldx, float *y, gsize ldy, gsize n_frames);
   /* k->lstm_step's arithmetic after the recurrent product, H % 8 == 0:
    * gx: W_ih x + b_ih, gh: W_hh h(t-1) + b_hh (4H each); peep: NULL or
    * (3H); c: (H) in/out; h_out: h(t) (H). Bitwise what lstm_step gives. */
@@ -151,6 +155,9 @@ typedef struct {
 const LstmBatchKernels *lstm_batch_kernels_get (const LstmKernels *k);
 
 #define LSTM_DECLARE_BATCH_VARIANT(v) \
+  void lstm_matmul_packed_multi_ ## v (const LstmPackedMatrix *w, \
+      const float *b, const float *x, gsize ldx, float *y, gsize ldy, \
+      gsize n_frames); \
   void lstm_lstm_gates_ ## v (const float *gx, const float *gh, \
       const float *peep, float *c, float *h_out, guint H);
 LSTM_DECLARE_BATCH_VARIANT (generic)
