@@ -25,6 +25,7 @@ typedef struct {
   gchar *reference;
   gchar *nan_policy;
   gchar *precision;
+  gchar *output_dir;
 } RunOptions;
 
 typedef struct {
@@ -228,7 +229,8 @@ static void
 usage (FILE *f)
 {
   fprintf (f,
-      "Usage: lstm run [OPTIONS] MODEL INPUT [OUTPUT]\n\n"
+      "Usage: lstm run [OPTIONS] MODEL INPUT [OUTPUT]\n"
+      "       lstm run [OPTIONS] --output-dir DIR MODEL INPUT...\n\n"
       "INPUT: .f32 (raw little-endian float32 frames, n x input size),\n"
       "       .csv (one frame per line, values separated by commas), or\n"
       "       audio (.wav, .flac, .ogg, ...): the model's features are\n"
@@ -482,6 +484,127 @@ draw_plot (const gchar *path, const gchar *audio, LstmModel *model,
   return lstm_tool_timeline_plot (path, &p, error);
 }
 
+/* ---- several inputs: one batch ---- */
+
+/* One stretch of an input's frames, run as one sequence. */
+typedef struct {
+  guint file;
+  gsize start, len;
+} Stretch;
+
+/* lstm run --output-dir DIR MODEL INPUT...: every frame file read whole,
+ * then all of them run together through lstm_model_forward_sequences()
+ * (under the reset policy each stretch of finite frames is a sequence of
+ * its own, from a zero state, and a non-finite frame gives zeros: what
+ * one `lstm run` per file gives); the scores of INPUT go to DIR/(INPUT's
+ * file name), in INPUT's format. */
+static gboolean
+run_many (LstmModel *model, char **inputs, guint n_inputs, const gchar *dir,
+    LstmNanPolicy policy, GError **error)
+{
+  guint I = lstm_model_get_input_size (model);
+  guint O = lstm_model_get_output_size (model);
+  g_autoptr (GPtrArray) frames = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) g_array_unref);
+  g_autoptr (GPtrArray) outs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) stretches = g_array_new (FALSE, FALSE, sizeof (Stretch));
+  g_autofree const float **seq_in = NULL;
+  g_autofree float **seq_out = NULL;
+  g_autofree gsize *seq_len = NULL;
+  g_autofree float *buf = g_new (float, (gsize) CHUNK_FRAMES * I);
+  gboolean ok = TRUE;
+  guint f, q;
+
+  for (f = 0; f < n_inputs; f++) {
+    g_autoptr (LstmToolFrameReader) reader = NULL;
+    GArray *all;
+    gsize total, t, start = 0;
+    gssize n;
+    gboolean prev_bad = FALSE;
+    float *out;
+
+    if (lstm_tool_is_audio_path (inputs[f])) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s: --output-dir runs frame files (.f32, .csv); run an audio "
+          "file on its own", inputs[f]);
+      return FALSE;
+    }
+    reader = lstm_tool_frame_reader_open (inputs[f], I, error);
+    if (reader == NULL)
+      return FALSE;
+    lstm_tool_frame_reader_set_nan_policy (reader, policy);
+    all = g_array_new (FALSE, FALSE, sizeof (float));
+    g_ptr_array_add (frames, all);
+    while ((n = lstm_tool_frame_reader_read (reader, buf, CHUNK_FRAMES,
+                error)) > 0)
+      g_array_append_vals (all, buf, (guint) (n * I));
+    if (n < 0)
+      return FALSE;
+    total = all->len / I;
+    out = g_new0 (float, MAX (total, 1) * O);
+    g_ptr_array_add (outs, out);
+    for (t = 0; t <= total; t++) {
+      const float *x = (const float *) all->data + t * I;
+      gboolean bad = FALSE;
+      guint j;
+
+      for (j = 0; t < total && policy != LSTM_NAN_POLICY_PASS && j < I; j++)
+        bad = bad || !isfinite (x[j]);
+      if (bad && policy == LSTM_NAN_POLICY_ERROR) {
+        g_set_error (error, LSTM_ERROR, LSTM_ERROR_FORMAT,
+            "%s: frame %" G_GSIZE_FORMAT " holds NaN or Inf "
+            "(--nan-policy error)", inputs[f], t);
+        return FALSE;
+      }
+      if (t < total && !bad) {
+        prev_bad = FALSE;
+        continue;
+      }
+      if (t > start) {
+        Stretch st = { f, start, t - start };
+        g_array_append_val (stretches, st);
+      }
+      if (bad && !prev_bad)
+        fprintf (stderr, "lstm run: %s: frame %" G_GSIZE_FORMAT " holds NaN "
+            "or Inf: its output is zeros and the state is reset until the "
+            "next finite frame (--nan-policy reset)\n", inputs[f], t);
+      prev_bad = bad;
+      start = t + 1;
+    }
+  }
+
+  seq_in = g_new (const float *, MAX (stretches->len, 1));
+  seq_out = g_new (float *, MAX (stretches->len, 1));
+  seq_len = g_new (gsize, MAX (stretches->len, 1));
+  for (q = 0; q < stretches->len; q++) {
+    const Stretch *st = &g_array_index (stretches, Stretch, q);
+    GArray *all = g_ptr_array_index (frames, st->file);
+    seq_in[q] = (const float *) all->data + st->start * I;
+    seq_out[q] = (float *) g_ptr_array_index (outs, st->file) + st->start * O;
+    seq_len[q] = st->len;
+  }
+  if (!lstm_model_forward_sequences (model, stretches->len, seq_in, seq_len,
+          seq_out, error))
+    return FALSE;
+
+  for (f = 0; ok && f < n_inputs; f++) {
+    g_autofree gchar *base = g_path_get_basename (inputs[f]);
+    g_autofree gchar *path = g_build_filename (dir, base, NULL);
+    GArray *all = g_ptr_array_index (frames, f);
+    LstmToolFrameWriter *w = lstm_tool_frame_writer_open (path, O, error);
+
+    if (w == NULL)
+      return FALSE;
+    ok = lstm_tool_frame_writer_write (w, g_ptr_array_index (outs, f),
+        all->len / I, error);
+    if (!ok)
+      lstm_tool_frame_writer_abort (w);
+    else
+      ok = lstm_tool_frame_writer_close (w, error);
+  }
+  return ok;
+}
+
 int
 lstm_tool_run (int argc, char **argv, GError **error)
 {
@@ -519,6 +642,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
         "LABELS"},
     {"nan-policy", 0, 0, G_OPTION_ARG_STRING, &o.nan_policy, NULL, "P"},
     {"precision", 0, 0, G_OPTION_ARG_STRING, &o.precision, NULL, "P"},
+    {"output-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.output_dir, NULL, "DIR"},
     {NULL}
   };
 
@@ -535,7 +659,7 @@ lstm_tool_run (int argc, char **argv, GError **error)
         opt_error->message);
     goto out;
   }
-  if (argc < 3 || argc > 4) {
+  if (argc < 3 || (argc > 4 && o.output_dir == NULL)) {
     usage (stderr);
     ret = 2;
     goto out;
@@ -557,9 +681,27 @@ lstm_tool_run (int argc, char **argv, GError **error)
           error))
     goto out;
 
+  if (o.output_dir && (o.plot || o.reference || o.smoothing || o.threshold ||
+          o.min_duration)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--output-dir writes scores: the label timeline's options do not "
+        "apply");
+    goto out;
+  }
+  if (o.output_dir && !g_file_test (o.output_dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--output-dir %s: not a directory", o.output_dir);
+    goto out;
+  }
+
   model = lstm_model_load (argv[1], error);
   if (model == NULL)
     goto out;
+  if (o.output_dir) {
+    ret = run_many (model, argv + 2, (guint) argc - 2, o.output_dir, policy,
+        error) ? 0 : 1;
+    goto out;
+  }
   I = lstm_model_get_input_size (model);
   O = lstm_model_get_output_size (model);
   output = argc == 4 ? argv[3] : NULL;
@@ -745,5 +887,6 @@ out:
   g_free (o.reference);
   g_free (o.nan_policy);
   g_free (o.precision);
+  g_free (o.output_dir);
   return ret;
 }

@@ -203,6 +203,9 @@ LSTM_API gboolean lstm_model_forward (LstmModel *model, LstmState *state,
     const float *in, gsize n_frames, float *out, GError **error);
 LSTM_API gboolean lstm_model_forward_sequence (LstmModel *model,
     const float *in, gsize n_frames, float *out, GError **error);
+LSTM_API gboolean lstm_model_forward_sequences (LstmModel *model,
+    guint n_seqs, const float *const *in, const gsize *n_frames,
+    float *const *out, GError **error);
 LSTM_API gboolean lstm_model_forecast (LstmModel *model, LstmState *state,
     const float *history, gsize n_history, guint steps, float *out,
     GError **error);

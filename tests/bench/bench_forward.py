@@ -6,8 +6,8 @@ Two models, SMALL (in 40, LSTM 128 x 2, linear 10) and LARGE (in 80,
 LSTM 512 x 2, linear 10), three ways each:
   - streaming, 1 frame per call (the recurrent state carried across calls);
   - 100 frames per call;
-  - offline: PyTorch and oneDNN run 32 sequences x 1000 frames in one batched
-    call; liblstm (no batched call) one sequence of 1000 frames in one call.
+  - offline: 32 sequences x 1000 frames in one batched call (liblstm:
+    lstm_model_forward_sequences).
 Per row: microseconds per frame (best of a few passes; process CPU time, so
 time spent waiting for a shared core is not counted), the ratios
 PyTorch / liblstm and oneDNN / liblstm (above 1: liblstm is faster), and
@@ -98,9 +98,10 @@ def flops_bytes(i, h, layers, c, chunk, wbytes=4):
     return flops, per_frame + per_call / chunk, per_frame + per_call
 
 
-def run_ours(binary, path, frames, chunk, reps, env=None, precision="fp32"):
+def run_ours(binary, path, frames, chunk, reps, env=None, batch=1,
+             precision="fp32"):
     out = subprocess.run([binary, path, str(frames), str(chunk), str(reps),
-                          precision],
+                          precision, str(batch)],
                          check=True, capture_output=True, text=True,
                          env=env).stdout
     return json.loads(out)
@@ -166,7 +167,9 @@ def main():
                  OFFLINE_FRAMES, OFFLINE_BATCH),
             ]
             for mode, chunk, n, batch in rows:
-                r = run_ours(args.bench_forward, path, n, chunk, reps, env)
+                r = run_ours(args.bench_forward, path, n, chunk,
+                             reps if batch == 1 else max(2, reps - 2), env,
+                             batch)
                 kernels = r["kernels"]
                 ours = r["seconds_per_frame"]
                 if batch == 1:
@@ -179,14 +182,20 @@ def main():
                 dn = d["seconds_per_frame"] if d else None
                 if d:
                     dnnl_version = d["dnnl"]
-                for prec in ["fp32"] + ([] if args.no_bf16 else ["bf16"]):
+                precs = ["fp32"] + ([] if args.no_bf16 or batch > 1
+                                    else ["bf16"])
+                for prec in precs:
                     if prec == "bf16":
                         r = run_ours(args.bench_forward, path, n, chunk, reps,
-                                     env, "bf16")
+                                     env, 1, "bf16")
                         kernels_bf16 = r["kernels"]
                         ours = r["seconds_per_frame"]
                     flops, bytes_frame, footprint = flops_bytes(
                         i, h, layers, c, chunk, 2 if prec == "bf16" else 4)
+                    if batch > 1:
+                        # the batch's frames of one step share one pass over
+                        # every weight
+                        bytes_frame = footprint / batch
                     gflops = flops / ours / 1e9
                     gbps = bytes_frame / ours / 1e9
                     cols = ""

@@ -307,6 +307,28 @@ test_no_allocation (gconstpointer data)
   n = alloc_counter_stop (NULL);
   g_assert_cmpuint (done, ==, N_FRAMES);
   g_assert_cmpuint (n, ==, 0);
+
+  /* the batched step: the first call on a thread sizes its buffers, later
+   * ones (70 streams: a full tile and a partial one) allocate nothing */
+  if (lstm_model_is_streamable (m)) {
+    LstmState *st[70];
+    g_autofree float *bx = make_frames (70, I);
+    g_autofree float *by = g_new (float, (gsize) 70 * O);
+    guint8 flags[70];
+
+    for (c = 0; c < G_N_ELEMENTS (st); c++)
+      st[c] = lstm_state_new (m);
+    g_assert_true (lstm_model_forward_batch (m, st, 70,
+            LSTM_NAN_POLICY_RESET, bx, by, flags, NULL));
+    alloc_counter_start ();
+    for (c = 0; c < 5; c++)
+      g_assert_true (lstm_model_forward_batch (m, st, 70 - c,
+              LSTM_NAN_POLICY_RESET, bx, by, flags, NULL));
+    n = alloc_counter_stop (NULL);
+    g_assert_cmpuint (n, ==, 0);
+    for (c = 0; c < G_N_ELEMENTS (st); c++)
+      lstm_state_free (st[c]);
+  }
   g_unsetenv ("LSTM_KERNELS");
 }
 

@@ -621,6 +621,176 @@ test_load_shared_threads (void)
   g_rmdir (dir);
 }
 
+/* The batched kernels against each stream run alone, per kernel variant
+ * (LSTM_KERNELS is read when a state is created) and architecture: the
+ * streams join and leave at different steps, come in a shuffled order,
+ * some frames are non-finite (reset policy), and the batch is larger than
+ * one tile of streams. Then lstm_model_forward_sequences() against
+ * lstm_model_forward_sequence() on sequences of different lengths. */
+typedef struct {
+  const gchar *name;
+  const gchar *arch;
+  guint n_streams;
+} BatchCase;
+
+static const BatchCase batch_cases[] = {
+  { "lstm-16x2", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":5,"
+        "\"hidden_size\":16,\"num_layers\":2},{\"type\":\"linear\","
+        "\"name\":\"o\",\"out_features\":4,\"activation\":\"softmax\"}]",
+    300 },
+  { "lstm-24-peephole", "[{\"type\":\"lstm\",\"name\":\"r\","
+        "\"input_size\":11,\"hidden_size\":24,\"peephole\":true},"
+        "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":3}]", 130 },
+  { "lstm-9x3-peephole", "[{\"type\":\"lstm\",\"name\":\"r\","
+        "\"input_size\":4,\"hidden_size\":9,\"num_layers\":3,"
+        "\"peephole\":true}]", 70 },
+  { "gru-16x2", "[{\"type\":\"gru\",\"name\":\"g\",\"input_size\":7,"
+        "\"hidden_size\":16,\"num_layers\":2},{\"type\":\"linear\","
+        "\"name\":\"o\",\"out_features\":2,\"activation\":\"tanh\"}]",
+    200 },
+  { "lstm-gru-stack", "[{\"type\":\"lstm\",\"name\":\"a\","
+        "\"input_size\":6,\"hidden_size\":8},{\"type\":\"gru\","
+        "\"name\":\"b\",\"hidden_size\":13,\"bias\":false},"
+        "{\"type\":\"linear\",\"name\":\"c\",\"out_features\":5,"
+        "\"activation\":\"relu\"}]", 65 },
+  { "lag-lstm-skip", "[{\"type\":\"lag\",\"name\":\"l\","
+        "\"input_size\":3,\"lags\":[5,0,1]},{\"type\":\"lstm\","
+        "\"name\":\"r\",\"hidden_size\":8,\"num_layers\":2},"
+        "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":4,"
+        "\"activation\":\"softmax\",\"skip\":\"l\"}]", 40 },
+};
+
+typedef struct {
+  const gchar *variant;
+  const BatchCase *bc;
+} BatchTest;
+
+/* Whether this CPU runs kernel variant @v (the library checks the same
+ * cpuid bits; LSTM_KERNELS naming one it cannot run is not tested here). */
+static gboolean
+variant_runs (const gchar *v)
+{
+  if (strcmp (v, "ref") == 0 || strcmp (v, "generic") == 0)
+    return TRUE;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init ();
+  if (strcmp (v, "avx2") == 0)
+    return __builtin_cpu_supports ("avx2");
+  if (strcmp (v, "fma") == 0)
+    return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  if (strcmp (v, "avx512") == 0)
+    return __builtin_cpu_supports ("avx512f") &&
+        __builtin_cpu_supports ("avx512vl") &&
+        __builtin_cpu_supports ("avx512dq");
+#endif
+  return FALSE;
+}
+
+static void
+test_forward_batch_case (gconstpointer data)
+{
+  const BatchTest *bt = data;
+  guint N = bt->bc->n_streams, T = 30, s, t, I, O;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LstmModel) m = NULL;
+  g_autoptr (GRand) r = g_rand_new_with_seed (N);
+  g_autofree guint *start = g_new (guint, N);
+  g_autofree guint *len = g_new (guint, N);
+  g_autofree guint *who = g_new (guint, N);
+  g_autofree gsize *lens = g_new (gsize, N);
+  g_autofree float **x = g_new0 (float *, N);
+  g_autofree float **ref = g_new0 (float *, N);
+  g_autofree float **got = g_new0 (float *, N);
+  g_autofree LstmState **alone = g_new0 (LstmState *, N);
+  g_autofree LstmState **batched = g_new0 (LstmState *, N);
+  g_autofree LstmState **st = g_new0 (LstmState *, N);
+  g_autofree float *in = NULL, *out = NULL;
+  g_autofree guint8 *flags = g_new (guint8, N);
+
+  if (!variant_runs (bt->variant)) {
+    g_test_skip ("this CPU does not run the variant");
+    return;
+  }
+  g_setenv ("LSTM_KERNELS", bt->variant, TRUE);
+  m = new_model (bt->bc->arch, N + 7);
+  I = lstm_model_get_input_size (m);
+  O = lstm_model_get_output_size (m);
+  in = g_new (float, (gsize) N * I);
+  out = g_new (float, (gsize) N * O);
+  for (s = 0; s < N; s++) {
+    start[s] = (guint) g_rand_int_range (r, 0, 10);
+    len[s] = (guint) g_rand_int_range (r, s % 7 == 0 ? 0 : 1, (gint32) T);
+    x[s] = random_frames (len[s], I, 1000 + s, 3.0f);
+    if (s % 17 == 3 && len[s] > 4)
+      x[s][(len[s] / 2) * I] = NAN;
+    ref[s] = g_new0 (float, len[s] * O + 1);
+    got[s] = g_new0 (float, len[s] * O + 1);
+    alone[s] = lstm_state_new (m);
+    batched[s] = lstm_state_new (m);
+    g_assert_true (lstm_model_forward_checked (m, alone[s],
+            LSTM_NAN_POLICY_RESET, x[s], len[s], ref[s], NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (lstm_state_get_kernels (batched[s]), ==, bt->variant);
+  }
+  g_unsetenv ("LSTM_KERNELS");
+  for (t = 0; t < T + 10; t++) {
+    guint n = 0, k;
+
+    for (s = 0; s < N; s++)
+      if (t >= start[s] && t < start[s] + len[s])
+        who[n++] = s;
+    for (k = n; k > 1; k--) {
+      guint j = (guint) g_rand_int_range (r, 0, (gint32) k), tmp = who[k - 1];
+      who[k - 1] = who[j];
+      who[j] = tmp;
+    }
+    for (k = 0; k < n; k++) {
+      st[k] = batched[who[k]];
+      memcpy (in + (gsize) k * I, x[who[k]] + (t - start[who[k]]) * I,
+          I * sizeof (float));
+    }
+    g_assert_true (lstm_model_forward_batch (m, st, n, LSTM_NAN_POLICY_RESET,
+            in, out, flags, &error));
+    g_assert_no_error (error);
+    for (k = 0; k < n; k++) {
+      const float *f = x[who[k]] + (t - start[who[k]]) * I;
+      memcpy (got[who[k]] + (t - start[who[k]]) * O, out + (gsize) k * O,
+          O * sizeof (float));
+      g_assert_cmpint (flags[k] != LSTM_FRAME_FINITE, ==, isnan (f[0]));
+    }
+  }
+  for (s = 0; s < N; s++)
+    g_assert_cmpmem (got[s], len[s] * O * sizeof (float), ref[s],
+        len[s] * O * sizeof (float));
+
+  /* whole sequences (the non-finite frame replaced), lengths differing */
+  g_setenv ("LSTM_KERNELS", bt->variant, TRUE);
+  for (s = 0; s < N; s++) {
+    for (t = 0; t < len[s] * I; t++)
+      if (isnan (x[s][t]))
+        x[s][t] = 0.5f;
+    g_assert_true (lstm_model_forward_sequence (m, x[s], len[s], ref[s],
+            &error));
+    memset (got[s], 0, len[s] * O * sizeof (float));
+    lens[s] = len[s];
+  }
+  g_assert_true (lstm_model_forward_sequences (m, N,
+          (const float *const *) x, lens, got, &error));
+  g_assert_no_error (error);
+  g_unsetenv ("LSTM_KERNELS");
+  for (s = 0; s < N; s++)
+    g_assert_cmpmem (got[s], len[s] * O * sizeof (float), ref[s],
+        len[s] * O * sizeof (float));
+
+  for (s = 0; s < N; s++) {
+    g_free (x[s]);
+    g_free (ref[s]);
+    g_free (got[s]);
+    lstm_state_free (alone[s]);
+    lstm_state_free (batched[s]);
+  }
+}
+
 /* lstm_model_forward_batch(): streams of different lengths joining and
  * leaving the batch, in an order that changes each step, one with a NaN
  * burst: each stream's outputs equal lstm_model_forward_checked() of that
@@ -734,6 +904,21 @@ main (int argc, char **argv)
   g_test_add_func ("/model/load-shared", test_load_shared);
   g_test_add_func ("/model/load-shared/threads", test_load_shared_threads);
   g_test_add_func ("/model/forward-batch", test_forward_batch);
+  {
+    static const gchar *const variants[] = { "ref", "generic", "avx2", "fma",
+      "avx512"
+    };
+    guint v, c;
+    for (v = 0; v < G_N_ELEMENTS (variants); v++)
+      for (c = 0; c < G_N_ELEMENTS (batch_cases); c++) {
+        BatchTest *bt = g_new (BatchTest, 1);
+        g_autofree gchar *path = g_strdup_printf ("/model/forward-batch/%s/%s",
+            variants[v], batch_cases[c].name);
+        bt->variant = variants[v];
+        bt->bc = &batch_cases[c];
+        g_test_add_data_func_full (path, bt, test_forward_batch_case, g_free);
+      }
+  }
   for (i = 0; i < G_N_ELEMENTS (arch_cases); i++) {
     g_autofree gchar *path = g_strdup_printf ("/model/architecture/invalid/%s",
         arch_cases[i].name);

@@ -664,6 +664,76 @@ kill_mid_write (const gchar *const *args, const gchar *output,
   g_assert_cmpuint (killed, >=, 2);
 }
 
+/* --output-dir: several frame files of different lengths (one with a
+ * burst of non-finite frames, one CSV) run as one batch give, file by
+ * file, the bytes of one `lstm run` per file. */
+static void
+test_output_dir (void)
+{
+  static const guint lens[] = { 50, 130, 7, 300 };
+  g_autofree gchar *odir = tmp_path ("batch-out");
+  g_autoptr (GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GRand) r = g_rand_new_with_seed (5);
+  gchar *out = NULL, *err = NULL;
+  guint f, t, n = G_N_ELEMENTS (lens) + 1;
+
+  g_assert_cmpint (g_mkdir_with_parents (odir, 0755), ==, 0);
+  g_ptr_array_add (args, g_strdup ("run"));
+  g_ptr_array_add (args, g_strdup ("--output-dir"));
+  g_ptr_array_add (args, g_strdup (odir));
+  g_ptr_array_add (args, g_strdup (model_path));
+  for (f = 0; f < n; f++) {
+    gboolean csv = f == n - 1;
+    gsize len = csv ? 40 : lens[f];
+    g_autofree gchar *name = g_strdup_printf ("batch-in%u.%s", f,
+        csv ? "csv" : "f32");
+    g_autofree float *x = g_new (float, len * 40);
+    g_autoptr (GString) text = g_string_new (NULL);
+    gchar *path = tmp_path (name);
+
+    for (t = 0; t < len * 40; t++)
+      x[t] = (float) g_rand_double_range (r, -2.0, 2.0);
+    if (f == 1) {
+      x[60 * 40 + 3] = NAN;
+      x[61 * 40] = INFINITY;
+    }
+    if (csv) {
+      for (t = 0; t < len * 40; t++)
+        g_string_append_printf (text, "%.9g%s", x[t], t % 40 == 39 ? "\n" :
+            ",");
+      g_assert_true (g_file_set_contents (path, text->str, -1, NULL));
+    } else {
+      g_assert_true (g_file_set_contents (path, (gchar *) x,
+              len * 40 * sizeof (float), NULL));
+    }
+    g_ptr_array_add (args, path);
+  }
+  g_ptr_array_add (args, NULL);
+  g_assert_cmpint (tool_run (NULL, (const gchar * const *) args->pdata, &out,
+          &err), ==, 0);
+  g_assert_cmpuint (count_lines (err, "holds NaN or Inf"), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  for (f = 0; f < n; f++) {
+    const gchar *in = g_ptr_array_index (args, 4 + f);
+    g_autofree gchar *base = g_path_get_basename (in);
+    g_autofree gchar *alone = g_strdup_printf ("%s/alone-%s", dir, base);
+    g_autofree gchar *batched = g_build_filename (odir, base, NULL);
+    g_autofree gchar *a = NULL, *b = NULL;
+    gsize la = 0, lb = 0;
+
+    g_assert_cmpint (tool_run_va (NULL, &out, &err, "run", model_path, in,
+            alone, NULL), ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_true (g_file_get_contents (alone, &a, &la, NULL));
+    g_assert_true (g_file_get_contents (batched, &b, &lb, NULL));
+    g_assert_cmpuint (la, >, 0);
+    g_assert_cmpmem (a, la, b, lb);
+  }
+}
+
 /* lstm run MODEL INPUT OUTPUT.csv on a long input. */
 static void
 test_kill_run (void)
@@ -772,6 +842,7 @@ main (int argc, char **argv)
   g_test_add_func ("/run-cli/nan-policy/reset", test_nan_reset);
   g_test_add_func ("/run-cli/nan-policy/error-pass", test_nan_error_pass);
   g_test_add_func ("/run-cli/output/kill-run", test_kill_run);
+  g_test_add_func ("/run-cli/output-dir", test_output_dir);
   g_test_add_func ("/run-cli/output/kill-features", test_kill_features);
   for (i = 0; i < G_N_ELEMENTS (errors); i++) {
     g_autofree gchar *path = g_strdup_printf ("/run-cli/error/%s",

@@ -459,4 +459,136 @@ KERNEL (lstm_lstm_step_) (const LstmPackedMatrix *w_hh, const float *b_hh,
   }
 }
 
+/* ---- batched steps (many streams' rows; see LstmBatchKernels) ---- */
+
+/* k->lstm_step's arithmetic after its recurrent product, for one stream
+ * whose products are given: gx = W_ih x + b_ih, gh = W_hh h + b_hh (4H
+ * each), H % 8 == 0. c: (H) in/out; h_out: h(t) (H). Bitwise what
+ * lstm_step computes from the same products. */
+void
+KERNEL (lstm_lstm_gates_) (const float *gx, const float *gh,
+    const float *peep, float *c, float *h_out, guint H)
+{
+  gsize j;
+
+  for (j = 0; j < H; j += 8) {
+    v8sf ai, af, ag, ao, i_, f_, g_, o_, c0, c_;
+    ai = load8 (gx + j) + load8 (gh + j);
+    af = load8 (gx + H + j) + load8 (gh + H + j);
+    ag = load8 (gx + 2 * H + j) + load8 (gh + 2 * H + j);
+    ao = load8 (gx + 3 * H + j) + load8 (gh + 3 * H + j);
+    c0 = load8 (c + j);
+    if (peep) {
+      ai = ai + load8 (peep + j) * c0;
+      af = af + load8 (peep + H + j) * c0;
+    }
+    i_ = vsigmoid (ai);
+    f_ = vsigmoid (af);
+    g_ = vtanh (ag);
+    c_ = f_ * c0 + i_ * g_;
+    if (peep)
+      ao = ao + load8 (peep + 2 * H + j) * c_;
+    o_ = vsigmoid (ao);
+    store8 (c + j, c_);
+    store8 (h_out + j, o_ * vtanh (c_));
+  }
+}
+
+#ifdef LSTM_KERNEL_AVX512
+/* group_dot2 for two frames at once: each weight vector loaded once for
+ * both; every accumulator sees the very operations group_dot2 gives it. */
+static inline void
+group_dot2x2 (const float *ga, const float *gb, const float *x0,
+    const float *x1, gsize nb, gsize ntail, v8sf *ra0, v8sf *rb0, v8sf *ra1,
+    v8sf *rb1)
+{
+  __m512 a0 = _mm512_setzero_ps (), a1 = a0, a2 = a0, a3 = a0;
+  __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  __m512 c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+  __m512 d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+  gsize b;
+
+  for (b = 0; b < nb; b++) {
+    const float *wa = ga + b * 64, *wb = gb + b * 64;
+    __m512 xv = _mm512_broadcast_f32x8 (_mm256_loadu_ps (x0 + 8 * b));
+    __m512 yv = _mm512_broadcast_f32x8 (_mm256_loadu_ps (x1 + 8 * b));
+    __m512 w0 = _mm512_loadu_ps (wa), w1 = _mm512_loadu_ps (wa + 16);
+    __m512 w2 = _mm512_loadu_ps (wa + 32), w3 = _mm512_loadu_ps (wa + 48);
+    __m512 v0 = _mm512_loadu_ps (wb), v1 = _mm512_loadu_ps (wb + 16);
+    __m512 v2 = _mm512_loadu_ps (wb + 32), v3 = _mm512_loadu_ps (wb + 48);
+    a0 = ZMADD (a0, w0, xv);
+    a1 = ZMADD (a1, w1, xv);
+    a2 = ZMADD (a2, w2, xv);
+    a3 = ZMADD (a3, w3, xv);
+    b0 = ZMADD (b0, v0, xv);
+    b1 = ZMADD (b1, v1, xv);
+    b2 = ZMADD (b2, v2, xv);
+    b3 = ZMADD (b3, v3, xv);
+    c0 = ZMADD (c0, w0, yv);
+    c1 = ZMADD (c1, w1, yv);
+    c2 = ZMADD (c2, w2, yv);
+    c3 = ZMADD (c3, w3, yv);
+    d0 = ZMADD (d0, v0, yv);
+    d1 = ZMADD (d1, v1, yv);
+    d2 = ZMADD (d2, v2, yv);
+    d3 = ZMADD (d3, v3, yv);
+  }
+  *ra0 = group_tail (reduce_512 (a0, a1, a2, a3), ga + nb * 64, x0 + 8 * nb,
+      ntail);
+  *rb0 = group_tail (reduce_512 (b0, b1, b2, b3), gb + nb * 64, x0 + 8 * nb,
+      ntail);
+  *ra1 = group_tail (reduce_512 (c0, c1, c2, c3), ga + nb * 64, x1 + 8 * nb,
+      ntail);
+  *rb1 = group_tail (reduce_512 (d0, d1, d2, d3), gb + nb * 64, x1 + 8 * nb,
+      ntail);
+}
+#endif
+
+/* matmul_packed for many rows of x (a batch's streams or a chunk's
+ * frames): bitwise matmul_packed's results. The AVX-512 build computes
+ * two rows per pass over a pair of groups (each weight load serves both);
+ * the others are matmul_packed itself. */
+void
+KERNEL (lstm_matmul_packed_multi_) (const LstmPackedMatrix *w,
+    const float *b, const float *x, gsize ldx, float *y, gsize ldy,
+    gsize n_frames)
+{
+#ifdef LSTM_KERNEL_AVX512
+  gsize groups = (w->n_out + 7) / 8, nb = w->k / 8, ntail = w->k % 8;
+  gsize g = 0, t;
+
+  for (; g + 2 <= groups; g += 2) {
+    const float *ga = w->data + g * w->group_stride;
+    gsize na = MIN (8, w->n_out - 8 * g), nb2 = MIN (8, w->n_out - 8 * g - 8);
+    const float *ba = b ? b + 8 * g : NULL, *bb = b ? b + 8 * g + 8 : NULL;
+
+    for (t = 0; t + 2 <= n_frames; t += 2) {
+      v8sf ra0, rb0, ra1, rb1;
+      float *y0 = y + t * ldy + 8 * g, *y1 = y0 + ldy;
+      group_dot2x2 (ga, ga + w->group_stride, x + t * ldx, x + (t + 1) * ldx,
+          nb, ntail, &ra0, &rb0, &ra1, &rb1);
+      store_rows (y0, ra0, ba, na);
+      store_rows (y0 + 8, rb0, bb, nb2);
+      store_rows (y1, ra1, ba, na);
+      store_rows (y1 + 8, rb1, bb, nb2);
+    }
+    for (; t < n_frames; t++) {
+      v8sf ra, rb;
+      group_dot2 (ga, ga + w->group_stride, x + t * ldx, nb, ntail, &ra, &rb);
+      store_rows (y + t * ldy + 8 * g, ra, ba, na);
+      store_rows (y + t * ldy + 8 * g + 8, rb, bb, nb2);
+    }
+  }
+  for (; g < groups; g++) {
+    const float *gw = w->data + g * w->group_stride;
+    gsize n = MIN (8, w->n_out - 8 * g);
+    for (t = 0; t < n_frames; t++)
+      store_rows (y + t * ldy + 8 * g, group_dot (gw, x + t * ldx, nb, ntail),
+          b ? b + 8 * g : NULL, n);
+  }
+#else
+  KERNEL (lstm_matmul_packed_) (w, b, x, ldx, y, ldy, n_frames);
+#endif
+}
+
 #include "kernels-simd-bf16.h"

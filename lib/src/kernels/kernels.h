@@ -189,6 +189,41 @@ LSTM_DECLARE_KERNEL_VARIANT (avx512bf16)
 void lstm_matmul_avx512bf16 (const float *w, const float *b, const float *x,
     gsize ldx, float *y, gsize ldy, gsize n_out, gsize k, gsize n_frames);
 
+/* Batched steps: kernels for many streams' (or sequences') current frames
+ * at once, kept apart from LstmKernels. A batched forward (forward-batch.c)
+ * runs each product of the stack as one k->matmul_packed call over the
+ * streams' rows (each row gets the bits it would get alone), then per
+ * stream the gate arithmetic below, so every stream's outputs are bitwise
+ * those of the one-stream kernels. */
+typedef struct {
+  /* k->matmul_packed over many rows of x, each row's outputs bitwise
+   * matmul_packed's (AVX-512: two rows per pass over the weights). */
+  void (*matmul_packed_multi) (const LstmPackedMatrix *w, const float *b,
+      const float *x, gsize ldx, float *y, gsize ldy, gsize n_frames);
+  /* k->lstm_step's arithmetic after the recurrent product, H % 8 == 0:
+   * gx: W_ih x + b_ih, gh: W_hh h(t-1) + b_hh (4H each); peep: NULL or
+   * (3H); c: (H) in/out; h_out: h(t) (H). Bitwise what lstm_step gives. */
+  void (*lstm_gates) (const float *gx, const float *gh, const float *peep,
+      float *c, float *h_out, guint H);
+} LstmBatchKernels;
+
+/* The batched kernels of @k's variant, or NULL (the "ref" variant: no
+ * packed kernels). */
+const LstmBatchKernels *lstm_batch_kernels_get (const LstmKernels *k);
+
+#define LSTM_DECLARE_BATCH_VARIANT(v) \
+  void lstm_matmul_packed_multi_ ## v (const LstmPackedMatrix *w, \
+      const float *b, const float *x, gsize ldx, float *y, gsize ldy, \
+      gsize n_frames); \
+  void lstm_lstm_gates_ ## v (const float *gx, const float *gh, \
+      const float *peep, float *c, float *h_out, guint H);
+LSTM_DECLARE_BATCH_VARIANT (generic)
+LSTM_DECLARE_BATCH_VARIANT (avx2)
+LSTM_DECLARE_BATCH_VARIANT (fma)
+LSTM_DECLARE_BATCH_VARIANT (avx512)
+/* built, unused, with the fp32 copy in the AVX512-BF16 build */
+LSTM_DECLARE_BATCH_VARIANT (avx512bf16)
+
 /* Activations (exact libm functions; no approximations). The kernels' own
  * vocabulary: the model code maps its activation to one of these ids. */
 typedef enum {
