@@ -346,6 +346,7 @@ gst_lstm_batch_chain (GstPad *pad, GstObject *parent, GstBuffer *inbuf)
   gsize frame_bytes, total, n, t, bursts = 0, nonfinite = 0;
   guint O;
   gboolean failed, gap;
+  gint64 deadline;
 
   GST_OBJECT_LOCK (self);
   policy = self->nan_policy;
@@ -385,8 +386,20 @@ gst_lstm_batch_chain (GstPad *pad, GstObject *parent, GstBuffer *inbuf)
           (gsize) G_MAXUINT));
   gap = GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_GAP);
 
-  outbuf = gst_buffer_new_allocate (NULL, MAX (total * O * sizeof (float),
-          1), NULL);
+  outbuf = total <= G_MAXSIZE / sizeof (float) / O ?
+      gst_buffer_new_allocate (NULL, MAX (total * O * sizeof (float), 1),
+      NULL) : NULL;
+  if (outbuf == NULL || !gst_buffer_map (outbuf, &out_map, GST_MAP_WRITE)) {
+    if (outbuf != NULL)
+      gst_buffer_unref (outbuf);
+    gst_buffer_unmap (inbuf, &in_map);
+    gst_buffer_unref (inbuf);
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("No memory for the outputs of %" G_GSIZE_FORMAT " frames on %s.",
+            total, GST_PAD_NAME (pad)), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  gst_buffer_unmap (outbuf, &out_map);
   gst_buffer_set_size (outbuf, (gssize) (total * O * sizeof (float)));
   gst_buffer_copy_into (outbuf, inbuf, GST_BUFFER_COPY_FLAGS |
       GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
@@ -403,6 +416,8 @@ gst_lstm_batch_chain (GstPad *pad, GstObject *parent, GstBuffer *inbuf)
     s->flags = g_new (guint8, n);
     s->flags_size = n;
   }
+  if (n > 0)
+    memset (s->flags, LSTM_FRAME_FINITE, n);
   s->in = aligned_input (s, &in_map);
   s->out = (float *) out_map.data;
   s->n = n;
@@ -411,19 +426,26 @@ gst_lstm_batch_chain (GstPad *pad, GstObject *parent, GstBuffer *inbuf)
   s->late = FALSE;
   s->waiting = TRUE;
   g_cond_broadcast (&self->cond);
+  /* the timeout runs from the first frame waiting: other streams' arrivals
+   * wake this one without extending it; a step with this stream renews it */
+  deadline = g_get_monotonic_time () + (gint64) (timeout / GST_USECOND);
   while (s->next < s->n && !s->flushing) {
-    gint64 deadline;
+    gsize before = s->next;
 
     if (all_ready (self)) {
       run_step (self, policy);
+      deadline = g_get_monotonic_time () + (gint64) (timeout / GST_USECOND);
       continue;
     }
-    deadline = g_get_monotonic_time () + (gint64) (timeout / GST_USECOND);
-    if (!g_cond_wait_until (&self->cond, &self->lock, deadline) &&
-        s->next < s->n && !s->flushing) {
+    if (g_cond_wait_until (&self->cond, &self->lock, deadline)) {
+      if (s->next > before)
+        deadline = g_get_monotonic_time () + (gint64) (timeout /
+            GST_USECOND);
+    } else if (s->next < s->n && !s->flushing) {
       /* the others did not come in time: run without them */
       mark_late (self);
       run_step (self, policy);
+      deadline = g_get_monotonic_time () + (gint64) (timeout / GST_USECOND);
     }
   }
   s->waiting = FALSE;
@@ -797,6 +819,13 @@ stop (GstLstmBatch *self)
     GST_INFO_OBJECT (self, "%" G_GUINT64_FORMAT " steps, %.2f streams a "
         "step", self->steps, (double) self->step_streams / self->steps);
   g_clear_pointer (&self->model, lstm_model_unref);
+  /* sized for this model: the next one may be wider */
+  g_clear_pointer (&self->step_in, g_free);
+  g_clear_pointer (&self->step_out, g_free);
+  g_clear_pointer (&self->step_flags, g_free);
+  g_clear_pointer (&self->step_states, g_free);
+  g_clear_pointer (&self->step_who, g_free);
+  self->step_cap = 0;
   g_mutex_unlock (&self->lock);
 }
 

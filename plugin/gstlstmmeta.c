@@ -121,12 +121,41 @@ gst_buffer_add_lstm_meta (GstBuffer *buffer, guint n_frames, guint n_values,
   return m;
 }
 
+static gboolean
+copy_field (GQuark field, const GValue *value, gpointer dest)
+{
+  gst_structure_id_set_value (dest, field, value);
+  return TRUE;
+}
+
+/* Copied with whole-buffer copies only, as GstLstmMeta: a region holds
+ * other frames, whose results and padding these are not. */
+static gboolean
+custom_meta_transform (GstBuffer *dest, GstCustomMeta *meta,
+    GstBuffer *buffer, GQuark type, gpointer data, gpointer user_data)
+{
+  GstCustomMeta *copy;
+
+  (void) buffer;
+  (void) user_data;
+  if (!GST_META_TRANSFORM_IS_COPY (type) ||
+      ((GstMetaTransformCopy *) data)->region)
+    return FALSE;
+  copy = gst_buffer_add_custom_meta (dest,
+      g_type_name (((GstMeta *) meta)->info->api));
+  if (copy == NULL)
+    return FALSE;
+  gst_structure_foreach (gst_custom_meta_get_structure (meta), copy_field,
+      gst_custom_meta_get_structure (copy));
+  return TRUE;
+}
+
 /**
  * gst_lstm_custom_metas_register:
  *
  * Registers the custom metas %GST_LSTM_RESULTS_META_NAME and
  * %GST_LSTM_PADDING_META_NAME (once; called by the plugin's init). Neither
- * carries tags, so transforms copy them whole.
+ * carries tags; whole-buffer copies keep them, region copies drop them.
  */
 void
 gst_lstm_custom_metas_register (void)
@@ -135,10 +164,10 @@ gst_lstm_custom_metas_register (void)
 
   if (g_once_init_enter (&done)) {
     const gchar *tags[] = { NULL };
-    gst_meta_register_custom (GST_LSTM_RESULTS_META_NAME, tags, NULL, NULL,
-        NULL);
-    gst_meta_register_custom (GST_LSTM_PADDING_META_NAME, tags, NULL, NULL,
-        NULL);
+    gst_meta_register_custom (GST_LSTM_RESULTS_META_NAME, tags,
+        custom_meta_transform, NULL, NULL);
+    gst_meta_register_custom (GST_LSTM_PADDING_META_NAME, tags,
+        custom_meta_transform, NULL, NULL);
     g_once_init_leave (&done, 1);
   }
 }

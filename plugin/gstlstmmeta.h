@@ -11,7 +11,9 @@
  *         m->scores[(m->n_frames - 1) * m->n_values + MAX (m->index, 0)]);
  *
  * The meta API is looked up by its registered name, so nothing links against
- * the plugin. GStreamer 1.24 adds GstTensorMeta and analytics classification
+ * the plugin. Each lstminfer in passthrough mode adds its own meta: after
+ * several in a row a buffer holds one per element, the first one's first;
+ * gst_buffer_iterate_meta_filtered() reaches them all. GStreamer 1.24 adds GstTensorMeta and analytics classification
  * metas; once the project requires 1.24 the element attaches those too (see
  * gst_lstm_infer_attach_results()), and this meta stays for compatibility.
  */

@@ -95,6 +95,39 @@ lstm_tool_tmp_unregister (const gchar *tmp)
       tmp_used[i] = 0;
 }
 
+/**
+ * lstm_tool_tmp_create:
+ * @tmpl: a g_mkstemp() template, replaced by the file's name
+ * @flags: open() flags besides O_CREAT | O_EXCL
+ * @mode: the new file's mode
+ *
+ * g_mkstemp_full() with the new file registered for removal on a signal,
+ * with no signal handled in between (one there would leave it behind).
+ *
+ * Returns: the open descriptor, or -1 with errno set.
+ */
+int
+lstm_tool_tmp_create (gchar *tmpl, int flags, int mode)
+{
+  sigset_t block, old;
+  int fd, saved;
+
+  sigemptyset (&block);
+  sigaddset (&block, SIGINT);
+  sigaddset (&block, SIGTERM);
+  sigaddset (&block, SIGHUP);
+  install_handlers ();
+  pthread_sigmask (SIG_BLOCK, &block, &old);
+  fd = g_mkstemp_full (tmpl, flags, mode);
+  saved = errno;
+  /* FALSE only when too many are open: then only error paths remove it */
+  if (fd >= 0)
+    lstm_tool_tmp_register (tmpl);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  errno = saved;
+  return fd;
+}
+
 /* Opens a temporary file beside @path for writing, with the mode @path has
  * (or a new file's: 0666 less the umask); @tmp_out gets its name. A @path
  * that exists and is not a regular file (/dev/null, a FIFO) is opened
@@ -134,21 +167,7 @@ lstm_tool_atomic_open (const gchar *path, gchar **tmp_out, GError **error)
     umask (mask);
     mode = 0666 & ~mask;
   }
-  {
-    /* no signal between the file's creation and its registration, which
-     * would leave it behind */
-    sigset_t block, old;
-    sigemptyset (&block);
-    sigaddset (&block, SIGINT);
-    sigaddset (&block, SIGTERM);
-    sigaddset (&block, SIGHUP);
-    install_handlers ();
-    pthread_sigmask (SIG_BLOCK, &block, &old);
-    fd = g_mkstemp_full (tmp, O_WRONLY, 0600);
-    if (fd >= 0)
-      lstm_tool_tmp_register (tmp);
-    pthread_sigmask (SIG_SETMASK, &old, NULL);
-  }
+  fd = lstm_tool_tmp_create (tmp, O_WRONLY, 0600);
   if (fd < 0) {
     int saved = errno;
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO, "%s: cannot create: %s",

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -75,7 +76,7 @@ temp_beside (const gchar *path, GError **error)
   g_autofree gchar *base = g_path_get_basename (path);
   g_autofree gchar *tmpl = g_strdup_printf (".%s.import-XXXXXX", base);
   gchar *tmp = g_build_filename (dir, tmpl, NULL);
-  int fd = g_mkstemp (tmp);
+  int fd = lstm_tool_tmp_create (tmp, O_RDWR, 0600);
 
   if (fd < 0) {
     int e = errno;
@@ -85,8 +86,6 @@ temp_beside (const gchar *path, GError **error)
     return NULL;
   }
   close (fd);
-  /* FALSE only when too many are open: then only our error paths remove it */
-  lstm_tool_tmp_register (tmp);
   return tmp;
 }
 
@@ -170,7 +169,8 @@ lstm_tool_import (int argc, char **argv, GError **error)
 
   /* the script's messages go straight to our stderr */
   if (!g_spawn_sync (NULL, (gchar **) args->pdata, NULL,
-          G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL, &status,
+          G_SPAWN_CHILD_INHERITS_STDIN | G_SPAWN_SEARCH_PATH, NULL, NULL,
+          NULL, NULL, &status,
           error))
     goto out;
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
@@ -196,7 +196,8 @@ lstm_tool_import (int argc, char **argv, GError **error)
       lstm_model_get_n_layers (model) == 1 ? "" : "s",
       lstm_model_get_input_size (model), lstm_model_get_output_size (model),
       (guint64) lstm_model_get_n_params (model),
-      lstm_model_get_metadata (model, "lstm.description"));
+      lstm_model_get_metadata (model, "lstm.description") ?
+      lstm_model_get_metadata (model, "lstm.description") : "");
   ret = 0;
 
 out:

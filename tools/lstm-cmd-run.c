@@ -688,6 +688,12 @@ lstm_tool_run (int argc, char **argv, GError **error)
         "apply");
     goto out;
   }
+  if (o.output_dir && precision != LSTM_PRECISION_FP32) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "--output-dir runs the files as one fp32 batch: --precision %s is "
+        "not available there", o.precision);
+    goto out;
+  }
   if (o.output_dir && !g_file_test (o.output_dir, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "--output-dir %s: not a directory", o.output_dir);

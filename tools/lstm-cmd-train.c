@@ -1,9 +1,11 @@
 /* lstm train: train a model from a time series, labelled frames or text
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * About 1300 lines: one reader per kind of data (series, labelled series,
- * text, clips, label tracks) beside the command itself; the model recipe,
- * the training options and the statistics are liblstm's.
+ * About 1600 lines: one reader per kind of data (series, labelled series,
+ * text, clips, label tracks) and the defaults of each kind (the series'
+ * lags and their least-squares start, the clips' augmented balancing)
+ * beside the command itself; the model recipe, the training options and
+ * the statistics are liblstm's, the AR fits lstm-autoreg.c's.
  */
 #include "config.h"
 

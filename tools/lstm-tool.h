@@ -30,6 +30,7 @@ FILE *lstm_tool_atomic_open (const gchar *path, gchar **tmp_out,
 gboolean lstm_tool_atomic_close (FILE *fp, gchar *tmp, const gchar *path,
     gboolean commit, GError **error);
 gboolean lstm_tool_tmp_register (const gchar *tmp);
+int lstm_tool_tmp_create (gchar *tmpl, int flags, int mode);
 void lstm_tool_tmp_unregister (const gchar *tmp);
 
 /* ---- frame files: .f32 (raw little-endian float32, n x D) and .csv ---- */

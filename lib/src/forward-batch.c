@@ -454,9 +454,9 @@ lstm_model_forward_sequences (LstmModel *model, guint n_seqs,
       (gpointer) n_frames);
   values = lstm_aligned_try_alloc0 (S * n_seqs);
   if (values == NULL || !buffers_get (model, &own, &b)) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_IO,
         "%s: not enough memory for a batch of %u sequences",
-        model->name, n_seqs);
+        model->name ? model->name : "model", n_seqs);
     ok = FALSE;
   }
 

@@ -135,28 +135,34 @@ store8 (float *p, v8sf v)
  * first level's pairs: p01 = [a(0), a(1)], a(p) = s(p)[l] + s(p)[l + 4]
  * for l = 0..3, and so on. Returns the rows' results in the order
  * 0, 2, 4, 6, 1, 3, 5, 7 of the positions (LSTM_PACK_ROW undoes it). */
+/* Two-vector shuffles with constant masks: GCC's __builtin_shuffle, or
+ * clang's __builtin_shufflevector (the fuzzing build uses clang). */
+#ifdef __clang__
+#define SHUF8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+  __builtin_shufflevector (a, b, i0, i1, i2, i3, i4, i5, i6, i7)
+#else
+#define SHUF8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+  __builtin_shuffle (a, b, (v8si) { i0, i1, i2, i3, i4, i5, i6, i7 })
+#endif
+
 static inline v8sf
 reduce_pairs (v8sf p01, v8sf p23, v8sf p45, v8sf p67)
 {
-  const v8si l2a = { 0, 1, 8, 9, 4, 5, 12, 13 };
-  const v8si l2b = { 2, 3, 10, 11, 6, 7, 14, 15 };
-  const v8si l3a = { 0, 2, 8, 10, 4, 6, 12, 14 };
-  const v8si l3b = { 1, 3, 9, 11, 5, 7, 13, 15 };
   /* b0 = (s0 + s4) + (s2 + s6), b1 = (s1 + s5) + (s3 + s7) */
-  v8sf q1 = __builtin_shuffle (p01, p23, l2a) +
-      __builtin_shuffle (p01, p23, l2b);
-  v8sf q2 = __builtin_shuffle (p45, p67, l2a) +
-      __builtin_shuffle (p45, p67, l2b);
+  v8sf q1 = SHUF8 (p01, p23, 0, 1, 8, 9, 4, 5, 12, 13) +
+      SHUF8 (p01, p23, 2, 3, 10, 11, 6, 7, 14, 15);
+  v8sf q2 = SHUF8 (p45, p67, 0, 1, 8, 9, 4, 5, 12, 13) +
+      SHUF8 (p45, p67, 2, 3, 10, 11, 6, 7, 14, 15);
   /* r = b0 + b1 */
-  return __builtin_shuffle (q1, q2, l3a) + __builtin_shuffle (q1, q2, l3b);
+  return SHUF8 (q1, q2, 0, 2, 8, 10, 4, 6, 12, 14) +
+      SHUF8 (q1, q2, 1, 3, 9, 11, 5, 7, 13, 15);
 }
 
 static inline v8sf
 pair_level1 (v8sf a, v8sf b)
 {
-  const v8si lo = { 0, 1, 2, 3, 8, 9, 10, 11 };
-  const v8si hi = { 4, 5, 6, 7, 12, 13, 14, 15 };
-  return __builtin_shuffle (a, b, lo) + __builtin_shuffle (a, b, hi);
+  return SHUF8 (a, b, 0, 1, 2, 3, 8, 9, 10, 11) +
+      SHUF8 (a, b, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
 /* The k % 8 trailing columns, added one by one, then nothing else. */
@@ -198,7 +204,9 @@ group_dot (const float *gw, const float *x, gsize nb, gsize ntail)
 /* GCC 12's AVX-512 intrinsics read an uninitialised "undefined" vector on
  * purpose (_mm512_undefined_ps), which -Wuninitialized reports. */
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 /* Two rows per 512-bit register: z[m] holds positions 2m and 2m + 1. */
 #define ZMADD(acc, a, b) \
   _mm512_add_ps ((acc), _mm512_mul_ps ((a), (b)))
