@@ -29,7 +29,11 @@
  * run by whichever thread completes it. As after a `tee`, put a `queue`
  * after each src pad: a sink blocks its stream's thread on its first buffer
  * until every sink of the pipeline has one (preroll), which would hold the
- * batch for a timeout at the start.
+ * batch for a timeout at the start. A bounded queue can fill the same way
+ * when one stream runs ahead before the others' caps arrive; at the cost
+ * of one #GstLstmBatch:batch-timeout, so keep that short (the default
+ * 10 ms) or the queues unbounded (`max-size-time=0 max-size-buffers=0
+ * max-size-bytes=0`).
  *
  * The model is loaded with lstm_model_load_shared(): lstminfer and
  * lstmbatch elements on the same file share its weights.

@@ -146,6 +146,11 @@ struct _LstmState {
 /* Packs the weights for the vector kernels once (thread-safe; allocates
  * only the first time after a change). FALSE when out of memory: the
  * forward then runs on the unpacked weights. */
+/* One weight matrix (@w: @n_out x @k) and its fp32 and bf16 packed views. */
+typedef void (*LstmMatrixFunc) (const float *w, guint n_out, guint k,
+    LstmPackedMatrix *pk, LstmPackedMatrix *pk16, gpointer data);
+void lstm_model_foreach_matrix (LstmModel *model, LstmMatrixFunc f,
+    gpointer data);
 gboolean lstm_model_ensure_packed (LstmModel *model);
 /* The same for the bf16 copies (the pk16_* views). */
 gboolean lstm_model_ensure_packed_bf16 (LstmModel *model);

@@ -5,11 +5,36 @@
 
 #include "lstm-private.h"
 
+typedef struct {
+  guint16 *dst;
+  gsize size;
+} PackWalk16;
+
+static void
+add_packed_size (const float *w, guint n_out, guint k, LstmPackedMatrix *pk,
+    LstmPackedMatrix *pk16, gpointer data)
+{
+  (void) w;
+  (void) pk;
+  (void) pk16;
+  ((PackWalk16 *) data)->size += lstm_packed_size_bf16 (n_out, k);
+}
+
+static void
+pack_one (const float *w, guint n_out, guint k, LstmPackedMatrix *pk,
+    LstmPackedMatrix *pk16, gpointer data)
+{
+  PackWalk16 *pw = data;
+
+  (void) pk;
+  lstm_pack_matrix_bf16 (w, n_out, k, pw->dst + pw->size, pk16);
+  pw->size += lstm_packed_size_bf16 (n_out, k);
+}
+
 gboolean
 lstm_model_ensure_packed_bf16 (LstmModel *model)
 {
-  gsize total = 0, off = 0;
-  guint i, r;
+  PackWalk16 pw = { NULL, 0 };
 
   if (g_atomic_int_get (&model->packed_bf16_ready))
     return TRUE;
@@ -18,49 +43,18 @@ lstm_model_ensure_packed_bf16 (LstmModel *model)
     g_mutex_unlock (&model->pack_lock);
     return TRUE;
   }
-  for (i = 0; i < model->n_layers; i++) {
-    LstmLayer *L = &model->layers[i];
-    if (L->type == LSTM_LAYER_LAG)
-      continue;                 /* no weights */
-    if (L->type == LSTM_LAYER_LINEAR) {
-      total += lstm_packed_size_bf16 (L->output_size, L->input_size);
-      continue;
-    }
-    for (r = 0; r < L->num_layers * L->num_dirs; r++) {
-      guint G = (L->type == LSTM_LAYER_LSTM ? 4 : 3) * L->hidden_size;
-      total += lstm_packed_size_bf16 (G, L->rnn[r].in) +
-          lstm_packed_size_bf16 (G, L->hidden_size);
-    }
-  }
+  lstm_model_foreach_matrix (model, add_packed_size, &pw);
   lstm_aligned_free ((float *) model->packed_bf16);
   /* two bf16 values per float of the aligned allocator */
-  model->packed_bf16 = (guint16 *) lstm_aligned_try_alloc0 (MAX (total, 2) /
+  model->packed_bf16 = (guint16 *) lstm_aligned_try_alloc0 (MAX (pw.size, 2) /
       2 + 1);
   if (model->packed_bf16 == NULL) {
     g_mutex_unlock (&model->pack_lock);
     return FALSE;
   }
-  for (i = 0; i < model->n_layers; i++) {
-    LstmLayer *L = &model->layers[i];
-    if (L->type == LSTM_LAYER_LAG)
-      continue;
-    if (L->type == LSTM_LAYER_LINEAR) {
-      lstm_pack_matrix_bf16 (L->weight, L->output_size, L->input_size,
-          model->packed_bf16 + off, &L->pk16_weight);
-      off += lstm_packed_size_bf16 (L->output_size, L->input_size);
-      continue;
-    }
-    for (r = 0; r < L->num_layers * L->num_dirs; r++) {
-      LstmRnnParams *p = &L->rnn[r];
-      guint G = (L->type == LSTM_LAYER_LSTM ? 4 : 3) * L->hidden_size;
-      lstm_pack_matrix_bf16 (p->w_ih, G, p->in, model->packed_bf16 + off,
-          &p->pk16_ih);
-      off += lstm_packed_size_bf16 (G, p->in);
-      lstm_pack_matrix_bf16 (p->w_hh, G, L->hidden_size,
-          model->packed_bf16 + off, &p->pk16_hh);
-      off += lstm_packed_size_bf16 (G, L->hidden_size);
-    }
-  }
+  pw.dst = model->packed_bf16;
+  pw.size = 0;
+  lstm_model_foreach_matrix (model, pack_one, &pw);
   g_atomic_int_set (&model->packed_bf16_ready, 1);
   g_mutex_unlock (&model->pack_lock);
   return TRUE;

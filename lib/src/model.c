@@ -638,11 +638,63 @@ lstm_model_point_params (LstmModel *model)
   g_assert (n == model->n_tensors);
 }
 
+/* Calls @f on every weight matrix of @model, in one fixed order: a linear
+ * layer's weight, then each recurrent sub-layer's W_ih and W_hh, with the
+ * fp32 and bf16 packed views that belong to it. The one walk behind both
+ * packings (this file's and model-bf16.c's). */
+void
+lstm_model_foreach_matrix (LstmModel *model, LstmMatrixFunc f, gpointer data)
+{
+  guint i, r;
+
+  for (i = 0; i < model->n_layers; i++) {
+    LstmLayer *L = &model->layers[i];
+    if (L->type == LSTM_LAYER_LAG)
+      continue;                 /* no weights */
+    if (L->type == LSTM_LAYER_LINEAR) {
+      f (L->weight, L->output_size, L->input_size, &L->pk_weight,
+          &L->pk16_weight, data);
+      continue;
+    }
+    for (r = 0; r < L->num_layers * L->num_dirs; r++) {
+      LstmRnnParams *p = &L->rnn[r];
+      guint G = (L->type == LSTM_LAYER_LSTM ? 4 : 3) * L->hidden_size;
+      f (p->w_ih, G, p->in, &p->pk_ih, &p->pk16_ih, data);
+      f (p->w_hh, G, L->hidden_size, &p->pk_hh, &p->pk16_hh, data);
+    }
+  }
+}
+
+typedef struct {
+  float *dst;
+  gsize size;
+} PackWalk;
+
+static void
+add_packed_size (const float *w, guint n_out, guint k, LstmPackedMatrix *pk,
+    LstmPackedMatrix *pk16, gpointer data)
+{
+  (void) w;
+  (void) pk;
+  (void) pk16;
+  ((PackWalk *) data)->size += lstm_packed_size (n_out, k);
+}
+
+static void
+pack_one (const float *w, guint n_out, guint k, LstmPackedMatrix *pk,
+    LstmPackedMatrix *pk16, gpointer data)
+{
+  PackWalk *pw = data;
+
+  (void) pk16;
+  lstm_pack_matrix (w, n_out, k, pw->dst + pw->size, pk);
+  pw->size += lstm_packed_size (n_out, k);
+}
+
 gboolean
 lstm_model_ensure_packed (LstmModel *model)
 {
-  gsize total = 0, off = 0;
-  guint i, r;
+  PackWalk pw = { NULL, 0 };
 
   if (g_atomic_int_get (&model->packed_ready))
     return TRUE;
@@ -651,47 +703,16 @@ lstm_model_ensure_packed (LstmModel *model)
     g_mutex_unlock (&model->pack_lock);
     return TRUE;
   }
-  for (i = 0; i < model->n_layers; i++) {
-    LstmLayer *L = &model->layers[i];
-    if (L->type == LSTM_LAYER_LAG)
-      continue;                 /* no weights */
-    if (L->type == LSTM_LAYER_LINEAR) {
-      total += lstm_packed_size (L->output_size, L->input_size);
-      continue;
-    }
-    for (r = 0; r < L->num_layers * L->num_dirs; r++) {
-      LstmRnnParams *p = &L->rnn[r];
-      guint G = (L->type == LSTM_LAYER_LSTM ? 4 : 3) * L->hidden_size;
-      total += lstm_packed_size (G, p->in) + lstm_packed_size (G,
-          L->hidden_size);
-    }
-  }
+  lstm_model_foreach_matrix (model, add_packed_size, &pw);
   lstm_aligned_free (model->packed);
-  model->packed = lstm_aligned_try_alloc0 (MAX (total, 1));
+  model->packed = lstm_aligned_try_alloc0 (MAX (pw.size, 1));
   if (model->packed == NULL) {
     g_mutex_unlock (&model->pack_lock);
     return FALSE;
   }
-  for (i = 0; i < model->n_layers; i++) {
-    LstmLayer *L = &model->layers[i];
-    if (L->type == LSTM_LAYER_LAG)
-      continue;
-    if (L->type == LSTM_LAYER_LINEAR) {
-      lstm_pack_matrix (L->weight, L->output_size, L->input_size,
-          model->packed + off, &L->pk_weight);
-      off += lstm_packed_size (L->output_size, L->input_size);
-      continue;
-    }
-    for (r = 0; r < L->num_layers * L->num_dirs; r++) {
-      LstmRnnParams *p = &L->rnn[r];
-      guint G = (L->type == LSTM_LAYER_LSTM ? 4 : 3) * L->hidden_size;
-      lstm_pack_matrix (p->w_ih, G, p->in, model->packed + off, &p->pk_ih);
-      off += lstm_packed_size (G, p->in);
-      lstm_pack_matrix (p->w_hh, G, L->hidden_size, model->packed + off,
-          &p->pk_hh);
-      off += lstm_packed_size (G, L->hidden_size);
-    }
-  }
+  pw.dst = model->packed;
+  pw.size = 0;
+  lstm_model_foreach_matrix (model, pack_one, &pw);
   g_atomic_int_set (&model->packed_ready, 1);
   g_mutex_unlock (&model->pack_lock);
   return TRUE;

@@ -97,12 +97,16 @@ drain (GstAppSink *sink, gsize *n)
   return (float *) g_byte_array_free (all, FALSE);
 }
 
+/* appsrc ! lstmbatch.sink_i, lstmbatch.src_i ! queue ! appsink. The queue
+ * is unbounded: with a bounded one, a stream that ran ahead before the
+ * others' caps arrived fills it while the sinks preroll, and the batch then
+ * waits a timeout for it. */
 static gchar *
 branch (guint i)
 {
   return g_strdup_printf ("appsrc name=src%u caps=" CAPS " format=time ! "
-      "b.sink_%u b.src_%u ! queue ! appsink name=out%u sync=false ", i, i, i,
-      i);
+      "b.sink_%u b.src_%u ! queue max-size-time=0 max-size-buffers=0 "
+      "max-size-bytes=0 ! appsink name=out%u sync=false ", i, i, i, i);
 }
 
 static void
