@@ -151,6 +151,25 @@ test_streams_alone (void)
   batch = gst_bin_get_by_name (GST_BIN (pipeline), "b");
   g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
       GST_STATE_CHANGE_FAILURE);
+  /* every stream joins (its caps, with an empty buffer) before the frames
+   * flow, so that the batches hold every stream from the first frame: a
+   * stream without caps yet is not waited for */
+  for (i = 0; i < S; i++) {
+    g_autofree gchar *name = g_strdup_printf ("src%u", i);
+    g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline),
+        name);
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (src),
+            gst_buffer_new ()), ==, GST_FLOW_OK);
+  }
+  for (i = 0; i < S; i++) {
+    g_autofree gchar *name = g_strdup_printf ("sink_%u", i);
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (batch, name);
+    gint64 until = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+    while (!gst_pad_has_current_caps (pad) &&
+        g_get_monotonic_time () < until)
+      g_usleep (1000);
+    g_assert_true (gst_pad_has_current_caps (pad));
+  }
   for (i = 0; i < S; i++) {
     g_autofree gchar *name = g_strdup_printf ("src%u", i);
     GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), name);
