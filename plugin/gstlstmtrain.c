@@ -239,6 +239,11 @@ train_option_pspec (const LstmTrainOption *o, GParamFlags flags)
           isnan (o->default_value) ? "none" : g_ascii_dtostr (buf,
               sizeof buf, o->default_value), flags);
     }
+    case LSTM_TRAIN_OPTION_BOOLEAN:
+      return g_param_spec_boolean (o->name, o->name, o->blurb,
+          o->default_value != 0, flags);
+    case LSTM_TRAIN_OPTION_LAGS:
+      return g_param_spec_string (o->name, o->name, o->blurb, "auto", flags);
   }
   g_return_val_if_reached (NULL);
 }
@@ -537,6 +542,15 @@ set_train_option (GstLstmTrain *self, const LstmTrainOption *o,
       ok = lstm_train_option_parse (o, t, g_value_get_string (value) ?
           g_value_get_string (value) : "none", &error);
       break;
+    case LSTM_TRAIN_OPTION_BOOLEAN:
+      ok = lstm_train_option_set_value (o, t, g_value_get_boolean (value),
+          &error);
+      break;
+    case LSTM_TRAIN_OPTION_LAGS:
+      /* NULL: the default */
+      ok = lstm_train_option_parse (o, t, g_value_get_string (value) ?
+          g_value_get_string (value) : "auto", &error);
+      break;
   }
   if (!ok)
     GST_WARNING_OBJECT (self, "%s not changed: %s", o->name, error->message);
@@ -565,7 +579,11 @@ get_train_option (GstLstmTrain *self, const LstmTrainOption *o,
       g_value_set_enum (value, (gint) v);
       break;
     case LSTM_TRAIN_OPTION_DOUBLE_OR_NONE:
+    case LSTM_TRAIN_OPTION_LAGS:
       g_value_take_string (value, lstm_train_option_to_string (o, t));
+      break;
+    case LSTM_TRAIN_OPTION_BOOLEAN:
+      g_value_set_boolean (value, v != 0);
       break;
   }
 }

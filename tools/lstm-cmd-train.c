@@ -4,8 +4,10 @@
  * About 1600 lines: one reader per kind of data (series, labelled series,
  * text, clips, label tracks) and the defaults of each kind (the series'
  * lags and their least-squares start, the clips' augmented balancing)
- * beside the command itself; the model recipe, the training options and
- * the statistics are liblstm's, the AR fits lstm-autoreg.c's.
+ * beside the command itself; the model recipes (lstm_model_new_from_recipe(),
+ * and for forecasters lstm_model_new_for_series(): residual output, lags,
+ * the least-squares start), the training options and the statistics are
+ * liblstm's.
  */
 #include "config.h"
 
@@ -28,10 +30,10 @@
  * pieces of a few rows.
  * A new forecaster also starts with a lag layer (--lags: 0..p-1, p by AIC
  * of a least-squares autoregression on the training rows, bounded by a
- * season found by autocorrelation; see lstm-autoreg.c) that feeds both the
- * GRU and, through the head's skip input, a linear path whose weights
- * start at that autoregression's coefficients: training starts from AR(p)
- * and the GRU learns what is left. Measured on the same twelve series
+ * season found by autocorrelation; liblstm's lstm_model_new_for_series())
+ * that feeds both the GRU and, through the head's skip input, a linear
+ * path whose weights start at that autoregression's coefficients: training
+ * starts from AR(p) and the GRU learns what is left. Measured on the same twelve series
  * (one-step test RMSE, seed 0): beats persistence on 12, reaches AR(p) on
  * 8 (was 5), geometric mean 1.005 x AR's (was 1.39 x); patience 10 rather
  * than 30 (30: 5 series reach AR and nile loses to persistence, over seeds
@@ -78,9 +80,6 @@ typedef struct {
   gchar *val_manifest;                  /* clips: the validation clips */
   gint augment;                         /* copies per clip, on average */
   gboolean no_augment, no_balance;
-  gboolean no_residual;                 /* --series forecasts */
-  gchar *lags;                          /* --series forecasts: --lags */
-  gint season;                          /* --series forecasts: --season */
 } Args;
 
 /* What the data became. */
@@ -98,10 +97,11 @@ typedef struct {
   gchar *features;                      /* audio: the features config */
   gboolean clips;                       /* clips: validation set made here */
   guint n_extra;                        /* clips: augmented or copied */
-  gchar *residual, *horizon;            /* forecasts: lstm.* metadata */
-  guint *lags, n_lags;                  /* forecasts: the lag layer */
-  float *ar_w, *ar_b;                   /* forecasts: least-squares start of
-                                         * the head's skip weights */
+  LstmModel *model;                     /* new forecasters: made with the
+                                         * data (lstm_model_new_for_series) */
+  gchar *horizon;                       /* fine-tuned forecasters:
+                                         * lstm.horizon */
+  gboolean residual;                    /* forecasters: residual output */
 } Data;
 
 static void
@@ -115,11 +115,8 @@ data_clear (Data *d)
   g_clear_pointer (&d->target_mean, g_free);
   g_clear_pointer (&d->target_std, g_free);
   g_clear_pointer (&d->features, g_free);
-  g_clear_pointer (&d->residual, g_free);
+  g_clear_pointer (&d->model, lstm_model_unref);
   g_clear_pointer (&d->horizon, g_free);
-  g_clear_pointer (&d->lags, g_free);
-  g_clear_pointer (&d->ar_w, g_free);
-  g_clear_pointer (&d->ar_b, g_free);
   g_clear_object (&d->desc);
 }
 
@@ -277,106 +274,62 @@ val_count (gsize n, double fraction)
   return fraction > 0 ? (gsize) floor (n * fraction) : 0;
 }
 
-/* The residual of a new forecast model: the input index of every target
- * column, as lstm.residual's JSON list, or NULL when a target is not an
- * input column. @res: (O) the indices. */
-static gchar *
+/* The residual of a new forecast model: @res ((O)) gets the input index of
+ * every target column; FALSE when a target is not an input column. */
+static gboolean
 series_residual (const gint *in_cols, guint n_in, const gint *tg_cols,
     guint n_tg, guint *res)
 {
-  GString *s = g_string_new ("[");
   guint i, j;
 
   for (j = 0; j < n_tg; j++) {
     i = 0;
     while (i < n_in && in_cols[i] != tg_cols[j])
       i++;
-    if (i == n_in) {
-      g_string_free (s, TRUE);
-      return NULL;
-    }
+    if (i == n_in)
+      return FALSE;
     res[j] = i;
-    g_string_append_printf (s, "%s%u", j ? "," : "", i);
   }
-  g_string_append_c (s, ']');
-  return g_string_free (s, FALSE);
+  return TRUE;
 }
 
-/* --lags: "none", "auto" or a comma-separated list of lags in frames */
+/* A new forecaster, by liblstm's recipe of forecasters (residual output,
+ * lags, their least-squares start) from the frames x ((M, I)) and their
+ * targets yt ((M, O)), of which the first n_train are training rows. */
 static gboolean
-parse_lags (const gchar *text, guint **lags, guint *n_lags, GError **error)
+series_model (Args *a, Data *d, const float *x, const float *yt, gsize M,
+    gsize n_train, const guint *res, GError **error)
 {
-  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
-  guint n = g_strv_length (parts), i;
+  LstmModelRecipe r = a->st.model;
+  LstmSeriesRows rows = { 0 };
+  LstmSeriesFit fit = { 0 };
+  guint q;
 
-  *lags = g_new0 (guint, MAX (n, 1));
-  *n_lags = n;
-  for (i = 0; i < n; i++) {
-    guint64 v;
-    if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 0, 4096, &v,
-            NULL)) {
-      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-          "--lags: '%s' is not a lag (0 to 4096 frames; 0: the current "
-          "row), 'auto' or 'none'", parts[i]);
-      g_clear_pointer (lags, g_free);
-      return FALSE;
-    }
-    (*lags)[i] = (guint) v;
-  }
-  return n > 0;
-}
-
-/* The lag layer of a new forecast model (--lags, by default AIC's order,
- * see lstm-autoreg.c) and the least-squares start of its skip weights,
- * from the training frames x ((n, I)) and head targets dy ((n, O), before
- * normalisation). */
-static gboolean
-series_lags (Args *a, Data *d, const float *x, const float *dy, gsize n,
-    guint I, guint O, guint season_col, GError **error)
-{
-  g_autofree float *z = g_new (float, n * I), *ty = g_new (float, n * O);
-  guint season, q, max_lag = 0;
-  gsize t;
-  guint j;
-
-  if (a->lags != NULL && strcmp (a->lags, "none") == 0)
-    return TRUE;
-  for (t = 0; t < n; t++) {
-    for (j = 0; j < I; j++)
-      z[t * I + j] = (x[t * I + j] - d->input_mean[j]) / d->input_std[j];
-    for (j = 0; j < O; j++)
-      ty[t * O + j] = (dy[t * O + j] - d->target_mean[j]) /
-          d->target_std[j];
-  }
-  season = a->season > 0 ? (guint) a->season :
-      lstm_tool_find_season (x, n, I, season_col);
-  if (a->lags != NULL && strcmp (a->lags, "auto") != 0) {
-    if (!parse_lags (a->lags, &d->lags, &d->n_lags, error))
-      return FALSE;
-  } else {
-    d->lags = lstm_tool_choose_lags (z, ty, n, I, O, season, &d->n_lags);
-  }
-  for (q = 0; q < d->n_lags; q++)
-    max_lag = MAX (max_lag, d->lags[q]);
-  if (max_lag >= n) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "--lags: lag %u needs more than the %" G_GSIZE_FORMAT " training "
-        "rows", max_lag, n);
+  r.input_size = d->input_size;
+  r.output_size = d->output_size;
+  r.labels = (const gchar * const *) d->labels;
+  rows.inputs = x;
+  rows.targets = yt;
+  rows.n_rows = M;
+  rows.n_train = n_train;
+  rows.residual = res;
+  rows.horizon = (guint) a->horizon;
+  d->model = lstm_model_new_for_series (&r, &a->st.series, &rows, &fit,
+      error);
+  if (d->model == NULL)
     return FALSE;
+  d->target_mean = g_steal_pointer (&fit.target_mean);
+  d->target_std = g_steal_pointer (&fit.target_std);
+  if (fit.n_lags > 0) {
+    desc_int (d->desc, "season", fit.season);
+    json_builder_set_member_name (d->desc, "lags");
+    json_builder_begin_array (d->desc);
+    for (q = 0; q < fit.n_lags; q++)
+      json_builder_add_int_value (d->desc, fit.lags[q]);
+    json_builder_end_array (d->desc);
   }
-  d->ar_w = g_new (float, (gsize) O * d->n_lags * I);
-  d->ar_b = g_new (float, O);
-  if (!lstm_tool_ar_fit (z, ty, n, I, O, d->lags, d->n_lags, d->ar_w,
-          d->ar_b)) {
-    g_clear_pointer (&d->ar_w, g_free);
-    g_clear_pointer (&d->ar_b, g_free);
-  }
-  desc_int (d->desc, "season", season);
-  json_builder_set_member_name (d->desc, "lags");
-  json_builder_begin_array (d->desc);
-  for (q = 0; q < d->n_lags; q++)
-    json_builder_add_int_value (d->desc, d->lags[q]);
-  json_builder_end_array (d->desc);
+  d->residual = fit.residual;
+  lstm_series_fit_clear (&fit);
   return TRUE;
 }
 
@@ -389,9 +342,9 @@ series_forecast (Args *a, LstmToolTable *t, LstmModel *init, Data *d,
     GError **error)
 {
   g_autofree gint *in_cols = NULL, *tg_cols = NULL;
-  g_autofree float *x = NULL, *y = NULL, *yt = NULL, *dy = NULL;
+  g_autofree float *x = NULL, *y = NULL, *yt = NULL;
   g_autofree guint *res = NULL;
-  guint I, O, n_in, n_tg, j;
+  guint I, O, n_in, n_tg;
   gsize N, M, n_val, n_train, t_, piece;
   gint h = a->horizon;
 
@@ -447,20 +400,13 @@ series_forecast (Args *a, LstmToolTable *t, LstmModel *init, Data *d,
     d->labels[t_] = g_strdup (t->names[tg_cols[t_]]);
   if (init == NULL) {
     res = g_new0 (guint, O);
-    if (!a->no_residual)
-      d->residual = series_residual (in_cols, n_in, tg_cols, n_tg, res);
-    dy = g_memdup2 (yt, M * O * sizeof (float));
-    if (d->residual != NULL)
-      for (t_ = 0; t_ < M; t_++)
-        for (j = 0; j < O; j++)
-          dy[t_ * O + j] -= x[t_ * I + res[j]];
-    column_stats (x, n_train, I, &d->input_mean, &d->input_std);
-    column_stats (dy, n_train, O, &d->target_mean, &d->target_std);
-    if (!series_lags (a, d, x, dy, M, I, O, d->residual ? res[0] : 0,
-            error))
+    if (!series_residual (in_cols, n_in, tg_cols, n_tg, res))
+      g_clear_pointer (&res, g_free);
+    if (!series_model (a, d, x, yt, M, n_train, res, error))
       return FALSE;
+  } else {
+    d->horizon = g_strdup_printf ("%d", h);
   }
-  d->horizon = g_strdup_printf ("%d", h);
   d->train = lstm_dataset_new (I, LSTM_TARGET_FRAME_VALUES, O, error);
   if (d->train == NULL)
     return FALSE;
@@ -491,38 +437,6 @@ series_forecast (Args *a, LstmToolTable *t, LstmModel *init, Data *d,
   desc_int (d->desc, "horizon", h);
   desc_str (d->desc, "output", d->residual ? "residual" : "level");
   desc_int (d->desc, "rows", (gint64) N);
-  return TRUE;
-}
-
-/* A new lag model starts from the least-squares autoregression: the head's
- * skip weights and bias are its coefficients, its weights on the recurrent
- * layers' output zero (they grow as training finds what is left). */
-static gboolean
-series_ar_start (LstmModel **model, Data *d, GError **error)
-{
-  LstmLayerInfo head;
-  guint n_layers = lstm_model_get_n_layers (*model), O, in, k, o;
-  g_autofree float *w = NULL;
-  LstmModel *m1, *m2;
-
-  lstm_model_get_layer_info (*model, n_layers - 1, &head);
-  O = head.output_size;
-  in = head.input_size;
-  k = d->n_lags * d->input_size;
-  w = g_new0 (float, (gsize) O * in);
-  for (o = 0; o < O; o++)
-    memcpy (w + (gsize) o * in + (in - k), d->ar_w + (gsize) o * k,
-        k * sizeof (float));
-  m1 = lstm_model_with_tensor (*model, "head.weight", w, (gsize) O * in,
-      error);
-  if (m1 == NULL)
-    return FALSE;
-  m2 = lstm_model_with_tensor (m1, "head.bias", d->ar_b, O, error);
-  lstm_model_unref (m1);
-  if (m2 == NULL)
-    return FALSE;
-  lstm_model_unref (*model);
-  *model = m2;
   return TRUE;
 }
 
@@ -1176,11 +1090,10 @@ check_args (Args *a, GError **error)
     BAD ("--horizon must be at least 1");
   if (a->chunk < 0)
     BAD ("--chunk cannot be negative");
-  if ((a->lags != NULL || a->season != 0) && (a->series == NULL ||
+  if ((g_hash_table_contains (a->given, "lags") ||
+          g_hash_table_contains (a->given, "season")) && (a->series == NULL ||
           a->label_column != NULL || a->init != NULL))
     BAD ("--lags and --season apply to new --series forecasters");
-  if (a->season < 0)
-    BAD ("--season cannot be negative");
   if (a->resume && a->checkpoint == NULL)
     BAD ("--resume needs --checkpoint FILE");
   if (a->text && (a->columns || a->targets || a->label_column))
@@ -1218,7 +1131,8 @@ on_train_option (const gchar *option_name, const gchar *value, gpointer data,
   g_autoptr (GError) local = NULL;
 
   g_assert (opt != NULL);
-  if (!lstm_train_option_parse (opt, &a->st, value, &local)) {
+  if (!lstm_train_option_parse (opt, &a->st, value ? value : "true",
+          &local)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--%s",
         local->message);
     return FALSE;
@@ -1239,8 +1153,11 @@ train_option_entries (GPtrArray *texts)
 
   opts = lstm_train_options_list (&n);
   for (i = 0; i < n; i++) {
-    GOptionEntry entry = { opts[i].name, 0, 0, G_OPTION_ARG_CALLBACK,
-      (gpointer) on_train_option, opts[i].blurb, opts[i].arg_description };
+    /* switches take no value: --NAME sets them */
+    GOptionEntry entry = { opts[i].name, 0,
+      opts[i].type == LSTM_TRAIN_OPTION_BOOLEAN ? G_OPTION_FLAG_NO_ARG : 0,
+      G_OPTION_ARG_CALLBACK, (gpointer) on_train_option, opts[i].blurb,
+      opts[i].arg_description };
     g_array_append_val (e, entry);
     if (opts[i].alias != NULL) {
       gchar *help = g_strdup_printf ("%s (also --%s)", opts[i].blurb,
@@ -1248,7 +1165,7 @@ train_option_entries (GPtrArray *texts)
       g_ptr_array_add (texts, help);
       g_array_index (e, GOptionEntry, e->len - 1).description = help;
       entry.long_name = opts[i].alias;
-      entry.flags = G_OPTION_FLAG_HIDDEN;
+      entry.flags |= G_OPTION_FLAG_HIDDEN;
       g_array_append_val (e, entry);
     }
   }
@@ -1309,16 +1226,6 @@ lstm_tool_train (int argc, char **argv, GError **error)
     {"background", 0, 0, G_OPTION_ARG_STRING, &a.background,
         "Label tracks: the class of frames outside every stretch (default: "
         "those frames are not trained on)", "LABEL"},
-    {"no-residual", 0, 0, G_OPTION_ARG_NONE, &a.no_residual,
-        "--series forecasts: predict levels, not the change from the "
-        "last value", NULL},
-    {"lags", 0, 0, G_OPTION_ARG_STRING, &a.lags,
-        "--series forecasts: the lag layer's lags in rows, 0 the current "
-        "one (e.g. 0,1,2,11), 'none', or 'auto' (default: 0..p-1, p by "
-        "AIC of a least-squares autoregression)", "L,L|auto|none"},
-    {"season", 0, 0, G_OPTION_ARG_INT, &a.season,
-        "--series forecasts: the season in rows, which bounds the lags "
-        "tried (default: found by autocorrelation)", "N"},
     {"every-frame", 0, 0, G_OPTION_ARG_NONE, &a.every_frame,
         "Clips: --clip-loss every-frame", NULL},
     {"augment", 0, 0, G_OPTION_ARG_INT, &a.augment,
@@ -1484,6 +1391,8 @@ lstm_tool_train (int argc, char **argv, GError **error)
       goto out;
     }
     model = lstm_model_ref (init);
+  } else if (d.model != NULL) {
+    model = g_steal_pointer (&d.model);   /* a new forecaster */
   } else {
     LstmModelRecipe r = a.st.model;
     r.input_size = d.input_size;
@@ -1493,23 +1402,13 @@ lstm_tool_train (int argc, char **argv, GError **error)
     r.input_mean = d.input_mean;
     r.input_std = d.input_std;
     r.features = d.features;
-    r.lags = d.lags;
-    r.n_lags = d.n_lags;
     model = lstm_model_new_from_recipe (&r, error);
     if (model == NULL)
       goto out;
-    if (d.ar_w != NULL && !series_ar_start (&model, &d, error))
-      goto out;
   }
-  if (d.residual != NULL || d.horizon != NULL) {
-    LstmModel *md = d.residual == NULL ? lstm_model_ref (model) :
-        lstm_model_with_metadata (model, "lstm.residual", d.residual, error);
-    if (md != NULL) {
-      lstm_model_unref (model);
-      model = md;
-      md = d.horizon == NULL ? lstm_model_ref (model) :
-          lstm_model_with_metadata (model, "lstm.horizon", d.horizon, error);
-    }
+  if (d.horizon != NULL) {
+    LstmModel *md = lstm_model_with_metadata (model, "lstm.horizon",
+        d.horizon, error);
     if (md == NULL)
       goto out;
     lstm_model_unref (model);
@@ -1609,6 +1508,5 @@ out:
   g_free (a.background);
   g_free (a.mix_with);
   g_free (a.val_manifest);
-  g_free (a.lags);
   return ret;
 }

@@ -37,27 +37,6 @@ gint *lstm_tool_table_columns (LstmToolTable *table, const gchar *list,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LstmToolTable, lstm_tool_table_free)
 
-/* ---- lags of series forecasts (lstm-autoreg.c) ---- */
-
-/* a season is a lag whose autocorrelation of first differences is a local
- * maximum above this, among lags 2..MIN (rows / 4, SEASON_MAX) */
-#define LSTM_TOOL_SEASON_MIN_ACF 0.3
-#define LSTM_TOOL_SEASON_MAX 64
-#define LSTM_TOOL_MIN_AR_ORDER 12
-/* The season of column @col of @x ((n, stride) row-major), or 1 for none. */
-guint lstm_tool_find_season (const float *x, gsize n, guint stride,
-    guint col);
-/* Lags 0..p-1 (in frames; frame t predicts row t + 1), p chosen by AIC
- * among least-squares fits of the targets @y ((n, O)) on the lagged inputs
- * @z ((n, I), normalised), p at most MIN (MAX (12, 2 season + 1), n / 4). */
-guint *lstm_tool_choose_lags (const float *z, const float *y, gsize n,
-    guint I, guint O, guint season, guint *n_lags);
-/* The least-squares fit of @y on an intercept and @z at @lags, on the rows
- * that have every lag: w (O, n_lags * I), b (O). FALSE if too few rows or
- * singular. */
-gboolean lstm_tool_ar_fit (const float *z, const float *y, gsize n, guint I,
-    guint O, const guint *lags, guint n_lags, float *w, float *b);
-
 /* ---- character text (lstm-text.c) ---- */
 
 typedef struct {

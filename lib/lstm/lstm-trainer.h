@@ -406,10 +406,119 @@ LSTM_API LstmModel *lstm_model_new_from_recipe (const LstmModelRecipe *recipe,
     GError **error);
 
 /**
+ * LSTM_SERIES_MAX_LAGS:
+ *
+ * The most lags #LstmSeriesOptions lists.
+ */
+#define LSTM_SERIES_MAX_LAGS 64
+
+/**
+ * LstmLagsMode:
+ * @LSTM_LAGS_AUTO: the lags 0..p-1, p chosen by AIC among least-squares
+ *   autoregressions of the training rows (at most the larger of 12 and two
+ *   seasons and one, and a quarter of the rows).
+ * @LSTM_LAGS_NONE: no lag layer: the recurrent layers see the frames.
+ * @LSTM_LAGS_LIST: the lags of #LstmSeriesOptions.lags.
+ *
+ * Which lags a new forecaster's lag layer has.
+ */
+typedef enum {
+  LSTM_LAGS_AUTO,
+  LSTM_LAGS_NONE,
+  LSTM_LAGS_LIST,
+} LstmLagsMode;
+
+/**
+ * LstmSeriesOptions:
+ * @no_residual: predict the targets' levels, not their change from the
+ *   frame's own value of each target (default %FALSE: a residual output,
+ *   where every target is an input).
+ * @season: the season in frames, which bounds the lags
+ *   %LSTM_LAGS_AUTO tries; 0 (default): found by autocorrelation of the
+ *   first differences of the (first residual) target column.
+ * @lags_mode: the lag layer's lags, default %LSTM_LAGS_AUTO.
+ * @n_lags: %LSTM_LAGS_LIST: how many @lags (1 to %LSTM_SERIES_MAX_LAGS).
+ * @lags: %LSTM_LAGS_LIST: the lags in frames, 0 the current frame.
+ *
+ * The forecasting recipe's choices (the table's options `no-residual`,
+ * `season` and `lags`), which lstm_model_new_for_series() applies.
+ */
+typedef struct {
+  gboolean no_residual;
+  guint season;
+  LstmLagsMode lags_mode;
+  guint n_lags;
+  guint lags[LSTM_SERIES_MAX_LAGS];
+} LstmSeriesOptions;
+
+/**
+ * LstmSeriesRows:
+ * @inputs: (array): @n_rows frames of input_size raw values, in time order.
+ * @targets: (array): @n_rows x output_size targets: row t's is what frame t
+ *   forecasts (the target columns @horizon rows ahead).
+ * @n_rows: how many rows (frames with a target).
+ * @n_train: the first @n_train rows are the training rows, whose
+ *   statistics standardise the inputs and scale the targets; the lags and
+ *   their autoregression are fitted on every row.
+ * @residual: (nullable) (array): output_size input indices: target j is
+ *   input residual[j] ahead; %NULL when a target is not an input (the
+ *   output is then a level).
+ * @horizon: how many rows ahead the targets are (at least 1), recorded as
+ *   `lstm.horizon`.
+ *
+ * The rows a new forecaster is fitted to (see lstm_model_new_for_series()).
+ */
+typedef struct {
+  const float *inputs;
+  const float *targets;
+  gsize n_rows;
+  gsize n_train;
+  const guint *residual;
+  guint horizon;
+} LstmSeriesRows;
+
+/**
+ * LstmSeriesFit:
+ * @target_mean: (array): output_size means of the training targets (of
+ *   their changes, for a residual output): #LstmTrainerOptions.target_mean.
+ * @target_std: (array): their standard deviations:
+ *   #LstmTrainerOptions.target_std.
+ * @residual: %TRUE when the model's output is residual (`lstm.residual`).
+ * @season: the season found or given (1: none), 0 without lags.
+ * @n_lags: the lag layer's lags; 0: no lag layer.
+ * @lags: (array length=n_lags): the lags.
+ * @ar_start: %TRUE when the head's skip weights start at the least-squares
+ *   autoregression (%FALSE when too few rows or a singular fit left them
+ *   at the recipe's initialisation).
+ *
+ * What lstm_model_new_for_series() chose and fitted; free the arrays with
+ * lstm_series_fit_clear().
+ */
+typedef struct {
+  float *target_mean;
+  float *target_std;
+  gboolean residual;
+  guint season;
+  guint n_lags;
+  guint *lags;
+  gboolean ar_start;
+} LstmSeriesFit;
+
+LSTM_API LstmModel *lstm_model_new_for_series (const LstmModelRecipe *recipe,
+    const LstmSeriesOptions *options, const LstmSeriesRows *rows,
+    LstmSeriesFit *fit, GError **error);
+LSTM_API void lstm_series_fit_clear (LstmSeriesFit *fit);
+LSTM_API gboolean lstm_series_options_parse_lags (LstmSeriesOptions *options,
+    const gchar *text, GError **error);
+LSTM_API gchar *lstm_series_options_lags_to_string (
+    const LstmSeriesOptions *options);
+
+/**
  * LstmTrainSettings:
  * @trainer: how to train.
  * @model: the recipe of a new model (sizes and labels are the data's, set
  *   by the front end).
+ * @series: forecasters: the choices of lstm_model_new_for_series().
  *
  * Everything a training front end lets its user choose, as one structure:
  * `lstm train` fills it from its command line and the lstmtrain element
@@ -422,6 +531,7 @@ LSTM_API LstmModel *lstm_model_new_from_recipe (const LstmModelRecipe *recipe,
 typedef struct {
   LstmTrainerOptions trainer;
   LstmModelRecipe model;
+  LstmSeriesOptions series;
 } LstmTrainSettings;
 
 /**
@@ -432,6 +542,13 @@ typedef struct {
  * @LSTM_TRAIN_OPTION_CHOICE: one of the names in
  *   #LstmTrainOption.choices; its value is the name's index.
  * @LSTM_TRAIN_OPTION_DOUBLE_OR_NONE: a number, or `none` (NAN).
+ * @LSTM_TRAIN_OPTION_BOOLEAN: a switch (#gboolean), off by default: `lstm
+ *   train --NAME` without a value, a boolean property; as text `true` or
+ *   `false`, as a number 1 or 0.
+ * @LSTM_TRAIN_OPTION_LAGS: a list of lags as text (`auto`, `none` or
+ *   frames separated by commas, see lstm_series_options_parse_lags()): set
+ *   and read only as text (lstm_train_option_parse(),
+ *   lstm_train_option_to_string()).
  *
  * The type of a training option's value.
  */
@@ -441,6 +558,8 @@ typedef enum {
   LSTM_TRAIN_OPTION_DOUBLE,
   LSTM_TRAIN_OPTION_CHOICE,
   LSTM_TRAIN_OPTION_DOUBLE_OR_NONE,
+  LSTM_TRAIN_OPTION_BOOLEAN,
+  LSTM_TRAIN_OPTION_LAGS,
 } LstmTrainOptionType;
 
 /**
@@ -452,7 +571,8 @@ typedef enum {
  * @arg_description: the placeholder of the value in help texts (`N`, `X`).
  * @minimum: the smallest value (numbers).
  * @maximum: the largest value (numbers).
- * @default_value: the default (numbers; a choice's index; NAN for `none`).
+ * @default_value: the default (numbers; a choice's index; NAN for `none`;
+ *   0 for switches; 0 for lags, whose default is `auto`).
  * @choices: (nullable) (array zero-terminated=1): %LSTM_TRAIN_OPTION_CHOICE:
  *   the names, in the order of the enum they stand for.
  *

@@ -1253,13 +1253,20 @@ test_table_options (void)
     else if (G_VALUE_HOLDS_UINT (&v))
       g_assert_cmpuint (g_value_get_uint (&v), ==,
           (guint) opts[i].default_value);
+    else if (G_VALUE_HOLDS_BOOLEAN (&v))
+      g_assert_cmpint (g_value_get_boolean (&v), ==,
+          opts[i].default_value != 0);
+    else if (opts[i].type == LSTM_TRAIN_OPTION_LAGS)
+      g_assert_cmpstr (g_value_get_string (&v), ==, "auto");
     g_value_unset (&v);
     g_assert_cmpfloat (lstm_train_option_get_value (&opts[i], &defaults) ==
         opts[i].default_value || (isnan (opts[i].default_value) &&
             isnan (lstm_train_option_get_value (&opts[i], &defaults))), ==,
         TRUE);
     if (help != NULL) {
-      g_autofree gchar *flag = g_strdup_printf ("--%s=", opts[i].name);
+      /* a switch takes no value */
+      g_autofree gchar *flag = g_strdup_printf (opts[i].type ==
+          LSTM_TRAIN_OPTION_BOOLEAN ? "--%s " : "--%s=", opts[i].name);
       g_assert_nonnull (strstr (help, flag));
     }
   }

@@ -713,7 +713,9 @@ test_series_lags (void)
       g_assert_cmpint (tool_run_va (dir, NULL, &err, "train", "--series", csv,
               bad[i][0], bad[i][1], "-q", "-o", "bad.safetensors", NULL), !=,
           0);
-      g_assert_nonnull (strstr (err, bad[i][0]));
+      /* the option named, as the table names it (a lag the rows cannot
+       * hold is liblstm's refusal) */
+      g_assert_nonnull (strstr (err, bad[i][0] + 2));
     }
   }
   g_remove (csv);

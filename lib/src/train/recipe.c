@@ -166,6 +166,7 @@ G_STATIC_ASSERT (sizeof (LstmLayerType) == sizeof (gint));
 
 #define T(field) G_STRUCT_OFFSET (LstmTrainSettings, trainer.field)
 #define M(field) G_STRUCT_OFFSET (LstmTrainSettings, model.field)
+#define S(field) G_STRUCT_OFFSET (LstmTrainSettings, series.field)
 #define NO_OFFSET G_MAXSIZE
 
 static const LstmTrainOption options[] = {
@@ -253,10 +254,27 @@ static const LstmTrainOption options[] = {
         "Seed of the initial weights and of the training's random choices "
         "(default 0)", "N",
       0, (double) G_MAXUINT64, 0, NULL, T (seed), M (seed)},
+  /* new forecasters (lstm_model_new_for_series()) */
+  {"no-residual", NULL, LSTM_TRAIN_OPTION_BOOLEAN,
+        "New forecasters: predict levels, not the change from the last "
+        "value", NULL,
+      0, 1, 0, NULL, S (no_residual), NO_OFFSET},
+  {"lags", NULL, LSTM_TRAIN_OPTION_LAGS,
+        "New forecasters trained on collected rows: the lag layer's lags in "
+        "rows, 0 the current one (e.g. 0,1,2,11), 'none', or 'auto' "
+        "(default: 0..p-1, p by AIC of a least-squares autoregression)",
+      "L,L|auto|none",
+      0, 0, 0, NULL, S (lags_mode), NO_OFFSET},
+  {"season", NULL, LSTM_TRAIN_OPTION_UINT,
+        "New forecasters trained on collected rows: the season in rows, "
+        "which bounds the lags tried (default 0: found by autocorrelation)",
+      "N",
+      0, 65536, 0, NULL, S (season), NO_OFFSET},
 };
 
 #undef T
 #undef M
+#undef S
 
 /**
  * lstm_train_options_list:
@@ -310,9 +328,16 @@ store (const LstmTrainOption *o, LstmTrainSettings *s, gsize offset,
     case LSTM_TRAIN_OPTION_CHOICE:
       *(gint *) p = (gint) v;
       break;
+    case LSTM_TRAIN_OPTION_BOOLEAN:
+      *(gboolean *) p = v != 0;
+      break;
     case LSTM_TRAIN_OPTION_DOUBLE:
     case LSTM_TRAIN_OPTION_DOUBLE_OR_NONE:
       *(double *) p = v;
+      break;
+    case LSTM_TRAIN_OPTION_LAGS:
+      /* its default, auto; other values only as text */
+      lstm_series_options_parse_lags (&s->series, "auto", NULL);
       break;
   }
 }
@@ -322,6 +347,11 @@ check_range (const LstmTrainOption *o, double v, GError **error)
 {
   if (o->type == LSTM_TRAIN_OPTION_DOUBLE_OR_NONE && isnan (v))
     return TRUE;
+  if (o->type == LSTM_TRAIN_OPTION_LAGS) {
+    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+        "%s is a list of lags, 'auto' or 'none': set it as text", o->name);
+    return FALSE;
+  }
   if (!(v >= o->minimum && v <= o->maximum) ||
       (o->type != LSTM_TRAIN_OPTION_DOUBLE &&
           o->type != LSTM_TRAIN_OPTION_DOUBLE_OR_NONE && v != floor (v))) {
@@ -342,9 +372,10 @@ check_range (const LstmTrainOption *o, double v, GError **error)
  * lstm_train_settings_init:
  * @settings: (out caller-allocates): the settings to fill
  *
- * Sets the trainer options (lstm_trainer_options_init()) and the model
- * recipe (lstm_model_recipe_init()), then every option of the table to its
- * default.
+ * Sets the trainer options (lstm_trainer_options_init()), the model
+ * recipe (lstm_model_recipe_init()) and the forecasting choices (a
+ * residual output, lags `auto`, the season found), then every option of
+ * the table to its default.
  */
 void
 lstm_train_settings_init (LstmTrainSettings *settings)
@@ -354,6 +385,7 @@ lstm_train_settings_init (LstmTrainSettings *settings)
   g_return_if_fail (settings != NULL);
   lstm_trainer_options_init (&settings->trainer);
   lstm_model_recipe_init (&settings->model);
+  memset (&settings->series, 0, sizeof settings->series);
   for (i = 0; i < G_N_ELEMENTS (options); i++) {
     store (&options[i], settings, options[i].offset,
         options[i].default_value);
@@ -388,11 +420,13 @@ lstm_train_settings_resolve (LstmTrainSettings *settings)
  * @value: the value: a number, a choice's index, or NAN for `none`
  * @error: return location for a #GError
  *
- * Sets one option.
+ * Sets one option (a switch: 1 on, 0 off). Lags
+ * (%LSTM_TRAIN_OPTION_LAGS) are set as text only, with
+ * lstm_train_option_parse().
  *
  * Returns: %TRUE; %FALSE with @error set (%LSTM_ERROR_ARGUMENT, naming the
- * option and its range) when @value is out of range, and then @settings
- * is unchanged.
+ * option and its range) when @value is out of range or the option takes
+ * text, and then @settings is unchanged.
  */
 gboolean
 lstm_train_option_set_value (const LstmTrainOption *option,
@@ -412,8 +446,9 @@ lstm_train_option_set_value (const LstmTrainOption *option,
  * @option: an option of lstm_train_options_list()
  * @settings: the settings to read
  *
- * Returns: the option's value: a number, a choice's index, or NAN for
- * `none`.
+ * Returns: the option's value: a number, a choice's index, NAN for
+ * `none`, 1 or 0 for a switch; for lags, their #LstmLagsMode (the list
+ * itself: lstm_train_option_to_string()).
  */
 double
 lstm_train_option_get_value (const LstmTrainOption *option,
@@ -430,9 +465,14 @@ lstm_train_option_get_value (const LstmTrainOption *option,
       return (double) *(const guint64 *) p;
     case LSTM_TRAIN_OPTION_CHOICE:
       return *(const gint *) p;
+    case LSTM_TRAIN_OPTION_BOOLEAN:
+      return *(const gboolean *) p ? 1 : 0;
     case LSTM_TRAIN_OPTION_DOUBLE:
     case LSTM_TRAIN_OPTION_DOUBLE_OR_NONE:
       return *(const double *) p;
+    case LSTM_TRAIN_OPTION_LAGS:
+      /* the mode (auto 0, none 1, a list 2); the lags themselves as text */
+      return *(const gint *) p;
   }
   return 0;
 }
@@ -457,7 +497,8 @@ choice_list (const LstmTrainOption *o)
  * @option: an option of lstm_train_options_list()
  * @settings: the settings to change
  * @value: the value as text: a number (integers in decimal), a choice's
- *   name, or `none` where the option takes it
+ *   name, `none` where the option takes it, `true` or `false` for a
+ *   switch, or lags (lstm_series_options_parse_lags())
  * @error: return location for a #GError
  *
  * Sets one option from text, as a command line gives it. 64-bit integers
@@ -503,6 +544,16 @@ lstm_train_option_parse (const LstmTrainOption *option,
         *(guint64 *) G_STRUCT_MEMBER_P (settings, o->offset2) = u;
       return TRUE;
     }
+    case LSTM_TRAIN_OPTION_BOOLEAN:
+      if (strcmp (value, "true") == 0 || strcmp (value, "false") == 0)
+        return lstm_train_option_set_value (o, settings, value[0] == 't',
+            error);
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+          "%s must be true or false, not '%s'", o->name, value);
+      return FALSE;
+    case LSTM_TRAIN_OPTION_LAGS:
+      return lstm_series_options_parse_lags (&settings->series, value,
+          error);
     case LSTM_TRAIN_OPTION_DOUBLE_OR_NONE:
       if (strcmp (value, "none") == 0)
         return lstm_train_option_set_value (o, settings, NAN, error);
@@ -544,6 +595,10 @@ lstm_train_option_to_string (const LstmTrainOption *option,
   v = lstm_train_option_get_value (option, settings);
   if (option->type == LSTM_TRAIN_OPTION_CHOICE)
     return g_strdup (option->choices[(gint) v]);
+  if (option->type == LSTM_TRAIN_OPTION_BOOLEAN)
+    return g_strdup (v != 0 ? "true" : "false");
+  if (option->type == LSTM_TRAIN_OPTION_LAGS)
+    return lstm_series_options_lags_to_string (&settings->series);
   if (isnan (v))
     return g_strdup ("none");
   return g_strdup (g_ascii_dtostr (buf, sizeof buf, v));

@@ -1,4 +1,4 @@
-/* lstm train --series: lags and a least-squares start for lag models
+/* liblstm: the lags of new forecasters and their least-squares start
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Rules from the training rows alone: a season found by autocorrelation,
@@ -12,13 +12,13 @@
 #include <math.h>
 #include <string.h>
 
-#include "lstm-train-tool.h"
+#include "autoreg.h"
 
 guint
-lstm_tool_find_season (const float *x, gsize n, guint stride, guint col)
+lstm_autoreg_find_season (const float *x, gsize n, guint stride, guint col)
 {
   g_autofree double *d = NULL;
-  double mean = 0, var = 0, best_r = LSTM_TOOL_SEASON_MIN_ACF;
+  double mean = 0, var = 0, best_r = LSTM_AUTOREG_SEASON_MIN_ACF;
   gsize t, m;
   guint lag, max_lag, best = 1;
   double *r;
@@ -39,7 +39,7 @@ lstm_tool_find_season (const float *x, gsize n, guint stride, guint col)
   }
   if (!(var > 0))
     return 1;
-  max_lag = (guint) MIN (m / 4, LSTM_TOOL_SEASON_MAX);
+  max_lag = (guint) MIN (m / 4, LSTM_AUTOREG_SEASON_MAX);
   if (max_lag < 3)
     return 1;
   r = g_new0 (double, max_lag + 2);
@@ -55,7 +55,7 @@ lstm_tool_find_season (const float *x, gsize n, guint stride, guint col)
     if (r[lag] > best_r && r[lag] >= r[lag - 1] && r[lag] >= r[lag + 1])
       best_r = r[lag];
   for (lag = 2; lag <= max_lag && best == 1; lag++)
-    if (r[lag] >= 0.9 * best_r && r[lag] > LSTM_TOOL_SEASON_MIN_ACF &&
+    if (r[lag] >= 0.9 * best_r && r[lag] > LSTM_AUTOREG_SEASON_MIN_ACF &&
         r[lag] >= r[lag - 1] && r[lag] >= r[lag + 1])
       best = lag;
   g_free (r);
@@ -154,10 +154,10 @@ fit_rows (const float *z, const float *y, gsize n, guint I, guint O,
 }
 
 guint *
-lstm_tool_choose_lags (const float *z, const float *y, gsize n, guint I,
+lstm_autoreg_choose_lags (const float *z, const float *y, gsize n, guint I,
     guint O, guint season, guint *n_lags)
 {
-  guint p_max = (guint) MIN (MAX (LSTM_TOOL_MIN_AR_ORDER, 2 * season + 1),
+  guint p_max = (guint) MIN (MAX (LSTM_AUTOREG_MIN_AR_ORDER, 2 * season + 1),
       n / 4), p, best = 1, q;
   double best_aic = INFINITY;
   guint *lags;
@@ -186,7 +186,7 @@ lstm_tool_choose_lags (const float *z, const float *y, gsize n, guint I,
 }
 
 gboolean
-lstm_tool_ar_fit (const float *z, const float *y, gsize n, guint I, guint O,
+lstm_autoreg_fit (const float *z, const float *y, gsize n, guint I, guint O,
     const guint *lags, guint n_lags, float *w, float *b)
 {
   guint max_lag = 0, q, k = n_lags * I, i, o;
