@@ -84,6 +84,37 @@ new_model (GstLstmTrainAgg *self, const float *in_mean, const float *in_std,
   return lstm_model_new_from_recipe (&r, error);
 }
 
+/* A new forecaster trained at EOS: liblstm's recipe of forecasters, as
+ * `lstm train --series` makes it from the same rows (every collected frame,
+ * stretches end to end; the first n_train train): input statistics, a
+ * residual output (the targets are the inputs ahead), lags and their
+ * least-squares start, lstm.horizon; @fit gets the target scaling. */
+static LstmModel *
+new_forecaster (GstLstmTrainAgg *self, gsize n_train, LstmSeriesFit *fit,
+    GError **error)
+{
+  g_autofree gchar *features = features_config (self);
+  g_autofree guint *residual = g_new (guint, self->out_dim);
+  LstmModelRecipe r = self->s.train.model;
+  LstmSeriesRows rows = { 0 };
+  guint j;
+
+  for (j = 0; j < self->out_dim; j++)
+    residual[j] = j;
+  r.input_size = self->in_dim;
+  r.output_size = self->out_dim;
+  r.features = features;
+  r.description = "trained by the lstmtrain GStreamer element";
+  rows.inputs = (const float *) self->c_frames->data;
+  rows.targets = (const float *) self->c_values->data;
+  rows.n_rows = self->c_frames->len / self->in_dim;
+  rows.n_train = n_train;
+  rows.residual = self->in_dim == self->out_dim ? residual : NULL;
+  rows.horizon = self->s.horizon;
+  return lstm_model_new_for_series (&r, &self->s.train.series, &rows, fit,
+      error);
+}
+
 /* The "data" record of lstm.training. */
 static gchar *
 data_description (GstLstmTrainAgg *self, guint64 n_val)
@@ -298,6 +329,7 @@ gst_lstm_train_agg_train_collected (GstLstmTrainAgg *self)
   g_autofree float *in_mean = NULL, *in_std = NULL;
   g_autofree float *t_mean = NULL, *t_std = NULL;
   g_autofree gchar *desc = NULL;
+  LstmSeriesFit fit = { 0 };
   LstmTargetKind kind = self->classify ? LSTM_TARGET_FRAME_CLASS :
       LSTM_TARGET_FRAME_VALUES;
   gsize n = self->c_frames->len / MAX (self->in_dim, 1);
@@ -337,6 +369,16 @@ gst_lstm_train_agg_train_collected (GstLstmTrainAgg *self)
     model = new_model (self, NULL, NULL, &error);
     if (model == NULL)
       goto failed;
+  } else if (self->source == SOURCE_FORECAST) {
+    model = new_forecaster (self, n_train, &fit, &error);
+    if (model == NULL)
+      goto failed;
+    t_mean = g_steal_pointer (&fit.target_mean);
+    t_std = g_steal_pointer (&fit.target_std);
+    GST_INFO_OBJECT (self, "forecaster: %s output, %u lags, season %u, %s",
+        fit.residual ? "residual" : "level", fit.n_lags, fit.season,
+        fit.ar_start ? "least-squares start" : "no least-squares start");
+    lstm_series_fit_clear (&fit);
   } else {
     in_mean = g_new (float, self->in_dim);
     in_std = g_new (float, self->in_dim);

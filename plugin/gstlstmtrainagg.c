@@ -377,6 +377,33 @@ setup_classes (GstLstmTrainAgg *self)
 
 /* Reads the settings and checks everything that can be checked before
  * data flows; posts an error and returns FALSE otherwise. */
+/* Online, a new forecaster is made before any row has come: liblstm's
+ * recipe of forecasters (lstm_model_new_for_series()) needs every row
+ * first, for the lags, their least-squares start and the target scaling of
+ * a residual output. Lags listed or a season are refused; otherwise the
+ * forecaster predicts levels without a lag layer, with a warning unless
+ * exactly that was asked for (lags=none no-residual=true). */
+static gboolean
+check_online_forecaster (GstLstmTrainAgg *self)
+{
+  const LstmSeriesOptions *so = &self->s.train.series;
+
+  if (so->lags_mode == LSTM_LAGS_LIST || so->season > 0) {
+    TRAIN_ERROR (self, RESOURCE, SETTINGS,
+        ("'lags' (a list) and 'season' need every row before training: "
+            "set online=false, or leave them unset."), (NULL));
+    return FALSE;
+  }
+  if (so->lags_mode != LSTM_LAGS_NONE || !so->no_residual)
+    GST_ELEMENT_WARNING (self->train, RESOURCE, SETTINGS,
+        ("Online, a new forecaster predicts levels without lags: the lags, "
+            "their least-squares start and a residual output need every row "
+            "before training (online=false). Set lags=none "
+            "no-residual=true to train exactly this without a warning."),
+        (NULL));
+  return TRUE;
+}
+
 static gboolean
 agg_start (GstAggregator *agg)
 {
@@ -524,6 +551,9 @@ agg_start (GstAggregator *agg)
     }
     self->init = g_steal_pointer (&m);
   }
+  if (self->source == SOURCE_FORECAST && s->online && self->init == NULL &&
+      !check_online_forecaster (self))
+    return FALSE;
   if (self->classify && !setup_classes (self))
     return FALSE;
   if (self->classify)
