@@ -43,6 +43,23 @@
  * #GstLstmTrain:init-model is fine-tuned. A new classifier's labels are
  * #GstLstmTrain:labels, or the label track's labels in sorted order.
  *
+ * A new forecaster (mode=forecast) trained at EOS is made from the collected
+ * rows by liblstm's recipe of forecasters (lstm_model_new_for_series()),
+ * the one `lstm train --series` uses: it predicts the change from each
+ * frame's value (a residual output; #GstLstmTrain:no-residual: levels),
+ * starts with a lag layer whose lags are chosen by AIC among least-squares
+ * autoregressions bounded by the season (#GstLstmTrain:lags,
+ * #GstLstmTrain:season), and its head's weights on those lags start at
+ * that autoregression's coefficients. The rows of every stretch between
+ * discontinuities are taken end to end. Given the same rows and training
+ * options, lstmtrain and `lstm train --series` write the same weights (the
+ * command picks its own defaults for series, a GRU of 32 and 200 epochs
+ * among them, where lstmtrain keeps the table's). Online
+ * (#GstLstmTrain:online), a new forecaster is made before any row has
+ * come: it predicts levels without a lag layer; lags listed or a season are
+ * refused (RESOURCE SETTINGS), and the defaults post a WARNING message
+ * saying so, which `lags=none no-residual=true` (exactly that) does not.
+ *
  * By default frames are collected and training runs at EOS, over
  * #GstLstmTrain:epochs passes: the stream (cut at discontinuities) is split
  * into #GstLstmTrain:batch-size contiguous pieces that train side by side,
@@ -63,12 +80,13 @@
  * model whenever it is saved; #GstLstmTrain:save-interval saves it every so
  * many frames while the stream flows.
  *
- * The training properties (#GstLstmTrain:cell to #GstLstmTrain:seed:
+ * The training properties (#GstLstmTrain:cell to #GstLstmTrain:season:
  * `hidden-size`, `num-layers`, `forget-bias`, `epochs`, `batch-size`,
  * `sequence-length`, `learning-rate`, `optimizer`, `momentum`,
  * `weight-decay`, `clip-norm`, `schedule`, `step-size`, `gamma`, `min-lr`,
  * `loss`, `clip-loss`, `validation-fraction`, `patience`,
- * `checkpoint-interval`, `seed`) are installed from liblstm's table of
+ * `checkpoint-interval`, `seed`, and for new forecasters `no-residual`,
+ * `lags`, `season`) are installed from liblstm's table of
  * training options (lstm_train_options_list()): they are `lstm train`'s
  * long options, with the same ranges, defaults and meaning, and a new model
  * is liblstm's recipe (lstm_model_new_from_recipe()), as `lstm train`
@@ -138,10 +156,11 @@
  * Trains a `left`/`right` tagger on a two-channel stream labelled by an
  * Audacity label track.
  * |[
- * gst-launch-1.0 -m filesrc location=examples/data/sine.f32 ! queue ! rawaudioparse use-sink-caps=false format=pcm pcm-format=f32le num-channels=1 sample-rate=100 ! lstmtrain mode=forecast online=true location=sine-online.safetensors hidden-size=16 sequence-length=10 learning-rate=0.01 progress-interval=20
+ * gst-launch-1.0 -m filesrc location=examples/data/sine.f32 ! queue ! rawaudioparse use-sink-caps=false format=pcm pcm-format=f32le num-channels=1 sample-rate=100 ! lstmtrain mode=forecast online=true lags=none no-residual=true location=sine-online.safetensors hidden-size=16 sequence-length=10 learning-rate=0.01 progress-interval=20
  * ]|
  * Learns while the stream flows: one step per 10 frames, a message every
- * 20 steps, the model saved at EOS.
+ * 20 steps, the model saved at EOS (a forecaster of levels without lags, as
+ * online forecasters are).
  */
 
 #include "config.h"

@@ -257,17 +257,19 @@ static const LstmTrainOption options[] = {
   /* new forecasters (lstm_model_new_for_series()) */
   {"no-residual", NULL, LSTM_TRAIN_OPTION_BOOLEAN,
         "New forecasters: predict levels, not the change from the last "
-        "value", NULL,
+        "value (lstmtrain online=true: always levels)", NULL,
       0, 1, 0, NULL, S (no_residual), NO_OFFSET},
   {"lags", NULL, LSTM_TRAIN_OPTION_LAGS,
-        "New forecasters trained on collected rows: the lag layer's lags in "
-        "rows, 0 the current one (e.g. 0,1,2,11), 'none', or 'auto' "
-        "(default: 0..p-1, p by AIC of a least-squares autoregression)",
+        "New forecasters: the lag layer's lags in rows, 0 the current one "
+        "(e.g. 0,1,2,11), 'none', or 'auto' (default: 0..p-1, p by AIC of a "
+        "least-squares autoregression; lstmtrain online=true: none, a list "
+        "is refused)",
       "L,L|auto|none",
       0, 0, 0, NULL, S (lags_mode), NO_OFFSET},
   {"season", NULL, LSTM_TRAIN_OPTION_UINT,
-        "New forecasters trained on collected rows: the season in rows, "
-        "which bounds the lags tried (default 0: found by autocorrelation)",
+        "New forecasters: the season in rows, which bounds the lags tried "
+        "(default 0: found by autocorrelation; lstmtrain online=true: "
+        "only 0)",
       "N",
       0, 65536, 0, NULL, S (season), NO_OFFSET},
 };
