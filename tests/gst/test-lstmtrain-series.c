@@ -1,7 +1,8 @@
 /* lstmtrain mode=forecast and `lstm train --series` make the same
  * forecaster from the same rows and options: a real yearly series (lynx,
  * tests/data/series) fed through appsrc, the same series as a CSV to the
- * command; every tensor of the two saved models equal bit for bit, and
+ * command (also: lags listed, levels, no lags, two channels three rows
+ * ahead); every tensor of the two saved models equal bit for bit, and
  * the metadata that shapes the model (architecture with its lag layer,
  * residual output, horizon, task) equal. What may differ is what describes
  * the run: lstm.training (its "data" record names the file or the
@@ -68,16 +69,18 @@ keep_warnings (GstBus *bus, GstMessage *msg, gpointer data)
  * @per frames a buffer; the bus's element messages (warnings too) into
  * @msgs; the error message, if any, into @error_msg. */
 static gboolean
-train_stream (const float *x, gsize n, gsize per, const gchar *out,
-    const gchar *props, GPtrArray *msgs, GstMessage **error_msg)
+train_stream (const float *x, gsize n, guint dim, gsize per,
+    const gchar *out, const gchar *props, GPtrArray *msgs,
+    GstMessage **error_msg)
 {
   g_autofree gchar *desc = g_strdup_printf ("appsrc name=src format=time ! "
       "lstmtrain name=train mode=forecast location=\"%s\" %s", out, props);
   g_autoptr (GError) error = NULL;
   g_autoptr (GstElement) pipeline = gst_parse_launch (desc, &error);
   g_autoptr (GstElement) src = NULL;
-  g_autoptr (GstCaps) caps = gst_caps_from_string ("audio/x-raw,"
-      "format=F32LE,layout=interleaved,channels=1,rate=1");
+  g_autofree gchar *c = g_strdup_printf ("audio/x-raw,format=F32LE,"
+      "layout=interleaved,channels=%u,rate=1", dim);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (c);
   gboolean ok;
   gsize off;
 
@@ -91,8 +94,8 @@ train_stream (const float *x, gsize n, gsize per, const gchar *out,
   gst_app_src_set_caps (GST_APP_SRC (src), caps);
   for (off = 0; off < n; off += per) {
     gsize k = MIN (per, n - off);
-    gst_app_src_push_buffer (GST_APP_SRC (src), tu_frames_buffer (x + off, k,
-            1, off * GST_SECOND, k * GST_SECOND));
+    gst_app_src_push_buffer (GST_APP_SRC (src), tu_frames_buffer (x + off *
+            dim, k, dim, off * GST_SECOND, k * GST_SECOND));
   }
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   ok = tu_run_to_eos (pipeline, TIMEOUT, NULL, error_msg);
@@ -191,34 +194,32 @@ assert_same_model (const gchar *a, const gchar *b)
   "patience=0 learning-rate=0.003 batch-size=2 weight-decay=0.002 " \
   "validation-fraction=0.1 seed=5"
 
+/* Trains on the @n frames of @dim values @x through lstmtrain and on
+ * @csv (the same rows, a column each) through `lstm train --series`, each
+ * with the common options and its own extra ones; the two models must be
+ * the same, a forecaster whose architecture holds @arch_has, residual or
+ * not, @horizon rows ahead. */
 static void
-compare_with_cli (const gchar *name, const gchar *extra_props,
-    const gchar *const *extra_args, const gchar *arch_has,
-    gboolean residual)
+compare_with_cli (const float *x, gsize n, guint dim, const gchar *csv,
+    const gchar *extra_props, const gchar *const *extra_args,
+    const gchar *arch_has, gboolean residual, guint horizon)
 {
-  g_autofree gchar *tag = g_strdup_printf ("%s-%u", name,
-      g_str_hash (extra_props));
-  g_autofree gchar *el = g_strdup_printf ("%s-element.safetensors", tag);
-  g_autofree gchar *cl = g_strdup_printf ("%s-cli.safetensors", tag);
+  static guint run = 0;
+  g_autofree gchar *el = g_strdup_printf ("run%u-element.safetensors", run);
+  g_autofree gchar *cl = g_strdup_printf ("run%u-cli.safetensors", run++);
   g_autofree gchar *el_path = tu_tmp_path (el), *cl_path = tu_tmp_path (cl);
-  g_autofree gchar *file = g_strconcat (name, ".csv", NULL);
-  g_autofree gchar *csv = g_test_build_filename (G_TEST_DIST, "data",
-      "series", file, NULL);
-  g_autofree gchar *props = g_strconcat (COMMON_OPTIONS, " ", extra_props,
-      NULL);
-  g_autofree float *x = NULL;
+  g_autofree gchar *props = g_strdup_printf ("%s horizon=%u %s",
+      COMMON_OPTIONS, horizon, extra_props);
+  g_autofree gchar *h = g_strdup_printf ("%u", horizon);
   g_autoptr (GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (LstmModel) m = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) common = g_strsplit (COMMON_OPTIONS, " ", -1);
   GstMessage *err = NULL;
-  gsize n;
   guint i;
 
-  x = read_series (name, &n);
-  g_assert_cmpuint (n, >, 50);
   /* buffers of 7 frames: the element sees a stream, not the file */
-  if (!train_stream (x, n, 7, el_path, props, NULL, &err)) {
+  if (!train_stream (x, n, dim, 7, el_path, props, NULL, &err)) {
     g_autoptr (GError) gerr = NULL;
     gst_message_parse_error (err, &gerr, NULL);
     g_error ("lstmtrain failed: %s", gerr->message);
@@ -229,6 +230,8 @@ compare_with_cli (const gchar *name, const gchar *extra_props,
   g_ptr_array_add (args, g_strdup (csv));
   for (i = 0; common[i] != NULL; i++)
     g_ptr_array_add (args, g_strconcat ("--", common[i], NULL));
+  g_ptr_array_add (args, g_strdup ("--horizon"));
+  g_ptr_array_add (args, g_strdup (h));
   for (i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
     g_ptr_array_add (args, g_strdup (extra_args[i]));
   g_ptr_array_add (args, g_strdup ("-q"));
@@ -243,17 +246,36 @@ compare_with_cli (const gchar *name, const gchar *extra_props,
   m = lstm_model_load (el_path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (lstm_model_get_task (m), ==, LSTM_TASK_FORECAST);
+  g_assert_cmpuint (lstm_model_get_input_size (m), ==, dim);
   g_assert_nonnull (strstr (lstm_model_get_metadata (m,
               "lstm.architecture"), arch_has));
   g_assert_cmpint (lstm_model_get_residual (m) != NULL, ==, residual);
-  g_assert_cmpstr (lstm_model_get_metadata (m, "lstm.horizon"), ==, "1");
+  g_assert_cmpstr (lstm_model_get_metadata (m, "lstm.horizon"), ==, h);
+}
+
+/* compare_with_cli() on one series of tests/data/series. */
+static void
+compare_series (const gchar *name, const gchar *extra_props,
+    const gchar *const *extra_args, const gchar *arch_has,
+    gboolean residual)
+{
+  g_autofree gchar *file = g_strconcat (name, ".csv", NULL);
+  g_autofree gchar *csv = g_test_build_filename (G_TEST_DIST, "data",
+      "series", file, NULL);
+  g_autofree float *x = NULL;
+  gsize n;
+
+  x = read_series (name, &n);
+  g_assert_cmpuint (n, >, 50);
+  compare_with_cli (x, n, 1, csv, extra_props, extra_args, arch_has,
+      residual, 1);
 }
 
 /* The defaults of the recipe: a residual output, lags by AIC. */
 static void
 test_same_as_cli_defaults (void)
 {
-  compare_with_cli ("lynx", "", NULL, "\"type\":\"lag\"", TRUE);
+  compare_series ("lynx", "", NULL, "\"type\":\"lag\"", TRUE);
 }
 
 /* Lags listed, a season, levels. */
@@ -263,7 +285,7 @@ test_same_as_cli_options (void)
   static const gchar *const args[] = { "--lags", "0,1,9", "--no-residual",
     NULL
   };
-  compare_with_cli ("nile", "lags=\"0,1,9\" no-residual=true", args,
+  compare_series ("nile", "lags=\"0,1,9\" no-residual=true", args,
       "\"lags\":[0,1,9]", FALSE);
 }
 
@@ -274,8 +296,34 @@ test_same_as_cli_no_lags (void)
   static const gchar *const args[] = { "--lags", "none", "--season", "10",
     NULL
   };
-  compare_with_cli ("lynx", "lags=none season=10", args, "\"type\":\"gru\"",
+  compare_series ("lynx", "lags=none season=10", args, "\"type\":\"gru\"",
       TRUE);
+}
+
+/* Two channels (Nile flow, lynx trappings: their first 100 rows), three
+ * rows ahead: two residual outputs, the season of the first column. */
+static void
+test_same_as_cli_two_columns (void)
+{
+  g_autofree gchar *csv = tu_tmp_path ("two.csv");
+  g_autofree float *a = NULL, *b = NULL, *x = NULL;
+  GString *text = g_string_new ("nile,lynx\n");
+  gsize na, nb, n, t;
+
+  a = read_series ("nile", &na);
+  b = read_series ("lynx", &nb);
+  n = MIN (na, nb);
+  x = g_new (float, 2 * n);
+  for (t = 0; t < n; t++) {
+    x[2 * t] = a[t];
+    x[2 * t + 1] = b[t];
+    /* %.9g: the float read back exactly */
+    g_string_append_printf (text, "%.9g,%.9g\n", (double) a[t],
+        (double) b[t]);
+  }
+  g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
+  g_string_free (text, TRUE);
+  compare_with_cli (x, n, 2, csv, "", NULL, "\"type\":\"lag\"", TRUE, 3);
 }
 
 /* Online: listed lags or a season are refused; the defaults train a level
@@ -296,7 +344,7 @@ test_online (void)
         "sequence-length=10 %s", refused[i]);
     g_autoptr (GError) gerr = NULL;
     GstMessage *err = NULL;
-    g_assert_false (train_stream (x, n, 10, out, props, NULL, &err));
+    g_assert_false (train_stream (x, n, 1, 10, out, props, NULL, &err));
     g_assert_nonnull (err);
     gst_message_parse_error (err, &gerr, NULL);
     g_test_message ("%s: %s", refused[i], gerr->message);
@@ -310,7 +358,7 @@ test_online (void)
     g_autoptr (LstmModel) m = NULL;
     g_autoptr (GError) error = NULL;
     GstMessage *err = NULL;
-    g_assert_true (train_stream (x, n, 10, out, i == 0 ?
+    g_assert_true (train_stream (x, n, 1, 10, out, i == 0 ?
             "online=true sequence-length=10" : "online=true "
             "sequence-length=10 lags=none no-residual=true", warnings, &err));
     g_assert_cmpuint (warnings->len, ==, i == 0 ? 1 : 0);
@@ -335,6 +383,8 @@ main (int argc, char **argv)
       test_same_as_cli_options);
   g_test_add_func ("/lstmtrain-series/same-as-cli/no-lags",
       test_same_as_cli_no_lags);
+  g_test_add_func ("/lstmtrain-series/same-as-cli/two-columns",
+      test_same_as_cli_two_columns);
   g_test_add_func ("/lstmtrain-series/online", test_online);
   ret = g_test_run ();
   tu_cleanup ();
