@@ -139,6 +139,41 @@ test_table (void)
           ("clip-loss"), &s, "every-frame", NULL));
   g_assert_cmpint (s.trainer.clip_loss, ==, LSTM_CLIP_LOSS_EVERY_FRAME);
   g_assert_null (lstm_train_option_find ("no-such-option"));
+  /* the forecasting choices: a switch, lags as text, the season */
+  g_assert_false (s.series.no_residual);
+  g_assert_cmpint (s.series.lags_mode, ==, LSTM_LAGS_AUTO);
+  g_assert_true (lstm_train_option_parse (lstm_train_option_find
+          ("no-residual"), &s, "true", NULL));
+  g_assert_true (s.series.no_residual);
+  g_assert_cmpfloat (lstm_train_option_get_value (lstm_train_option_find
+          ("no-residual"), &s), ==, 1);
+  g_assert_true (lstm_train_option_set_value (lstm_train_option_find
+          ("no-residual"), &s, 0, NULL));
+  g_assert_false (s.series.no_residual);
+  g_assert_true (lstm_train_option_parse (lstm_train_option_find ("lags"),
+          &s, "0,1,12", NULL));
+  g_assert_cmpint (s.series.lags_mode, ==, LSTM_LAGS_LIST);
+  g_assert_cmpuint (s.series.n_lags, ==, 3);
+  g_assert_cmpuint (s.series.lags[2], ==, 12);
+  {
+    g_autofree gchar *text = lstm_train_option_to_string
+        (lstm_train_option_find ("lags"), &s);
+    g_autoptr (GError) error = NULL;
+    g_assert_cmpstr (text, ==, "0,1,12");
+    /* lags are text only */
+    g_assert_false (lstm_train_option_set_value (lstm_train_option_find
+            ("lags"), &s, 1, &error));
+    g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+    g_assert_cmpuint (s.series.n_lags, ==, 3);
+  }
+  g_assert_true (lstm_train_option_parse (lstm_train_option_find ("season"),
+          &s, "12", NULL));
+  g_assert_cmpuint (s.series.season, ==, 12);
+  /* and the defaults again */
+  lstm_train_settings_init (&s);
+  g_assert_cmpint (s.series.lags_mode, ==, LSTM_LAGS_AUTO);
+  g_assert_cmpuint (s.series.n_lags, ==, 0);
+  g_assert_cmpuint (s.series.season, ==, 0);
 }
 
 /* lstm_compute_statistics is what datasets report, bitwise; two-pass in
