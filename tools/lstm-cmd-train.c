@@ -1,12 +1,12 @@
 /* lstm train: train a model from a time series, labelled frames or text
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * About 1600 lines: one reader per kind of data (series, labelled series,
- * text, clips, label tracks) and the defaults of each kind (the series'
- * lags and their least-squares start, the clips' augmented balancing)
- * beside the command itself; the model recipes (lstm_model_new_from_recipe(),
- * and for forecasters lstm_model_new_for_series(): residual output, lags,
- * the least-squares start), the training options and the statistics are
+ * About 1500 lines: one reader per kind of data (series, labelled series,
+ * text, clips, label tracks) and the training defaults of each kind (the
+ * series' sizes and schedule, the clips' augmented balancing) beside the
+ * command itself; the model recipes (lstm_model_new_from_recipe(), and for
+ * forecasters lstm_model_new_for_series(): residual output, lags and their
+ * least-squares start), the training options and the statistics are
  * liblstm's.
  */
 #include "config.h"
@@ -33,11 +33,11 @@
  * season found by autocorrelation; liblstm's lstm_model_new_for_series())
  * that feeds both the GRU and, through the head's skip input, a linear
  * path whose weights start at that autoregression's coefficients: training
- * starts from AR(p) and the GRU learns what is left. Measured on the same twelve series
- * (one-step test RMSE, seed 0): beats persistence on 12, reaches AR(p) on
- * 8 (was 5), geometric mean 1.005 x AR's (was 1.39 x); patience 10 rather
- * than 30 (30: 5 series reach AR and nile loses to persistence, over seeds
- * 0-2; 10: 7-8 reach AR, all beat persistence). The suite is also where
+ * starts from AR(p) and the GRU learns what is left. Measured on the same
+ * twelve series (one-step test RMSE, seed 0): beats persistence on 12,
+ * reaches AR(p) on 8 (was 5), geometric mean 1.005 x AR's (was 1.39 x);
+ * patience 10 rather than 30 (30: 5 series reach AR and nile loses to
+ * persistence, over seeds 0-2; 10: 7-8 reach AR, all beat persistence). The suite is also where
  * these choices were measured: they are rules, no setting is per series. */
 #define SERIES_CELL "gru"
 #define SERIES_HIDDEN "32"
