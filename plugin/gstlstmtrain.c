@@ -51,10 +51,15 @@
  * autoregressions bounded by the season (#GstLstmTrain:lags,
  * #GstLstmTrain:season), and its head's weights on those lags start at
  * that autoregression's coefficients. The rows of every stretch between
- * discontinuities are taken end to end. Given the same rows and training
- * options, lstmtrain and `lstm train --series` write the same weights (the
- * command picks its own defaults for series, a GRU of 32 and 200 epochs
- * among them, where lstmtrain keeps the table's). Online
+ * discontinuities are taken end to end. The training properties not set
+ * take liblstm's training defaults of forecasters
+ * (lstm_train_settings_apply_series_defaults(): a GRU of 32, up to 200
+ * epochs stopping after 10 without a better validation loss, windows of
+ * 32, Adam 3e-3, a lane per 512 rows, weight decay 0.2 / training rows),
+ * and the validation frames are scored after the training frames of their
+ * stretch have run through the model: given the same rows and options,
+ * defaults included, lstmtrain and `lstm train --series` write the same
+ * weights. Online
  * (#GstLstmTrain:online), a new forecaster is made before any row has
  * come: it predicts levels without a lag layer; lags listed or a season are
  * refused (RESOURCE SETTINGS), and the defaults post a WARNING message
@@ -571,8 +576,17 @@ set_train_option (GstLstmTrain *self, const LstmTrainOption *o,
           g_value_get_string (value) : "auto", &error);
       break;
   }
-  if (!ok)
+  if (!ok) {
     GST_WARNING_OBJECT (self, "%s not changed: %s", o->name, error->message);
+  } else if (self->settings.given == NULL ||
+      !g_strv_contains ((const gchar * const *) self->settings.given,
+          o->name)) {
+    /* set: the forecasters' defaults leave it alone */
+    guint n = self->settings.given ? g_strv_length (self->settings.given) : 0;
+    self->settings.given = g_renew (gchar *, self->settings.given, n + 2);
+    self->settings.given[n] = g_strdup (o->name);
+    self->settings.given[n + 1] = NULL;
+  }
 }
 
 static void
@@ -734,6 +748,7 @@ gst_lstm_train_settings_clear (GstLstmTrainSettings *s)
   g_clear_pointer (&s->label_file, g_free);
   g_clear_pointer (&s->init_model, g_free);
   g_clear_pointer (&s->features, g_free);
+  g_clear_pointer (&s->given, g_strfreev);
 }
 
 void
@@ -748,6 +763,7 @@ gst_lstm_train_settings_copy (GstLstmTrainSettings *dst,
   dst->label_file = g_strdup (src->label_file);
   dst->init_model = g_strdup (src->init_model);
   dst->features = g_strdup (src->features);
+  dst->given = g_strdupv (src->given);
 }
 
 void

@@ -305,6 +305,23 @@ add_range (GstLstmTrainAgg *self, LstmDataset *ds, gsize a, gsize b,
       &g_array_index (self->c_mask, guint8, a), error);
 }
 
+/* Value targets: frames [a, b) as one sequence in which only the targets
+ * of frames @from and later count. */
+static gboolean
+add_warm_range (GstLstmTrainAgg *self, LstmDataset *ds, gsize a, gsize b,
+    gsize from, GError **error)
+{
+  guint I = self->in_dim, O = self->out_dim;
+  g_autofree guint8 *mask = g_memdup2 (&g_array_index (self->c_mask, guint8,
+          a), b - a);
+
+  if (from > a)
+    memset (mask, 0, MIN (from, b) - a);
+  return lstm_dataset_add_with_values (ds,
+      &g_array_index (self->c_frames, float, a * I), b - a,
+      &g_array_index (self->c_values, float, a * O), mask, error);
+}
+
 static gboolean
 no_targets_error (GstLstmTrainAgg *self, const gchar *where)
 {
@@ -334,12 +351,18 @@ gst_lstm_train_agg_train_collected (GstLstmTrainAgg *self)
       LSTM_TARGET_FRAME_VALUES;
   gsize n = self->c_frames->len / MAX (self->in_dim, 1);
   gsize n_val, n_train, piece, end;
-  guint k, B = self->s.train.trainer.batch_size;
+  guint k, B;
 
   if (self->n_targets == 0)
     return no_targets_error (self, "");
   n_val = (gsize) floor (n * self->s.train.trainer.validation_fraction);
   n_train = n - n_val;
+  /* forecasters: liblstm's training defaults of forecasters (those of
+   * lstm train --series) where no property was set */
+  if (self->source == SOURCE_FORECAST)
+    lstm_train_settings_apply_series_defaults (&self->s.train, n_train,
+        (const gchar * const *) self->s.given);
+  B = self->s.train.trainer.batch_size;
   train = lstm_dataset_new (self->in_dim, kind, self->out_dim, &error);
   if (n_val > 0)
     val = lstm_dataset_new (self->in_dim, kind, self->out_dim, &error);
@@ -347,7 +370,9 @@ gst_lstm_train_agg_train_collected (GstLstmTrainAgg *self)
     goto failed;
 
   /* every stretch between discontinuities: its training part cut into
-   * pieces, one per batch lane; its validation part whole */
+   * pieces, one per batch lane; its validation part whole (forecasts: after
+   * the stretch's training part has run through the model, as lstm train
+   * --series scores them, so that the state holds what it would in use) */
   piece = MAX ((n_train + B - 1) / B, 1);
   for (k = 0; k < self->c_breaks->len; k++) {
     gsize a = g_array_index (self->c_breaks, gsize, k), off;
@@ -357,8 +382,13 @@ gst_lstm_train_agg_train_collected (GstLstmTrainAgg *self)
       if (!add_range (self, train, off, MIN (MIN (off + piece, end),
                   n_train), &error))
         goto failed;
-    if (val != NULL && !add_range (self, val, MAX (a, n_train), end, &error))
+    if (val != NULL && self->source == SOURCE_FORECAST && end > n_train) {
+      if (!add_warm_range (self, val, a, end, n_train, &error))
+        goto failed;
+    } else if (val != NULL && !add_range (self, val, MAX (a, n_train), end,
+            &error)) {
       goto failed;
+    }
   }
   if (lstm_dataset_get_n_sequences (train) == 0)
     return no_targets_error (self, " of the training part");

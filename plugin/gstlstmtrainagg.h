@@ -41,6 +41,7 @@ typedef struct
   guint64 save_interval;
   guint64 max_model_size;
   LstmTrainSettings train;
+  gchar **given;                /* the training options set as properties */
 } GstLstmTrainSettings;
 
 void gst_lstm_train_settings_clear (GstLstmTrainSettings *s);

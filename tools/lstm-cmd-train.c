@@ -20,36 +20,11 @@
 
 #include "lstm-train-tool.h"
 
-/* Defaults of --series forecasts (without --label-column), chosen by
- * measuring one-step forecasts of twelve real series (84 to 7980 rows,
- * most of them 100 to 300) against persistence and least-squares AR(p),
- * over four seeds: a small GRU trained for many short steps on one
- * contiguous lane, with a little weight decay, stopped early on the
- * held-out end with the best validation weights kept. The old defaults
- * (LSTM 64, 20 epochs, 32 lanes) left such series a handful of steps on
- * pieces of a few rows.
- * A new forecaster also starts with a lag layer (--lags: 0..p-1, p by AIC
- * of a least-squares autoregression on the training rows, bounded by a
- * season found by autocorrelation; liblstm's lstm_model_new_for_series())
- * that feeds both the GRU and, through the head's skip input, a linear
- * path whose weights start at that autoregression's coefficients: training
- * starts from AR(p) and the GRU learns what is left. Measured on the same
- * twelve series (one-step test RMSE, seed 0): beats persistence on 12,
- * reaches AR(p) on 8 (was 5), geometric mean 1.005 x AR's (was 1.39 x);
- * patience 10 rather than 30 (30: 5 series reach AR and nile loses to
- * persistence, over seeds 0-2; 10: 7-8 reach AR, all beat persistence). The suite is also where
- * these choices were measured: they are rules, no setting is per series. */
-#define SERIES_CELL "gru"
-#define SERIES_HIDDEN "32"
-#define SERIES_EPOCHS "200"
-#define SERIES_WINDOW "32"
-#define SERIES_LR 3e-3
-#define SERIES_PATIENCE "10"
-/* weight decay: this many rows over the training rows (1e-3 for 200 rows):
- * a prior of fixed strength against the summed loss, so long series are
- * barely held back and short ones are kept from fitting their noise */
-#define SERIES_WEIGHT_DECAY_ROWS 0.2
-#define SERIES_ROWS_PER_LANE 512       /* batch lanes: one per this many rows */
+/* --series forecasts (without --label-column) take liblstm's training
+ * defaults of forecasters (lstm_train_settings_apply_series_defaults(): a
+ * GRU of 32, 200 epochs, windows of 32, patience 10, Adam 3e-3, lanes and
+ * weight decay by the number of rows) and its recipe of new forecasters
+ * (lstm_model_new_for_series()), as lstmtrain mode=forecast does. */
 /* --augment not given: 1 augmented copy per clip on average */
 #define AUGMENT_DEFAULT G_MININT
 /* clips: at most 100 epochs, stopping after 20 without a better validation
@@ -398,6 +373,13 @@ series_forecast (Args *a, LstmToolTable *t, LstmModel *init, Data *d,
   d->labels = g_new0 (gchar *, O + 1);
   for (t_ = 0; t_ < O; t_++)
     d->labels[t_] = g_strdup (t->names[tg_cols[t_]]);
+  /* liblstm's training defaults of forecasters, where not given */
+  {
+    g_autofree const gchar **given = (const gchar **)
+        g_hash_table_get_keys_as_array (a->given, NULL);
+    lstm_train_settings_apply_series_defaults (&a->st, n_train, given);
+    a->batch_size = (gint) a->st.trainer.batch_size;
+  }
   if (init == NULL) {
     res = g_new0 (guint, O);
     if (!series_residual (in_cols, n_in, tg_cols, n_tg, res))
@@ -410,12 +392,6 @@ series_forecast (Args *a, LstmToolTable *t, LstmModel *init, Data *d,
   d->train = lstm_dataset_new (I, LSTM_TARGET_FRAME_VALUES, O, error);
   if (d->train == NULL)
     return FALSE;
-  /* batch lanes and weight decay by the number of rows, unless given */
-  if (!g_hash_table_contains (a->given, "batch-size"))
-    a->st.trainer.batch_size = a->batch_size = (gint) CLAMP (n_train /
-        SERIES_ROWS_PER_LANE, 1, 32);
-  if (!g_hash_table_contains (a->given, "weight-decay"))
-    a->st.trainer.weight_decay = SERIES_WEIGHT_DECAY_ROWS / n_train;
   piece = piece_length (n_train, a->chunk, a->batch_size);
   if (!add_values (d->train, x, yt, n_train, I, O, piece, error))
     return FALSE;
@@ -1285,6 +1261,10 @@ lstm_tool_train (int argc, char **argv, GError **error)
       "66.2% held-out\naccuracy on average (56-72%), against 58.9% (54-63%) "
       "for a linear classifier\non clip feature means and deviations (README: "
       "tests/data/clips/cross_split.py).\n"
+      "Forecasts (--series without --label-column) take liblstm's defaults "
+      "and\nrecipe of forecasters, as lstmtrain mode=forecast does: a GRU of "
+      "32 whose head\nstarts at the least-squares autoregression on lags "
+      "chosen by AIC, predicting\nthe change from the last value.\n"
       "Ctrl-C stops after the current step, saves the model (and the "
       "checkpoint) and exits with status 130.");
   group = g_option_group_new (NULL, NULL, NULL, &a, NULL);
@@ -1305,24 +1285,6 @@ lstm_tool_train (int argc, char **argv, GError **error)
   }
   /* clips train whole clips, longer, with early stopping, unless told */
   clips = a.manifest && !a.series && !a.text;
-  if (a.series && !a.label_column) {
-    /* series forecasts: see SERIES_*; batch lanes and weight decay come
-     * from the number of rows, in series_forecast() */
-    static const gchar *const series[][2] = {
-      {"cell", SERIES_CELL}, {"hidden-size", SERIES_HIDDEN},
-      {"epochs", SERIES_EPOCHS}, {"sequence-length", SERIES_WINDOW},
-      {"patience", SERIES_PATIENCE},
-    };
-    guint k;
-    for (k = 0; k < G_N_ELEMENTS (series); k++)
-      if (!g_hash_table_contains (a.given, series[k][0]) &&
-          !lstm_train_option_parse (lstm_train_option_find (series[k][0]),
-              &a.st, series[k][1], error))
-        goto out;
-    if (!g_hash_table_contains (a.given, "learning-rate") &&
-        a.st.trainer.optimizer == LSTM_OPTIMIZER_ADAM)
-      a.st.trainer.learning_rate = SERIES_LR;
-  }
   if (clips && !g_hash_table_contains (a.given, "sequence-length"))
     a.st.trainer.sequence_length = 0;
   if (clips && !g_hash_table_contains (a.given, "epochs"))

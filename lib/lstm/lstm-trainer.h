@@ -596,6 +596,8 @@ typedef struct {
 
 LSTM_API void lstm_train_settings_init (LstmTrainSettings *settings);
 LSTM_API void lstm_train_settings_resolve (LstmTrainSettings *settings);
+LSTM_API void lstm_train_settings_apply_series_defaults (
+    LstmTrainSettings *settings, gsize n_train, const gchar *const *given);
 LSTM_API const LstmTrainOption *lstm_train_options_list (guint *n_options);
 LSTM_API const LstmTrainOption *lstm_train_option_find (const gchar *name);
 LSTM_API gboolean lstm_train_option_parse (const LstmTrainOption *option,

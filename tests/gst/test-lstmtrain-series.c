@@ -1,8 +1,9 @@
 /* lstmtrain mode=forecast and `lstm train --series` make the same
- * forecaster from the same rows and options: a real yearly series (lynx,
- * tests/data/series) fed through appsrc, the same series as a CSV to the
- * command (also: lags listed, levels, no lags, two channels three rows
- * ahead); every tensor of the two saved models equal bit for bit, and
+ * forecaster from the same rows and options, their defaults included: real
+ * series (lynx, UK gas, Nile; tests/data/series) fed through appsrc, the
+ * same series as a CSV to the command (with every default; with given
+ * training options and lags listed, levels, no lags, two channels three
+ * rows ahead); every tensor of the two saved models equal bit for bit, and
  * the metadata that shapes the model (architecture with its lag layer,
  * residual output, horizon, task) equal. What may differ is what describes
  * the run: lstm.training (its "data" record names the file or the
@@ -186,35 +187,35 @@ assert_same_model (const gchar *a, const gchar *b)
   json_object_unref (hb);
 }
 
-/* The same training options for both front ends: every choice the
- * command makes for series by itself (cell, sizes, epochs, window,
- * patience, learning rate, lanes and weight decay by the number of rows)
- * given, so that both train what the same settings say. */
+/* Training options given to both front ends (besides their defaults,
+ * which are the same: liblstm's training defaults of forecasters). */
 #define COMMON_OPTIONS "cell=gru hidden-size=8 epochs=12 sequence-length=16 " \
   "patience=0 learning-rate=0.003 batch-size=2 weight-decay=0.002 " \
   "validation-fraction=0.1 seed=5"
 
 /* Trains on the @n frames of @dim values @x through lstmtrain and on
  * @csv (the same rows, a column each) through `lstm train --series`, each
- * with the common options and its own extra ones; the two models must be
- * the same, a forecaster whose architecture holds @arch_has, residual or
- * not, @horizon rows ahead. */
+ * with COMMON_OPTIONS (or only the defaults, @defaults) and its own extra
+ * ones; the two models must be the same, a forecaster whose architecture
+ * holds @arch_has, residual or not, @horizon rows ahead. */
 static void
 compare_with_cli (const float *x, gsize n, guint dim, const gchar *csv,
-    const gchar *extra_props, const gchar *const *extra_args,
-    const gchar *arch_has, gboolean residual, guint horizon)
+    gboolean defaults, const gchar *extra_props,
+    const gchar *const *extra_args, const gchar *arch_has,
+    gboolean residual, guint horizon)
 {
   static guint run = 0;
   g_autofree gchar *el = g_strdup_printf ("run%u-element.safetensors", run);
   g_autofree gchar *cl = g_strdup_printf ("run%u-cli.safetensors", run++);
   g_autofree gchar *el_path = tu_tmp_path (el), *cl_path = tu_tmp_path (cl);
   g_autofree gchar *props = g_strdup_printf ("%s horizon=%u %s",
-      COMMON_OPTIONS, horizon, extra_props);
+      defaults ? "" : COMMON_OPTIONS, horizon, extra_props);
   g_autofree gchar *h = g_strdup_printf ("%u", horizon);
   g_autoptr (GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (LstmModel) m = NULL;
   g_autoptr (GError) error = NULL;
-  g_auto (GStrv) common = g_strsplit (COMMON_OPTIONS, " ", -1);
+  g_auto (GStrv) common = g_strsplit (defaults ? "" : COMMON_OPTIONS, " ",
+      -1);
   GstMessage *err = NULL;
   guint i;
 
@@ -255,9 +256,9 @@ compare_with_cli (const float *x, gsize n, guint dim, const gchar *csv,
 
 /* compare_with_cli() on one series of tests/data/series. */
 static void
-compare_series (const gchar *name, const gchar *extra_props,
-    const gchar *const *extra_args, const gchar *arch_has,
-    gboolean residual)
+compare_series (const gchar *name, gboolean defaults,
+    const gchar *extra_props, const gchar *const *extra_args,
+    const gchar *arch_has, gboolean residual)
 {
   g_autofree gchar *file = g_strconcat (name, ".csv", NULL);
   g_autofree gchar *csv = g_test_build_filename (G_TEST_DIST, "data",
@@ -267,15 +268,18 @@ compare_series (const gchar *name, const gchar *extra_props,
 
   x = read_series (name, &n);
   g_assert_cmpuint (n, >, 50);
-  compare_with_cli (x, n, 1, csv, extra_props, extra_args, arch_has,
-      residual, 1);
+  compare_with_cli (x, n, 1, csv, defaults, extra_props, extra_args,
+      arch_has, residual, 1);
 }
 
-/* The defaults of the recipe: a residual output, lags by AIC. */
+/* Every default: the recipe (a residual output, lags by AIC) and the
+ * training defaults of forecasters (a GRU of 32, up to 200 epochs with
+ * early stopping on the last tenth, scored after the training rows). */
 static void
 test_same_as_cli_defaults (void)
 {
-  compare_series ("lynx", "", NULL, "\"type\":\"lag\"", TRUE);
+  compare_series ("lynx", TRUE, "", NULL, "\"type\":\"lag\"", TRUE);
+  compare_series ("ukgas", TRUE, "", NULL, "\"type\":\"lag\"", TRUE);
 }
 
 /* Lags listed, a season, levels. */
@@ -285,7 +289,7 @@ test_same_as_cli_options (void)
   static const gchar *const args[] = { "--lags", "0,1,9", "--no-residual",
     NULL
   };
-  compare_series ("nile", "lags=\"0,1,9\" no-residual=true", args,
+  compare_series ("nile", FALSE, "lags=\"0,1,9\" no-residual=true", args,
       "\"lags\":[0,1,9]", FALSE);
 }
 
@@ -296,8 +300,8 @@ test_same_as_cli_no_lags (void)
   static const gchar *const args[] = { "--lags", "none", "--season", "10",
     NULL
   };
-  compare_series ("lynx", "lags=none season=10", args, "\"type\":\"gru\"",
-      TRUE);
+  compare_series ("lynx", FALSE, "lags=none season=10", args,
+      "\"type\":\"gru\"", TRUE);
 }
 
 /* Two channels (Nile flow, lynx trappings: their first 100 rows), three
@@ -323,7 +327,8 @@ test_same_as_cli_two_columns (void)
   }
   g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
   g_string_free (text, TRUE);
-  compare_with_cli (x, n, 2, csv, "", NULL, "\"type\":\"lag\"", TRUE, 3);
+  compare_with_cli (x, n, 2, csv, FALSE, "", NULL, "\"type\":\"lag\"", TRUE,
+      3);
 }
 
 /* Online: listed lags or a season are refused; the defaults train a level

@@ -262,15 +262,16 @@ test_properties (void)
   gst_object_unref (e);
 }
 
-/* mode=forecast from appsrc: a message per epoch, the model saved as a
- * forecaster of the stream that beats persistence on a continuation. */
+/* mode=forecast from appsrc: a message per epoch (patience=0: every epoch
+ * runs), the model saved as a forecaster of the stream that beats
+ * persistence on a continuation. */
 static void
 test_forecast (void)
 {
   g_autofree gchar *out = tu_tmp_path ("forecast.safetensors");
   g_autofree gchar *props = g_strdup_printf ("mode=forecast location=\"%s\" "
       "hidden-size=16 epochs=30 batch-size=4 sequence-length=25 "
-      "learning-rate=0.01", out);
+      "learning-rate=0.01 patience=0", out);
   g_autofree float *x = sine_series (0, 1500);
   g_autofree float *test = sine_series (1500, 500);
   g_autoptr (GPtrArray) msgs = new_msgs ();

@@ -5,7 +5,9 @@
  * `lstm train` builds its command-line options and the lstmtrain element
  * its properties from the table below, and both fill one
  * LstmTrainSettings: an option added here appears in both, with one name,
- * one range and one default.
+ * one range and one default. "Forecasters" in the help texts: `lstm train
+ * --series` forecasts and lstmtrain mode=forecast training at EOS, which
+ * take lstm_train_settings_apply_series_defaults() (series.c).
  */
 #include "config.h"
 
@@ -171,12 +173,12 @@ G_STATIC_ASSERT (sizeof (LstmLayerType) == sizeof (gint));
 
 static const LstmTrainOption options[] = {
   {"cell", NULL, LSTM_TRAIN_OPTION_CHOICE,
-        "Recurrent layers of a new model: lstm (default) or gru (lstm train's "
-        "series forecasts: gru)", "CELL",
+        "Recurrent layers of a new model: lstm (default) or gru "
+        "(forecasters: gru)", "CELL",
       0, 1, 0, cell_choices, M (cell), NO_OFFSET},
   {"hidden-size", "hidden", LSTM_TRAIN_OPTION_UINT,
-        "Hidden units per recurrent layer of a new model (default 64; lstm "
-        "train's series forecasts 32)", "N",
+        "Hidden units per recurrent layer of a new model (default 64; "
+        "forecasters 32)", "N",
       1, 65536, 64, NULL, M (hidden_size), NO_OFFSET},
   {"num-layers", "layers", LSTM_TRAIN_OPTION_UINT,
         "Stacked recurrent layers of a new model (default 1)", "N",
@@ -186,21 +188,21 @@ static const LstmTrainOption options[] = {
         "'none': PyTorch's random init)", "X",
       -100, 100, 1, NULL, M (forget_bias), NO_OFFSET},
   {"epochs", NULL, LSTM_TRAIN_OPTION_UINT,
-        "Passes over the data (default 20; lstm train's clips 100, series "
-        "forecasts 200; online training makes one)", "N",
+        "Passes over the data (default 20; lstm train's clips 100, "
+        "forecasters 200; online training makes one)", "N",
       1, 1000000, 20, NULL, T (epochs), NO_OFFSET},
   {"batch-size", NULL, LSTM_TRAIN_OPTION_UINT,
-        "Sequences per mini-batch, trained side by side (default 32; lstm "
-        "train's series forecasts: one lane per 512 rows; online training: 1)", "N",
+        "Sequences per mini-batch, trained side by side (default 32; "
+        "forecasters: one lane per 512 rows; online training: 1)", "N",
       1, 65536, 32, NULL, T (batch_size), NO_OFFSET},
   {"sequence-length", "window", LSTM_TRAIN_OPTION_UINT,
         "Truncated BPTT window in frames, the state carried between windows "
-        "(default 64, lstm train's clips 0, series forecasts 32; 0: whole "
+        "(default 64, lstm train's clips 0, forecasters 32; 0: whole "
         "sequences)", "N",
       0, 1 << 20, 64, NULL, T (sequence_length), NO_OFFSET},
   {"learning-rate", "lr", LSTM_TRAIN_OPTION_DOUBLE,
-        "Learning rate (default 0: the optimizer's, 1e-3 for adam (lstm "
-        "train's series forecasts 3e-3), 1e-2 for sgd)", "X",
+        "Learning rate (default 0: the optimizer's, 1e-3 for adam "
+        "(forecasters 3e-3), 1e-2 for sgd)", "X",
       0, 1e9, 0, NULL, T (learning_rate), NO_OFFSET},
   {"optimizer", NULL, LSTM_TRAIN_OPTION_CHOICE,
         "adam (torch.optim.Adam, default) or sgd (torch.optim.SGD)", "NAME",
@@ -209,8 +211,8 @@ static const LstmTrainOption options[] = {
         "SGD momentum (default 0)", "X",
       0, 1000, 0, NULL, T (momentum), NO_OFFSET},
   {"weight-decay", NULL, LSTM_TRAIN_OPTION_DOUBLE,
-        "L2 weight decay added to the gradient (default 0; lstm train's "
-        "series forecasts 0.2 / training rows)", "X",
+        "L2 weight decay added to the gradient (default 0; forecasters "
+        "0.2 / training rows)", "X",
       0, 1000, 0, NULL, T (weight_decay), NO_OFFSET},
   {"clip-norm", "clip", LSTM_TRAIN_OPTION_DOUBLE,
         "Clip the global gradient norm to X (default 0: off)", "X",
@@ -244,8 +246,8 @@ static const LstmTrainOption options[] = {
       0, 0.95, 0.1, NULL, T (validation_fraction), NO_OFFSET},
   {"patience", NULL, LSTM_TRAIN_OPTION_UINT,
         "Stop after N epochs without a better validation loss, keeping the "
-        "best weights (default 0: off; lstm train's clips 20, series "
-        "forecasts 10)", "N",
+        "best weights (default 0: off; lstm train's clips 20, forecasters "
+        "10)", "N",
       0, 1000000, 0, NULL, T (patience), NO_OFFSET},
   {"checkpoint-interval", NULL, LSTM_TRAIN_OPTION_UINT,
         "Epochs between checkpoints (default 1; 0: only at the end)", "N",
