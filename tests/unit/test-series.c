@@ -2,7 +2,8 @@
  * on a synthetic AR(2) series its least-squares start recovers the
  * generating coefficients (levels and residual output, lags listed and by
  * AIC); the same rows give the same bytes; what it refuses; the lags'
- * text form.
+ * text form; the training defaults of forecasters
+ * (lstm_train_settings_apply_series_defaults()).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -288,6 +289,53 @@ test_lags_text (void)
   g_string_free (many, TRUE);
 }
 
+/* The training defaults of forecasters: on every option not given (by
+ * name or alias), lanes and weight decay by the number of rows. */
+static void
+test_training_defaults (void)
+{
+  static const gchar *const given[] = { "hidden", "lr", "batch-size", NULL };
+  LstmTrainSettings s;
+
+  lstm_train_settings_init (&s);
+  lstm_train_settings_resolve (&s);
+  lstm_train_settings_apply_series_defaults (&s, 200, NULL);
+  g_assert_cmpint (s.model.cell, ==, LSTM_LAYER_GRU);
+  g_assert_cmpuint (s.model.hidden_size, ==, 32);
+  g_assert_cmpuint (s.trainer.epochs, ==, 200);
+  g_assert_cmpuint (s.trainer.sequence_length, ==, 32);
+  g_assert_cmpuint (s.trainer.patience, ==, 10);
+  g_assert_cmpfloat (s.trainer.learning_rate, ==, 3e-3);
+  g_assert_cmpuint (s.trainer.batch_size, ==, 1);
+  g_assert_cmpfloat (fabs (s.trainer.weight_decay - 1e-3), <, 1e-12);
+  lstm_train_settings_apply_series_defaults (&s, 5000, NULL);
+  g_assert_cmpuint (s.trainer.batch_size, ==, 9);
+  lstm_train_settings_apply_series_defaults (&s, 1000000, NULL);
+  g_assert_cmpuint (s.trainer.batch_size, ==, 32);
+
+  /* given: kept */
+  lstm_train_settings_init (&s);
+  g_assert_true (lstm_train_option_parse (lstm_train_option_find ("hidden"),
+          &s, "5", NULL));
+  g_assert_true (lstm_train_option_parse (lstm_train_option_find ("lr"), &s,
+          "0.5", NULL));
+  g_assert_true (lstm_train_option_parse (lstm_train_option_find
+          ("batch-size"), &s, "3", NULL));
+  lstm_train_settings_apply_series_defaults (&s, 200, given);
+  g_assert_cmpuint (s.model.hidden_size, ==, 5);
+  g_assert_cmpfloat (s.trainer.learning_rate, ==, 0.5);
+  g_assert_cmpuint (s.trainer.batch_size, ==, 3);
+  g_assert_cmpuint (s.trainer.epochs, ==, 200);
+
+  /* SGD keeps its own learning rate */
+  lstm_train_settings_init (&s);
+  g_assert_true (lstm_train_option_parse (lstm_train_option_find
+          ("optimizer"), &s, "sgd", NULL));
+  lstm_train_settings_resolve (&s);
+  lstm_train_settings_apply_series_defaults (&s, 200, NULL);
+  g_assert_cmpfloat (s.trainer.learning_rate, ==, 1e-2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -297,5 +345,6 @@ main (int argc, char **argv)
   g_test_add_func ("/series/deterministic", test_deterministic);
   g_test_add_func ("/series/refused", test_refused);
   g_test_add_func ("/series/lags-text", test_lags_text);
+  g_test_add_func ("/series/training-defaults", test_training_defaults);
   return g_test_run ();
 }
