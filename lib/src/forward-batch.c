@@ -242,10 +242,17 @@ batch_stack (LstmModel *m, const LstmKernels *k, float *const *values,
 }
 
 /* Whether the batched kernels can run @m with @k (else each stream runs
- * alone, which gives the same bits more slowly). */
+ * alone, which gives the same bits more slowly). A reset-before GRU
+ * (reset_after FALSE) runs on the plain weights (layer-gru.c), so its
+ * streams run alone. */
 static gboolean
 batch_supported (LstmModel *m, const LstmKernels *k)
 {
+  guint i;
+
+  for (i = 0; i < m->n_layers; i++)
+    if (m->layers[i].type == LSTM_LAYER_GRU && !m->layers[i].reset_after)
+      return FALSE;
   return m->streamable && k->matmul_packed != NULL &&
       lstm_batch_kernels_get (k) != NULL && lstm_model_ensure_packed (m);
 }
