@@ -9,8 +9,11 @@
  * With reset_after FALSE (the original GRU: Keras reset_after=False, ONNX
  * linear_before_reset=0) the reset gate comes before the product instead:
  *   n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)
- * so the recurrent product is two: rows r, z with h, then rows n with r * h.
- * That variant always runs on the plain (unpacked) weights.
+ * so the recurrent product is two: rows r, z with h, then rows n with r * h
+ * (row ranges of W_hh, which orders its rows r, z, n). On packed weights the
+ * two ranges are views of the packing when row 2H starts a group of 8
+ * (lstm_gru_packed_split()); otherwise those two products run on the plain
+ * weights (bitwise the same for the fp32 tables, fp32 for the bf16 ones).
  */
 #include "config.h"
 
@@ -20,12 +23,34 @@
 #include "layers.h"
 #include "kernels/train-kernels.h"
 
-/* The reset-before step (reset_after FALSE) of frame @t: gt: (3H) in:
+gboolean
+lstm_gru_packed_split (const LstmPackedMatrix *hh, guint H,
+    LstmPackedMatrix *rz, LstmPackedMatrix *n)
+{
+  gsize skip = 2 * (gsize) H / 8 * hh->group_stride;
+
+  if ((2 * (gsize) H) % 8 != 0)
+    return FALSE;
+  *rz = *hh;
+  rz->n_out = 2 * H;
+  *n = *hh;
+  n->n_out = H;
+  if (hh->data != NULL)
+    n->data = hh->data + skip;
+  if (hh->bf16 != NULL)
+    n->bf16 = hh->bf16 + skip;
+  return TRUE;
+}
+
+/* The reset-before step (reset_after FALSE) of one frame: gt: (3H) in:
  * W_ih x + b_ih, out: activated r, z, n; gh: (3H) scratch; hn: NULL or
- * (H), receives r * h(t-1). */
+ * (H), receives r * h(t-1). rz, pn: the packed views of
+ * lstm_gru_packed_split() with k->matmul_packed, or NULL: k->matmul on
+ * p->w_hh. */
 static void
 gru_step_reset_before (const LstmRnnParams *p, guint H, const LstmKernels *k,
-    float *h, float *gt, float *hn, float *gh)
+    const LstmPackedMatrix *rz, const LstmPackedMatrix *pn, float *h,
+    float *gt, float *hn, float *gh)
 {
   float *gr = gt + LSTM_GATE_R * H, *gz = gt + LSTM_GATE_Z * H;
   float *gn = gt + LSTM_GATE_N * H;
@@ -35,14 +60,20 @@ gru_step_reset_before (const LstmRnnParams *p, guint H, const LstmKernels *k,
   float *rh = gh + 2 * (gsize) H, *an = gh;
   gsize j;
 
-  k->matmul (p->w_hh, p->b_hh, h, H, gh, 3 * H, 2 * H, H, 1);
+  if (rz != NULL)
+    k->matmul_packed (rz, p->b_hh, h, H, gh, 3 * H, 1);
+  else
+    k->matmul (p->w_hh, p->b_hh, h, H, gh, 3 * H, 2 * H, H, 1);
   for (j = 0; j < H; j++) {
     gr[j] = lstm_sigmoidf (gr[j] + gh[LSTM_GATE_R * H + j]);  /* reset gate */
     gz[j] = lstm_sigmoidf (gz[j] + gh[LSTM_GATE_Z * H + j]);  /* update gate */
     rh[j] = gr[j] * h[j];                                      /* r * h */
   }
-  k->matmul (p->w_hh + 2 * (gsize) H * H, p->b_hh ? p->b_hh + 2 * H : NULL,
-      rh, H, an, H, H, H, 1);
+  if (pn != NULL)
+    k->matmul_packed (pn, p->b_hh ? p->b_hh + 2 * H : NULL, rh, H, an, H, 1);
+  else
+    k->matmul (p->w_hh + 2 * (gsize) H * H, p->b_hh ? p->b_hh + 2 * H : NULL,
+        rh, H, an, H, H, H, 1);
   for (j = 0; j < H; j++) {
     float z = gz[j];
     float n = tanhf (gn[j] + an[j]);  /* tanh(.. + W_hn (r*h) + b_hn) */
@@ -67,7 +98,7 @@ lstm_gru_layer_forward (const LstmRnnParams *p, guint H, gboolean reset_after,
   if (!reset_after) {
     for (s = 0; s < T; s++) {
       gsize t = reverse ? T - 1 - s : s;
-      gru_step_reset_before (p, H, k, h, gates + t * 3 * H,
+      gru_step_reset_before (p, H, k, NULL, NULL, h, gates + t * 3 * H,
           hn ? hn + t * H : NULL, gh);
       memcpy (y + t * ldy, h, H * sizeof (float));
     }
@@ -101,13 +132,27 @@ lstm_gru_layer_forward (const LstmRnnParams *p, guint H, gboolean reset_after,
 
 void
 lstm_gru_layer_forward_packed (const LstmRnnParams *p, guint H,
-    const LstmKernels *k, const float *x, gsize ldx, gsize T, float *h,
-    float *y, gsize ldy, gboolean reverse, float *gates, float *gh)
+    gboolean reset_after, const LstmKernels *k, const float *x, gsize ldx,
+    gsize T, float *h, float *y, gsize ldy, gboolean reverse, float *gates,
+    float *gh)
 {
   gsize s, j;
 
   /* the input projections of the T frames: one product */
   k->matmul_packed (&p->pk_ih, p->b_ih, x, ldx, gates, 3 * H, T);
+
+  if (!reset_after) {
+    LstmPackedMatrix rz, pn;
+    gboolean split = lstm_gru_packed_split (&p->pk_hh, H, &rz, &pn);
+
+    for (s = 0; s < T; s++) {
+      gsize t = reverse ? T - 1 - s : s;
+      gru_step_reset_before (p, H, k, split ? &rz : NULL, split ? &pn : NULL,
+          h, gates + t * 3 * H, NULL, gh);
+      memcpy (y + t * ldy, h, H * sizeof (float));
+    }
+    return;
+  }
 
   for (s = 0; s < T; s++) {
     gsize t = reverse ? T - 1 - s : s;

@@ -43,11 +43,20 @@ void lstm_gru_layer_forward (const LstmRnnParams *p, guint H,
     gsize T, float *h, float *y, gsize ldy, gboolean reverse, float *gates,
     float *hn, float *gh);
 
-/* lstm_gru_layer_forward() for inference, on the packed weights, for
- * reset_after layers only (the other variant runs unpacked). */
+/* lstm_gru_layer_forward() for inference, on the packed weights (p->pk_*,
+ * ready) and k's packed kernels. The results of a frame do not depend on
+ * T. gates: (T, 3H) scratch; gh: (3H) scratch. */
 void lstm_gru_layer_forward_packed (const LstmRnnParams *p, guint H,
-    const LstmKernels *k, const float *x, gsize ldx, gsize T, float *h,
-    float *y, gsize ldy, gboolean reverse, float *gates, float *gh);
+    gboolean reset_after, const LstmKernels *k, const float *x, gsize ldx,
+    gsize T, float *h, float *y, gsize ldy, gboolean reverse, float *gates,
+    float *gh);
+
+/* The reset-before GRU's two recurrent products as views of the packed
+ * W_hh @hh (3H, H): @rz its rows r, z (2H), @n its rows n (H). FALSE when
+ * row 2H does not start a group of 8 (H % 4 != 0): then there is no view
+ * of the n rows, and those products run on the plain weights. */
+gboolean lstm_gru_packed_split (const LstmPackedMatrix *hh, guint H,
+    LstmPackedMatrix *rz, LstmPackedMatrix *n);
 
 /* The kernels' id of a model activation. */
 LstmKernelAct lstm_activation_to_kernel_act (LstmActivation activation);

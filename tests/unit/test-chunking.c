@@ -46,6 +46,10 @@ static const ModelCase models[] = {
   { "gru-reset-before-17x16-2layers", "[{\"type\":\"gru\",\"name\":\"g\","
         "\"input_size\":17,\"hidden_size\":16,\"num_layers\":2,"
         "\"reset_after\":false}]", TRUE, NULL },
+  { "gru-reset-before-5x12", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":5,\"hidden_size\":12,\"reset_after\":false},"
+        "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":4}]",
+    FALSE, NULL },
   { "gru-reset-before-3x9-nobias", "[{\"type\":\"gru\",\"name\":\"g\","
         "\"input_size\":3,\"hidden_size\":9,\"bias\":false,"
         "\"reset_after\":false},{\"type\":\"linear\",\"name\":\"o\","

@@ -716,11 +716,19 @@ static const BatchCase batch_cases[] = {
         "\"name\":\"b\",\"hidden_size\":13,\"bias\":false},"
         "{\"type\":\"linear\",\"name\":\"c\",\"out_features\":5,"
         "\"activation\":\"relu\"}]", 65 },
-  /* runs each stream alone (layer-gru.c): the same bits either way */
+  /* the reset-before GRU: two recurrent products, views of the packing */
   { "gru-reset-before-16x2", "[{\"type\":\"gru\",\"name\":\"g\","
         "\"input_size\":7,\"hidden_size\":16,\"num_layers\":2,"
         "\"reset_after\":false},{\"type\":\"linear\",\"name\":\"o\","
         "\"out_features\":2,\"activation\":\"tanh\"}]", 70 },
+  /* H % 8 != 0: the packed n rows start inside a group (12), or no view
+   * of them exists (9: the recurrent products on the plain weights) */
+  { "gru-reset-before-12", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":5,\"hidden_size\":12,\"reset_after\":false}]", 90 },
+  { "gru-reset-before-9-nobias", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":3,\"hidden_size\":9,\"bias\":false,"
+        "\"reset_after\":false},{\"type\":\"linear\",\"name\":\"o\","
+        "\"out_features\":3}]", 66 },
   { "lag-lstm-skip", "[{\"type\":\"lag\",\"name\":\"l\","
         "\"input_size\":3,\"lags\":[5,0,1]},{\"type\":\"lstm\","
         "\"name\":\"r\",\"hidden_size\":8,\"num_layers\":2},"
