@@ -76,8 +76,8 @@ gru_step_reset_before (const LstmRnnParams *p, guint H, const LstmKernels *k,
         rh, H, an, H, H, H, 1);
   for (j = 0; j < H; j++) {
     float z = gz[j];
-    float n = tanhf (gn[j] + an[j]);  /* tanh(.. + W_hn (r*h) + b_hn) */
-    h[j] = (1.0f - z) * n + z * h[j];       /* h' = (1-z)*n + z*h */
+    float n = tanhf (gn[j] + an[j]);  /* candidate, reset inside */
+    h[j] = (1.0f - z) * n + z * h[j]; /* h' = (1-z)*n + z*h */
     gn[j] = n;
   }
   if (hn != NULL)
