@@ -604,10 +604,8 @@ feed (LstmFeatures *f, const float *x, gsize n, float *out)
  * Feeds samples (multiplied by the configuration's `waveform_scale`) and
  * writes the frames they complete. Frames straddling calls are buffered:
  * the output is bitwise identical however a stream is split into calls.
- * Never allocates, provided the FFT size (Kaldi's padded window, or n_fft)
- * has no prime factor above 5 (the FFT sizes of torchaudio's defaults and
- * of every power of two): for other sizes kissfft's generic butterfly
- * allocates a scratch buffer inside each FFT.
+ * Never allocates: every FFT size (Kaldi's padded window, or n_fft) has its
+ * plan and scratch buffers made by lstm_features_new().
  *
  * Returns: the number of frames written to @out.
  */
