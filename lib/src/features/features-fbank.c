@@ -61,42 +61,44 @@ lstm_fbank_size (const LstmFeaturesConfig *cfg)
   return cfg->num_mel_bins + (cfg->use_energy ? 1 : 0);
 }
 
-/* The sum of @x[i]^2 in double, in four interleaved partial sums (they
- * vectorise; a float32 input squared is exact in double, and the order of
+/* The sum of @x[i]^2 in double, in four interleaved partial sums (written
+ * as vectors; a float32 input squared is exact in double, and the order of
  * the additions moves the result by far less than a float ulp). */
 static double
 sum_squares (const float *x, guint n)
 {
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  /* s_j over i = j mod 4, as two vectors; the tail into s_0 */
+  LstmV2df s01 = { 0.0, 0.0 }, s23 = { 0.0, 0.0 };
+  double s0;
   guint i;
 
   for (i = 0; i + 4 <= n; i += 4) {
-    s0 += (double) x[i] * (double) x[i];
-    s1 += (double) x[i + 1] * (double) x[i + 1];
-    s2 += (double) x[i + 2] * (double) x[i + 2];
-    s3 += (double) x[i + 3] * (double) x[i + 3];
+    const LstmV2df lo = lstm_v2df_load (x + i), hi = lstm_v2df_load (x + i + 2);
+    s01 += lo * lo;
+    s23 += hi * hi;
   }
+  s0 = s01[0];
   for (; i < n; i++)
     s0 += (double) x[i] * (double) x[i];
-  return (s0 + s1) + (s2 + s3);
+  return (s0 + s01[1]) + (s23[0] + s23[1]);
 }
 
 /* The sum of @x in double, the same way. */
 static double
 sum_values (const float *x, guint n)
 {
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  LstmV2df s01 = { 0.0, 0.0 }, s23 = { 0.0, 0.0 };
+  double s0;
   guint i;
 
   for (i = 0; i + 4 <= n; i += 4) {
-    s0 += x[i];
-    s1 += x[i + 1];
-    s2 += x[i + 2];
-    s3 += x[i + 3];
+    s01 += lstm_v2df_load (x + i);
+    s23 += lstm_v2df_load (x + i + 2);
   }
+  s0 = s01[0];
   for (; i < n; i++)
     s0 += x[i];
-  return (s0 + s1) + (s2 + s3);
+  return (s0 + s01[1]) + (s23[0] + s23[1]);
 }
 
 /* _get_log_energy: log(max(sum x^2, eps)), floored at log(energy_floor) */

@@ -127,6 +127,23 @@ void lstm_kaldi_window_fill (LstmKaldiWindow type, double blackman_coeff,
 void lstm_torch_window_fill (LstmTorchWindow type, gboolean periodic,
     guint size, float *out);
 
+/* Two floats and two doubles as GCC/clang vectors (16-byte vectors: kept
+ * in registers by the baseline x86-64 build, where 32-byte ones live in
+ * memory): the partial sums in double of features-fbank.c and
+ * features-mel.c, four of them as two of these. */
+typedef float LstmV2sf __attribute__ ((vector_size (8)));
+typedef double LstmV2df __attribute__ ((vector_size (16)));
+
+/* (double) p[0], (double) p[1] */
+static inline LstmV2df
+lstm_v2df_load (const float *p)
+{
+  LstmV2sf v;
+
+  memcpy (&v, p, sizeof v);
+  return __builtin_convertvector (v, LstmV2df);
+}
+
 /* features-mel.c: triangular filters, stored sparsely */
 typedef struct {
   guint n_filters;
