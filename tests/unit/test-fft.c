@@ -157,11 +157,19 @@ test_bad_variant (void)
   g_autoptr (GError) error = NULL;
   LstmFeaturesFft fft;
 
-  g_assert_false (lstm_features_fft_init_variant (&fft, 512, "sse9",
-          &error));
-  g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
-  g_assert_null (fft.plan);
-  g_assert_null (fft.re);
+  guint i;
+
+  /* a vector size, a scalar one, a Bluestein one */
+  for (i = 0; i < 3; i++) {
+    static const guint n[] = { 512, 30, 401 };
+    g_assert_false (lstm_features_fft_init_variant (&fft, n[i], "sse9",
+            &error));
+    g_assert_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "sse9"));
+    g_assert_null (fft.plan);
+    g_assert_null (fft.re);
+    g_clear_error (&error);
+  }
 }
 
 /* Large prime sizes (kissfft alone: O(n^2), seconds to hours per frame):

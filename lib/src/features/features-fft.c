@@ -229,24 +229,33 @@ plan_stages (LstmFftPlan *plan, guint len)
   return n == 1;
 }
 
-LstmFftPlan *
-lstm_fft_plan_new (guint n, const gchar *variant, GError **error)
+/* @variant, or the default one if NULL, when this CPU runs it; else NULL
+ * with @error set. */
+static const gchar *
+check_variant (const gchar *variant, GError **error)
 {
-  LstmFftPlan *plan;
   const gchar *const *v;
-  gboolean known = FALSE;
-  guint m, k;
 
   if (variant == NULL)
     variant = default_variant ();
   for (v = lstm_fft_variants (); *v; v++)
-    known = known || strcmp (*v, variant) == 0;
-  if (!known) {
-    g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
-        "FFT variant '%s' is unknown or not supported by this CPU "
-        "(scalar, generic, avx2, avx512)", variant);
+    if (strcmp (*v, variant) == 0)
+      return *v;
+  g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
+      "FFT variant '%s' is unknown or not supported by this CPU "
+      "(scalar, generic, avx2, avx512)", variant);
+  return NULL;
+}
+
+LstmFftPlan *
+lstm_fft_plan_new (guint n, const gchar *variant, GError **error)
+{
+  LstmFftPlan *plan;
+  guint m, k;
+
+  variant = check_variant (variant, error);
+  if (variant == NULL)
     return NULL;
-  }
   if (n < 2) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "cannot create a %u-point FFT", n);
@@ -405,6 +414,9 @@ lstm_features_fft_init_variant (LstmFeaturesFft *fft, guint n,
 {
   memset (fft, 0, sizeof *fft);
   fft->n = n;
+  /* a variant this CPU cannot run is refused whatever the size */
+  if (check_variant (variant, error) == NULL)
+    return FALSE;
   if (n == 0) {
     g_set_error (error, LSTM_ERROR, LSTM_ERROR_ARGUMENT,
         "cannot create a 0-point FFT");

@@ -212,7 +212,9 @@ struct _LstmFftPlan {
 };
 
 /* Creates the plan for @n with kernel variant @variant (NULL: the
- * LSTM_FFT_KERNELS environment variable, else the best the CPU runs).
+ * LSTM_FFT_KERNELS environment variable, else avx512 or avx2 where the CPU
+ * runs them, else scalar; the vector variants need n / 2 to be a multiple
+ * of 8, other sizes run the scalar code whatever the variant).
  * Returns NULL (with @error set) for a size it does not handle (a prime
  * factor above 5) or an unknown or unsupported variant. */
 LstmFftPlan *lstm_fft_plan_new (guint n, const gchar *variant,
@@ -252,7 +254,9 @@ guint lstm_fft_largest_prime_factor (guint n);
 
 gboolean lstm_features_fft_init (LstmFeaturesFft *fft, guint n,
     GError **error);
-/* The same with a given FFT variant (NULL: as lstm_features_fft_init). */
+/* The same with a given FFT variant (NULL: as lstm_features_fft_init).
+ * Fails (@error set) for a variant this CPU does not run, whatever the
+ * size (Bluestein's sizes do not use it). */
 gboolean lstm_features_fft_init_variant (LstmFeaturesFft *fft, guint n,
     const gchar *variant, GError **error);
 void lstm_features_fft_clear (LstmFeaturesFft *fft);
