@@ -215,7 +215,8 @@ feed_bus_message (G_GNUC_UNUSED GstBus *bus, GstMessage *msg, gpointer data)
 /* lstminfer streams 20000 frames in buffers of 1 to 50 while another
  * thread sets its `model` property every 0.5 ms, alternating two models:
  * no frame is lost, every output is finite, no error or warning; under
- * ThreadSanitizer (.ci/tsan), no data race between the two threads. */
+ * ThreadSanitizer (.ci/tsan), no data race between the threads, swaps
+ * going on while the pipeline starts and stops too. */
 static void
 test_hot_swap_threads (void)
 {
@@ -259,9 +260,10 @@ test_hot_swap_threads (void)
     g_assert_cmpint (g_get_monotonic_time (), <, deadline);
     g_usleep (1000);
   }
+  /* swaps go on while the pipeline stops */
+  gst_element_set_state (pipeline, GST_STATE_NULL);
   g_atomic_int_set (&sw.stop, 1);
   g_thread_join (thread);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
   gst_object_unref (bus);
   g_assert_cmpstr (g_atomic_pointer_get (&f.error), ==, NULL);
