@@ -3,7 +3,9 @@
  *
  * One LstmModel shared by 16 threads, each with its own LstmState and its
  * own input split into random chunks, gives bit for bit the outputs of
- * sequential runs; lstminfer's `model` property set from another thread
+ * sequential runs; one model file loaded with lstm_model_load_shared() and
+ * dropped by 8 threads at once gives the saved model's outputs each time;
+ * lstminfer's `model` property set from another thread
  * while buffers stream (hot swaps) neither crashes nor loses frames. Both
  * also run under ThreadSanitizer, where a data race fails them (.ci/tsan
  * says what it needs for Debian's uninstrumented GLib and GStreamer).
@@ -87,6 +89,65 @@ test_shared_model (void)
     g_free (seq[i]);
     g_free (par[i]);
   }
+}
+
+/* ---- one model file loaded and dropped by many threads at once ---- */
+
+#define N_LOADERS 8
+#define N_LOADS 200
+#define N_CHECK_FRAMES 10
+
+typedef struct {
+  const gchar *path;
+  const float *in;
+  const float *expect;
+  guint O;
+} Loader;
+
+/* Loads the shared model, runs it, drops it, N_LOADS times: the last
+ * reference of one thread (lstm_model_cache_forget(), the free) meets the
+ * lookups of the others. */
+static gpointer
+load_shared_loop (gpointer data)
+{
+  Loader *ld = data;
+  g_autofree float *out = g_new (float, N_CHECK_FRAMES * ld->O);
+  guint i;
+
+  for (i = 0; i < N_LOADS; i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (LstmModel) m = lstm_model_load_shared (ld->path, 0, &error);
+    g_autoptr (LstmState) state = NULL;
+
+    g_assert_no_error (error);
+    state = lstm_state_new (m);
+    g_assert_true (lstm_model_forward (m, state, ld->in, N_CHECK_FRAMES, out,
+            NULL));
+    g_assert_cmpmem (out, N_CHECK_FRAMES * ld->O * sizeof (float),
+        ld->expect, N_CHECK_FRAMES * ld->O * sizeof (float));
+  }
+  return NULL;
+}
+
+/* lstm_model_load_shared() from 8 threads, 200 times each, on one file:
+ * every model gives the outputs of the model saved; under ThreadSanitizer,
+ * no data race in the cache of shared models. */
+static void
+test_shared_loads (void)
+{
+  g_autoptr (LstmModel) m = tu_model_new (ARCH, LSTM_TASK_CLASSIFICATION,
+      NULL, 5, NULL);
+  g_autofree gchar *path = tu_model_save (m, "shared-load.safetensors");
+  g_autofree float *in = tu_random_frames (N_CHECK_FRAMES, DIM, 6, 1.0f);
+  g_autofree float *expect = tu_reference (m, in, N_CHECK_FRAMES);
+  Loader ld = { path, in, expect, lstm_model_get_output_size (m) };
+  GThread *threads[N_LOADERS];
+  guint i;
+
+  for (i = 0; i < N_LOADERS; i++)
+    threads[i] = g_thread_new ("loader", load_shared_loop, &ld);
+  for (i = 0; i < N_LOADERS; i++)
+    g_thread_join (threads[i]);
 }
 
 /* ---- hot swaps from another thread ---- */
@@ -289,6 +350,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
   g_test_add_func ("/threads/shared-model", test_shared_model);
+  g_test_add_func ("/threads/shared-loads", test_shared_loads);
   g_test_add_func ("/threads/hot-swap", test_hot_swap_threads);
   ret = g_test_run ();
   tu_cleanup ();
