@@ -5,10 +5,10 @@
  * own input split into random chunks, gives bit for bit the outputs of
  * sequential runs; one model file loaded with lstm_model_load_shared() and
  * dropped by 8 threads at once gives the saved model's outputs each time;
- * lstminfer's `model` property set from another thread
- * while buffers stream (hot swaps) neither crashes nor loses frames. Both
- * also run under ThreadSanitizer, where a data race fails them (.ci/tsan
- * says what it needs for Debian's uninstrumented GLib and GStreamer).
+ * lstminfer's `model` property set from another thread while buffers
+ * stream (hot swaps) neither crashes nor loses frames. All three also run
+ * under ThreadSanitizer, where a data race fails them (.ci/tsan says what
+ * it needs for Debian's uninstrumented GLib and GStreamer).
  */
 #include "config.h"
 
