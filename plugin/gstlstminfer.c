@@ -182,11 +182,26 @@ enum
 
 static guint gst_lstm_infer_signals[LAST_SIGNAL];
 
+/* The settings and what the application's threads hand over to the
+ * streaming thread (a model loaded by set_property, the caps sizes that
+ * follow it, the negotiated frame size) are under the element's own
+ * GRWLock, not the object lock: the streaming thread reads them at every
+ * buffer, other threads write them rarely. A GRWLock is a POSIX rwlock in
+ * GLib, whose ordering ThreadSanitizer sees; a GMutex (the object lock) is
+ * a bare futex on Linux, invisible to it, so with the object lock .ci/tsan
+ * could not check a model swap while streaming (every field the lock
+ * guards, and every weight of the new model, reported as racing). */
+#define SETTINGS_READ_LOCK(s) g_rw_lock_reader_lock (&(s)->settings_lock)
+#define SETTINGS_READ_UNLOCK(s) g_rw_lock_reader_unlock (&(s)->settings_lock)
+#define SETTINGS_WRITE_LOCK(s) g_rw_lock_writer_lock (&(s)->settings_lock)
+#define SETTINGS_WRITE_UNLOCK(s) g_rw_lock_writer_unlock (&(s)->settings_lock)
+
 struct _GstLstmInfer
 {
   GstBaseTransform parent;
 
-  /* properties and what other threads hand over: under the object lock */
+  /* properties and what other threads hand over: under settings_lock */
+  GRWLock settings_lock;
   gchar *model_location;
   gboolean reset_on_discont;
   guint64 reset_interval;
@@ -592,6 +607,7 @@ gst_lstm_infer_init (GstLstmInfer *self)
   self->max_model_size = DEFAULT_MAX_MODEL_SIZE;
   self->pred_last = GST_CLOCK_TIME_NONE;
   self->seg_last = GST_CLOCK_TIME_NONE;
+  g_rw_lock_init (&self->settings_lock);
   g_mutex_init (&self->lock);
   gst_allocation_params_init (&self->params);
   self->caps_frame_dur = GST_CLOCK_TIME_NONE;
@@ -645,6 +661,7 @@ gst_lstm_infer_finalize (GObject *object)
   g_clear_pointer (&self->pending_model, lstm_model_unref);
   g_free (self->model_location);
   g_mutex_clear (&self->lock);
+  g_rw_lock_clear (&self->settings_lock);
 
   G_OBJECT_CLASS (gst_lstm_infer_parent_class)->finalize (object);
 }
@@ -688,16 +705,16 @@ set_model_location (GstLstmInfer *self, const gchar *location)
   guint64 max_size;
   guint dim;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   started = self->started;
   max_size = self->max_model_size;
   if (!started) {
     g_free (self->model_location);
     self->model_location = g_strdup (location);
-    GST_OBJECT_UNLOCK (self);
+    SETTINGS_WRITE_UNLOCK (self);
     return;
   }
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
 
   /* Running: load here, in the thread setting the property, with no lock
    * held; the streaming thread swaps it in at the next buffer. */
@@ -717,10 +734,10 @@ set_model_location (GstLstmInfer *self, const gchar *location)
               location), ("%s", error->message));
     return;
   }
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   dim = self->negotiated_dim;
   if (dim != 0 && lstm_model_get_input_size (model) != dim) {
-    GST_OBJECT_UNLOCK (self);
+    SETTINGS_WRITE_UNLOCK (self);
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Model \"%s\" takes frames of %u values but the stream has %u; "
             "keeping the current model", location,
@@ -734,7 +751,7 @@ set_model_location (GstLstmInfer *self, const gchar *location)
   /* caps negotiated from now on are for the new model */
   self->caps_in_size = lstm_model_get_input_size (self->pending_model);
   self->caps_out_size = lstm_model_get_output_size (self->pending_model);
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
   GST_INFO_OBJECT (self, "model %s loaded, used from the next buffer",
       location);
 }
@@ -750,7 +767,7 @@ gst_lstm_infer_set_property (GObject *object, guint prop_id,
     return;
   }
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   switch (prop_id) {
     case PROP_RESET_ON_DISCONT:
       self->reset_on_discont = g_value_get_boolean (value);
@@ -787,7 +804,7 @@ gst_lstm_infer_set_property (GObject *object, guint prop_id,
       break;
     case PROP_OUTPUT_MODE:
       self->output_mode = g_value_get_enum (value);
-      GST_OBJECT_UNLOCK (self);
+      SETTINGS_WRITE_UNLOCK (self);
       /* renegotiate: the output caps follow the mode */
       gst_base_transform_reconfigure_src (GST_BASE_TRANSFORM (self));
       return;
@@ -795,7 +812,7 @@ gst_lstm_infer_set_property (GObject *object, guint prop_id,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
 }
 
 static void
@@ -804,7 +821,7 @@ gst_lstm_infer_get_property (GObject *object, guint prop_id, GValue *value,
 {
   GstLstmInfer *self = GST_LSTM_INFER (object);
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
       g_value_set_string (value, self->model_location);
@@ -846,7 +863,7 @@ gst_lstm_infer_get_property (GObject *object, guint prop_id, GValue *value,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
 }
 
 /* ---- streaming state (all with self->lock held) ---- */
@@ -898,9 +915,9 @@ use_model (GstLstmInfer *self, LstmModel *model)
   LstmPrecision precision;
   guint i;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   precision = (LstmPrecision) self->precision;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
   clear_model (self);
   self->model = model;
   self->state = lstm_state_new_with_precision (model, precision, &error);
@@ -930,11 +947,11 @@ use_model (GstLstmInfer *self, LstmModel *model)
   self->seg_frames = 0;
   self->last_index = -1;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   self->caps_in_size = self->n_in;
   self->caps_out_size = self->n_out;
   self->segmenter_dirty = TRUE;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
 }
 
 /* Posts the pending prediction (frames averaged so far). */
@@ -1059,9 +1076,9 @@ gst_lstm_infer_flush_results (GstLstmInfer *self, GPtrArray **msgs)
 {
   gdouble threshold;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   threshold = self->threshold;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
   flush_prediction (self, msgs, threshold);
   flush_segment (self, msgs);
 }
@@ -1088,12 +1105,12 @@ make_segmenter (GstLstmInfer *self, GstClockTime frame_dur)
   GstClockTime min_dur;
   guint64 min_frames = 1;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   smoothing = self->smoothing;
   threshold = self->threshold;
   min_dur = self->min_segment_duration;
   self->segmenter_dirty = FALSE;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
 
   g_clear_pointer (&self->seg, lstm_segmenter_free);
   g_clear_pointer (&self->ring, g_free);
@@ -1171,14 +1188,14 @@ process_frames (GstLstmInfer *self, const gfloat *in, gsize n, gfloat *out,
   gsize done, i;
   guint j;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   reset_interval = self->reset_interval;
   message_interval = self->message_interval;
   max_rate = self->max_message_rate;
   threshold = self->threshold;
   dirty = self->segmenter_dirty;
   policy = self->nan_policy;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
 
   /* The model, with resets every reset-interval frames (counted from the
    * last non-finite frame too, which resets the state). */
@@ -1297,10 +1314,10 @@ gst_lstm_infer_start (GstBaseTransform *trans)
   LstmModel *model = NULL;
   guint64 max_size;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   location = g_strdup (self->model_location);
   max_size = self->max_model_size;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
 
   /* Without a model the element starts, and refuses caps until one is
    * set; a model that is named must load. */
@@ -1329,11 +1346,11 @@ gst_lstm_infer_start (GstBaseTransform *trans)
   self->next_ts = GST_CLOCK_TIME_NONE;
   g_mutex_unlock (&self->lock);
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   self->started = TRUE;
   self->negotiated_dim = 0;
   g_atomic_int_set (&self->reset_pending, 0);
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
   return TRUE;
 }
 
@@ -1342,12 +1359,12 @@ gst_lstm_infer_stop (GstBaseTransform *trans)
 {
   GstLstmInfer *self = GST_LSTM_INFER (trans);
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   self->started = FALSE;
   self->negotiated_dim = 0;
   self->caps_in_size = self->caps_out_size = 0;
   g_clear_pointer (&self->pending_model, lstm_model_unref);
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
 
   g_mutex_lock (&self->lock);
   clear_model (self);
@@ -1366,11 +1383,11 @@ gst_lstm_infer_transform_caps (GstBaseTransform *trans,
   guint in_size, out_size;
   GstCaps *res;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   mode = self->output_mode;
   in_size = self->caps_in_size;
   out_size = self->caps_out_size;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
 
   if (mode == GST_LSTM_OUTPUT_MODE_PASSTHROUGH)
     res = gst_caps_copy (caps);
@@ -1401,9 +1418,9 @@ apply_pending (GstLstmInfer *self, GPtrArray **msgs)
   LstmModel *model;
   gboolean renegotiate = FALSE;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   model = g_steal_pointer (&self->pending_model);
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
 
   if (model != NULL) {
     if (self->have_caps && lstm_model_get_input_size (model) !=
@@ -1454,9 +1471,9 @@ gst_lstm_infer_set_caps (GstBaseTransform *trans, GstCaps *incaps,
     return FALSE;
   }
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   mode = self->output_mode;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
 
   g_mutex_lock (&self->lock);
   /* a model set before the first caps; later swaps happen in
@@ -1494,9 +1511,9 @@ gst_lstm_infer_set_caps (GstBaseTransform *trans, GstCaps *incaps,
   }
   if (self->have_caps && gst_lstm_frames_info_frame_duration (&in_info) !=
       self->caps_frame_dur) {
-    GST_OBJECT_LOCK (self);
+    SETTINGS_WRITE_LOCK (self);
     self->segmenter_dirty = TRUE;       /* min-segment-duration in frames */
-    GST_OBJECT_UNLOCK (self);
+    SETTINGS_WRITE_UNLOCK (self);
   }
   self->in_info = in_info;
   self->caps_frame_dur = gst_lstm_frames_info_frame_duration (&in_info);
@@ -1504,9 +1521,9 @@ gst_lstm_infer_set_caps (GstBaseTransform *trans, GstCaps *incaps,
   self->in_place = mode == GST_LSTM_OUTPUT_MODE_PASSTHROUGH;
   g_mutex_unlock (&self->lock);
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_WRITE_LOCK (self);
   self->negotiated_dim = in_info.dim;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_WRITE_UNLOCK (self);
 
   gst_base_transform_set_in_place (trans,
       mode == GST_LSTM_OUTPUT_MODE_PASSTHROUGH);
@@ -1561,9 +1578,9 @@ gst_lstm_infer_sink_event (GstBaseTransform *trans, GstEvent *event)
     }
     case GST_EVENT_GAP:{
       gboolean on_discont;
-      GST_OBJECT_LOCK (self);
+      SETTINGS_READ_LOCK (self);
       on_discont = self->reset_on_discont;
-      GST_OBJECT_UNLOCK (self);
+      SETTINGS_READ_UNLOCK (self);
       if (on_discont)
         reset = "GAP";
       break;
@@ -1632,10 +1649,10 @@ gst_lstm_infer_submit_input_buffer (GstBaseTransform *trans,
   gboolean renegotiate, on_discont;
   GstLstmOutputMode mode;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   on_discont = self->reset_on_discont;
   mode = self->output_mode;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
 
   /* A buffer boundary: swap a new model in, apply resets. */
   g_mutex_lock (&self->lock);
@@ -1784,9 +1801,9 @@ run_buffer (GstLstmInfer *self, GstBuffer *inbuf, const GstMapInfo *in_map,
   gsize frame_bytes = (gsize) self->n_in * sizeof (gfloat);
   gsize n;
 
-  GST_OBJECT_LOCK (self);
+  SETTINGS_READ_LOCK (self);
   on_discont = self->reset_on_discont;
-  GST_OBJECT_UNLOCK (self);
+  SETTINGS_READ_UNLOCK (self);
 
   if (self->model == NULL)
     return GST_FLOW_NOT_NEGOTIATED;

@@ -35,6 +35,18 @@ to_torch() gives it back:
     from export_pytorch import PeepholeLSTM
     rnn = PeepholeLSTM(40, 64, num_layers=2, batch_first=True)
 
+The original GRU: nn.GRU applies the reset gate after the recurrent
+product, n = tanh(W_in x + b_in + r * (W_hn h + b_hn)) (Keras'
+reset_after=True, ONNX linear_before_reset=1). Keras' reset_after=False and
+ONNX's default linear_before_reset=0 apply it before: n = tanh(W_in x + b_in
++ W_hn (r * h) + b_hn). This module defines that cell, `ResetBeforeGRU`
+(same arguments, parameters, gate rows r, z, n and outputs as nn.GRU);
+export() writes it as a `gru` layer with `"reset_after": false`, and
+to_torch() gives it back:
+
+    from export_pytorch import ResetBeforeGRU
+    rnn = ResetBeforeGRU(40, 64, num_layers=2, batch_first=True)
+
 Command line:  export_pytorch.py info MODEL
                export_pytorch.py check MODEL  (runs it in PyTorch on random
                input and prints the output shape; proves it loads)
@@ -245,11 +257,112 @@ def _peephole_lstm_class():
     return PeepholeLSTM
 
 
+_RESET_BEFORE_GRU = None
+
+
+def _reset_before_gru_class():
+    """The ResetBeforeGRU class, made on first use (torch is imported lazily)."""
+    global _RESET_BEFORE_GRU
+    if _RESET_BEFORE_GRU is not None:
+        return _RESET_BEFORE_GRU
+    import math
+    import torch
+    import torch.nn as nn
+
+    class ResetBeforeGRU(nn.Module):
+        """The original GRU, reset gate before the recurrent product: the
+        project's convention for Keras GRU(reset_after=False) and ONNX GRU
+        with linear_before_reset=0 (a `gru` layer with `"reset_after":
+        false` in the model file).
+
+        Arguments, parameter names and shapes (`weight_ih_l{k}` 3H x in,
+        `weight_hh_l{k}` 3H x H, `bias_ih_l{k}`, `bias_hh_l{k}` 3H, gate
+        rows r, z, n), input and output are those of nn.GRU (no dropout).
+        Equations, per direction and layer:
+            r = s(W_ir x + b_ir + W_hr h + b_hr)
+            z = s(W_iz x + b_iz + W_hz h + b_hz)
+            n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)
+            h' = (1 - z) * n + z * h
+        Parameters start as nn.GRU's do: uniform in +-1/sqrt(hidden_size).
+        """
+
+        def __init__(self, input_size, hidden_size, num_layers=1, bias=True,
+                     batch_first=False, bidirectional=False):
+            super().__init__()
+            self.input_size = input_size
+            self.hidden_size = hidden_size
+            self.num_layers = num_layers
+            self.bias = bias
+            self.batch_first = batch_first
+            self.bidirectional = bidirectional
+            H = hidden_size
+            dirs = 2 if bidirectional else 1
+            for k in range(num_layers):
+                size = input_size if k == 0 else H * dirs
+                for sfx in ([""] if dirs == 1 else ["", "_reverse"]):
+                    self.register_parameter(f"weight_ih_l{k}{sfx}",
+                                            nn.Parameter(torch.empty(3 * H, size)))
+                    self.register_parameter(f"weight_hh_l{k}{sfx}",
+                                            nn.Parameter(torch.empty(3 * H, H)))
+                    if bias:
+                        self.register_parameter(f"bias_ih_l{k}{sfx}",
+                                                nn.Parameter(torch.empty(3 * H)))
+                        self.register_parameter(f"bias_hh_l{k}{sfx}",
+                                                nn.Parameter(torch.empty(3 * H)))
+            bound = 1.0 / math.sqrt(H)
+            for p in self.parameters():
+                nn.init.uniform_(p, -bound, bound)
+
+        def _direction(self, x, k, sfx, h, reverse):
+            """One layer and direction over x (time, batch, features)."""
+            H = self.hidden_size
+            w_ih = getattr(self, f"weight_ih_l{k}{sfx}")
+            w_hr, w_hz, w_hn = getattr(self, f"weight_hh_l{k}{sfx}").split(H)
+            gx = x @ w_ih.t()
+            b_hr = b_hz = b_hn = 0.0
+            if self.bias:
+                gx = gx + getattr(self, f"bias_ih_l{k}{sfx}")
+                b_hr, b_hz, b_hn = getattr(self, f"bias_hh_l{k}{sfx}").split(H)
+            ys = [None] * x.shape[0]
+            steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+            for t in steps:
+                ar, az, an = gx[t].split(H, dim=-1)
+                r = torch.sigmoid(ar + h @ w_hr.t() + b_hr)
+                z = torch.sigmoid(az + h @ w_hz.t() + b_hz)
+                n = torch.tanh(an + (r * h) @ w_hn.t() + b_hn)
+                h = (1 - z) * n + z * h
+                ys[t] = h
+            return torch.stack(ys), h
+
+        def forward(self, x, hx=None):
+            if self.batch_first:
+                x = x.transpose(0, 1)
+            dirs = 2 if self.bidirectional else 1
+            shape = (self.num_layers * dirs, x.shape[1], self.hidden_size)
+            h0 = hx if hx is not None else x.new_zeros(shape)
+            hs = []
+            for k in range(self.num_layers):
+                outs = []
+                for d, sfx in enumerate([""] if dirs == 1 else ["", "_reverse"]):
+                    y, h = self._direction(x, k, sfx, h0[k * dirs + d], d == 1)
+                    outs.append(y)
+                    hs.append(h)
+                x = torch.cat(outs, dim=-1)
+            if self.batch_first:
+                x = x.transpose(0, 1)
+            return x, torch.stack(hs)
+
+    _RESET_BEFORE_GRU = ResetBeforeGRU
+    return ResetBeforeGRU
+
+
 def __getattr__(name):
-    """`PeepholeLSTM` is made on first access, so that importing this module
-    needs no torch."""
+    """`PeepholeLSTM` and `ResetBeforeGRU` are made on first access, so that
+    importing this module needs no torch."""
     if name == "PeepholeLSTM":
         return _peephole_lstm_class()
+    if name == "ResetBeforeGRU":
+        return _reset_before_gru_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 CONTAINER_TYPES = ("Sequential", "ModuleList", "ModuleDict", "Module")
 
@@ -324,7 +437,7 @@ def describe(module, activations=None, skips=None):
     module (attribute path and type) that cannot be represented exactly.
 
     Accepted, in registration order (containers entered): nn.LSTM, nn.GRU,
-    PeepholeLSTM (exact types), nn.Linear, an activation module nn.ReLU / nn.Tanh /
+    PeepholeLSTM, ResetBeforeGRU (exact types), nn.Linear, an activation module nn.ReLU / nn.Tanh /
     nn.Sigmoid / nn.Softmax(dim=-1) right after a nn.Linear without
     activation (it becomes that layer's `activation`), nn.Identity, and
     nn.Dropout when it is the identity (eval mode or p = 0). `activations`
@@ -335,6 +448,7 @@ def describe(module, activations=None, skips=None):
     import torch.nn as nn
     activations = dict(activations or {})
     peephole_lstm = _peephole_lstm_class()
+    reset_before_gru = _reset_before_gru_class()
     skips = dict(skips or {})
     arch = []
     for path, m in _flatten(module):
@@ -346,10 +460,14 @@ def describe(module, activations=None, skips=None):
                 raise ValueError(f"{where}: a lag layer must be the first layer")
             arch.append({"type": "lag", "name": path, "input_size": m.input_size,
                          "lags": list(m.lags)})
-        elif t is peephole_lstm:
-            layer = {"type": "lstm", "name": path, "input_size": m.input_size,
-                     "hidden_size": m.hidden_size, "num_layers": m.num_layers,
-                     "peephole": True}
+        elif t is peephole_lstm or t is reset_before_gru:
+            layer = {"type": "lstm" if t is peephole_lstm else "gru", "name": path,
+                     "input_size": m.input_size, "hidden_size": m.hidden_size,
+                     "num_layers": m.num_layers}
+            if t is peephole_lstm:
+                layer["peephole"] = True
+            else:
+                layer["reset_after"] = False
             if m.bidirectional:
                 layer["bidirectional"] = True
             if not m.bias:
@@ -403,7 +521,8 @@ def describe(module, activations=None, skips=None):
             continue
         else:
             raise ValueError(f"{where}: this module cannot be represented exactly "
-                             "(accepted: nn.LSTM, nn.GRU, PeepholeLSTM, nn.Linear, "
+                             "(accepted: nn.LSTM, nn.GRU, PeepholeLSTM, "
+                             "ResetBeforeGRU, nn.Linear, "
                              "nn.ReLU, nn.Tanh, "
                              "nn.Sigmoid, nn.Softmax(dim=-1), nn.Identity, nn.Dropout "
                              "in eval mode)")
@@ -513,7 +632,8 @@ def _verify(module, arch, tensors, md, arg_mean, arg_std, residual):
     first = arch[0]
     size = first.get("input_size", first.get("in_features"))
     rnns = [m for m in module.modules()
-            if type(m) in (nn.LSTM, nn.GRU, _peephole_lstm_class())]
+            if type(m) in (nn.LSTM, nn.GRU, _peephole_lstm_class(),
+                           _reset_before_gru_class())]
     batch_first = rnns[0].batch_first if rnns else True
     gen = torch.Generator().manual_seed(20261206)
     x = torch.randn(1, 64, size, generator=gen)
@@ -556,6 +676,7 @@ def _build(arch, tensors, md):
                           "softmax": lambda: nn.Softmax(dim=-1)}
 
     peephole_lstm = _peephole_lstm_class()
+    reset_before_gru = _reset_before_gru_class()
 
     class Net(nn.Module):
         def __init__(self):
@@ -569,6 +690,8 @@ def _build(arch, tensors, md):
                     cls = nn.LSTM if t == "lstm" else nn.GRU
                     if layer.get("peephole"):
                         cls = peephole_lstm
+                    if t == "gru" and not layer.get("reset_after", True):
+                        cls = reset_before_gru
                     m = cls(layer["input_size"], layer["hidden_size"],
                             num_layers=layer.get("num_layers", 1),
                             bias=layer.get("bias", True),
@@ -610,7 +733,7 @@ def _build(arch, tensors, md):
             outs = {}
             for name in self.order:
                 m = self.get_submodule(name)
-                if isinstance(m, (nn.LSTM, nn.GRU, peephole_lstm)):
+                if isinstance(m, (nn.LSTM, nn.GRU, peephole_lstm, reset_before_gru)):
                     x, _ = m(x)
                 else:
                     if name in self.skips:
@@ -645,7 +768,8 @@ def to_torch(path):
     input) to the last layer's output. A `lag` layer is a lag_module(), and
     a linear layer with `skip` reads torch.cat([previous output, the skip
     layer's output], -1). Everything export() accepts comes back; peephole
-    LSTMs come back as PeepholeLSTM modules.
+    LSTMs come back as PeepholeLSTM modules, GRUs with `"reset_after":
+    false` as ResetBeforeGRU modules.
     """
     tensors, md = read_safetensors(path)
     arch = json.loads(md["lstm.architecture"])

@@ -66,12 +66,13 @@ lstm_tool_info (int argc, char **argv, GError **error)
           ", no bias", li.skip ? ", input also from " : "",
           li.skip ? li.skip : "");
     else
-      printf ("  %-10s %-6s  %u -> %u, hidden %u x %u layer%s%s%s%s\n",
+      printf ("  %-10s %-6s  %u -> %u, hidden %u x %u layer%s%s%s%s%s\n",
           li.name, lstm_layer_type_to_string (li.type), li.input_size,
           li.output_size, li.hidden_size, li.num_layers,
           li.num_layers == 1 ? "" : "s", li.bidirectional ?
           ", bidirectional" : "", li.peephole ? ", peephole" : "",
-          li.bias ? "" : ", no bias");
+          li.bias ? "" : ", no bias", li.type == LSTM_LAYER_GRU &&
+          !li.reset_after ? ", reset before the recurrent product" : "");
   }
   labels = lstm_model_get_labels (model);
   if (labels != NULL) {

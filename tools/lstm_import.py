@@ -23,14 +23,16 @@ INPUT, by its name:
 
 Gate orders, converted to PyTorch's (LSTM i, f, g, o; GRU r, z, n):
 ONNX LSTM i, o, f, c with peepholes P in i, o, f; ONNX GRU z, r, h; Keras
-LSTM i, f, c, o; Keras GRU z, r, h. Anything that liblstm cannot compute
-exactly is refused with ImportFailure naming the node or layer and the
-attribute: ONNX `activations` other than the defaults, `clip`,
-`input_forget`, a `reverse`-only direction, GRU `linear_before_reset=0`;
-Keras recurrent_activation other than sigmoid (hard_sigmoid included),
-GRU reset_after=False (the original GRU, whose reset gate multiplies h
-before the recurrent weights), return_sequences=False, Masking, and any
-other layer or op.
+LSTM i, f, c, o; Keras GRU z, r, h. Both GRU forms are imported: the reset
+gate after the recurrent product (ONNX linear_before_reset=1, Keras
+reset_after=True, PyTorch's nn.GRU) and before it (ONNX
+linear_before_reset=0, the ONNX default; Keras reset_after=False, the only
+form TF.js builds), the latter as a `gru` layer with `"reset_after": false`.
+Anything that liblstm cannot compute exactly is refused with ImportFailure
+naming the node or layer and the attribute: ONNX `activations` other than
+the defaults, `clip`, `input_forget`, a `reverse`-only direction; Keras
+recurrent_activation other than sigmoid (hard_sigmoid included),
+return_sequences=False, Masking, and any other layer or op.
 """
 
 import json
@@ -56,7 +58,8 @@ def _f32(a):
     return np.ascontiguousarray(np.asarray(a, dtype=np.float32))
 
 
-def _rnn_layer(name, cell, input_size, hidden, bidirectional, bias, peephole):
+def _rnn_layer(name, cell, input_size, hidden, bidirectional, bias, peephole,
+               reset_after=True):
     layer = {"type": cell, "name": name, "input_size": int(input_size),
              "hidden_size": int(hidden), "num_layers": 1}
     if bidirectional:
@@ -65,13 +68,15 @@ def _rnn_layer(name, cell, input_size, hidden, bidirectional, bias, peephole):
         layer["bias"] = False
     if peephole:
         layer["peephole"] = True
+    if not reset_after:
+        layer["reset_after"] = False
     return layer
 
 
 def _merge_stacks(arch, tensors):
     """Consecutive recurrent layers of the same kind (cell, direction, bias,
-    peephole, hidden size) become one layer of num_layers, named as PyTorch
-    names a stacked nn.LSTM's tensors."""
+    peephole, GRU form, hidden size) become one layer of num_layers, named
+    as PyTorch names a stacked nn.LSTM's tensors."""
     out = []
     new = {}
     for layer in arch:
@@ -79,7 +84,8 @@ def _merge_stacks(arch, tensors):
         same = (prev is not None and layer["type"] in ("lstm", "gru")
                 and prev["type"] == layer["type"]
                 and all(prev.get(k) == layer.get(k) for k in
-                        ("hidden_size", "bidirectional", "bias", "peephole")))
+                        ("hidden_size", "bidirectional", "bias", "peephole",
+                         "reset_after")))
         src = layer["name"]
         if same:
             k = prev["num_layers"]
@@ -311,11 +317,10 @@ def import_onnx(path):
             for bad in ("activation_alpha", "activation_beta"):
                 if bad in a:
                     raise ImportFailure(f"{w}: attribute {bad} is not supported")
-            if op == "GRU" and a.get("linear_before_reset", 0) != 1:
-                raise ImportFailure(f"{w}: attribute linear_before_reset=0 is the "
-                                    "original GRU form (reset gate applied before "
-                                    "the recurrent weights), which liblstm does not "
-                                    "compute; PyTorch's export writes 1")
+            # GRU: linear_before_reset=1 (what torch.onnx.export writes) is
+            # PyTorch's cell; 0 (the default) resets h before R_h, which
+            # is liblstm's reset_after=false
+            reset_after = op != "GRU" or a.get("linear_before_reset", 0) != 0
             G = 4 if op == "LSTM" else 3
             W = o.const(n.input[1], n, "W").astype(np.float32)
             R = o.const(n.input[2], n, "R").astype(np.float32)
@@ -359,7 +364,7 @@ def import_onnx(path):
                 if P is not None:
                     tensors[f"{name}.weight_ch_l0{sfx}"] = _f32(_blocks(P[d], ONNX_PEEP, 3))
             arch.append(_rnn_layer(name, op.lower(), size["F"], H, dirs == 2,
-                                   B is not None, P is not None))
+                                   B is not None, P is not None, reset_after))
             for k, extra in enumerate(n.output[1:], 1):
                 if extra and (extra in outs or o.consumers.get(extra)):
                     raise ImportFailure(f"{w}: its output {k} ({extra}, the final "
@@ -575,11 +580,11 @@ def _keras_rnn(cls, cfg, weights, name, input_size, where, bidirectional=False):
     H = int(cfg["units"])
     tensors = {}
     cell = "lstm" if cls == "LSTM" else "gru"
-    if cell == "gru" and not cfg.get("reset_after", False):
-        raise ImportFailure(f"{where}: reset_after=False is the original GRU form "
-                            "(the reset gate multiplies h before the recurrent "
-                            "weights), which liblstm does not compute; "
-                            "reset_after=True (Keras 2.x/3.x default) is PyTorch's")
+    # GRU reset_after=True (Keras 2.x/3.x default): PyTorch's cell, two bias
+    # rows (input, recurrent); False (Keras 1.x, the only form TF.js has):
+    # the reset gate multiplies h before the recurrent kernel, one bias row
+    # (the input side's); a config without the key predates the option
+    reset_after = cell != "gru" or bool(cfg.get("reset_after", False))
     G = 4 if cell == "lstm" else 3
     for d, ws in enumerate(weights):
         sfx = "_reverse" if d else ""
@@ -605,14 +610,22 @@ def _keras_rnn(cls, cfg, weights, name, input_size, where, bidirectional=False):
             order = [1, 0, 2]          # Keras z, r, h -> r, z, n
             tensors[f"{name}.weight_ih_l0{sfx}"] = _f32(_blocks(k.T, order, 3))
             tensors[f"{name}.weight_hh_l0{sfx}"] = _f32(_blocks(r.T, order, 3))
-            if use_bias:
+            if use_bias and reset_after:
                 b = np.asarray(ws[2], np.float32)
                 if b.shape != (2, G * H):
                     raise ImportFailure(f"{where}: bias {list(b.shape)}, expected "
                                         f"[2, {G * H}] (input and recurrent biases)")
                 tensors[f"{name}.bias_ih_l0{sfx}"] = _f32(_blocks(b[0], order, 3))
                 tensors[f"{name}.bias_hh_l0{sfx}"] = _f32(_blocks(b[1], order, 3))
-    layer = _rnn_layer(name, cell, input_size, H, bidirectional, use_bias, False)
+            elif use_bias:
+                b = np.asarray(ws[2], np.float32)
+                if b.shape != (G * H,):
+                    raise ImportFailure(f"{where}: bias {list(b.shape)}, expected "
+                                        f"[{G * H}] (reset_after=False has one bias)")
+                tensors[f"{name}.bias_ih_l0{sfx}"] = _f32(_blocks(b, order, 3))
+                tensors[f"{name}.bias_hh_l0{sfx}"] = np.zeros(G * H, np.float32)
+    layer = _rnn_layer(name, cell, input_size, H, bidirectional, use_bias, False,
+                       reset_after)
     return layer, tensors
 
 

@@ -101,6 +101,12 @@ typedef enum {
  * @n_lags: lag only: how many lags; @output_size is @input_size times it.
  * @skip: linear only: the name of the layer whose output is appended to
  *   the previous layer's as this layer's input (`skip`), or %NULL.
+ * @reset_after: GRU only: %TRUE (PyTorch's cell, Keras' default
+ *   `reset_after=True`, ONNX `linear_before_reset=1`) when the reset gate
+ *   multiplies the recurrent product, n = tanh(W_in x + b_in + r * (W_hn h +
+ *   b_hn)); %FALSE (the original GRU: Keras `reset_after=False`, ONNX
+ *   `linear_before_reset=0`) when it multiplies h before it, n = tanh(W_in x
+ *   + b_in + W_hn (r * h) + b_hn). The architecture key `reset_after`.
  *
  * A description of one layer of a model, as its architecture JSON says.
  */
@@ -118,6 +124,7 @@ typedef struct {
   const guint *lags;
   guint n_lags;
   const gchar *skip;
+  gboolean reset_after;
 } LstmLayerInfo;
 
 /**

@@ -148,6 +148,60 @@ lstm_gates_one (const LstmBatchKernels *bk, guint H, const float *peep,
   bk->lstm_gates (gx, gh, peep, c, y, H);
 }
 
+/* The reset-before GRU (reset_after FALSE) for the n streams, as
+ * lstm_gru_layer_forward_packed() computes it for one: b->gx holds W_ih x +
+ * b_ih and b->h the streams' h(t-1), both n rows; y (n, output_size) gets
+ * h(t). The two recurrent products are multi-row products on the views of
+ * lstm_gru_packed_split(), or k->matmul per stream where there are none. */
+static void
+batch_gru_reset_before (const LstmRnnParams *p, guint H, const LstmKernels *k,
+    const LstmBatchKernels *bk, guint n, float *y, gsize ldy,
+    const BatchBuffers *b)
+{
+  gsize G = 3 * (gsize) H;
+  const float *b_hn = p->b_hh ? p->b_hh + 2 * H : NULL;
+  LstmPackedMatrix rz, pn;
+  gboolean split = lstm_gru_packed_split (&p->pk_hh, H, &rz, &pn);
+  guint i, j;
+
+  /* gh[i][0, 2H) = W_h{r,z} h_i + b_h{r,z} */
+  if (split)
+    bk->matmul_packed_multi (&rz, p->b_hh, b->h, H, b->gh, G, n);
+  else
+    for (i = 0; i < n; i++)
+      k->matmul (p->w_hh, p->b_hh, b->h + (gsize) i * H, H, b->gh + i * G,
+          G, 2 * H, H, 1);
+  /* r, z into gx; r * h into gh[i][2H, 3H) */
+  for (i = 0; i < n; i++) {
+    float *gx = b->gx + i * G, *gh = b->gh + i * G;
+    const float *h = b->h + (gsize) i * H;
+    for (j = 0; j < H; j++) {
+      gx[LSTM_GATE_R * H + j] = lstm_sigmoidf (gx[LSTM_GATE_R * H + j] +
+          gh[LSTM_GATE_R * H + j]);
+      gx[LSTM_GATE_Z * H + j] = lstm_sigmoidf (gx[LSTM_GATE_Z * H + j] +
+          gh[LSTM_GATE_Z * H + j]);
+      gh[2 * H + j] = gx[LSTM_GATE_R * H + j] * h[j];
+    }
+  }
+  /* gh[i][0, H) = W_hn (r * h_i) + b_hn */
+  if (split)
+    bk->matmul_packed_multi (&pn, b_hn, b->gh + 2 * H, G, b->gh, G, n);
+  else
+    for (i = 0; i < n; i++)
+      k->matmul (p->w_hh + 2 * (gsize) H * H, b_hn, b->gh + i * G + 2 * H, H,
+          b->gh + i * G, H, H, H, 1);
+  for (i = 0; i < n; i++) {
+    const float *gx = b->gx + i * G, *gh = b->gh + i * G;
+    const float *h = b->h + (gsize) i * H;
+    float *yi = y + (gsize) i * ldy;
+    for (j = 0; j < H; j++) {
+      float z = gx[LSTM_GATE_Z * H + j];
+      float nn = tanhf (gx[LSTM_GATE_N * H + j] + gh[j]);
+      yi[j] = (1.0f - z) * nn + z * h[j];
+    }
+  }
+}
+
 /* One recurrent sub-layer @l (unidirectional) for the n streams' current
  * frames: x (n, p->in) -> y (n, H); the streams' h and c live in
  * values[i] + L->state_offset. */
@@ -166,6 +220,13 @@ batch_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
   for (i = 0; i < n; i++)
     memcpy (b->h + (gsize) i * H, values[i] + off, H * sizeof (float));
   bk->matmul_packed_multi (&p->pk_ih, p->b_ih, x, p->in, b->gx, G, n);
+  if (!lstm && !L->reset_after) {
+    batch_gru_reset_before (p, H, k, bk, n, y, L->output_size, b);
+    for (i = 0; i < n; i++)
+      memcpy (values[i] + off, y + (gsize) i * L->output_size,
+          H * sizeof (float));
+    return;
+  }
   bk->matmul_packed_multi (&p->pk_hh, p->b_hh, b->h, H, b->gh, G, n);
   for (i = 0; i < n; i++) {
     float *gx = b->gx + i * G, *yi = y + (gsize) i * L->output_size;

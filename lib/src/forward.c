@@ -34,14 +34,14 @@ run_rnn_sublayer (const LstmLayer *L, guint l, const LstmKernels *k,
       lstm_layer_forward_packed (p, H, L->peephole, k, x, p->in, T, h, h + H,
           y + d * H, L->output_size, d == 1, gx, gh);
     else if (packed)
-      lstm_gru_layer_forward_packed (p, H, k, x, p->in, T, h, y + d * H,
-          L->output_size, d == 1, gx, gh);
+      lstm_gru_layer_forward_packed (p, H, L->reset_after, k, x, p->in, T, h,
+          y + d * H, L->output_size, d == 1, gx, gh);
     else if (L->type == LSTM_LAYER_LSTM)
       lstm_layer_forward (p, H, L->peephole, k, x, p->in, T, h, h + H,
           y + d * H, L->output_size, d == 1, gx, NULL, gh);
     else
-      lstm_gru_layer_forward (p, H, k, x, p->in, T, h, y + d * H,
-          L->output_size, d == 1, gx, NULL, gh);
+      lstm_gru_layer_forward (p, H, L->reset_after, k, x, p->in, T, h,
+          y + d * H, L->output_size, d == 1, gx, NULL, gh);
   }
 }
 

@@ -32,20 +32,31 @@ void lstm_layer_forward_packed (const LstmRnnParams *p, guint H,
     gsize T, float *h, float *c, float *y, gsize ldy, gboolean reverse,
     float *gates, float *gh);
 
-/* GRU over T frames (PyTorch: the hidden bias sits inside the reset
- * product). x: (T, in) stride ldx; h: (H) in/out; y: (T, H) stride ldy;
- * gates: (T, 3H), on return the activated r, z, n of each frame;
- * hn: NULL or (T, H), receives W_hn h(t-1) + b_hn (backward needs it);
- * gh: (3H) scratch. */
+/* GRU over T frames. reset_after TRUE: PyTorch's cell (the hidden bias sits
+ * inside the reset product); FALSE: the original GRU, reset applied to h
+ * before the product (layer-gru.c). x: (T, in) stride ldx; h: (H) in/out;
+ * y: (T, H) stride ldy; gates: (T, 3H), on return the activated r, z, n of
+ * each frame; hn: NULL or (T, H), receives W_hn h(t-1) + b_hn (reset_after)
+ * or r * h(t-1) (not), which backward needs; gh: (3H) scratch. */
 void lstm_gru_layer_forward (const LstmRnnParams *p, guint H,
-    const LstmKernels *k, const float *x, gsize ldx, gsize T, float *h,
-    float *y, gsize ldy, gboolean reverse, float *gates, float *hn,
+    gboolean reset_after, const LstmKernels *k, const float *x, gsize ldx,
+    gsize T, float *h, float *y, gsize ldy, gboolean reverse, float *gates,
+    float *hn, float *gh);
+
+/* lstm_gru_layer_forward() for inference, on the packed weights (p->pk_*,
+ * ready) and k's packed kernels. The results of a frame do not depend on
+ * T. gates: (T, 3H) scratch; gh: (3H) scratch. */
+void lstm_gru_layer_forward_packed (const LstmRnnParams *p, guint H,
+    gboolean reset_after, const LstmKernels *k, const float *x, gsize ldx,
+    gsize T, float *h, float *y, gsize ldy, gboolean reverse, float *gates,
     float *gh);
 
-/* lstm_gru_layer_forward() for inference, on the packed weights. */
-void lstm_gru_layer_forward_packed (const LstmRnnParams *p, guint H,
-    const LstmKernels *k, const float *x, gsize ldx, gsize T, float *h,
-    float *y, gsize ldy, gboolean reverse, float *gates, float *gh);
+/* The reset-before GRU's two recurrent products as views of the packed
+ * W_hh @hh (3H, H): @rz its rows r, z (2H), @n its rows n (H). FALSE when
+ * row 2H does not start a group of 8 (H % 4 != 0): then there is no view
+ * of the n rows, and those products run on the plain weights. */
+gboolean lstm_gru_packed_split (const LstmPackedMatrix *hh, guint H,
+    LstmPackedMatrix *rz, LstmPackedMatrix *n);
 
 /* The kernels' id of a model activation. */
 LstmKernelAct lstm_activation_to_kernel_act (LstmActivation activation);
@@ -92,16 +103,19 @@ void lstm_layer_backward (const LstmRnnParams *p, const LstmRnnParams *dp,
     float *tmp, const float *tcs);
 
 /* GRU backward over T frames.
- * p, dp: weights and accumulated gradients; x: (T, in) stride ldx;
+ * p, dp: weights and accumulated gradients; reset_after: the variant
+ * (lstm_gru_layer_forward()); x: (T, in) stride ldx;
  * h0: (H), the state before the first frame; y: (T, H) stride ldy;
- * gates: (T, 3H) activated r, z, n; hn: (T, H), W_hn h(t-1) + b_hn;
+ * gates: (T, 3H) activated r, z, n; hn: (T, H), the forward's hn cache;
  * dy: (T, H) stride lddy; dh: (H) in: gradient after the last frame,
  *   out: gradient with respect to h0;
  * dx: NULL or (T, in) stride lddx, accumulated;
  * dg: (T, 6H) scratch: per frame the input-side gate gradients (r, z, n)
- *   then the hidden-side ones (r, z, r * n); tmp: (H) scratch. */
+ *   then the hidden-side ones (r, z, r * n; with reset_after FALSE r, z,
+ *   n); tmp: (H) scratch. */
 void lstm_gru_layer_backward (const LstmRnnParams *p,
-    const LstmRnnParams *dp, guint H, const float *x, gsize ldx, gsize T,
+    const LstmRnnParams *dp, guint H, gboolean reset_after, const float *x,
+    gsize ldx, gsize T,
     const float *h0, const float *y, gsize ldy, gboolean reverse,
     const float *gates, const float *hn, const float *dy, gsize lddy,
     float *dh, float *dx, gsize lddx, float *dg, float *tmp);

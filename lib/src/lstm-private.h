@@ -60,6 +60,9 @@ typedef struct {
   guint num_dirs;
   gboolean peephole;
   gboolean bias;
+  gboolean reset_after; /* GRU: TRUE (PyTorch) r * (W_hn h + b_hn); FALSE
+                         * (Keras reset_after=False, ONNX
+                         * linear_before_reset=0) W_hn (r * h) + b_hn */
   LstmActivation activation;
   /* recurrent layers: num_layers * num_dirs entries, index l * num_dirs + d */
   LstmRnnParams *rnn;

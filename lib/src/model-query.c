@@ -105,6 +105,7 @@ lstm_model_get_layer_info (LstmModel *model, guint index, LstmLayerInfo *info)
   info->lags = L->lags;
   info->n_lags = L->n_lags;
   info->skip = L->skip >= 0 ? model->layers[L->skip].name : NULL;
+  info->reset_after = L->reset_after;
   return TRUE;
 }
 

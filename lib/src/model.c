@@ -257,7 +257,7 @@ parse_layer (LstmModel *model, guint index, JsonNode *node, guint prev_out,
 {
   static const gchar *const rnn_keys[] = { "type", "name", "input_size",
     "hidden_size", "num_layers", "bidirectional", "peephole", "bias",
-    "proj_size", "dropout", "batch_first", NULL
+    "reset_after", "proj_size", "dropout", "batch_first", NULL
   };
   static const gchar *const linear_keys[] = { "type", "name", "in_features",
     "out_features", "activation", "bias", "skip", NULL
@@ -328,11 +328,19 @@ parse_layer (LstmModel *model, guint index, JsonNode *node, guint prev_out,
         !get_bool_member (obj, "bidirectional", where, FALSE, &bidir, error)
         || !get_bool_member (obj, "peephole", where, FALSE, &layer->peephole,
             error) ||
-        !get_bool_member (obj, "bias", where, TRUE, &layer->bias, error))
+        !get_bool_member (obj, "bias", where, TRUE, &layer->bias, error) ||
+        !get_bool_member (obj, "reset_after", where, TRUE,
+            &layer->reset_after, error))
       return FALSE;
     if (layer->peephole && layer->type != LSTM_LAYER_LSTM) {
       g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
           "%s: peephole connections exist only for LSTM layers", where);
+      return FALSE;
+    }
+    if (!layer->reset_after && layer->type != LSTM_LAYER_GRU) {
+      g_set_error (error, LSTM_ERROR, LSTM_ERROR_UNSUPPORTED,
+          "%s: reset_after=false (the reset gate before the recurrent "
+          "product) exists only for GRU layers", where);
       return FALSE;
     }
     layer->num_dirs = bidir ? 2 : 1;
@@ -763,6 +771,8 @@ architecture_to_json (LstmModel *model)
         lstm_json_add_bool (b, "bidirectional", TRUE);
       if (L->peephole)
         lstm_json_add_bool (b, "peephole", TRUE);
+      if (L->type == LSTM_LAYER_GRU && !L->reset_after)
+        lstm_json_add_bool (b, "reset_after", FALSE);
     }
     if (!L->bias)
       lstm_json_add_bool (b, "bias", FALSE);

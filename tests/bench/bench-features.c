@@ -7,9 +7,11 @@
  * (time spent waiting for a shared core is not counted). Prints figures
  * only; speed is never a pass/fail criterion.
  *
- * The floor: the real FFTs alone (kissfft, as liblstm uses it) for the
- * same number of frames, 512 points for fbank/mfcc (400 samples padded)
- * and 400 for melspec (n_fft 400), on windows of the same signal.
+ * The floor: the real FFTs alone for the same number of frames, 512 points
+ * for fbank/mfcc (400 samples padded) and 400 for melspec (n_fft 400), on
+ * windows of the same signal: liblstm's FFT in each variant this CPU runs
+ * ("used": the one features use here), and kissfft's
+ * kiss_fftr (what liblstm used before its own FFT).
  */
 #include "config.h"
 
@@ -22,6 +24,8 @@
 #include <json-glib/json-glib.h>
 #include <lstm/lstm.h>
 #include <kiss_fftr.h>
+
+#include "features-private.h"
 
 #define RATE 16000
 #define SECONDS 60
@@ -72,29 +76,44 @@ time_ours (const gchar *config, const float *x, gsize n, gsize *frames)
 }
 
 /* CPU seconds of @frames real FFTs of @nfft points over windows of @x
- * (hop 160), best of REPEATS. */
+ * (hop 160), best of REPEATS: kissfft's kiss_fftr (@variant NULL) or
+ * liblstm's FFT in @variant. */
 static double
-time_fft (const float *x, gsize n, guint nfft, gsize frames)
+time_fft (const float *x, gsize n, guint nfft, gsize frames,
+    const gchar *variant)
 {
-  kiss_fftr_cfg cfg = kiss_fftr_alloc ((int) nfft, 0, NULL, NULL);
+  kiss_fftr_cfg cfg = NULL;
+  LstmFeaturesFft fft = { 0 };
   g_autofree kiss_fft_cpx *out = g_new (kiss_fft_cpx, nfft / 2 + 1);
   g_autofree float *in = g_new0 (float, nfft);
   double best = INFINITY, sink = 0.0;
   guint r;
 
-  g_assert_nonnull (cfg);
+  if (variant == NULL) {
+    cfg = kiss_fftr_alloc ((int) nfft, 0, NULL, NULL);
+    g_assert_nonnull (cfg);
+  } else if (!lstm_features_fft_init_variant (&fft, nfft, variant, NULL)) {
+    return NAN;
+  }
   for (r = 0; r < REPEATS; r++) {
     double t0 = cpu_seconds ();
     gsize f;
     for (f = 0; f < frames; f++) {
       gsize at = (f * 160) % (n - 400);
       memcpy (in, x + at, 400 * sizeof (float));
-      kiss_fftr (cfg, in, out);
-      sink += out[1].r;
+      if (cfg) {
+        kiss_fftr (cfg, in, out);
+        sink += out[1].r;
+      } else {
+        lstm_features_fft_run (&fft, in);
+        sink += fft.re[1];
+      }
     }
     best = MIN (best, cpu_seconds () - t0);
   }
-  kiss_fftr_free (cfg);
+  if (cfg)
+    kiss_fftr_free (cfg);
+  lstm_features_fft_clear (&fft);
   if (sink == 1234.5)
     g_print (" ");
   return best;
@@ -183,12 +202,32 @@ main (void)
     }
   }
   {
-    double f512 = time_fft (x, n, 512, frames[0]);
-    double f400 = time_fft (x, n, 400, frames[2]);
-    g_print ("\nThe FFT-only floor (kiss_fftr, the same frames): 512 points "
-        "RTF %.6f (%.0f%% of fbank's time), 400 points RTF %.6f (%.0f%% of "
-        "melspec's)\n", f512 / SECONDS, 100.0 * f512 / ours[0],
-        f400 / SECONDS, 100.0 * f400 / ours[2]);
+    const gchar *const *v;
+    LstmFeaturesFft fft;
+    const gchar *used = "?";
+    if (lstm_features_fft_init (&fft, 512, NULL)) {
+      used = fft.plan->variant;
+      lstm_features_fft_clear (&fft);
+    }
+    g_print ("\nThe FFT-only floor (the same frames, real-time factor; "
+        "%% of fbank's / melspec's time):\n");
+    g_print ("%-24s %16s %16s\n", "FFT", "512 points", "400 points");
+    for (v = lstm_fft_variants (); *v; v++) {
+      double f512 = time_fft (x, n, 512, frames[0], *v);
+      double f400 = time_fft (x, n, 400, frames[2], *v);
+      g_autofree gchar *name = g_strdup_printf ("liblstm %s%s", *v,
+          strcmp (*v, used) == 0 ? " (used)" : "");
+      g_print ("%-24s %9.6f (%3.0f%%) %9.6f (%3.0f%%)\n", name,
+          f512 / SECONDS, 100.0 * f512 / ours[0], f400 / SECONDS,
+          100.0 * f400 / ours[2]);
+    }
+    {
+      double f512 = time_fft (x, n, 512, frames[0], NULL);
+      double f400 = time_fft (x, n, 400, frames[2], NULL);
+      g_print ("%-24s %9.6f (%3.0f%%) %9.6f (%3.0f%%)\n", "kissfft kiss_fftr",
+          f512 / SECONDS, 100.0 * f512 / ours[0], f400 / SECONDS,
+          100.0 * f400 / ours[2]);
+    }
   }
   if (torch)
     json_object_unref (torch);

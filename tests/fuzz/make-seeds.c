@@ -83,6 +83,9 @@ models (void)
   model_seed ("gru.safetensors", "[{\"type\":\"gru\",\"name\":\"rnn\","
       "\"input_size\":2,\"hidden_size\":3}," LINEAR (1, "none") "]", reg,
       NULL, TRUE);
+  model_seed ("gru-reset-before.safetensors", "[{\"type\":\"gru\","
+      "\"name\":\"rnn\",\"input_size\":2,\"hidden_size\":3,"
+      "\"reset_after\":false}," LINEAR (1, "none") "]", reg, NULL, FALSE);
   model_seed ("linear.safetensors", "[{\"type\":\"linear\",\"name\":"
       "\"head\",\"in_features\":3,\"out_features\":2,\"activation\":"
       "\"sigmoid\"}]", reg, NULL, FALSE);

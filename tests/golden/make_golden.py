@@ -108,7 +108,8 @@ class Net(nn.Module):
         """x: (1, T, I). states: name -> h0 or (h0, c0). Returns (y, finals)."""
         finals = {}
         for name, m in self.named_children():
-            if isinstance(m, (nn.LSTM, nn.GRU)):
+            if isinstance(m, (nn.LSTM, nn.GRU, ep.ResetBeforeGRU,
+                              ResetBeforeGRURef)):
                 s = (states or {}).get(name)
                 x, finals[name] = m(x, s) if s is not None else m(x)
             else:
@@ -131,6 +132,69 @@ class LagNet(nn.Module):
         return self.head(torch.cat([h, z], dim=-1)), {"rnn": fin}
 
 
+class ResetBeforeGRURef(nn.Module):
+    """The reference for GRUs with the reset gate before the recurrent
+    product (Keras GRU(reset_after=False), ONNX GRU linear_before_reset=0),
+    which PyTorch has no cell for: written out here per time step from the
+    equations, with nn.GRU's parameter names and gate rows r, z, n:
+        r = s(W_ir x + b_ir + W_hr h + b_hr)
+        z = s(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)
+        h' = (1 - z) * n + z * h
+    Built from (and holding the parameters of) the model file's module,
+    tools/export_pytorch.py's ResetBeforeGRU, whose own forward is checked
+    against this one. Batch-first (1, T, I) input; returns (y, h_n)."""
+
+    def __init__(self, src):
+        super().__init__()
+        self.H = src.hidden_size
+        self.L = src.num_layers
+        self.dirs = 2 if src.bidirectional else 1
+        self.bias = src.bias
+        for name, p in src.named_parameters():
+            self.register_parameter(name, nn.Parameter(p.detach().clone()))
+
+    def forward(self, x, h0=None):
+        H = self.H
+        hs = []
+        for k in range(self.L):
+            outs = []
+            for d in range(self.dirs):
+                sfx = "_reverse" if d else ""
+                w_ih = getattr(self, f"weight_ih_l{k}{sfx}")
+                w_hh = getattr(self, f"weight_hh_l{k}{sfx}")
+                zero = x.new_zeros(3 * H)
+                b_ih = getattr(self, f"bias_ih_l{k}{sfx}") if self.bias else zero
+                b_hh = getattr(self, f"bias_hh_l{k}{sfx}") if self.bias else zero
+                h = (h0[k * self.dirs + d, 0] if h0 is not None
+                     else x.new_zeros(H))
+                T = x.shape[1]
+                ys = [None] * T
+                for t in (range(T - 1, -1, -1) if d else range(T)):
+                    xt = x[0, t]
+                    r = torch.sigmoid(w_ih[:H] @ xt + b_ih[:H]
+                                      + w_hh[:H] @ h + b_hh[:H])
+                    z = torch.sigmoid(w_ih[H:2 * H] @ xt + b_ih[H:2 * H]
+                                      + w_hh[H:2 * H] @ h + b_hh[H:2 * H])
+                    n = torch.tanh(w_ih[2 * H:] @ xt + b_ih[2 * H:]
+                                   + w_hh[2 * H:] @ (r * h) + b_hh[2 * H:])
+                    h = (1 - z) * n + z * h
+                    ys[t] = h
+                outs.append(torch.stack(ys))
+                hs.append(h)
+            x = torch.cat(outs, dim=-1)[None]
+        return x, torch.stack(hs)[:, None]
+
+
+def reference_net(net):
+    """A copy of `net` whose ResetBeforeGRU children are ResetBeforeGRURef."""
+    ref = copy.deepcopy(net)
+    for name, m in list(ref.named_children()):
+        if type(m) is ep.ResetBeforeGRU:
+            setattr(ref, name, ResetBeforeGRURef(m))
+    return ref
+
+
 def activate(x, act):
     if act == "softmax":
         return torch.softmax(x, dim=-1)
@@ -150,7 +214,7 @@ def strengthen(net):
         for m in net.children():
             for _, p in m.named_parameters():
                 p.mul_(3.0)
-            if isinstance(m, (nn.LSTM, nn.GRU)) and m.bias:
+            if isinstance(m, (nn.LSTM, nn.GRU, ep.ResetBeforeGRU)) and m.bias:
                 H = m.hidden_size
                 for name, p in m.named_parameters():
                     if name.startswith("bias_ih"):
@@ -209,9 +273,15 @@ def torch_case(outdir, name, net, acts, x, description, mode="stream",
                 y = y + torch.from_numpy(x).to(dt)[None][..., residual]
         return y[0].numpy(), finals
 
-    ref64 = copy.deepcopy(net).double()
+    # reset-before GRUs: the explicit reference module of this script; the
+    # exported module (export_pytorch's ResetBeforeGRU) must agree with it
+    ref = reference_net(net)
+    ref64 = copy.deepcopy(ref).double()
     y64, finals = run(ref64, torch.float64)
-    y32, _ = run(net, torch.float32)
+    y32, _ = run(ref, torch.float32)
+    if ref is not net:
+        y64e, _ = run(copy.deepcopy(net).double(), torch.float64)
+        assert max_abs(y64e, y64) < 1e-12, (name, max_abs(y64e, y64))
 
     out = {"input": x, "output": y64}
     if states is not None:
@@ -465,6 +535,27 @@ def build(outdir):
        [("rnn", lambda: rnn(nn.GRU, 4, 16, 2)), ("head", lambda: lin(16, 4))],
        {"head": "sigmoid"}, 4, 5.0, "2-layer GRU + sigmoid head, BF16 weights, strong",
        strong=True, dtype="BF16")
+
+    # GRU with the reset gate before the recurrent product (Keras
+    # reset_after=False, ONNX linear_before_reset=0): no PyTorch cell, the
+    # reference is ResetBeforeGRURef above
+    rbg = ep.ResetBeforeGRU
+    tc("grurb1-default-tanh", 24,
+       [("rnn", lambda: rnn(rbg, 4, 16)), ("head", lambda: lin(16, 4))],
+       {"head": "tanh"}, 4, 1.0, "reset-before GRU + tanh head, default init")
+    tc("grurb2-strong-softmax", 25,
+       [("rnn", lambda: rnn(rbg, 3, 20, 2)), ("head", lambda: lin(20, 5))],
+       {"head": "softmax"}, 3, 5.0,
+       "2-layer reset-before GRU + softmax head, strong, inputs x5", strong=True)
+    tc("grurb1-nobias-strong", 26, [("rnn", lambda: rnn(rbg, 5, 12, bias=False))],
+       {}, 5, 5.0, "reset-before GRU without biases, strong, inputs x5, no head",
+       strong=True)
+    tc("bigrurb2-strong-relu", 27,
+       [("rnn", lambda: rnn(rbg, 4, 10, 2, bidirectional=True)),
+        ("head", lambda: lin(20, 3))],
+       {"head": "relu"}, 4, 5.0,
+       "2-layer bidirectional reset-before GRU + relu head, strong",
+       strong=True, mode="sequence")
 
     # Residual forecaster (lstm.residual): output j = head_j + raw x[j'],
     # on a trending series far from the input normalisation's mean.

@@ -32,7 +32,8 @@ import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
-from export_pytorch import export, write_safetensors  # noqa: E402
+from export_pytorch import ResetBeforeGRU, export, write_safetensors  # noqa: E402
+from make_golden import ResetBeforeGRURef  # noqa: E402
 
 OUT = os.path.join(HERE, "train")
 VERSION = "1"
@@ -47,11 +48,17 @@ class Net(nn.Module):
                 continue      # no parameters: its past frames are state
             if layer["type"] in ("lstm", "gru"):
                 cls = nn.LSTM if layer["type"] == "lstm" else nn.GRU
+                if not layer.get("reset_after", True):
+                    cls = ResetBeforeGRU
                 m = cls(layer["input_size"], layer["hidden_size"],
                         num_layers=layer.get("num_layers", 1),
                         bias=layer.get("bias", True),
                         bidirectional=layer.get("bidirectional", False),
                         batch_first=True)
+                if cls is ResetBeforeGRU:
+                    # the reset-before GRU (no PyTorch cell): the explicit
+                    # reference of make_golden.py, its gradients by autograd
+                    m = ResetBeforeGRURef(m)
             else:
                 m = nn.Linear(layer["in_features"], layer["out_features"],
                               bias=layer.get("bias", True))
@@ -371,6 +378,21 @@ def main():
     # lag layer (its past frames carried across truncated-BPTT windows) +
     # GRU + a head that also reads the lag output (skip), masked MSE
     make_lag_case()
+    # the reset-before GRU (Keras reset_after=False), 2 layers, per-frame
+    # classes, truncated BPTT with the state carried, clipping
+    make_case("grurb2-adam-ce-frames-tbptt",
+              [gru(4, 6, num_layers=2, reset_after=False),
+               linear(6, 3, "softmax")],
+              base(kind="frame-class", loss="cross-entropy", batch_size=2,
+                   sequence_length=6, clip_norm=1.0, epochs=4),
+              [16, 11, 14, 9], seed=41, amplitude=2.0, ignore_fraction=0.2)
+    # bidirectional, no bias, SGD with momentum, MSE on a linear head
+    make_case("bigrurb-nobias-sgd-mse",
+              [gru(3, 5, bidirectional=True, bias=False, reset_after=False),
+               linear(10, 2)],
+              base(kind="values", loss="mse", optimizer="sgd", learning_rate=0.1,
+                   momentum=0.9, epochs=5, batch_size=2),
+              [12, 9, 15, 10], seed=42, scale=2.0)
 
 
 def make_lag_case():

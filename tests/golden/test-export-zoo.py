@@ -159,6 +159,38 @@ class PeepholeTimeFirst(nn.Module):
         return self.head(y)
 
 
+class ResetBefore2(nn.Module):
+    """ResetBeforeGRU (the original GRU, Keras reset_after=False), 2 layers,
+    both directions, recurrent weights x3 so that the reset gate matters."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = ep.ResetBeforeGRU(4, 7, num_layers=2, batch_first=True,
+                                     bidirectional=True)
+        with torch.no_grad():
+            for name, p in self.rnn.named_parameters():
+                if name.startswith("weight_hh"):
+                    p.mul_(3.0)
+        self.head = nn.Sequential(nn.Linear(14, 3), nn.Softmax(dim=-1))
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.head(y)
+
+
+class ResetBeforeTimeFirst(nn.Module):
+    """ResetBeforeGRU without bias, (time, batch, features) in and out."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = ep.ResetBeforeGRU(3, 9, bias=False)
+        self.head = nn.Linear(9, 2)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.head(y)
+
+
 class NoForward(nn.Module):
     """The README's form: children only; activations given by name."""
 
@@ -182,6 +214,8 @@ ACCEPTED = [
     ("modulelist-front", Front, {}, None),
     ("peephole-bidirectional", Peephole2, {}, None),
     ("peephole-time-first", PeepholeTimeFirst, {}, None),
+    ("reset-before-gru-bidirectional", ResetBefore2, {}, None),
+    ("reset-before-gru-time-first", ResetBeforeTimeFirst, {}, None),
     ("no-forward-activations", NoForward, {"activations": {"head": "softmax"}},
      no_forward_reference),
 ]
@@ -198,7 +232,8 @@ def module_output(m, x, reference):
         t = torch.from_numpy(x)
         if reference is not None:
             return reference(m, t[None])[0].numpy()
-        if any(type(r) in (nn.LSTM, nn.GRU, ep.PeepholeLSTM) and not r.batch_first
+        if any(type(r) in (nn.LSTM, nn.GRU, ep.PeepholeLSTM, ep.ResetBeforeGRU)
+               and not r.batch_first
                for r in m.modules()):
             return m(t[:, None])[:, 0].numpy()
         return m(t[None])[0].numpy()

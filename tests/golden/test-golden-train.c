@@ -29,6 +29,8 @@ static const gchar *const cases[] = {
   "lstm-nobias-sgd-every-frame",
   "lstm-ce-clip-mean",
   "lag-gru-skip-adam-mse-tbptt",
+  "grurb2-adam-ce-frames-tbptt",
+  "bigrurb-nobias-sgd-mse",
 };
 
 static float *

@@ -20,6 +20,8 @@
 #define ARCH \
   "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":3,\"hidden_size\":8}," \
   "{\"type\":\"gru\",\"name\":\"rnn2\",\"input_size\":8,\"hidden_size\":6}," \
+  "{\"type\":\"gru\",\"name\":\"rnn3\",\"hidden_size\":8," \
+  "\"reset_after\":false}," \
   "{\"type\":\"linear\",\"name\":\"head\",\"out_features\":4," \
   "\"activation\":\"softmax\"}]"
 #define CAPS "audio/x-raw,format=F32LE,layout=interleaved,channels=3,rate=100"

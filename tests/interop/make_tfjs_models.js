@@ -54,10 +54,27 @@ const MODELS = [
   ['functional-lstm-dense', 5, () => [
     tf.layers.lstm({units: 10, ...SIG}),
     tf.layers.dense({units: 3, activation: 'softmax'})], true],
-  // refused: liblstm cannot compute these exactly
+  // TF.js's GRU is Keras's reset_after=False (the only form it builds):
+  // liblstm's gru with "reset_after": false
   ['gru-reset-before', 4, () => [
     tf.layers.gru({units: 8, ...SIG, inputShape: [null, 4]}),
-    tf.layers.dense({units: 2})], false, 'reset_after'],
+    tf.layers.dense({units: 2})], true],
+  ['gru-stack-reset-before-relu', 5, () => [
+    tf.layers.gru({units: 10, ...SIG, inputShape: [null, 5]}),
+    tf.layers.gru({units: 10, ...SIG}),
+    tf.layers.dense({units: 7, activation: 'relu'}),
+    tf.layers.dense({units: 3, activation: 'softmax'})], true],
+  ['bidirectional-gru-reset-before', 4, () => [
+    tf.layers.bidirectional({layer: tf.layers.gru({units: 6, ...SIG}),
+                             mergeMode: 'concat', inputShape: [null, 4]}),
+    tf.layers.dense({units: 3, activation: 'tanh'})], true],
+  ['gru-no-bias-reset-before', 3, () => [
+    tf.layers.gru({units: 9, ...SIG, useBias: false, inputShape: [null, 3]}),
+    tf.layers.dense({units: 2, activation: 'sigmoid'})], true],
+  // refused: liblstm cannot compute these exactly
+  ['gru-hard-sigmoid', 4, () => [
+    tf.layers.gru({units: 8, returnSequences: true, inputShape: [null, 4]}),
+    tf.layers.dense({units: 2})], false, 'hard_sigmoid'],
   ['lstm-hard-sigmoid', 4, () => [
     tf.layers.lstm({units: 8, returnSequences: true, inputShape: [null, 4]}),
     tf.layers.dense({units: 2})], false, 'hard_sigmoid'],

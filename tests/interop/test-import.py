@@ -9,9 +9,13 @@ Reference outputs come from the frameworks, never from our code:
 - Keras: models built by TensorFlow.js's Layers API (make_tfjs_models.js),
   saved in the TF.js Layers format with their own outputs; the same
   weights written as Keras .h5 and .keras files (laid out as Keras writes
-  them) carry the same expected outputs. Keras GRUs with reset_after=True
-  (which TF.js cannot build) are checked against ONNX Runtime running the
-  ONNX GRU (linear_before_reset=1) with the same weights.
+  them) carry the same expected outputs. TF.js builds GRUs only as Keras'
+  reset_after=False (the reset gate before the recurrent kernel); Keras
+  GRUs with reset_after=True (which TF.js cannot build) are checked against
+  ONNX Runtime running the ONNX GRU (linear_before_reset=1) with the same
+  weights. ONNX GRUs of both forms (linear_before_reset=1 as torch writes
+  them, 0 in graphs built with onnx.helper and in torch's graphs edited)
+  run in ONNX Runtime.
 Every accepted form: `lstm import` then `lstm run` equals the reference
 within 1e-5 (relative to max(1, |reference|)) over 1000 frames. Every
 refused form: `lstm import` fails naming the layer or node and the reason.
@@ -290,6 +294,47 @@ def peephole_onnx(path, size, H, out, bidirectional, seed):
     return [FRAMES, 1, size]
 
 
+def gru_reset_before_onnx(path, size, H, out, bidirectional, bias, seed):
+    """An ONNX GRU with linear_before_reset=0 (the attribute left out: its
+    default) and a linear head: gates z, r, h in W, R and B = [Wb, Rb],
+    Rb non-zero, weights uniform in +-2/sqrt(H) (saturated gates)."""
+    rng = np.random.default_rng(seed)
+    dirs = 2 if bidirectional else 1
+    a = 2.0 / np.sqrt(H)
+    W = rng.uniform(-a, a, (dirs, 3 * H, size)).astype(np.float32)
+    R = rng.uniform(-a, a, (dirs, 3 * H, H)).astype(np.float32)
+    B = rng.uniform(-0.5, 0.5, (dirs, 6 * H)).astype(np.float32)
+    fcw = rng.uniform(-0.5, 0.5, (H * dirs, out)).astype(np.float32)
+    fcb = rng.uniform(-0.3, 0.3, out).astype(np.float32)
+    inits = [numpy_helper.from_array(W, "W"), numpy_helper.from_array(R, "R"),
+             numpy_helper.from_array(fcw, "fcw"), numpy_helper.from_array(fcb, "fcb")]
+    ins = ["x", "W", "R"]
+    if bias:
+        inits.append(numpy_helper.from_array(B, "B"))
+        ins.append("B")
+    nodes = [helper.make_node("GRU", ins, ["Y"], name="reset_before_gru",
+                              hidden_size=H, direction="bidirectional"
+                              if bidirectional else "forward")]
+    if bidirectional:
+        inits.append(numpy_helper.from_array(np.array([0, 0, -1], np.int64), "shp"))
+        nodes += [helper.make_node("Transpose", ["Y"], ["Yt"], perm=[0, 2, 1, 3]),
+                  helper.make_node("Reshape", ["Yt", "shp"], ["Yr"])]
+    else:
+        inits.append(numpy_helper.from_array(np.array([1], np.int64), "ax"))
+        nodes.append(helper.make_node("Squeeze", ["Y", "ax"], ["Yr"]))
+    nodes += [helper.make_node("MatMul", ["Yr", "fcw"], ["mm"]),
+              helper.make_node("Add", ["mm", "fcb"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "reset_before_gru",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [FRAMES, 1, size])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [FRAMES, 1, out])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return [FRAMES, 1, size]
+
+
 def edited(src, dst, edit):
     m = onnx.load(src)
     edit(m.graph)
@@ -309,6 +354,20 @@ def set_attr(op, **attrs):
         n.attribute.extend(keep)
         for k, v in attrs.items():
             n.attribute.append(helper.make_attribute(k, v))
+    return edit
+
+
+def set_attr_all(op, **attrs):
+    """set_attr on every node of type op."""
+    def edit(g):
+        for n in g.node:
+            if n.op_type != op:
+                continue
+            keep = [a for a in n.attribute if a.name not in attrs]
+            del n.attribute[:]
+            n.attribute.extend(keep)
+            for k, v in attrs.items():
+                n.attribute.append(helper.make_attribute(k, v))
     return edit
 
 
@@ -340,6 +399,22 @@ def onnx_forms(mods, tmp):
     cases.append(("onnx-peephole-bidirectional",
                   os.path.join(tmp, "onnx-peephole-bidirectional.onnx"), 4, None))
     cases[-1] = cases[-1][:3] + (peephole_onnx(cases[-1][1], 4, 6, 2, True, 6),)
+    # GRUs with linear_before_reset=0: built with onnx.helper (the
+    # attribute at its default), and torch's GRU graphs with it set to 0 on
+    # every GRU node (ONNX Runtime then computes the other form on the same
+    # weights)
+    for name, size, H, out, bidir, bias, seed in (
+            ("onnx-gru-reset-before", 5, 12, 3, False, True, 7),
+            ("onnx-gru-reset-before-bidirectional", 4, 8, 2, True, True, 8),
+            ("onnx-gru-reset-before-nobias", 3, 10, 2, False, False, 9)):
+        path = os.path.join(tmp, name + ".onnx")
+        cases.append((name, path, size,
+                      gru_reset_before_onnx(path, size, H, out, bidir, bias, seed)))
+    for src, name in ((2, "onnx-gru-bidirectional-2layer-lbr0"),
+                      (3, "onnx-gru-opset11-dynamic-lbr0")):
+        path = edited(cases[src][1], os.path.join(tmp, name + ".onnx"),
+                      set_attr_all("GRU", linear_before_reset=0))
+        cases.append((name, path) + cases[src][2:])
     for name, path, size, shape in cases:
         x = (3.0 * rng.standard_normal((FRAMES, size))).astype(np.float32)
         xp = os.path.join(tmp, name + ".in.f32")
@@ -369,8 +444,8 @@ def onnx_forms(mods, tmp):
          [lstm_node, "input_forget"]),
         ("reverse", base, set_attr("LSTM", direction="reverse"),
          [lstm_node, "direction"]),
-        ("gru-linear-before-reset-0", gru, set_attr("GRU", linear_before_reset=0),
-         [gru_node, "linear_before_reset"]),
+        ("gru-activations", gru, set_attr("GRU", activations=["Sigmoid", "Relu"] * 2),
+         [gru_node, "activations"]),
         ("log-softmax", base, rename_op("Softmax", "LogSoftmax"), ["LogSoftmax"]),
         ("final-state-output", base, state_output, [lstm_node, "final state"]),
     ]

@@ -43,6 +43,17 @@ static const ModelCase models[] = {
         "\"out_features\":1,\"activation\":\"tanh\"}]", FALSE, NULL },
   { "gru-17x16-2layers", "[{\"type\":\"gru\",\"name\":\"g\","
         "\"input_size\":17,\"hidden_size\":16,\"num_layers\":2}]", TRUE, NULL },
+  { "gru-reset-before-17x16-2layers", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":17,\"hidden_size\":16,\"num_layers\":2,"
+        "\"reset_after\":false}]", TRUE, NULL },
+  { "gru-reset-before-5x12", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":5,\"hidden_size\":12,\"reset_after\":false},"
+        "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":4}]",
+    FALSE, NULL },
+  { "gru-reset-before-3x9-nobias", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":3,\"hidden_size\":9,\"bias\":false,"
+        "\"reset_after\":false},{\"type\":\"linear\",\"name\":\"o\","
+        "\"out_features\":2,\"activation\":\"softmax\"}]", FALSE, NULL },
   { "lstm-gru-linear-stack", "[{\"type\":\"lstm\",\"name\":\"a\","
         "\"input_size\":15,\"hidden_size\":9},{\"type\":\"gru\",\"name\":\"b\","
         "\"hidden_size\":33,\"bias\":false},{\"type\":\"linear\","

@@ -89,6 +89,7 @@ check_tensor (const gchar *what, float *p, const float *analytic, gsize n,
 
 typedef struct {
   gboolean gru;
+  gboolean reset_before;        /* GRU with reset_after FALSE */
   gboolean peephole;
   gboolean reverse;
   gboolean bias;
@@ -112,8 +113,8 @@ rnn_loss (gpointer data)
   memcpy (rc->h, rc->h0, H * sizeof (float));
   memcpy (rc->c, rc->c0, H * sizeof (float));
   if (rc->gru)
-    lstm_gru_layer_forward (&rc->p, H, k, rc->x, rc->I, rc->T, rc->h, rc->y,
-        H, rc->reverse, rc->gates, rc->aux, rc->gh);
+    lstm_gru_layer_forward (&rc->p, H, !rc->reset_before, k, rc->x, rc->I,
+        rc->T, rc->h, rc->y, H, rc->reverse, rc->gates, rc->aux, rc->gh);
   else
     lstm_layer_forward (&rc->p, H, rc->peephole, k, rc->x, rc->I, rc->T,
         rc->h, rc->c, rc->y, H, rc->reverse, rc->gates, rc->aux, rc->gh);
@@ -172,8 +173,9 @@ test_rnn_gradcheck (gconstpointer data)
   memcpy (dh, rc.rh, H * sizeof (float));
   memcpy (dc, rc.rc, H * sizeof (float));
   if (rc.gru)
-    lstm_gru_layer_backward (&rc.p, &rc.dp, H, rc.x, I, T, rc.h0, rc.y, H,
-        rc.reverse, rc.gates, rc.aux, rc.ry, H, dh, dx, I, dg, tmp);
+    lstm_gru_layer_backward (&rc.p, &rc.dp, H, !rc.reset_before, rc.x, I, T,
+        rc.h0, rc.y, H, rc.reverse, rc.gates, rc.aux, rc.ry, H, dh, dx, I, dg,
+        tmp);
   else
     lstm_layer_backward (&rc.p, &rc.dp, H, rc.peephole, rc.x, I, T, rc.h0,
         rc.c0, rc.y, H, rc.reverse, rc.gates, rc.aux, rc.ry, H, dh, dc, dx,
@@ -338,14 +340,12 @@ test_stack_gradcheck (gconstpointer data)
   lstm_model_unref (sc.model);
 }
 
-/* The training forward computes exactly what inference computes. */
+/* The training forward computes exactly what inference computes: data is
+ * an architecture whose output has 4 values per frame and whose input 3. */
 static void
-test_tape_matches_forward (void)
+test_tape_matches_forward (gconstpointer data)
 {
-  const gchar *arch = "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":3,"
-      "\"hidden_size\":9,\"num_layers\":2},{\"type\":\"gru\",\"name\":\"g\","
-      "\"input_size\":9,\"hidden_size\":5},{\"type\":\"linear\",\"name\":"
-      "\"head\",\"out_features\":4,\"activation\":\"softmax\"}]";
+  const gchar *arch = data;
   g_autoptr (GError) error = NULL;
   g_autoptr (LstmModel) m = lstm_model_new (arch, NULL, &error);
   g_autoptr (LstmState) state = NULL;
@@ -371,7 +371,7 @@ test_tape_matches_forward (void)
   lstm_aligned_free (state_v);
 }
 
-static void
+static RnnCase *
 add_rnn (const gchar *path, gboolean gru, gboolean peephole,
     gboolean reverse, gboolean bias, guint I, guint H, gsize T)
 {
@@ -384,6 +384,15 @@ add_rnn (const gchar *path, gboolean gru, gboolean peephole,
   rc->H = H;
   rc->T = T;
   g_test_add_data_func_full (path, rc, test_rnn_gradcheck, g_free);
+  return rc;
+}
+
+/* A GRU case of the reset-before variant (reset_after FALSE). */
+static void
+add_gru_reset_before (const gchar *path, gboolean reverse, gboolean bias,
+    guint I, guint H, gsize T)
+{
+  add_rnn (path, TRUE, FALSE, reverse, bias, I, H, T)->reset_before = TRUE;
 }
 
 int
@@ -424,6 +433,27 @@ main (int argc, char **argv)
           "\"name\":\"c\",\"out_features\":5,\"activation\":\"relu\"},"
           "{\"type\":\"linear\",\"name\":\"d\",\"out_features\":2,"
           "\"activation\":\"sigmoid\",\"skip\":\"l\"}]"},
+    /* the reset-before GRU, stacked and bidirectional, under a lstm */
+    {"/gradcheck/stack/lstm-gru-reset-before-2-bidirectional-softmax",
+        "[{\"type\":\"lstm\",\"name\":\"a\",\"input_size\":3,"
+          "\"hidden_size\":4},{\"type\":\"gru\",\"name\":\"g\","
+          "\"hidden_size\":5,\"num_layers\":2,\"bidirectional\":true,"
+          "\"reset_after\":false},{\"type\":\"linear\",\"name\":\"head\","
+          "\"out_features\":3,\"activation\":\"softmax\"}]"},
+  };
+  static const gchar *tape_archs[][2] = {
+    {"/tape/matches-inference-forward",
+        "[{\"type\":\"lstm\",\"name\":\"rnn\",\"input_size\":3,"
+          "\"hidden_size\":9,\"num_layers\":2},{\"type\":\"gru\","
+          "\"name\":\"g\",\"input_size\":9,\"hidden_size\":5},"
+          "{\"type\":\"linear\",\"name\":\"head\",\"out_features\":4,"
+          "\"activation\":\"softmax\"}]"},
+    /* H = 16: where the other variant takes the packed path */
+    {"/tape/matches-forward-gru-reset-before",
+        "[{\"type\":\"gru\",\"name\":\"g\",\"input_size\":3,"
+          "\"hidden_size\":16,\"num_layers\":2,\"reset_after\":false},"
+          "{\"type\":\"linear\",\"name\":\"head\",\"out_features\":4,"
+          "\"activation\":\"softmax\"}]"},
   };
   guint i;
   int ret;
@@ -449,8 +479,19 @@ main (int argc, char **argv)
   }
   for (i = 0; i < G_N_ELEMENTS (stacks); i++)
     g_test_add_data_func (stacks[i][0], stacks[i][1], test_stack_gradcheck);
-  g_test_add_func ("/tape/matches-inference-forward",
-      test_tape_matches_forward);
+  /* registered last, so that the cases above draw the same random data
+   * as before them */
+  add_gru_reset_before ("/gradcheck/gru-reset-before/forward", FALSE, TRUE,
+      5, 7, 9);
+  add_gru_reset_before ("/gradcheck/gru-reset-before/reverse", TRUE, TRUE,
+      4, 6, 8);
+  add_gru_reset_before ("/gradcheck/gru-reset-before/no-bias", FALSE, FALSE,
+      3, 5, 6);
+  add_gru_reset_before ("/gradcheck/gru-reset-before/one-frame", FALSE,
+      TRUE, 3, 4, 1);
+  for (i = 0; i < G_N_ELEMENTS (tape_archs); i++)
+    g_test_add_data_func (tape_archs[i][0], tape_archs[i][1],
+        test_tape_matches_forward);
   ret = g_test_run ();
   g_rand_free (rnd);
   return ret;

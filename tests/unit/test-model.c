@@ -295,6 +295,18 @@ static const ArchCase arch_cases[] = {
   { "gru-peephole", "[{\"type\":\"gru\",\"name\":\"r\",\"input_size\":3,"
         "\"hidden_size\":4,\"peephole\":true}]", LSTM_ERROR_UNSUPPORTED,
       "peephole" },
+  { "lstm-reset-before", "[{\"type\":\"lstm\",\"name\":\"r\","
+        "\"input_size\":3,\"hidden_size\":4,\"reset_after\":false}]",
+      LSTM_ERROR_UNSUPPORTED, "only for GRU" },
+  { "reset-after-not-bool", "[{\"type\":\"gru\",\"name\":\"r\","
+        "\"input_size\":3,\"hidden_size\":4,\"reset_after\":0}]",
+      LSTM_ERROR_FORMAT, "true or false" },
+  { "reset-after-string", "[{\"type\":\"gru\",\"name\":\"r\","
+        "\"input_size\":3,\"hidden_size\":4,\"reset_after\":\"false\"}]",
+      LSTM_ERROR_FORMAT, "true or false" },
+  { "linear-reset-after", "[{\"type\":\"linear\",\"name\":\"o\","
+        "\"in_features\":3,\"out_features\":2,\"reset_after\":false}]",
+      LSTM_ERROR_FORMAT, "unknown key 'reset_after'" },
   { "unknown-key", "[{\"type\":\"lstm\",\"name\":\"r\",\"input_size\":3,"
         "\"hidden_size\":4,\"colour\":\"red\"}]", LSTM_ERROR_FORMAT,
       "unknown key 'colour'" },
@@ -350,6 +362,57 @@ static const ArchCase arch_cases[] = {
         "\"in_features\":4,\"out_features\":2,\"skip\":\"l\"}]",
       LSTM_ERROR_SHAPE, "plus the skip layer's" },
 };
+
+/* The GRU variant key: reset_after=false saves, loads and shows in the
+ * layer info; true is the default, not written (files of PyTorch GRUs stay
+ * as they were); the same weights under the two variants give different
+ * outputs. */
+static void
+test_gru_reset_after (void)
+{
+  static const gchar before[] = "[{\"type\":\"gru\",\"name\":\"g\","
+      "\"input_size\":3,\"hidden_size\":5,\"reset_after\":false},"
+      "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":2}]";
+  static const gchar after[] = "[{\"type\":\"gru\",\"name\":\"g\","
+      "\"input_size\":3,\"hidden_size\":5,\"reset_after\":true},"
+      "{\"type\":\"linear\",\"name\":\"o\",\"out_features\":2}]";
+  g_autoptr (GError) error = NULL;
+  LstmModelOptions opts = { 0 };
+  g_autoptr (LstmModel) mb = NULL, ma = NULL, back = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree gchar *arch_b = NULL, *arch_a = NULL;
+  g_autofree float *x = random_frames (300, 3, 11, 3.0f);
+  g_autofree float *y1 = g_new (float, 300 * 2);
+  g_autofree float *y2 = g_new (float, 300 * 2);
+  LstmLayerInfo li;
+
+  opts.seed = 5;
+  mb = lstm_model_new (before, &opts, &error);
+  g_assert_no_error (error);
+  ma = lstm_model_new (after, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_true (lstm_model_get_layer_info (mb, 0, &li));
+  g_assert_false (li.reset_after);
+  g_assert_true (lstm_model_get_layer_info (ma, 0, &li));
+  g_assert_true (li.reset_after);
+  arch_b = lstm_model_get_architecture (mb);
+  arch_a = lstm_model_get_architecture (ma);
+  g_assert_nonnull (strstr (arch_b, "\"reset_after\":false"));
+  g_assert_null (strstr (arch_a, "reset_after"));
+
+  bytes = lstm_model_save_to_bytes (mb, &error);
+  g_assert_no_error (error);
+  back = lstm_model_load_from_bytes (bytes, "reset.safetensors", &error);
+  g_assert_no_error (error);
+  g_assert_true (lstm_model_get_layer_info (back, 0, &li));
+  g_assert_false (li.reset_after);
+  g_assert_true (lstm_model_forward_sequence (mb, x, 300, y1, NULL));
+  g_assert_true (lstm_model_forward_sequence (back, x, 300, y2, NULL));
+  g_assert_cmpmem (y1, 300 * 2 * sizeof (float), y2, 300 * 2 * sizeof (float));
+  /* same seed, same weights: only the variant differs */
+  g_assert_true (lstm_model_forward_sequence (ma, x, 300, y2, NULL));
+  g_assert_true (memcmp (y1, y2, 300 * 2 * sizeof (float)) != 0);
+}
 
 /* A lag model saves and loads with its architecture; its only tensors are
  * the GRU's and the head's (a lag layer has none: a file giving it one is
@@ -653,6 +716,19 @@ static const BatchCase batch_cases[] = {
         "\"name\":\"b\",\"hidden_size\":13,\"bias\":false},"
         "{\"type\":\"linear\",\"name\":\"c\",\"out_features\":5,"
         "\"activation\":\"relu\"}]", 65 },
+  /* the reset-before GRU: two recurrent products, views of the packing */
+  { "gru-reset-before-16x2", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":7,\"hidden_size\":16,\"num_layers\":2,"
+        "\"reset_after\":false},{\"type\":\"linear\",\"name\":\"o\","
+        "\"out_features\":2,\"activation\":\"tanh\"}]", 70 },
+  /* H % 8 != 0: the packed n rows start inside a group (12), or no view
+   * of them exists (9: the recurrent products on the plain weights) */
+  { "gru-reset-before-12", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":5,\"hidden_size\":12,\"reset_after\":false}]", 90 },
+  { "gru-reset-before-9-nobias", "[{\"type\":\"gru\",\"name\":\"g\","
+        "\"input_size\":3,\"hidden_size\":9,\"bias\":false,"
+        "\"reset_after\":false},{\"type\":\"linear\",\"name\":\"o\","
+        "\"out_features\":3}]", 66 },
   { "lag-lstm-skip", "[{\"type\":\"lag\",\"name\":\"l\","
         "\"input_size\":3,\"lags\":[5,0,1]},{\"type\":\"lstm\","
         "\"name\":\"r\",\"hidden_size\":8,\"num_layers\":2},"
@@ -897,6 +973,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/new/sizes", test_new_sizes);
   g_test_add_func ("/model/new/init", test_new_init);
   g_test_add_func ("/model/save-load/roundtrip", test_save_load_roundtrip);
+  g_test_add_func ("/model/gru-reset-after", test_gru_reset_after);
   g_test_add_func ("/model/save/unwritable", test_save_unwritable);
   g_test_add_func ("/model/metadata/with", test_with_metadata);
   g_test_add_func ("/model/lag", test_lag_model);

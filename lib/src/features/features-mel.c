@@ -68,18 +68,20 @@ lstm_mel_bank_apply (const LstmMelBank *bank, const float *spec, float *out)
     const float *w = bank->weights + bank->offset[m];
     const float *s = spec + bank->first[m];
     const guint c = bank->count[m];
-    /* four interleaved partial sums in double: they vectorise, and the
-     * order of the additions moves the result far less than a float ulp */
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    /* four interleaved partial sums in double, a_j over k = j mod 4 (as
+     * vectors: the compiler does not vectorise the four scalars), the
+     * k mod 4 trailing bins added to a_0; the order of the additions moves
+     * the result far less than a float ulp */
+    LstmV2df a01 = { 0.0, 0.0 }, a23 = { 0.0, 0.0 };
+    double a0;
     for (k = 0; k + 4 <= c; k += 4) {
-      a0 += (double) s[k] * (double) w[k];
-      a1 += (double) s[k + 1] * (double) w[k + 1];
-      a2 += (double) s[k + 2] * (double) w[k + 2];
-      a3 += (double) s[k + 3] * (double) w[k + 3];
+      a01 += lstm_v2df_load (s + k) * lstm_v2df_load (w + k);
+      a23 += lstm_v2df_load (s + k + 2) * lstm_v2df_load (w + k + 2);
     }
+    a0 = a01[0];
     for (; k < c; k++)
       a0 += (double) s[k] * (double) w[k];
-    out[m] = (float) ((a0 + a1) + (a2 + a3));
+    out[m] = (float) ((a0 + a01[1]) + (a23[0] + a23[1]));
   }
 }
 

@@ -70,7 +70,7 @@ lstm_melspec_compute (LstmMelspecFrame *mf, const LstmFeaturesConfig *cfg,
     mf->work[i] = samples[i] * mf->window[i];
   lstm_features_fft_run (&mf->fft, mf->work);
   for (i = 0; i <= n / 2; i++) {
-    float re = mf->fft.cout[i].r, im = mf->fft.cout[i].i;
+    float re = mf->fft.re[i], im = mf->fft.im[i];
     float p;
     if (cfg->normalized == LSTM_SPEC_NORM_FRAME_LENGTH) {
       re = re * mf->scale;

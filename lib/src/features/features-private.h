@@ -6,7 +6,6 @@
 #include "lstm-private.h"
 
 #include <kiss_fft.h>
-#include <kiss_fftr.h>
 
 G_BEGIN_DECLS
 
@@ -128,6 +127,23 @@ void lstm_kaldi_window_fill (LstmKaldiWindow type, double blackman_coeff,
 void lstm_torch_window_fill (LstmTorchWindow type, gboolean periodic,
     guint size, float *out);
 
+/* Two floats and two doubles as GCC/clang vectors (16-byte vectors: kept
+ * in registers by the baseline x86-64 build, where 32-byte ones live in
+ * memory): the partial sums in double of features-fbank.c and
+ * features-mel.c, four of them as two of these. */
+typedef float LstmV2sf __attribute__ ((vector_size (8)));
+typedef double LstmV2df __attribute__ ((vector_size (16)));
+
+/* (double) p[0], (double) p[1] */
+static inline LstmV2df
+lstm_v2df_load (const float *p)
+{
+  LstmV2sf v;
+
+  memcpy (&v, p, sizeof v);
+  return __builtin_convertvector (v, LstmV2df);
+}
+
 /* features-mel.c: triangular filters, stored sparsely */
 typedef struct {
   guint n_filters;
@@ -146,18 +162,83 @@ void lstm_mel_bank_clear (LstmMelBank *bank);
 void lstm_mel_bank_apply (const LstmMelBank *bank, const float *spec,
     float *out);
 
-/* Sizes whose prime factors are all at most this go to kissfft directly;
- * others (whose generic butterfly costs O(n p) per prime p and allocates)
- * go through Bluestein's algorithm: O(n log n) for any size. */
+/* Sizes whose prime factors are all at most this go to our own FFT
+ * (features-fft.c: radix 2, 3, 4 and 5 stages); others go through
+ * Bluestein's algorithm (kissfft's power-of-2 FFTs inside): O(n log n) for
+ * any size. For even n the factor that counts is n / 2's. */
 #define LSTM_FFT_MAX_DIRECT_FACTOR 5
+#define LSTM_FFT_MAX_STAGES 48
+/* Vector lanes of the four-step path: one complex FFT of m = 8 n1 points
+ * as 8 interleaved n1-point FFTs, then 8-point DFTs across the lanes. */
+#define LSTM_FFT_LANES 8
 
-/* The FFT of one frame: kissfft, one plan, scratch buffers sized once. */
+/* One Stockham stage (features-fft-stages.h): radix @p on sub-transforms
+ * of @n points at stride @s; twiddles W_n^(j q) at [q (p - 1) + j - 1]. */
+typedef struct {
+  guint p;
+  guint n;
+  guint s;
+  float *twr;
+  float *twi;
+} LstmFftStage;
+
+typedef struct _LstmFftPlan LstmFftPlan;
+/* Forward, unnormalised: @in (n real values) -> bins 0..n/2 in @re, @im */
+typedef void (*LstmFftRunFunc) (const LstmFftPlan *plan, const float *in,
+    float *re, float *im);
+
+/* A real-input FFT of n points whose factors are 2, 3 and 5. Even n: a
+ * complex FFT of m = n / 2 points on z[j] = x[2j] + i x[2j + 1], then the
+ * split into the n-point spectrum; odd n: a complex FFT of m = n points.
+ * The complex FFT runs on LSTM_FFT_LANES lanes (the four-step form) when
+ * m is a multiple of 8 and a vector variant was chosen, else in scalar
+ * code (lanes = 1). All scratch is allocated once, in the plan. */
+struct _LstmFftPlan {
+  guint n;
+  guint m;
+  guint lanes;
+  guint n1;                     /* m / lanes: the length the stages run */
+  guint n_stages;
+  LstmFftStage stages[LSTM_FFT_MAX_STAGES];
+  float *row_twr;               /* lanes > 1: (n1, 8) W_m^(n2 k1) */
+  float *row_twi;
+  float *split_twr;             /* even n: (m + 1) -i W_n^k / 2 */
+  float *split_twi;
+  float *work;                  /* aligned, 4 m floats: two complex arrays */
+  float *zr;                    /* (m + 1): the complex FFT, z[m] = z[0] */
+  float *zi;
+  const gchar *variant;         /* "scalar", "generic", "avx2", "avx512" */
+  LstmFftRunFunc run;
+};
+
+/* Creates the plan for @n with kernel variant @variant (NULL: the
+ * LSTM_FFT_KERNELS environment variable, else avx512 or avx2 where the CPU
+ * runs them, else scalar; the vector variants need n / 2 to be a multiple
+ * of 8, other sizes run the scalar code whatever the variant).
+ * Returns NULL (with @error set) for a size it does not handle (a prime
+ * factor above 5) or an unknown or unsupported variant. */
+LstmFftPlan *lstm_fft_plan_new (guint n, const gchar *variant,
+    GError **error);
+void lstm_fft_plan_free (LstmFftPlan *plan);
+/* The variants this CPU runs, NULL-terminated (static). */
+const gchar *const *lstm_fft_variants (void);
+
+/* Per-variant entry points of the lanes = 8 path (features-fft-simd.c) */
+void lstm_fft_run_generic (const LstmFftPlan *plan, const float *in,
+    float *re, float *im);
+void lstm_fft_run_avx2 (const LstmFftPlan *plan, const float *in,
+    float *re, float *im);
+void lstm_fft_run_avx512 (const LstmFftPlan *plan, const float *in,
+    float *re, float *im);
+
+/* The FFT of one frame: our plan for sizes with small factors, Bluestein
+ * (a convolution by kissfft power-of-2 FFTs) for the others; scratch sized
+ * once. The spectrum is split: bins 0..n/2 in re and im. */
 typedef struct {
   guint n;
-  kiss_fftr_cfg real;           /* even n */
-  kiss_fft_cfg complex;         /* odd n */
-  kiss_fft_cpx *cin;            /* (n) complex input, odd n only */
-  kiss_fft_cpx *cout;           /* (n) output; bins 0..n/2 used */
+  LstmFftPlan *plan;            /* NULL: Bluestein */
+  float *re;                    /* (n / 2 + 1) */
+  float *im;                    /* (n / 2 + 1) */
   /* Bluestein: a convolution by FFTs of size m (a power of 2 >= 2n - 1) */
   guint m;                      /* 0: not used */
   kiss_fft_cfg bs_fwd;
@@ -173,8 +254,13 @@ guint lstm_fft_largest_prime_factor (guint n);
 
 gboolean lstm_features_fft_init (LstmFeaturesFft *fft, guint n,
     GError **error);
+/* The same with a given FFT variant (NULL: as lstm_features_fft_init).
+ * Fails (@error set) for a variant this CPU does not run, whatever the
+ * size (Bluestein's sizes do not use it). */
+gboolean lstm_features_fft_init_variant (LstmFeaturesFft *fft, guint n,
+    const gchar *variant, GError **error);
 void lstm_features_fft_clear (LstmFeaturesFft *fft);
-/* Forward, unnormalised: @in (n real values) -> fft->cout[0..n/2] */
+/* Forward, unnormalised: @in (n real values) -> fft->re, fft->im [0..n/2] */
 void lstm_features_fft_run (LstmFeaturesFft *fft, const float *in);
 
 /* features-fbank.c and features-mfcc.c: Kaldi features of one window */

@@ -604,10 +604,8 @@ feed (LstmFeatures *f, const float *x, gsize n, float *out)
  * Feeds samples (multiplied by the configuration's `waveform_scale`) and
  * writes the frames they complete. Frames straddling calls are buffered:
  * the output is bitwise identical however a stream is split into calls.
- * Never allocates, provided the FFT size (Kaldi's padded window, or n_fft)
- * has no prime factor above 5 (the FFT sizes of torchaudio's defaults and
- * of every power of two): for other sizes kissfft's generic butterfly
- * allocates a scratch buffer inside each FFT.
+ * Never allocates: every FFT size (Kaldi's padded window, or n_fft) has its
+ * plan and scratch buffers made by lstm_features_new().
  *
  * Returns: the number of frames written to @out.
  */
@@ -644,13 +642,19 @@ to_mono (LstmFeatures *features, const void *samples, LstmSampleFormat format,
   gsize i;
   guint c;
 
+  /* the branches outside the loops, which then vectorise */
   if (format == LSTM_SAMPLE_S16) {
     const gint16 *s = (const gint16 *) samples + done * channels;
-    for (i = 0; i < n; i++) {
-      const gint16 *fr = s + i * channels;
-      if (ch >= 0 || channels == 1) {
-        m[i] = (float) fr[ch >= 0 ? ch : 0] * s16;
-      } else {
+    if (ch >= 0 || channels == 1) {
+      const gint16 *fr = s + (ch >= 0 ? ch : 0);
+      for (i = 0; i < n; i++)
+        m[i] = (float) fr[i * channels] * s16;
+    } else if (channels == 2) {
+      for (i = 0; i < n; i++)
+        m[i] = ((float) s[2 * i] * s16 + (float) s[2 * i + 1] * s16) / 2.0f;
+    } else {
+      for (i = 0; i < n; i++) {
+        const gint16 *fr = s + i * channels;
         float sum = 0.0f;
         for (c = 0; c < channels; c++)
           sum += (float) fr[c] * s16;
@@ -659,11 +663,16 @@ to_mono (LstmFeatures *features, const void *samples, LstmSampleFormat format,
     }
   } else {
     const float *s = (const float *) samples + done * channels;
-    for (i = 0; i < n; i++) {
-      const float *fr = s + i * channels;
-      if (ch >= 0 || channels == 1) {
-        m[i] = fr[ch >= 0 ? ch : 0];
-      } else {
+    if (ch >= 0 || channels == 1) {
+      const float *fr = s + (ch >= 0 ? ch : 0);
+      for (i = 0; i < n; i++)
+        m[i] = fr[i * channels];
+    } else if (channels == 2) {
+      for (i = 0; i < n; i++)
+        m[i] = ((0.0f + s[2 * i]) + s[2 * i + 1]) / 2.0f;  /* as below */
+    } else {
+      for (i = 0; i < n; i++) {
+        const float *fr = s + i * channels;
         float sum = 0.0f;
         for (c = 0; c < channels; c++)
           sum += fr[c];
@@ -784,6 +793,10 @@ scan_finite (LstmFeatures *f, const void *samples, LstmSampleFormat format,
 {
   gsize done = from, i;
 
+  /* S16 samples (their mono value within [-1, 1]) times a finite scale
+   * are always finite: no pass over them */
+  if (format == LSTM_SAMPLE_S16 && isfinite (f->scale))
+    return finite ? MIN (from, n) : n;
   while (done < n) {
     const gsize m = MIN (n - done, (gsize) MONO_BLOCK);
 

@@ -179,7 +179,8 @@ lstm_forward_fused (const LstmKernels *k, const LstmRnnParams *p, guint H,
 }
 
 /* lstm_gru_layer_forward() on packed weights: bitwise the same results
- * (packed products equal unpacked ones), faster recurrent products. */
+ * (packed products equal unpacked ones), faster recurrent products. For
+ * reset_after layers only. */
 static void
 gru_forward_packed (const LstmKernels *k, const LstmRnnParams *p, guint H,
     float *pk, const float *x, gsize ldx, gsize T, float *h, float *y,
@@ -272,15 +273,15 @@ lstm_tape_forward (LstmTape *tape, const float *in, gsize T, float *hc)
           lstm_layer_forward (p, H, L->peephole, k, src, st->in, T, h,
               h + H, st->y + d * H, st->out, d == 1, st->gates[d],
               st->aux[d], tape->gh);
-        } else if (st->pk_buf[d] != NULL) {
+        } else if (st->pk_buf[d] != NULL && L->reset_after) {
           memcpy (st->h0[d], h, H * sizeof (float));
           gru_forward_packed (k, p, H, st->pk_buf[d], src, st->in, T, h,
               st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
               tape->gh);
         } else {
           memcpy (st->h0[d], h, H * sizeof (float));
-          lstm_gru_layer_forward (p, H, k, src, st->in, T, h,
-              st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
+          lstm_gru_layer_forward (p, H, L->reset_after, k, src, st->in, T,
+              h, st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
               tape->gh);
         }
       }
@@ -388,10 +389,10 @@ lstm_tape_backward (LstmTape *tape, const float *dout, gboolean wrt_logits,
               st->gates[d], st->aux[d], dcur + d * H, st->out, tape->dh,
               tape->dc, dx, st->in, tape->dg, tape->tmp, tcs);
         } else {
-          lstm_gru_layer_backward (p, &dp, H, x, st->in, T, st->h0[d],
-              st->y + d * H, st->out, d == 1, st->gates[d], st->aux[d],
-              dcur + d * H, st->out, tape->dh, dx, st->in, tape->dg,
-              tape->tmp);
+          lstm_gru_layer_backward (p, &dp, H, L->reset_after, x, st->in, T,
+              st->h0[d], st->y + d * H, st->out, d == 1, st->gates[d],
+              st->aux[d], dcur + d * H, st->out, tape->dh, dx, st->in,
+              tape->dg, tape->tmp);
         }
       }
     }
