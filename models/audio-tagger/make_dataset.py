@@ -74,6 +74,10 @@ PACKAGES = {
     "pingus-data": "environment", "lincity-ng-data": "music, environment",
     "btanks-data": "music, environment", "lbreakout2-data": "environment",
     "alienblaster-data": "environment", "pinball-data": "music, environment",
+    "fluidsynth": "music, percussion", "musescore-general-soundfont-small": "music, percussion",
+    "wesnoth-1.16-music": "music", "wesnoth-1.16-data": "environment",
+    "supertux-data": "music, environment", "hedgewars-data": "music, environment",
+    "flare-game": "music, environment",
 }
 
 AUDIO_EXT = (".wav", ".ogg", ".oga", ".flac", ".aiff", ".aif")
@@ -104,6 +108,21 @@ FESTIVAL_VOICES = {"train": ["kal_diphone"], "test": ["cmu_us_slt_arctic_hts"]}
 ASTERISK_SPLIT = {"fr": "train", "es": "train", "it": "val", "ru": "test"}
 # MIDI pieces rendered per split; each split has its own freepats programs
 MIDI_PIECES = {"train": 28, "val": 5, "test": 10}
+# the same for the MuseScore General soundfont (rendered by fluidsynth)
+SF_PIECES = {"train": 40, "val": 8, "test": 12}
+# its drum kits (bank 128 presets) by family: a family goes wholly to one
+# split; left out: the orchestra kit (timpani), the metronome, the marching
+# kits (one instrument each)
+SF_KITS = {"standard": list(range(0, 8)), "room": list(range(8, 16)),
+           "power": list(range(16, 20)), "electronic": [24], "tr-808": [25],
+           "jazz": list(range(32, 37)), "brush": [40, 41, 42]}
+SF_KIT_PIECES = 8
+# General MIDI percussion notes used by the drum pieces (35-81 without the
+# two whistles, 71 and 72, the only tonal ones)
+GM_KICKS, GM_SNARES, GM_HATS = (35, 36), (37, 38, 39, 40), (42, 44, 46)
+GM_TOMS, GM_CYMBALS = (41, 43, 45, 47, 48, 50), (49, 51, 52, 53, 55, 57, 59)
+GM_HAND = (54, 56, 58, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 73, 74, 75, 76, 77, 78, 79,
+           80, 81)
 KIT_EXCLUDE = re.compile(r"zap|fx|whistle|synth|vox|voice|chord|pad", re.I)
 
 
@@ -397,11 +416,14 @@ def synth(src, n_sentences):
     return out
 
 
-def midi_bytes(rng, programs, drums):
-    """A type-0 MIDI file: melody, chords and bass, optional drums on channel 10."""
+def midi_bytes(rng, programs, drums, kit=None):
+    """A type-0 MIDI file: melody, chords and bass, optional drums on channel 10
+    (drum kit `kit`, a program of bank 128, when given)."""
     tpq = 480
     tempo = int(rng.integers(70, 160))
     events = []  # (tick, bytes)
+    if drums and kit is not None:
+        events.append((0, bytes([0xC9, kit])))
     key = int(rng.integers(45, 58))
     scale = [0, 2, 4, 5, 7, 9, 11] if rng.random() < 0.6 else [0, 2, 3, 5, 7, 8, 10]
     bars = int(rng.integers(8, 12))
@@ -441,6 +463,11 @@ def midi_bytes(rng, programs, drums):
                         events.append((tick, bytes([0x99, note, int(rng.integers(60, 110))])))
                         events.append((tick + tpq // 8, bytes([0x89, note, 0])))
         pos += length
+    return midi_file(events, tempo, tpq)
+
+
+def midi_file(events, tempo, tpq):
+    """Type-0 MIDI file bytes of (tick, message) events."""
     events.sort(key=lambda e: (e[0], e[1][0] & 0xF0 == 0x90))
     track = bytearray(b"\x00\xff\x51\x03" + int(60_000_000 / tempo).to_bytes(3, "big"))
     last = 0
@@ -468,6 +495,119 @@ def render_midi(src):
         subprocess.run(["timidity", "-c", "/etc/timidity/freepats.cfg", "-Ow", "-s", str(RATE),
                         "--output-mono", "-o", wav, mid], check=True, capture_output=True)
         return [decode(wav)]
+
+
+def drum_midi_bytes(rng, kit=None):
+    """A type-0 MIDI file of drums and percussion alone on channel 10: a
+    groove (kick, snare, hi-hat or ride, tom fills, crashes), a hand
+    percussion pattern, or free one-shots; kit: a bank 128 program or None."""
+    tpq = 480
+    tempo = int(rng.integers(60, 190))
+    step = tpq // 4
+    events = [(0, bytes([0xC9, kit]))] if kit is not None else []
+    events.append((0, bytes([0xB9, 7, int(rng.integers(90, 127))])))
+
+    def hit(tick, note, lo=50, hi=120):
+        tick = max(0, tick + int(rng.integers(-8, 9)))
+        events.append((tick, bytes([0x99, note, int(rng.integers(lo, hi))])))
+        events.append((tick + tpq // 8, bytes([0x89, note, 0])))
+
+    bars = int(rng.integers(6, 10))
+    style = rng.choice(["groove", "groove", "hand", "free"])
+    if style == "free":
+        notes = rng.choice(GM_KICKS + GM_SNARES + GM_TOMS + GM_CYMBALS + GM_HAND,
+                           size=int(rng.integers(3, 8)), replace=False)
+        t, end = 0, bars * 4 * tpq
+        while t < end:
+            hit(t, int(rng.choice(notes)))
+            t += int(rng.uniform(0.15, 1.2) * tpq)
+        return midi_file(events, tempo, tpq)
+    if style == "hand":
+        voices = [int(n) for n in rng.choice(GM_HAND, size=int(rng.integers(2, 5)),
+                                             replace=False)]
+    else:
+        voices = [int(rng.choice(GM_KICKS)), int(rng.choice(GM_SNARES[1:])),
+                  int(rng.choice(GM_HATS[:2] + (51, 59)))]
+        if rng.random() < 0.4:
+            voices.append(int(rng.choice(GM_HAND)))
+    grid = []
+    for k, note in enumerate(voices):
+        if style == "groove" and k == 0:
+            g = [s % 4 == 0 or rng.random() < 0.15 for s in range(16)]
+        elif style == "groove" and k == 1:
+            g = [s % 8 == 4 or rng.random() < 0.06 for s in range(16)]
+        elif style == "groove" and k == 2:
+            every = int(rng.choice([1, 2, 2, 4]))
+            g = [s % every == 0 for s in range(16)]
+        else:
+            g = [rng.random() < rng.uniform(0.2, 0.7) for _ in range(16)]
+        grid.append(g)
+    for bar in range(bars):
+        pos = bar * 16 * step
+        fill = style == "groove" and bar % 4 == 3 and rng.random() < 0.6
+        for s in range(16):
+            if fill and s >= 8:
+                if rng.random() < 0.7:
+                    hit(pos + s * step, int(rng.choice(GM_TOMS + GM_SNARES[1:2])), 70, 125)
+                continue
+            for note, g in zip(voices, grid):
+                if g[s] and rng.random() < 0.95:
+                    hit(pos + s * step, note)
+        if style == "groove" and (bar % 4 == 0) and rng.random() < 0.7:
+            hit(pos, int(rng.choice(GM_CYMBALS)), 80, 125)
+    return midi_file(events, tempo, tpq)
+
+
+def soundfont():
+    """The MuseScore General soundfont file."""
+    return [f for f in subprocess.run(["dpkg", "-L", "musescore-general-soundfont-small"],
+                                      capture_output=True, text=True, check=True)
+            .stdout.splitlines() if f.endswith(".sf3")][0]
+
+
+def render_fluidsynth(midis):
+    """MIDI files (bytes) rendered one after the other by fluidsynth with the
+    MuseScore General soundfont, mono at RATE."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, m in enumerate(midis):
+            paths.append(os.path.join(tmp, f"m{i}.mid"))
+            with open(paths[-1], "wb") as f:
+                f.write(m)
+        wav = os.path.join(tmp, "m.wav")
+        subprocess.run(["fluidsynth", "-ni", "-q", "-o", "synth.dynamic-sample-loading=1",
+                        "-o", "synth.cpu-cores=1", "-r", str(RATE), "-g", "0.5", "-F", wav,
+                        soundfont()] + paths, check=True, capture_output=True)
+        return decode(wav)
+
+
+def render_sf(src):
+    """One source of the soundfont: a melodic piece (sfmidi) or a kit family's
+    drum pieces (sfkit)."""
+    rng = seeded("sf", src.key)
+    if src.kind == "sfmidi":
+        progs, kits = src.arg
+        drums = rng.random() < 0.35
+        return render_fluidsynth([midi_bytes(rng, [int(rng.choice(progs)) for _ in range(3)],
+                                             drums, int(rng.choice(kits)))])
+    return render_fluidsynth([drum_midi_bytes(rng, int(rng.choice(src.arg)))
+                              for _ in range(SF_KIT_PIECES)])
+
+
+def render_freepats_drums(src):
+    """Drum pieces rendered by timidity with freepats' drum set."""
+    rng = seeded("freepats drums", src.key)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(SF_KIT_PIECES):
+            mid, wav = os.path.join(tmp, f"d{i}.mid"), os.path.join(tmp, f"d{i}.wav")
+            with open(mid, "wb") as f:
+                f.write(drum_midi_bytes(rng))
+            subprocess.run(["timidity", "-c", "/etc/timidity/freepats.cfg", "-Ow", "-s",
+                            str(RATE), "--output-mono", "-o", wav, mid],
+                           check=True, capture_output=True)
+            out.append(decode(wav))
+    return out
 
 
 def kit_samples(kit_dir):
@@ -594,6 +734,37 @@ def find_sources():
         progs = [p for p in programs if prog_split[str(p)] == split]
         src += [Source(f"timidity+freepats:{split}:{i:02d}", "freepats", "music",
                        "freepats midi", split, "midi", progs) for i in range(n)]
+    # the MuseScore General soundfont: its melodic programs split like
+    # freepats', its drum kit families each wholly in one split
+    kit_split = stratified(list(SF_KITS), "musescore kits")
+    split_kits = {sp: [k for f, ks in SF_KITS.items() if kit_split[f] == sp for k in ks]
+                  for sp in SPLITS}
+    sf_progs = [p for p in range(128) if p < 112 or p == 114]
+    sf_prog_split = stratified([str(p) for p in sf_progs], "musescore programs")
+    for split, n in SF_PIECES.items():
+        progs = [p for p in sf_progs if sf_prog_split[str(p)] == split]
+        src += [Source(f"fluidsynth+musescore:{split}:{i:02d}", "musescore-general-soundfont-small",
+                       "music", "musescore midi", split, "sfmidi", (progs, split_kits[split]))
+                for i in range(n)]
+    src += [Source(f"fluidsynth+musescore:kit:{f}", "musescore-general-soundfont-small",
+                   "percussion", "musescore drums", kit_split[f], "sfkit", ks)
+            for f, ks in SF_KITS.items()]
+    src.append(Source("timidity+freepats:drums", "freepats", "percussion", "freepats drums",
+                      "train", "fpdrums"))
+    # more soundtracks
+    src += file_group("wesnoth-1.16-music",
+                      [f for f in package_files("wesnoth-1.16-music")
+                       if "/music/" in f and "silence" not in os.path.basename(f)],
+                      "music", "wesnoth music")
+    stx = package_files("supertux-data")
+    src += file_group("supertux-data", [f for f in stx if "/music/" in f], "music",
+                      "supertux music")
+    hw = package_files("hedgewars-data")
+    src += file_group("hedgewars-data", [f for f in hw if "/Music/" in f], "music",
+                      "hedgewars music")
+    fl = package_files("flare-game")
+    src += file_group("flare-game", [f for f in fl if "/music/" in f and "ambient" not in f],
+                      "music", "flare music")
     # percussion
     root = "/usr/share/hydrogen/data/drumkits"
     kits = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
@@ -631,6 +802,30 @@ def find_sources():
                       "environment", "alienblaster sounds")
     src += file_group("pinball-data", [f for f in pb if f.endswith(".wav")], "environment",
                       "pinball sounds")
+    # human voices (cries, words), jingles, musical notes and drums left out
+    src += file_group("wesnoth-1.16-data",
+                      [f for f in package_files("wesnoth-1.16-data")
+                       if "/sounds/" in f and "/horn-signals/" not in f and not re.search(
+                           r"human|dwarf|elf-|orc-|goblin|troll|ogre|lich|naga|mermaid|mermen|"
+                           r"groan|ugg|wail|laugh|fanfare|wardrums|World_Conquest",
+                           f.split("/sounds/")[-1])],
+                      "environment", "wesnoth sounds")
+    src += file_group("supertux-data",
+                      [f for f in stx if "/sounds/" in f and not re.search(
+                          r"excellent|welldone|grunts|gna|hurt|tada|lifeup|savebell|invincible"
+                          r"|upgrade|yeti_roar", os.path.basename(f))],
+                      "environment", "supertux sounds")
+    src += file_group("hedgewars-data",
+                      [f for f in hw if "/Sounds/" in f and "/voices/" not in f
+                       and not re.search(r"^\d[A-G]\.|Yoohoo|Kiss|hogchant|hell_|Hellish|valkyries"
+                                         r"|countdown|custom|Whistle|suddendeath|BirdyLay"
+                                         r"|extratime|homerun", os.path.basename(f))],
+                      "environment", "hedgewars sounds")
+    src += file_group("flare-game",
+                      [f for f in fl if "/soundfx/" in f and "/npcs/" not in f
+                       and not re.search(r"male_|warcry|level_up|_ment", os.path.basename(f))]
+                      + [f for f in fl if "wind_ambient" in f],
+                      "environment", "flare sounds")
     # silence: generated floors per split (the recordings' quiet stretches join them)
     for split in SPLITS:
         for kind in ("zero", "noise", "hum"):
@@ -662,6 +857,13 @@ def load(src):
         return pieces, quiet
     if src.kind == "midi":
         return regions(render_midi(src)[0])
+    if src.kind in ("sfmidi", "sfkit"):
+        return regions(render_sf(src))
+    if src.kind == "fpdrums":
+        pieces = []
+        for x in render_freepats_drums(src):
+            pieces += regions(x)[0]
+        return pieces, []
     if src.kind == "kit":
         pieces = []
         for x in drum_patterns(src):
