@@ -1,6 +1,8 @@
 /* liblstm: models: architecture JSON and its validation, parameter layout,
  * metadata, new models, references (files: model-io.c; queries:
- * model-query.c)
+ * model-query.c). About 1200 lines on purpose: the architecture's schema,
+ * its validation against hostile files and the parameter layout it implies
+ * are read together.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
