@@ -216,6 +216,7 @@ struct _GstLstmInfer
   guint64 max_model_size;
   gboolean started;             /* between start() and stop() */
   LstmModel *pending_model;     /* loaded by set_property, not yet in use */
+  guint model_gen;              /* counts model= settings: the last one wins */
   guint caps_in_size;           /* model sizes for transform_caps, 0: none */
   guint caps_out_size;
   guint negotiated_dim;         /* frame size of the input caps, 0: none */
@@ -703,9 +704,10 @@ set_model_location (GstLstmInfer *self, const gchar *location)
   g_autoptr (LstmModel) model = NULL;
   gboolean started;
   guint64 max_size;
-  guint dim;
+  guint dim, gen;
 
   SETTINGS_WRITE_LOCK (self);
+  gen = ++self->model_gen;
   started = self->started;
   max_size = self->max_model_size;
   if (!started) {
@@ -735,6 +737,16 @@ set_model_location (GstLstmInfer *self, const gchar *location)
     return;
   }
   SETTINGS_WRITE_LOCK (self);
+  if (self->model_gen != gen || !self->started) {
+    /* a later model= overtook this one, or the element stopped while this
+     * one loaded: then the next start loads it */
+    if (self->model_gen == gen) {
+      g_free (self->model_location);
+      self->model_location = g_strdup (location);
+    }
+    SETTINGS_WRITE_UNLOCK (self);
+    return;
+  }
   dim = self->negotiated_dim;
   if (dim != 0 && lstm_model_get_input_size (model) != dim) {
     SETTINGS_WRITE_UNLOCK (self);
@@ -1313,10 +1325,14 @@ gst_lstm_infer_start (GstBaseTransform *trans)
   g_autofree gchar *location = NULL;
   LstmModel *model = NULL;
   guint64 max_size;
+  guint gen;
 
+again:
   SETTINGS_READ_LOCK (self);
+  g_free (location);
   location = g_strdup (self->model_location);
   max_size = self->max_model_size;
+  gen = self->model_gen;
   SETTINGS_READ_UNLOCK (self);
 
   /* Without a model the element starts, and refuses caps until one is
@@ -1347,6 +1363,12 @@ gst_lstm_infer_start (GstBaseTransform *trans)
   g_mutex_unlock (&self->lock);
 
   SETTINGS_WRITE_LOCK (self);
+  if (self->model_gen != gen) {
+    /* model= set while this one loaded: load that one instead */
+    SETTINGS_WRITE_UNLOCK (self);
+    model = NULL;
+    goto again;
+  }
   self->started = TRUE;
   self->negotiated_dim = 0;
   g_atomic_int_set (&self->reset_pending, 0);

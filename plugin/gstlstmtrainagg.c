@@ -551,6 +551,16 @@ agg_start (GstAggregator *agg)
     }
     self->init = g_steal_pointer (&m);
   }
+  if ((self->source != SOURCE_FORECAST || self->init != NULL) &&
+      s->given != NULL && (g_strv_contains ((const gchar * const *) s->given,
+              "lags") || g_strv_contains ((const gchar * const *) s->given,
+              "season"))) {
+    /* as lstm train: they shape a new forecaster, nothing else */
+    TRAIN_ERROR (self, RESOURCE, SETTINGS,
+        ("'lags' and 'season' apply to new forecasters (mode=forecast "
+            "without init-model)."), (NULL));
+    return FALSE;
+  }
   if (self->source == SOURCE_FORECAST && s->online && self->init == NULL &&
       !check_online_forecaster (self))
     return FALSE;

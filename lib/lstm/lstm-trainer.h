@@ -435,8 +435,14 @@ typedef enum {
  *   where every target is an input).
  * @season: the season in frames, which bounds the lags
  *   %LSTM_LAGS_AUTO tries; 0 (default): found by autocorrelation of the
- *   first differences of the (first residual) target column.
- * @lags_mode: the lag layer's lags, default %LSTM_LAGS_AUTO.
+ *   first differences of one input column: the first residual column of
+ *   a residual model, input column 0 otherwise.
+ * @lags_mode: the lag layer's lags, default %LSTM_LAGS_AUTO: 0..p-1 with p
+ *   by AIC among orders up to MAX (12, 2 x season + 1), at most
+ *   %LSTM_SERIES_MAX_LAGS, a quarter of the rows and 512 / inputs (the
+ *   least-squares fits use at most the last 50000 rows and 512
+ *   coefficients per target; a listed lag set with more coefficients gets
+ *   no least-squares start).
  * @n_lags: %LSTM_LAGS_LIST: how many @lags (1 to %LSTM_SERIES_MAX_LAGS).
  * @lags: %LSTM_LAGS_LIST: the lags in frames, 0 the current frame.
  *

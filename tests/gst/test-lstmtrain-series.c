@@ -375,6 +375,37 @@ test_online (void)
   }
 }
 
+/* lags and season shape new forecasters only: with init-model they are
+ * refused, as lstm train refuses --lags with --init. */
+static void
+test_init_refused (void)
+{
+  g_autofree gchar *base = tu_tmp_path ("init-base.safetensors");
+  g_autofree gchar *out = tu_tmp_path ("init-out.safetensors");
+  g_autofree float *x = NULL;
+  static const gchar *const refused[] = { "lags=0,1", "season=4" };
+  GstMessage *err = NULL;
+  gsize n;
+  guint i;
+
+  x = read_series ("nile", &n);
+  g_assert_true (train_stream (x, n, 1, 10, base, "epochs=2 lags=none",
+          NULL, &err));
+  g_assert_null (err);
+  for (i = 0; i < G_N_ELEMENTS (refused); i++) {
+    g_autofree gchar *props = g_strdup_printf ("epochs=2 init-model=\"%s\" %s",
+        base, refused[i]);
+    g_autoptr (GError) gerr = NULL;
+    g_assert_false (train_stream (x, n, 1, 10, out, props, NULL, &err));
+    g_assert_nonnull (err);
+    gst_message_parse_error (err, &gerr, NULL);
+    g_test_message ("%s: %s", refused[i], gerr->message);
+    g_assert_error (gerr, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS);
+    g_assert_nonnull (strstr (gerr->message, "new forecasters"));
+    g_clear_pointer (&err, gst_message_unref);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -391,6 +422,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lstmtrain-series/same-as-cli/two-columns",
       test_same_as_cli_two_columns);
   g_test_add_func ("/lstmtrain-series/online", test_online);
+  g_test_add_func ("/lstmtrain-series/init-refused", test_init_refused);
   ret = g_test_run ();
   tu_cleanup ();
   return ret;

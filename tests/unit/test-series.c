@@ -336,6 +336,52 @@ test_training_defaults (void)
   g_assert_cmpfloat (s.trainer.learning_rate, ==, 1e-2);
 }
 
+/* Wide frames: the order search stops at 512 coefficients per target, and
+ * a listed lag set above that trains without a least-squares start. */
+static void
+test_wide (void)
+{
+  enum { W = 200, R = 400 };
+  g_autofree float *x = g_new (float, (gsize) (R + 1) * W);
+  g_autofree guint *residual = g_new (guint, W);
+  LstmSeriesOptions so = { 0 };
+  LstmSeriesFit fit = { 0 };
+  LstmSeriesRows rows = { 0 };
+  LstmModelRecipe r;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  guint i, pass;
+
+  for (i = 0; i < (R + 1) * W; i++)
+    x[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  for (i = 0; i < W; i++)
+    residual[i] = i;
+  for (pass = 0; pass < 2; pass++) {
+    g_autoptr (LstmModel) m = NULL;
+    g_autoptr (GError) error = NULL;
+    lstm_model_recipe_init (&r);
+    r.cell = LSTM_LAYER_GRU;
+    r.hidden_size = 4;
+    r.input_size = W;
+    r.output_size = W;
+    rows.inputs = x;
+    rows.targets = x + W;
+    rows.n_rows = R;
+    rows.n_train = R * 9 / 10;
+    rows.residual = residual;
+    rows.horizon = 1;
+    g_assert_true (lstm_series_options_parse_lags (&so, pass == 0 ? "auto" :
+            "0,1,2", &error));
+    m = lstm_model_new_for_series (&r, &so, &rows, &fit, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (m);
+    if (pass == 0)
+      g_assert_cmpuint (fit.n_lags * W, <=, 512);
+    else
+      g_assert_false (fit.ar_start);
+    lstm_series_fit_clear (&fit);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -346,5 +392,6 @@ main (int argc, char **argv)
   g_test_add_func ("/series/refused", test_refused);
   g_test_add_func ("/series/lags-text", test_lags_text);
   g_test_add_func ("/series/training-defaults", test_training_defaults);
+  g_test_add_func ("/series/wide", test_wide);
   return g_test_run ();
 }

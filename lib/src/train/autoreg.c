@@ -157,21 +157,27 @@ guint *
 lstm_autoreg_choose_lags (const float *z, const float *y, gsize n, guint I,
     guint O, guint season, guint *n_lags)
 {
-  guint p_max = (guint) MIN (MAX (LSTM_AUTOREG_MIN_AR_ORDER, 2 * season + 1),
-      n / 4), p, best = 1, q;
+  guint p_max = (guint) MIN (MAX (LSTM_AUTOREG_MIN_AR_ORDER,
+          2 * (gsize) season + 1), n / 4), p, best = 1, q;
   double best_aic = INFINITY;
+  gsize from;
   guint *lags;
 
+  p_max = MIN (p_max, LSTM_SERIES_MAX_LAGS);
+  p_max = MIN (p_max, LSTM_AUTOREG_MAX_COLUMNS / MAX (I, 1));
   if (p_max < 1)
     p_max = 1;
+  /* every order on the same rows [from, n) */
+  from = p_max - 1;
+  if (n > from + LSTM_AUTOREG_MAX_ROWS)
+    from = n - LSTM_AUTOREG_MAX_ROWS;
   lags = g_new (guint, p_max);
   for (q = 0; q < p_max; q++)
     lags[q] = q;
-  /* every order on the same rows [p_max, n) */
   for (p = 1; p <= p_max && n > p_max + (gsize) p * I + 2; p++) {
     g_autofree double *B = g_new (double, ((gsize) p * I + 1) * O);
-    double rss = fit_rows (z, y, n, I, O, lags, p, p_max - 1, B);
-    gsize m = n - (p_max - 1);
+    double rss = fit_rows (z, y, n, I, O, lags, p, from, B);
+    gsize m = n - from;
     double aic;
     if (rss < 0)
       break;
@@ -192,12 +198,17 @@ lstm_autoreg_fit (const float *z, const float *y, gsize n, guint I, guint O,
   guint max_lag = 0, q, k = n_lags * I, i, o;
   g_autofree double *B = NULL;
 
+  gsize from;
+
   for (q = 0; q < n_lags; q++)
     max_lag = MAX (max_lag, lags[q]);
-  if (n <= max_lag + (gsize) k + 2)
+  if (n <= max_lag + (gsize) k + 2 || k > LSTM_AUTOREG_MAX_COLUMNS)
     return FALSE;
+  from = max_lag;
+  if (n > from + LSTM_AUTOREG_MAX_ROWS)
+    from = n - LSTM_AUTOREG_MAX_ROWS;
   B = g_new (double, ((gsize) k + 1) * O);
-  if (fit_rows (z, y, n, I, O, lags, n_lags, max_lag, B) < 0)
+  if (fit_rows (z, y, n, I, O, lags, n_lags, from, B) < 0)
     return FALSE;
   for (o = 0; o < O; o++) {
     b[o] = (float) B[o];

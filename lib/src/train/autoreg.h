@@ -13,6 +13,13 @@ G_BEGIN_DECLS
 #define LSTM_AUTOREG_SEASON_MIN_ACF 0.3
 #define LSTM_AUTOREG_SEASON_MAX 64
 #define LSTM_AUTOREG_MIN_AR_ORDER 12
+/* Bounds of the least-squares fits, so that wide frames or long seasons
+ * cost neither gigabytes nor hours: at most this many coefficients per
+ * target (lags x inputs; beyond it a listed lag set gets no least-squares
+ * start and the order search stops below it), fitted on at most the last
+ * this many rows. */
+#define LSTM_AUTOREG_MAX_COLUMNS 512
+#define LSTM_AUTOREG_MAX_ROWS 50000
 
 /* The season of column @col of @x ((n, stride) row-major), or 1 for none. */
 guint lstm_autoreg_find_season (const float *x, gsize n, guint stride,
