@@ -270,6 +270,8 @@ feed_bus_message (G_GNUC_UNUSED GstBus *bus, GstMessage *msg, gpointer data)
     default:
       break;
   }
+  /* a sync handler that drops a message unrefs it */
+  gst_message_unref (msg);
   return GST_BUS_DROP;
 }
 
