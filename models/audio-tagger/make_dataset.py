@@ -485,16 +485,21 @@ def midi_file(events, tempo, tpq):
             + tpq.to_bytes(2, "big") + b"MTrk" + len(track).to_bytes(4, "big") + bytes(track))
 
 
-def render_midi(src):
-    rng = seeded("midi", src.key)
+def render_timidity(midi):
+    """A MIDI file (bytes) rendered by timidity with freepats, mono at RATE."""
     with tempfile.TemporaryDirectory() as tmp:
         mid, wav = os.path.join(tmp, "m.mid"), os.path.join(tmp, "m.wav")
-        progs = [int(rng.choice(src.arg)) for _ in range(3)]
         with open(mid, "wb") as f:
-            f.write(midi_bytes(rng, progs, rng.random() < 0.35))
+            f.write(midi)
         subprocess.run(["timidity", "-c", "/etc/timidity/freepats.cfg", "-Ow", "-s", str(RATE),
                         "--output-mono", "-o", wav, mid], check=True, capture_output=True)
-        return [decode(wav)]
+        return decode(wav)
+
+
+def render_midi(src):
+    rng = seeded("midi", src.key)
+    progs = [int(rng.choice(src.arg)) for _ in range(3)]
+    return [render_timidity(midi_bytes(rng, progs, rng.random() < 0.35))]
 
 
 def drum_midi_bytes(rng, kit=None):
@@ -597,17 +602,7 @@ def render_sf(src):
 def render_freepats_drums(src):
     """Drum pieces rendered by timidity with freepats' drum set."""
     rng = seeded("freepats drums", src.key)
-    out = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(SF_KIT_PIECES):
-            mid, wav = os.path.join(tmp, f"d{i}.mid"), os.path.join(tmp, f"d{i}.wav")
-            with open(mid, "wb") as f:
-                f.write(drum_midi_bytes(rng))
-            subprocess.run(["timidity", "-c", "/etc/timidity/freepats.cfg", "-Ow", "-s",
-                            str(RATE), "--output-mono", "-o", wav, mid],
-                           check=True, capture_output=True)
-            out.append(decode(wav))
-    return out
+    return [render_timidity(drum_midi_bytes(rng)) for _ in range(SF_KIT_PIECES)]
 
 
 def kit_samples(kit_dir):
